@@ -1,0 +1,283 @@
+// Package app assembles IKRA: it reads the configuration, opens the database, Redis and
+// the media store, and runs the subcommands (serve, worker, migrate, seed-demo).
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"ikra/app/auth"
+	"ikra/app/authz"
+	"ikra/app/config"
+	"ikra/app/demo"
+	"ikra/app/i18n"
+	"ikra/app/kv"
+	"ikra/app/media"
+	"ikra/app/members"
+	"ikra/app/notify"
+	"ikra/app/partners"
+	"ikra/app/settings"
+	"ikra/app/store"
+	"ikra/app/terms"
+	"ikra/app/tgapi"
+	"ikra/app/web"
+	"ikra/ent"
+	"ikra/jobs"
+)
+
+// Options are knobs for tests and embedding; the zero value is what production uses.
+type Options struct {
+	// KeyPrefix namespaces Redis keys and the job queue, so that several instances
+	// (tests) can share one Redis server.
+	KeyPrefix string
+	// Log receives the structured log; nil means JSON to stderr.
+	Log *slog.Logger
+}
+
+// App is the assembled application: every dependency, created once by initX functions.
+type App struct {
+	Config   config.Config
+	Log      *slog.Logger
+	DB       *store.DB
+	Redis    *kv.Redis
+	Media    media.Store
+	Authz    *authz.Enforcer
+	Sessions *auth.Sessions
+	Members  *members.Service
+	Staff    *partners.Staff
+	Notify   *notify.Service
+	Settings *settings.Store
+	Catalog  *i18n.Catalog
+	Queue    *jobs.Queue
+	Web      *web.Server
+	Prefix   string
+	Bot      *tgapi.Client
+
+	queueClient *asynq.Client
+	closers     []func() error
+}
+
+// Main runs a subcommand: serve (default), worker, migrate or seed-demo.
+func Main(ctx context.Context, args []string, getenv func(string) string) error {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	switch cmd {
+	case "serve", "worker", "migrate", "seed-demo":
+	case "help", "-h", "--help":
+		fmt.Println("usage: ikra [serve|worker|migrate|seed-demo]\n\nConfiguration comes from the environment; see README.md.")
+		return nil
+	default:
+		return fmt.Errorf("unknown command %q (want serve, worker, migrate or seed-demo)", cmd)
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	a, err := New(ctx, cfg, Options{})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	switch cmd {
+	case "migrate":
+		a.Log.Info("schema is up to date")
+		return nil
+	case "seed-demo":
+		return a.SeedDemo(ctx)
+	case "worker":
+		return a.RunWorker(ctx)
+	}
+	return a.Serve(ctx)
+}
+
+// New assembles the application: it opens every service and applies schema changes.
+func New(ctx context.Context, cfg config.Config, opt Options) (*App, error) {
+	a := &App{Config: cfg, Log: opt.Log, Prefix: opt.KeyPrefix}
+	if a.Prefix == "" {
+		a.Prefix = "ikra:"
+	}
+	if a.Log == nil {
+		a.Log = newLogger(cfg.LogLevel)
+	}
+	for _, step := range []func(context.Context) error{a.initDB, a.initRedis, a.initMedia, a.initServices, a.initWeb} {
+		if err := step(ctx); err != nil {
+			a.Close()
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+func newLogger(level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+}
+
+func (a *App) initDB(ctx context.Context) error {
+	db, err := store.Open(ctx, a.Config.DatabaseURL, a.Config.DataDir)
+	if err != nil {
+		return err
+	}
+	a.DB = db
+	a.closers = append(a.closers, db.Close)
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	return terms.EnsureInitial(ctx, db.Client)
+}
+
+func (a *App) initRedis(ctx context.Context) error {
+	r, err := kv.Open(ctx, a.Config.RedisURL)
+	if err != nil {
+		return err
+	}
+	a.Redis = r
+	a.closers = append(a.closers, r.Close)
+	if r.Embedded() {
+		a.Log.Info("using the in-process Redis-compatible server; set REDIS_URL to share one between nodes")
+	}
+	return nil
+}
+
+func (a *App) initMedia(ctx context.Context) error {
+	if a.Config.S3.Endpoint == "" {
+		d, err := media.NewDisk(filepath.Join(a.Config.DataDir, "media"))
+		if err != nil {
+			return err
+		}
+		a.Media = d
+		return nil
+	}
+	s, err := media.NewS3(ctx, media.S3Config{Endpoint: a.Config.S3.Endpoint, AccessKey: a.Config.S3.AccessKey,
+		SecretKey: a.Config.S3.SecretKey, Bucket: a.Config.S3.Bucket, UseSSL: a.Config.S3.UseSSL})
+	if err != nil {
+		return fmt.Errorf("media store: %w", err)
+	}
+	a.Media = s
+	return nil
+}
+
+func (a *App) initServices(ctx context.Context) error {
+	var err error
+	if a.Catalog, err = i18n.Load(); err != nil {
+		return err
+	}
+	a.Settings = settings.New(a.DB.Client)
+	a.Sessions = auth.NewSessions(a.DB.Client, a.Redis.Client, a.Prefix, a.Config.SessionTTL)
+	a.Members = members.New(a.DB.Client, a.Config.Superadmins, a.Sessions.RevokeAll)
+	if a.Authz, err = authz.New(ctx, a.loadGrants, a.Redis.Client, a.Prefix+"authz", a.Log); err != nil {
+		return err
+	}
+	a.Staff = partners.NewStaff(a.DB.Client, a.Authz.Changed)
+	a.queueClient = asynq.NewClient(a.Redis.Queue)
+	a.closers = append(a.closers, a.queueClient.Close)
+	a.Queue = jobs.NewQueue(a.queueClient, a.queueName())
+	a.Notify = notify.New(a.DB.Client, a.Queue)
+	if a.Config.TelegramEnabled() {
+		a.Bot = tgapi.New(a.Config.TelegramAPIURL, a.Config.BotToken, nil)
+	}
+	if err := a.grantSuperadmins(ctx); err != nil {
+		return err
+	}
+	if a.Config.Demo {
+		if err := a.SeedDemo(ctx); err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+	}
+	return a.Authz.Reload(ctx)
+}
+
+func (a *App) queueName() string { return strings.TrimSuffix(a.Prefix, ":") }
+
+// loadGrants reads every role held, for the enforcer.
+func (a *App) loadGrants(ctx context.Context) ([]authz.Grant, error) {
+	rows, err := a.DB.Staff.Query().All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]authz.Grant, len(rows))
+	for i, r := range rows {
+		out[i] = authz.Grant{MemberID: r.MemberID, Role: string(r.Role), PartnerID: r.PartnerID}
+	}
+	return out, nil
+}
+
+// grantSuperadmins gives the superadmin role to configured Telegram IDs that already
+// have an account; the others get it at their first sign-in.
+func (a *App) grantSuperadmins(ctx context.Context) error {
+	for _, tg := range a.Config.Superadmins {
+		m, err := a.DB.Member.Query().Where(memberTelegramID(tg)).Only(ctx)
+		if ent.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := a.Staff.Grant(ctx, systemActor(), m.ID, "superadmin", nil); err != nil && !errors.Is(err, partners.ErrAlreadyHeld) {
+			return err
+		}
+	}
+	return nil
+}
+
+// SeedDemo loads the demo world once.
+func (a *App) SeedDemo(ctx context.Context) error {
+	signIn := func(ctx context.Context, id members.Identity) (*ent.Member, error) {
+		m, _, err := a.Members.SignIn(ctx, id, "web", "")
+		return m, err
+	}
+	if err := demo.Seed(ctx, a.DB.Client, a.Media, signIn, time.Now()); err != nil {
+		return err
+	}
+	return a.Authz.Reload(ctx)
+}
+
+func (a *App) initWeb(ctx context.Context) error {
+	secret := a.Config.SessionSecret
+	if secret == "" {
+		var err error
+		if secret, err = a.Settings.Secret(ctx, "secret.session"); err != nil {
+			return err
+		}
+	}
+	w, err := web.New(web.Deps{
+		Config: a.Config, Log: a.Log, DB: a.DB.Client, Redis: a.Redis.Client, Prefix: a.Prefix,
+		Media: a.Media, Authz: a.Authz, Sessions: a.Sessions, Members: a.Members, Staff: a.Staff,
+		Notify: a.Notify, Catalog: a.Catalog, Secret: []byte(secret), Ready: a.Ready,
+	})
+	if err != nil {
+		return err
+	}
+	a.Web = w
+	return nil
+}
+
+// Ready checks that the database, Redis and the media store answer.
+func (a *App) Ready(ctx context.Context) map[string]error {
+	return map[string]error{
+		"database": a.DB.Ping(ctx),
+		"redis":    a.Redis.Ping(ctx).Err(),
+		"media":    a.Media.Ping(ctx),
+	}
+}
+
+// Close releases everything New opened, in reverse order.
+func (a *App) Close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		if err := a.closers[i](); err != nil {
+			a.Log.Warn("close", "err", err)
+		}
+	}
+	a.closers = nil
+}

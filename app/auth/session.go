@@ -1,0 +1,176 @@
+// Package auth keeps server-side sessions: a random token in an HttpOnly cookie, its
+// SHA-256 in the database (so sessions can be listed and revoked per device), and a
+// short-lived lookup cache in Redis.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"ikra/ent"
+	"ikra/ent/member"
+	"ikra/ent/session"
+)
+
+// ErrNoSession means the token names no live session: unknown, expired or revoked.
+var ErrNoSession = errors.New("auth: no such session")
+
+// Current is what a live session tells about its holder.
+type Current struct {
+	SessionID string // the SHA-256 hex of the token, the session's database ID
+	MemberID  int
+	Channel   string
+}
+
+// Sessions creates, looks up and revokes sessions.
+type Sessions struct {
+	db       *ent.Client
+	rdb      *redis.Client
+	prefix   string
+	ttl      time.Duration
+	cacheTTL time.Duration
+	now      func() time.Time
+}
+
+// NewSessions returns the session service. prefix namespaces its Redis keys.
+func NewSessions(db *ent.Client, rdb *redis.Client, prefix string, ttl time.Duration) *Sessions {
+	return &Sessions{db: db, rdb: rdb, prefix: prefix + "sess:", ttl: ttl, cacheTTL: time.Minute, now: time.Now}
+}
+
+// TTL is how long a session lives without use.
+func (s *Sessions) TTL() time.Duration { return s.ttl }
+
+// HashToken turns a cookie token into the session's ID. Only the hash is stored, so a
+// database leak does not hand out live sessions.
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// Start creates a new session for the member and returns the token for the cookie.
+// Every sign-in gets a fresh, server-generated token; a token offered by the client
+// is never adopted.
+func (s *Sessions) Start(ctx context.Context, memberID int, channel, userAgent, ip string) (string, error) {
+	buf := make([]byte, 32)
+	if _, err := rand.Read(buf); err != nil {
+		return "", err
+	}
+	token := base64.RawURLEncoding.EncodeToString(buf)
+	if len(userAgent) > 300 {
+		userAgent = userAgent[:300]
+	}
+	now := s.now()
+	err := s.db.Session.Create().
+		SetID(HashToken(token)).
+		SetMemberID(memberID).
+		SetChannel(session.Channel(channel)).
+		SetUserAgent(userAgent).
+		SetIP(ip).
+		SetCreatedAt(now).
+		SetLastSeenAt(now).
+		SetExpiresAt(now.Add(s.ttl)).
+		Exec(ctx)
+	if err != nil {
+		return "", err
+	}
+	return token, nil
+}
+
+// Lookup returns the live session behind a cookie token. A hit in the Redis cache
+// skips the database; a miss checks the database (session not revoked nor expired,
+// member active), refreshes last-seen and fills the cache.
+func (s *Sessions) Lookup(ctx context.Context, token string) (Current, error) {
+	if token == "" || len(token) > 100 {
+		return Current{}, ErrNoSession
+	}
+	id := HashToken(token)
+	key := s.prefix + id
+	if v, err := s.rdb.HGetAll(ctx, key).Result(); err == nil && v["m"] != "" {
+		mid, _ := strconv.Atoi(v["m"])
+		if mid > 0 {
+			return Current{SessionID: id, MemberID: mid, Channel: v["c"]}, nil
+		}
+	}
+	now := s.now()
+	sess, err := s.db.Session.Query().
+		Where(session.ID(id), session.RevokedAtIsNil(), session.ExpiresAtGT(now),
+			session.HasMemberWith(member.StatusEQ(member.StatusActive))).
+		Only(ctx)
+	if ent.IsNotFound(err) {
+		return Current{}, ErrNoSession
+	}
+	if err != nil {
+		return Current{}, err
+	}
+	// Sliding expiry: a session in use lives on.
+	if err := s.db.Session.UpdateOneID(id).SetLastSeenAt(now).SetExpiresAt(now.Add(s.ttl)).Exec(ctx); err != nil {
+		return Current{}, err
+	}
+	pipe := s.rdb.TxPipeline()
+	pipe.HSet(ctx, key, "m", sess.MemberID, "c", string(sess.Channel))
+	pipe.Expire(ctx, key, s.cacheTTL)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return Current{}, err
+	}
+	return Current{SessionID: id, MemberID: sess.MemberID, Channel: string(sess.Channel)}, nil
+}
+
+// List returns a member's live sessions, newest first.
+func (s *Sessions) List(ctx context.Context, memberID int) ([]*ent.Session, error) {
+	return s.db.Session.Query().
+		Where(session.MemberID(memberID), session.RevokedAtIsNil(), session.ExpiresAtGT(s.now())).
+		Order(ent.Desc(session.FieldLastSeenAt)).
+		All(ctx)
+}
+
+// Revoke ends one of the member's sessions. A session of another member is ErrNoSession.
+func (s *Sessions) Revoke(ctx context.Context, memberID int, sessionID string) error {
+	n, err := s.db.Session.Update().
+		Where(session.ID(sessionID), session.MemberID(memberID), session.RevokedAtIsNil()).
+		SetRevokedAt(s.now()).
+		Save(ctx)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return ErrNoSession
+	}
+	return s.rdb.Del(ctx, s.prefix+sessionID).Err()
+}
+
+// RevokeAll ends every session of a member (sign-out everywhere, blocking, deletion).
+func (s *Sessions) RevokeAll(ctx context.Context, memberID int) error {
+	ids, err := s.db.Session.Query().
+		Where(session.MemberID(memberID), session.RevokedAtIsNil()).
+		IDs(ctx)
+	if err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	if _, err := s.db.Session.Update().Where(session.IDIn(ids...)).SetRevokedAt(s.now()).Save(ctx); err != nil {
+		return err
+	}
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = s.prefix + id
+	}
+	return s.rdb.Del(ctx, keys...).Err()
+}
+
+// Purge deletes sessions that expired or were revoked more than a week ago.
+func (s *Sessions) Purge(ctx context.Context) (int, error) {
+	cut := s.now().Add(-7 * 24 * time.Hour)
+	return s.db.Session.Delete().
+		Where(session.Or(session.ExpiresAtLT(cut), session.RevokedAtLT(cut))).
+		Exec(ctx)
+}

@@ -1,0 +1,71 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestLoad(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantErr string
+		check   func(t *testing.T, c Config)
+	}{
+		{name: "embedded defaults", env: map[string]string{}, check: func(t *testing.T, c Config) {
+			if c.Addr != "127.0.0.1:3000" || !c.Demo || c.DatabaseURL != "" || c.AuthMaxAge != 24*time.Hour || !c.Worker {
+				t.Fatalf("defaults: %+v", c)
+			}
+			if c.BaseURL != "http://127.0.0.1:3000" {
+				t.Fatalf("base url %q", c.BaseURL)
+			}
+		}},
+		{name: "token turns demo off", env: map[string]string{"TELEGRAM_BOT_TOKEN": "1:abc"}, check: func(t *testing.T, c Config) {
+			if c.Demo {
+				t.Fatal("demo on with a token")
+			}
+		}},
+		{name: "demo asked for with token", env: map[string]string{"TELEGRAM_BOT_TOKEN": "1:abc", "IKRA_DEMO": "1"}, check: func(t *testing.T, c Config) {
+			if !c.Demo {
+				t.Fatal("demo off")
+			}
+		}},
+		{name: "demo refused on public address", env: map[string]string{"IKRA_ADDR": "0.0.0.0:3000"}, wantErr: "loopback"},
+		{name: "no token and no demo", env: map[string]string{"IKRA_DEMO": "0"}, wantErr: "TELEGRAM_BOT_TOKEN"},
+		{name: "bad database url", env: map[string]string{"DATABASE_URL": "mysql://x"}, wantErr: "DATABASE_URL"},
+		{name: "s3 without keys", env: map[string]string{"S3_ENDPOINT": "127.0.0.1:9000"}, wantErr: "S3_ACCESS_KEY"},
+		{name: "bad superadmin", env: map[string]string{"IKRA_SUPERADMINS": "12,abc"}, wantErr: "IKRA_SUPERADMINS"},
+		{name: "superadmins parsed", env: map[string]string{"IKRA_SUPERADMINS": "12, 34"}, check: func(t *testing.T, c Config) {
+			if len(c.Superadmins) != 2 || c.Superadmins[1] != 34 {
+				t.Fatalf("superadmins %v", c.Superadmins)
+			}
+		}},
+		{name: "bad proxy", env: map[string]string{"IKRA_TRUSTED_PROXIES": "nope"}, wantErr: "IKRA_TRUSTED_PROXIES"},
+		{name: "short secret", env: map[string]string{"IKRA_SESSION_SECRET": "short"}, wantErr: "IKRA_SESSION_SECRET"},
+		{name: "production", env: map[string]string{"IKRA_ADDR": "0.0.0.0:8080", "TELEGRAM_BOT_TOKEN": "1:abc", "IKRA_BASE_URL": "https://ikra.example/", "IKRA_TRUSTED_PROXIES": "10.0.0.0/8"}, check: func(t *testing.T, c Config) {
+			if c.Demo || !c.Secure() || c.BaseURL != "https://ikra.example" || len(c.TrustedProxies) != 1 {
+				t.Fatalf("production: %+v", c)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Load(env(tt.env))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want one naming %s", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, c)
+		})
+	}
+}

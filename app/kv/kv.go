@@ -1,0 +1,63 @@
+// Package kv connects to Redis: the configured server, or an in-process Redis-compatible
+// server when none is configured. It backs the job queue, sessions and rate limits.
+package kv
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+)
+
+// Redis is a connection to a Redis-compatible server.
+type Redis struct {
+	*redis.Client
+	// Queue is how asynq reaches the same server.
+	Queue    asynq.RedisConnOpt
+	embedded *miniredis.Miniredis
+}
+
+// Open connects to url, or starts an in-process server on loopback when url is empty.
+func Open(ctx context.Context, url string) (*Redis, error) {
+	r := &Redis{}
+	if url == "" {
+		m := miniredis.NewMiniRedis()
+		if err := m.StartAddr("127.0.0.1:0"); err != nil {
+			return nil, fmt.Errorf("embedded redis: %w", err)
+		}
+		r.embedded = m
+		url = "redis://" + m.Addr()
+	}
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		r.Close()
+		return nil, fmt.Errorf("REDIS_URL: %w", err)
+	}
+	r.Client = redis.NewClient(opt)
+	if r.Queue, err = asynq.ParseRedisURI(url); err != nil {
+		r.Close()
+		return nil, fmt.Errorf("REDIS_URL for jobs: %w", err)
+	}
+	if err := r.Ping(ctx).Err(); err != nil {
+		r.Close()
+		return nil, fmt.Errorf("redis: %w", err)
+	}
+	return r, nil
+}
+
+// Embedded reports whether the server runs inside this process.
+func (r *Redis) Embedded() bool { return r.embedded != nil }
+
+// Close closes the connection and stops an embedded server.
+func (r *Redis) Close() error {
+	var err error
+	if r.Client != nil {
+		err = r.Client.Close()
+	}
+	if r.embedded != nil {
+		r.embedded.Close()
+	}
+	return err
+}

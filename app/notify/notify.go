@@ -1,0 +1,302 @@
+// Package notify keeps members' service notifications: it stores each one once, under
+// its business key, shows them in the cabinet, and hands them to a background job for
+// delivery to Telegram. A notification whose job was never enqueued is found again by
+// the Redeliver sweep, so none is lost.
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"ikra/ent"
+	"ikra/ent/member"
+	"ikra/ent/notification"
+)
+
+// MaxAttempts is how many delivery attempts a notification gets before the sweep gives up.
+const MaxAttempts = 10
+
+// PermanentPrefix starts telegram_error when Telegram refused the message for good
+// (bot blocked, chat not found); such notifications are not swept again.
+const PermanentPrefix = "permanent: "
+
+// Errors a caller can tell apart.
+var (
+	// ErrNotFound means no such notification for this member.
+	ErrNotFound = errors.New("notify: not found")
+	// ErrInvalid means the message lacks a required field; the error names it.
+	ErrInvalid = errors.New("notify: invalid message")
+	// ErrDedupConflict means the dedup key is already used by another member's notification.
+	ErrDedupConflict = errors.New("notify: dedup key belongs to another member")
+)
+
+// Message is a notification to create.
+type Message struct {
+	MemberID int
+	// Kind names the event, e.g. "booking.answered"; the cabinet may pick an icon by it.
+	Kind string
+	// DedupKey is the business key: the same key never makes a second notification,
+	// e.g. "booking:42:answered".
+	DedupKey string
+	Title    string
+	Body     string
+	// Link is a path inside the site ("/app/bookings/42") or empty.
+	Link string
+}
+
+func (m Message) validate() error {
+	var missing []string
+	if m.MemberID <= 0 {
+		missing = append(missing, "member_id")
+	}
+	if strings.TrimSpace(m.Kind) == "" {
+		missing = append(missing, "kind")
+	}
+	if strings.TrimSpace(m.DedupKey) == "" {
+		missing = append(missing, "dedup_key")
+	}
+	if strings.TrimSpace(m.Title) == "" && strings.TrimSpace(m.Body) == "" {
+		missing = append(missing, "body")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%w: missing %s", ErrInvalid, strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// Enqueuer schedules the Telegram delivery of a stored notification. Enqueuing the
+// same notification twice must be harmless.
+type Enqueuer interface {
+	EnqueueDelivery(ctx context.Context, notificationID int) error
+}
+
+// Service creates, lists and marks notifications.
+type Service struct {
+	db  *ent.Client
+	q   Enqueuer
+	now func() time.Time
+}
+
+// New returns the notification service. q may be nil when nothing delivers to Telegram.
+func New(db *ent.Client, q Enqueuer) *Service {
+	return &Service{db: db, q: q, now: time.Now}
+}
+
+// Send stores the notification and enqueues its delivery. A message whose DedupKey
+// is already stored returns the stored notification and enqueues nothing. When the
+// enqueue fails the notification is still stored and returned together with the error;
+// the Redeliver sweep delivers it later.
+//
+// Call Send after the transaction that caused the notification has committed.
+func (s *Service) Send(ctx context.Context, m Message) (*ent.Notification, error) {
+	if err := m.validate(); err != nil {
+		return nil, err
+	}
+	if n, err := s.byKey(ctx, m); err == nil || !ent.IsNotFound(err) {
+		return n, err
+	}
+	n, err := s.db.Notification.Create().
+		SetMemberID(m.MemberID).
+		SetKind(m.Kind).
+		SetDedupKey(m.DedupKey).
+		SetTitle(m.Title).
+		SetBody(m.Body).
+		SetLink(m.Link).
+		SetCreatedAt(s.now()).
+		Save(ctx)
+	if ent.IsConstraintError(err) {
+		// Either a concurrent Send with the same key won the race (the row is there
+		// now and its sender enqueues it), or the member does not exist.
+		if n, kerr := s.byKey(ctx, m); kerr == nil || !ent.IsNotFound(kerr) {
+			return n, kerr
+		}
+		return nil, fmt.Errorf("notify: create: %w", err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("notify: create: %w", err)
+	}
+	if s.q != nil {
+		if err := s.q.EnqueueDelivery(ctx, n.ID); err != nil {
+			return n, fmt.Errorf("notify: enqueue delivery of %d: %w", n.ID, err)
+		}
+	}
+	return n, nil
+}
+
+// byKey returns the stored notification with m's dedup key, checking that it is m's
+// member's.
+func (s *Service) byKey(ctx context.Context, m Message) (*ent.Notification, error) {
+	n, err := s.db.Notification.Query().Where(notification.DedupKey(m.DedupKey)).Only(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if n.MemberID != m.MemberID {
+		return nil, ErrDedupConflict
+	}
+	return n, nil
+}
+
+// Pending lists notifications that still await Telegram delivery: not sent, fewer than
+// MaxAttempts attempts, not refused for good, created more than olderThan ago (so jobs
+// in flight are left alone), for an active member with a Telegram chat. Oldest first.
+func (s *Service) Pending(ctx context.Context, olderThan time.Duration, limit int) ([]int, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	ids, err := s.db.Notification.Query().
+		Where(
+			notification.TelegramSentAtIsNil(),
+			notification.TelegramAttemptsLT(MaxAttempts),
+			notification.Not(notification.TelegramErrorHasPrefix(PermanentPrefix)),
+			notification.CreatedAtLTE(s.now().Add(-olderThan)),
+			notification.HasMemberWith(member.TelegramIDNotNil(), member.StatusEQ(member.StatusActive)),
+		).
+		Order(ent.Asc(notification.FieldID)).
+		Limit(limit).
+		IDs(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("notify: pending: %w", err)
+	}
+	return ids, nil
+}
+
+// Redeliver enqueues the delivery of up to limit Pending notifications and returns how
+// many it enqueued. Enqueuing one that still has a job is a no-op of the Enqueuer.
+func (s *Service) Redeliver(ctx context.Context, olderThan time.Duration, limit int) (int, error) {
+	if s.q == nil {
+		return 0, nil
+	}
+	ids, err := s.Pending(ctx, olderThan, limit)
+	if err != nil {
+		return 0, err
+	}
+	for i, id := range ids {
+		if err := s.q.EnqueueDelivery(ctx, id); err != nil {
+			return i, fmt.Errorf("notify: enqueue delivery of %d: %w", id, err)
+		}
+	}
+	return len(ids), nil
+}
+
+// List returns the member's latest notifications, newest first; limit is capped at 100.
+func (s *Service) List(ctx context.Context, memberID, limit int) ([]*ent.Notification, error) {
+	if limit <= 0 || limit > 100 {
+		limit = 100
+	}
+	ns, err := s.db.Notification.Query().
+		Where(notification.MemberID(memberID)).
+		Order(ent.Desc(notification.FieldCreatedAt), ent.Desc(notification.FieldID)).
+		Limit(limit).
+		All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("notify: list: %w", err)
+	}
+	return ns, nil
+}
+
+// UnreadCount counts the member's unread notifications.
+func (s *Service) UnreadCount(ctx context.Context, memberID int) (int, error) {
+	n, err := s.db.Notification.Query().
+		Where(notification.MemberID(memberID), notification.ReadAtIsNil()).
+		Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("notify: unread count: %w", err)
+	}
+	return n, nil
+}
+
+// MarkRead marks the member's notification id as read; reading it again keeps the first
+// time. Another member's notification is ErrNotFound.
+func (s *Service) MarkRead(ctx context.Context, memberID, id int) error {
+	n, err := s.db.Notification.Update().
+		Where(notification.ID(id), notification.MemberID(memberID), notification.ReadAtIsNil()).
+		SetReadAt(s.now()).
+		Save(ctx)
+	if err != nil {
+		return fmt.Errorf("notify: mark read: %w", err)
+	}
+	if n > 0 {
+		return nil
+	}
+	ok, err := s.db.Notification.Query().Where(notification.ID(id), notification.MemberID(memberID)).Exist(ctx)
+	if err != nil {
+		return fmt.Errorf("notify: mark read: %w", err)
+	}
+	if !ok {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// MarkAllRead marks every unread notification of the member as read and returns how many.
+func (s *Service) MarkAllRead(ctx context.Context, memberID int) (int, error) {
+	n, err := s.db.Notification.Update().
+		Where(notification.MemberID(memberID), notification.ReadAtIsNil()).
+		SetReadAt(s.now()).
+		Save(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("notify: mark all read: %w", err)
+	}
+	return n, nil
+}
+
+// ForDelivery returns notification id with its member loaded, for the delivery job.
+func (s *Service) ForDelivery(ctx context.Context, id int) (*ent.Notification, error) {
+	n, err := s.db.Notification.Query().Where(notification.ID(id)).WithMember().Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("notify: load %d: %w", id, err)
+	}
+	return n, nil
+}
+
+// BeginAttempt counts a delivery attempt. It reports false, counting nothing, when the
+// notification has been sent meanwhile.
+func (s *Service) BeginAttempt(ctx context.Context, id int) (bool, error) {
+	n, err := s.db.Notification.Update().
+		Where(notification.ID(id), notification.TelegramSentAtIsNil()).
+		AddTelegramAttempts(1).
+		Save(ctx)
+	if err != nil {
+		return false, fmt.Errorf("notify: count attempt of %d: %w", id, err)
+	}
+	return n > 0, nil
+}
+
+// MarkSent records that Telegram accepted the notification. Only the first call counts;
+// it reports whether this call did.
+func (s *Service) MarkSent(ctx context.Context, id int) (bool, error) {
+	n, err := s.db.Notification.Update().
+		Where(notification.ID(id), notification.TelegramSentAtIsNil()).
+		SetTelegramSentAt(s.now()).
+		SetTelegramError("").
+		Save(ctx)
+	if err != nil {
+		return false, fmt.Errorf("notify: mark %d sent: %w", id, err)
+	}
+	return n > 0, nil
+}
+
+// MarkFailed records why the last attempt failed. A permanent failure takes the
+// notification out of the Redeliver sweep.
+func (s *Service) MarkFailed(ctx context.Context, id int, reason string, permanent bool) error {
+	if permanent {
+		reason = PermanentPrefix + reason
+	}
+	if len(reason) > 500 {
+		reason = strings.ToValidUTF8(reason[:500], "")
+	}
+	err := s.db.Notification.Update().
+		Where(notification.ID(id), notification.TelegramSentAtIsNil()).
+		SetTelegramError(reason).
+		Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("notify: mark %d failed: %w", id, err)
+	}
+	return nil
+}

@@ -1,0 +1,60 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"ikra/app/audit"
+	"ikra/ent/member"
+	"ikra/ent/predicate"
+	"ikra/jobs"
+)
+
+// Serve runs the web server, the permission watcher, the periodic tasks and, unless
+// turned off, a job worker, until ctx ends.
+func (a *App) Serve(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { a.Authz.Watch(ctx, time.Minute); return nil })
+	if a.Config.Worker {
+		g.Go(func() error { return a.runWorker(ctx) })
+	}
+	g.Go(func() error {
+		a.Log.Info("listening", "addr", a.Config.Addr, "demo", a.Config.Demo, "url", a.Config.BaseURL)
+		return a.Web.Listen(ctx, a.Config.Addr)
+	})
+	return g.Wait()
+}
+
+// RunWorker runs only the job worker and the periodic tasks (for scaling out).
+func (a *App) RunWorker(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { a.Authz.Watch(ctx, time.Minute); return nil })
+	g.Go(func() error { return a.runWorker(ctx) })
+	return g.Wait()
+}
+
+func (a *App) runWorker(ctx context.Context) error {
+	srv := jobs.NewServer(a.Redis.Queue, a.queueName(), 4, a.Log)
+	mux := jobs.NewMux(a.jobDeps())
+	if err := srv.Start(mux); err != nil {
+		return err
+	}
+	go jobs.RunPeriodic(ctx, a.Queue, jobs.DefaultPeriodic(), time.Now)
+	<-ctx.Done()
+	srv.Shutdown()
+	return nil
+}
+
+func (a *App) jobDeps() jobs.Deps {
+	d := jobs.Deps{DB: a.DB.Client, BaseURL: a.Config.BaseURL, Purge: a.Sessions.Purge, Notify: a.Notify, Log: a.Log}
+	if a.Bot != nil {
+		d.Bot = a.Bot
+	}
+	return d
+}
+
+func systemActor() audit.Entry { return audit.Entry{ActorRole: "system"} }
+
+func memberTelegramID(id int64) predicate.Member { return member.TelegramID(id) }

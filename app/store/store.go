@@ -1,0 +1,135 @@
+// Package store opens the database behind ent: SQLite in the data folder by default,
+// PostgreSQL when a URL is given, and applies schema changes safely.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/schema"
+	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
+	_ "modernc.org/sqlite"             // pure-Go SQLite driver "sqlite"
+
+	"ikra/ent"
+	"ikra/ent/migrate"
+)
+
+// DB is an open database: the ent client and the raw handle beneath it.
+type DB struct {
+	*ent.Client
+	SQL     *sql.DB
+	Dialect string
+}
+
+// Open connects to PostgreSQL when databaseURL is set, otherwise to SQLite at dataDir/ikra.db.
+func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
+	if databaseURL != "" {
+		db, err := sql.Open("pgx", databaseURL)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		db.SetMaxOpenConns(25)
+		db.SetMaxIdleConns(10)
+		db.SetConnMaxIdleTime(5 * time.Minute)
+		if err := ping(ctx, db); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("postgres: %w", err)
+		}
+		return wrap(db, dialect.Postgres), nil
+	}
+	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("data folder: %w", err)
+	}
+	db, err := sql.Open("sqlite", SQLiteDSN(filepath.Join(dataDir, "ikra.db")))
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	// Reads run in parallel under WAL; writers queue on the busy timeout because every
+	// transaction takes the write lock up front (_txlock=immediate), so a reader never
+	// has to upgrade a lock and fail with "database is locked".
+	db.SetMaxOpenConns(8)
+	if err := ping(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	return wrap(db, dialect.SQLite), nil
+}
+
+// SQLiteDSN is the connection string for the SQLite file at path: the busy timeout is set
+// before WAL so that even switching the journal mode waits instead of failing.
+func SQLiteDSN(path string) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(15000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Set("_txlock", "immediate")
+	return "file:" + path + "?" + q.Encode()
+}
+
+func wrap(db *sql.DB, dia string) *DB {
+	drv := entsql.OpenDB(dia, db)
+	return &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db, Dialect: dia}
+}
+
+func ping(ctx context.Context, db *sql.DB) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return db.PingContext(ctx)
+}
+
+// Ping tells whether the database answers.
+func (d *DB) Ping(ctx context.Context) error { return d.SQL.PingContext(ctx) }
+
+// Migrate brings the schema up to date. It only adds: tables, columns and indexes are
+// created, nothing is dropped, so existing data survives an upgrade. On PostgreSQL an
+// advisory lock keeps several nodes starting at once from migrating together.
+func (d *DB) Migrate(ctx context.Context) error {
+	if d.Dialect == dialect.Postgres {
+		conn, err := d.SQL.Conn(ctx)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		const lockKey = 7_301_947_001
+		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", lockKey); err != nil {
+			return fmt.Errorf("migration lock: %w", err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", lockKey) //nolint:errcheck
+	}
+	if err := d.Schema.Create(ctx, schema.WithDropColumn(false), schema.WithDropIndex(false), migrate.WithForeignKeys(true)); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// Close closes the client and the connection pool.
+func (d *DB) Close() error { return d.Client.Close() }
+
+// WithTx runs fn in a transaction, rolling back on error or panic.
+func WithTx(ctx context.Context, client *ent.Client, fn func(tx *ent.Tx) error) (err error) {
+	tx, err := client.Tx(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			tx.Rollback() //nolint:errcheck
+			panic(v)
+		}
+	}()
+	if err := fn(tx); err != nil {
+		if rerr := tx.Rollback(); rerr != nil {
+			return fmt.Errorf("%w (rollback: %v)", err, rerr)
+		}
+		return err
+	}
+	return tx.Commit()
+}

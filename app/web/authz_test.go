@@ -1,0 +1,227 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"ikra/app/apptest"
+	"ikra/app/audit"
+	"ikra/ent"
+	"ikra/ent/member"
+	"ikra/ent/offer"
+)
+
+// roles of the authorization matrix; "ownerB" is the owner of another partner.
+var matrixRoles = []string{"anon", "member", "ownerA", "managerA", "cashierA", "ownerB", "superadmin", "moderator", "support", "concierge"}
+
+type fixture struct {
+	env      *apptest.Env
+	tg       map[string]int64
+	offerA   int
+	bookingA string
+	partnerA int
+	memberID int
+}
+
+// newFixture builds two partners with staff of every role, platform staff, a member,
+// and an offer and a booking of partner A.
+func newFixture(t *testing.T) *fixture {
+	env := apptest.New(t)
+	ctx := context.Background()
+	db := env.App.DB.Client
+	f := &fixture{env: env, tg: map[string]int64{}}
+	for i, r := range matrixRoles[1:] {
+		f.tg[r] = int64(8100 + i)
+		env.Client().SignIn(f.tg[r], r)
+	}
+	cat, err := db.Category.Create().SetSlug("restaurants").SetNameRu("Рестораны").SetNameEn("Restaurants").Save(ctx)
+	apptest.Must(t, err)
+	city, err := db.City.Create().SetSlug("almaty").SetNameRu("Алматы").SetNameEn("Almaty").Save(ctx)
+	apptest.Must(t, err)
+	pa, err := db.Partner.Create().SetName("Partner A").SetSlug("a").SetBin("000000000000").Save(ctx)
+	apptest.Must(t, err)
+	pb, err := db.Partner.Create().SetName("Partner B").SetSlug("b").SetBin("000000000001").Save(ctx)
+	apptest.Must(t, err)
+	f.partnerA = pa.ID
+	id := func(role string) int {
+		m, err := db.Member.Query().Where(member.TelegramID(f.tg[role])).Only(ctx)
+		apptest.Must(t, err)
+		return m.ID
+	}
+	grant := func(role, as string, partner *int) {
+		_, err := env.App.Staff.Grant(ctx, audit.Entry{ActorRole: "test"}, id(role), as, partner)
+		apptest.Must(t, err)
+	}
+	grant("ownerA", "owner", &pa.ID)
+	grant("managerA", "manager", &pa.ID)
+	grant("cashierA", "cashier", &pa.ID)
+	grant("ownerB", "owner", &pb.ID)
+	for _, r := range []string{"superadmin", "moderator", "support", "concierge"} {
+		grant(r, r, nil)
+	}
+	f.memberID = id("member")
+	o, err := db.Offer.Create().SetPartnerID(pa.ID).SetCategoryID(cat.ID).SetCityID(city.ID).SetTitle("Ужин").
+		SetKind(offer.KindDiscount).SetStatus(offer.StatusPublished).SetPublishedAt(time.Now()).Save(ctx)
+	apptest.Must(t, err)
+	f.offerA = o.ID
+	b, err := db.Booking.Create().SetCode("K7M2Q9AB").SetMemberID(f.memberID).SetOfferID(o.ID).SetPartnerID(pa.ID).Save(ctx)
+	apptest.Must(t, err)
+	f.bookingA = b.Code
+	return f
+}
+
+// client signs a fresh client in as role (a fresh session per request keeps routes
+// that end sessions from disturbing the others).
+func (f *fixture) client(t *testing.T, role string) *apptest.Client {
+	c := f.env.Client()
+	if role != "anon" {
+		c.SignIn(f.tg[role], role)
+	}
+	return c
+}
+
+// expect builds a role → status map from a default and overrides.
+func expect(def int, over map[string]int) map[string]int {
+	m := map[string]int{}
+	for _, r := range matrixRoles {
+		m[r] = def
+	}
+	for k, v := range over {
+		for _, r := range strings.Split(k, ",") {
+			m[r] = v
+		}
+	}
+	return m
+}
+
+const (
+	ok     = http.StatusOK
+	see    = http.StatusSeeOther
+	unauth = http.StatusUnauthorized
+	forbid = http.StatusForbidden
+	nf     = http.StatusNotFound
+)
+
+// TestAuthorizationMatrix walks every registered route and checks, for each role and
+// for staff of another partner, the status it must get. A route missing from the
+// table fails the test.
+func TestAuthorizationMatrix(t *testing.T) {
+	f := newFixture(t)
+	offerA := apptest.Itoa(f.offerA)
+	memberID := apptest.Itoa(f.memberID)
+	partnerStaff := "ownerA,managerA,cashierA,ownerB"
+	platform := "superadmin,moderator,support,concierge"
+	signedIn := "member," + partnerStaff + "," + platform
+	cssPath := f.env.App.Web.AssetPath("css/app.css")
+
+	type row struct {
+		path string // concrete path to request
+		form url.Values
+		want map[string]int
+	}
+	table := map[string]row{
+		"GET /healthz":                     {"/healthz", nil, expect(ok, nil)},
+		"GET /readyz":                      {"/readyz", nil, expect(ok, nil)},
+		"GET /assets/*":                    {cssPath, nil, expect(ok, nil)},
+		"GET /":                            {"/", nil, expect(see, map[string]int{"anon": ok})},
+		"GET /login":                       {"/login", nil, expect(see, map[string]int{"anon": ok})},
+		"GET /auth/telegram":               {"/auth/telegram", nil, expect(unauth, nil)},
+		"POST /tg/auth":                    {"/tg/auth", url.Values{}, expect(http.StatusBadRequest, nil)},
+		"GET /tg":                          {"/tg", nil, expect(ok, nil)},
+		"GET /auth/demo":                   {"/auth/demo", nil, expect(nf, nil)},
+		"POST /auth/demo":                  {"/auth/demo", url.Values{}, expect(nf, nil)},
+		"POST /logout":                     {"/logout", url.Values{}, expect(see, nil)},
+		"POST /lang":                       {"/lang", url.Values{"lang": {"en"}}, expect(see, nil)},
+		"GET /app":                         {"/app", nil, expect(ok, map[string]int{"anon": see})},
+		"GET /app/offers/:id":              {"/app/offers/" + offerA, nil, expect(ok, map[string]int{"anon": see})},
+		"GET /app/notifications":           {"/app/notifications", nil, expect(ok, map[string]int{"anon": see})},
+		"POST /app/notifications/read":     {"/app/notifications/read", url.Values{}, expect(see, map[string]int{"anon": unauth})},
+		"GET /app/settings":                {"/app/settings", nil, expect(ok, map[string]int{"anon": see})},
+		"POST /app/settings/language":      {"/app/settings/language", url.Values{"lang": {"xx"}}, expect(http.StatusUnprocessableEntity, map[string]int{"anon": unauth})},
+		"POST /app/sessions/:id/revoke":    {"/app/sessions/nope/revoke", url.Values{}, expect(nf, map[string]int{"anon": unauth})},
+		"POST /app/sessions/revoke-others": {"/app/sessions/revoke-others", url.Values{}, expect(see, map[string]int{"anon": unauth})},
+		"GET /media/*":                     {"/media/offers/1/none.png", nil, expect(nf, map[string]int{"anon": see})},
+		"GET /partner":                     {"/partner", nil, expect(forbid, map[string]int{"anon": see, partnerStaff: ok})},
+		"POST /partner/switch":             {"/partner/switch", url.Values{"partner_id": {apptest.Itoa(f.partnerA)}}, expect(forbid, map[string]int{"anon": unauth, "ownerA,managerA,cashierA": see, "ownerB": nf})},
+		"GET /partner/offers":              {"/partner/offers", nil, expect(forbid, map[string]int{"anon": see, "ownerA,managerA,ownerB": ok})},
+		"GET /partner/offers/:id":          {"/partner/offers/" + offerA, nil, expect(forbid, map[string]int{"anon": see, "ownerA,managerA": ok, "ownerB": nf})},
+		"GET /partner/bookings":            {"/partner/bookings", nil, expect(forbid, map[string]int{"anon": see, partnerStaff: ok})},
+		"GET /partner/bookings/:code":      {"/partner/bookings/" + f.bookingA, nil, expect(forbid, map[string]int{"anon": see, "ownerA,managerA,cashierA": ok, "ownerB": nf})},
+		"GET /partner/staff":               {"/partner/staff", nil, expect(forbid, map[string]int{"anon": see, "ownerA,managerA,ownerB": ok})},
+		"GET /admin":                       {"/admin", nil, expect(forbid, map[string]int{"anon": see, platform: ok})},
+		"GET /admin/members":               {"/admin/members", nil, expect(forbid, map[string]int{"anon": see, platform: ok})},
+		"GET /admin/members/:id":           {"/admin/members/" + memberID, nil, expect(forbid, map[string]int{"anon": see, platform: ok})},
+		"POST /admin/members/:id/block":    {"/admin/members/" + memberID + "/block", url.Values{"reason": {""}}, expect(forbid, map[string]int{"anon": unauth, "superadmin,moderator": see})},
+		"POST /admin/members/:id/unblock":  {"/admin/members/" + memberID + "/unblock", url.Values{}, expect(forbid, map[string]int{"anon": unauth, "superadmin,moderator": see})},
+		"GET /admin/partners":              {"/admin/partners", nil, expect(forbid, map[string]int{"anon": see, "superadmin,moderator": ok})},
+		"GET /admin/staff":                 {"/admin/staff", nil, expect(forbid, map[string]int{"anon": see, "superadmin": ok})},
+		"POST /admin/staff":                {"/admin/staff", url.Values{"telegram_id": {"x"}}, expect(forbid, map[string]int{"anon": unauth, "superadmin": see})},
+		"POST /admin/staff/:id/revoke":     {"/admin/staff/999999/revoke", url.Values{}, expect(forbid, map[string]int{"anon": unauth, "superadmin": nf})},
+		"GET /admin/audit":                 {"/admin/audit", nil, expect(forbid, map[string]int{"anon": see, "superadmin": ok})},
+		"GET /api/v1/me":                   {"/api/v1/me", nil, expect(ok, map[string]int{"anon": unauth})},
+		"GET /api/v1/sessions":             {"/api/v1/sessions", nil, expect(ok, map[string]int{"anon": unauth})},
+		"DELETE /api/v1/sessions/:id":      {"/api/v1/sessions/nope", nil, expect(nf, map[string]int{"anon": unauth})},
+		"GET /api/v1/notifications":        {"/api/v1/notifications", nil, expect(ok, map[string]int{"anon": unauth})},
+	}
+	_ = signedIn
+
+	// Every route Fiber serves must be in the table.
+	registered := map[string]bool{}
+	for _, r := range f.env.App.Web.App.GetRoutes(true) {
+		if r.Method == http.MethodHead {
+			continue
+		}
+		key := r.Method + " " + r.Path
+		registered[key] = true
+		if _, ok := table[key]; !ok {
+			t.Errorf("route %s is missing from the authorization matrix", key)
+		}
+	}
+	var keys []string
+	for k := range table {
+		if !registered[k] {
+			t.Errorf("matrix names %s, which is not registered", k)
+		}
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+
+	for _, key := range keys {
+		r := table[key]
+		method := strings.SplitN(key, " ", 2)[0]
+		for _, role := range matrixRoles {
+			c := f.client(t, role)
+			var resp *apptest.Response
+			switch {
+			case method == http.MethodGet:
+				resp = c.Get(r.path)
+			case method == http.MethodPost:
+				resp = c.Post(r.path, r.form)
+			default:
+				resp = c.Send(method, r.path, "", nil)
+			}
+			if resp.Status != r.want[role] {
+				t.Errorf("%s as %s: status %d, want %d", key, role, resp.Status, r.want[role])
+			}
+		}
+	}
+}
+
+// TestMemberForbiddenInPartnerAndAdmin is the plain statement of the rule.
+func TestMemberForbiddenInPartnerAndAdmin(t *testing.T) {
+	env := apptest.New(t)
+	c := env.Client()
+	c.SignIn(9001, "Member")
+	for _, p := range []string{"/partner", "/partner/offers", "/admin", "/admin/members"} {
+		r := c.Get(p)
+		if r.Status != http.StatusForbidden || !strings.Contains(r.Body, "Нет доступа") {
+			t.Errorf("%s: %d", p, r.Status)
+		}
+	}
+	_ = ent.IsNotFound
+}

@@ -1,0 +1,47 @@
+package web
+
+import (
+	"strconv"
+	"strings"
+)
+
+// formatInt groups digits by thousands with a thin space: 1 234 567.
+func formatInt(n int64) string {
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	s := strconv.FormatInt(n, 10)
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteString("\u202f")
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "−" + b.String()
+	}
+	return b.String()
+}
+
+// formatTenge shows an amount in tiyn (1/100 tenge) as tenge with the ₸ sign.
+func formatTenge(tiyn int64) string {
+	t := formatInt(tiyn / 100)
+	if r := tiyn % 100; r != 0 {
+		if r < 0 {
+			r = -r
+		}
+		t += "," + strconv.FormatInt(100+r, 10)[1:]
+	}
+	return t + " ₸"
+}
+
+// formatPercent shows basis points as a percentage: 550 → "5,5%".
+func formatPercent(bp int) string {
+	s := strconv.Itoa(bp / 100)
+	if r := bp % 100; r != 0 {
+		s += "," + strings.TrimRight(strconv.Itoa(100 + r)[1:], "0")
+	}
+	return s + "%"
+}

@@ -1,0 +1,288 @@
+package web
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"ikra/app/auth"
+	"ikra/app/authz"
+	"ikra/app/i18n"
+	"ikra/app/web/ui"
+	"ikra/ent"
+	"ikra/ent/partner"
+	"ikra/ent/staff"
+)
+
+const (
+	sessionCookie = "ikra_session"
+	anonCookie    = "ikra_anon"
+	partnerCookie = "ikra_partner"
+	langCookie    = "ikra_lang"
+)
+
+// requestContext assigns the request ID, decides the client address, logs the request
+// and turns a panic into a 500.
+func (s *Server) requestContext(c *fiber.Ctx) (err error) {
+	start := time.Now()
+	id := c.Get("X-Request-ID")
+	if id == "" || len(id) > 64 || !s.trusted(c.Context().RemoteIP()) {
+		id = randomID(12)
+	}
+	ui.SetRequestID(c, id)
+	c.Set("X-Request-ID", id)
+	ui.SetIP(c, s.clientIP(c))
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("panic", "request_id", id, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			err = s.handleError(c, fmt.Errorf("panic: %v", v))
+		}
+		status := c.Response().StatusCode()
+		attrs := []any{"request_id", id, "method", c.Method(), "path", c.Path(), "status", status,
+			"duration_ms", time.Since(start).Milliseconds(), "ip", ui.IP(c)}
+		if v := ui.ViewerOf(c); v != nil {
+			attrs = append(attrs, "member_id", v.ID())
+		}
+		level := slog.LevelInfo
+		if status >= 500 {
+			level = slog.LevelError
+		}
+		s.log.Log(c.UserContext(), level, "request", attrs...)
+	}()
+	return c.Next()
+}
+
+// clientIP is the peer address, or — only when the peer is a trusted proxy — the
+// right-most address in X-Forwarded-For that is not itself a trusted proxy.
+func (s *Server) clientIP(c *fiber.Ctx) string {
+	peer := c.Context().RemoteIP()
+	if !s.trusted(peer) {
+		return peer.String()
+	}
+	hops := strings.Split(c.Get(fiber.HeaderXForwardedFor), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		ip := net.ParseIP(strings.TrimSpace(hops[i]))
+		if ip == nil {
+			break
+		}
+		if !s.trusted(ip) {
+			return ip.String()
+		}
+	}
+	return peer.String()
+}
+
+func (s *Server) trusted(ip net.IP) bool {
+	for _, n := range s.proxies {
+		if n.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// scheme is https when the listener is, or when a trusted proxy says so.
+func (s *Server) secure(c *fiber.Ctx) bool {
+	if c.Context().IsTLS() {
+		return true
+	}
+	return s.trusted(c.Context().RemoteIP()) && strings.EqualFold(c.Get(fiber.HeaderXForwardedProto), "https")
+}
+
+// securityHeaders sets the headers every response carries. The Mini App is framed by
+// Telegram's web clients, so only /tg may be framed, and only by Telegram.
+func (s *Server) securityHeaders(c *fiber.Ctx) error {
+	c.Set("X-Content-Type-Options", "nosniff")
+	c.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+	c.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+	frame := "'none'"
+	if strings.HasPrefix(c.Path(), "/tg") || s.tgSession(c) {
+		frame = "https://web.telegram.org https://*.telegram.org"
+	} else {
+		c.Set("X-Frame-Options", "DENY")
+	}
+	c.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: https://t.me https://*.telegram.org https://*.t.me; "+
+		"script-src 'self' https://telegram.org; frame-src https://oauth.telegram.org; style-src 'self'; "+
+		"connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors "+frame)
+	if s.secure(c) {
+		c.Set("Strict-Transport-Security", "max-age=31536000")
+	}
+	return c.Next()
+}
+
+func (s *Server) tgSession(c *fiber.Ctx) bool {
+	v := ui.ViewerOf(c)
+	return v != nil && v.Channel == "tg"
+}
+
+// loadSession reads the session cookie; a live session puts the viewer in the context.
+// An unknown or dead token is ignored and its cookie cleared: the server never adopts
+// a session ID it did not issue.
+func (s *Server) loadSession(c *fiber.Ctx) error {
+	token := c.Cookies(sessionCookie)
+	if token != "" {
+		cur, err := s.sessions.Lookup(c.UserContext(), token)
+		switch {
+		case errors.Is(err, auth.ErrNoSession):
+			s.clearCookie(c, sessionCookie)
+		case err != nil:
+			return err
+		default:
+			v, err := s.viewer(c, cur)
+			if err != nil {
+				return err
+			}
+			if v != nil {
+				ui.SetViewer(c, v)
+			}
+		}
+	}
+	ui.SetLang(c, s.language(c))
+	ui.SetCSRF(c, s.csrfToken(c))
+	return c.Next()
+}
+
+// viewer loads the member and their roles for a live session.
+func (s *Server) viewer(c *fiber.Ctx, cur auth.Current) (*ui.Viewer, error) {
+	ctx := c.UserContext()
+	m, err := s.db.Member.Get(ctx, cur.MemberID)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	v := &ui.Viewer{Member: m, SessionID: cur.SessionID, Channel: cur.Channel}
+	v.Platform = s.authz.Roles(m.ID, authz.Platform)
+	rows, err := s.db.Staff.Query().
+		Where(staff.MemberID(m.ID), staff.PartnerIDNotNil(), staff.HasPartnerWith(partner.StatusEQ(partner.StatusActive))).
+		WithPartner().
+		Order(ent.Asc(staff.FieldPartnerID)).
+		All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		v.Partners = append(v.Partners, ui.PartnerRole{PartnerID: *r.PartnerID, Name: r.Edges.Partner.Name, Role: string(r.Role)})
+	}
+	return v, nil
+}
+
+// language: the cookie a visitor chose, the member's own setting, then the browser's.
+func (s *Server) language(c *fiber.Ctx) string {
+	if v := ui.ViewerOf(c); v != nil {
+		if l := i18n.Supported(v.Member.Language); l != "" {
+			return l
+		}
+	}
+	if l := i18n.Supported(c.Cookies(langCookie)); l != "" {
+		return l
+	}
+	if l := i18n.FromAcceptLanguage(c.Get(fiber.HeaderAcceptLanguage)); l != "" {
+		return l
+	}
+	return i18n.Default
+}
+
+// csrfToken is bound to the session, or to an anonymous cookie before sign-in, and
+// signed with the server secret; every unsafe request must echo it.
+func (s *Server) csrfToken(c *fiber.Ctx) string {
+	binding := ""
+	if v := ui.ViewerOf(c); v != nil {
+		binding = "s:" + v.SessionID
+	} else {
+		anon := c.Cookies(anonCookie)
+		if len(anon) != 22 {
+			anon = randomID(16)
+			c.Cookie(&fiber.Cookie{Name: anonCookie, Value: anon, Path: "/", HTTPOnly: true, SameSite: "Lax", Secure: s.secure(c), MaxAge: 86400})
+			c.Request().Header.SetCookie(anonCookie, anon)
+		}
+		binding = "a:" + anon
+	}
+	mac := hmac.New(sha256.New, s.secret)
+	mac.Write([]byte("csrf|" + binding))
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// checkCSRF refuses an unsafe request without the right token (form field _csrf or
+// header X-CSRF-Token).
+func (s *Server) checkCSRF(c *fiber.Ctx) error {
+	switch c.Method() {
+	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
+		return c.Next()
+	}
+	if strings.HasPrefix(c.Path(), "/telegram/webhook/") {
+		return c.Next() // authenticated by Telegram's secret header instead
+	}
+	got := c.Get("X-CSRF-Token")
+	if got == "" {
+		got = c.FormValue("_csrf")
+	}
+	want := ui.CSRF(c)
+	if got == "" || !hmac.Equal([]byte(got), []byte(want)) {
+		return ui.ErrCSRF
+	}
+	return c.Next()
+}
+
+// bodyLimit refuses bodies larger than n bytes on routes that take small input.
+func bodyLimit(n int) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if len(c.Body()) > n {
+			return ui.Fail(fiber.StatusRequestEntityTooLarge, "error.too_large", nil)
+		}
+		return c.Next()
+	}
+}
+
+// rateLimit allows perMinute requests per key per minute; the key is the member when
+// signed in and the client address otherwise (never a header from an untrusted peer).
+func (s *Server) rateLimit(name string, perMinute int) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		key := "ip:" + ui.IP(c)
+		if v := ui.ViewerOf(c); v != nil {
+			key = "m:" + strconv.Itoa(v.ID())
+		}
+		window := time.Now().Unix() / 60
+		k := fmt.Sprintf("%srl:%s:%s:%d", s.prefix, name, key, window)
+		ctx := c.UserContext()
+		pipe := s.rdb.TxPipeline()
+		incr := pipe.Incr(ctx, k)
+		pipe.Expire(ctx, k, 2*time.Minute)
+		if _, err := pipe.Exec(ctx); err != nil {
+			s.log.Warn("rate limit unavailable", "err", err)
+			return c.Next() // fail open: Redis trouble must not take the site down
+		}
+		if incr.Val() > int64(perMinute) {
+			c.Set(fiber.HeaderRetryAfter, strconv.FormatInt(60-time.Now().Unix()%60, 10))
+			return ui.ErrTooMany
+		}
+		return c.Next()
+	}
+}
+
+// RateLimitKey exposes the key the limiter would use, for tests and logs.
+func RateLimitKey(c *fiber.Ctx) string { return ui.IP(c) }
+
+func (s *Server) clearCookie(c *fiber.Ctx, name string) {
+	c.Cookie(&fiber.Cookie{Name: name, Value: "", Path: "/", HTTPOnly: true, MaxAge: -1, Expires: time.Unix(1, 0)})
+}
+
+func randomID(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}

@@ -1,0 +1,227 @@
+// Package web wires the HTTP side of IKRA: the Fiber app, the middleware, and the route
+// table of every workspace, which reads as the authorization matrix.
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/compress"
+	"github.com/gofiber/template/html/v2"
+	"github.com/redis/go-redis/v9"
+
+	"ikra/app/auth"
+	"ikra/app/authz"
+	"ikra/app/config"
+	"ikra/app/i18n"
+	"ikra/app/media"
+	"ikra/app/members"
+	"ikra/app/notify"
+	"ikra/app/partners"
+	"ikra/app/web/ui"
+	"ikra/assets"
+	"ikra/ent"
+	"ikra/views"
+)
+
+// Deps are what the web layer needs from the rest of the application.
+type Deps struct {
+	Config   config.Config
+	Log      *slog.Logger
+	DB       *ent.Client
+	Redis    *redis.Client
+	Prefix   string // Redis key namespace
+	Media    media.Store
+	Authz    *authz.Enforcer
+	Sessions *auth.Sessions
+	Members  *members.Service
+	Staff    *partners.Staff
+	Notify   *notify.Service
+	Catalog  *i18n.Catalog
+	Secret   []byte // signs CSRF tokens
+	Ready    func(ctx context.Context) map[string]error
+}
+
+// Server is the web layer: the Fiber app and what its handlers share.
+type Server struct {
+	App      *fiber.App
+	Routes   []Route
+	cfg      config.Config
+	log      *slog.Logger
+	db       *ent.Client
+	rdb      *redis.Client
+	prefix   string
+	media    media.Store
+	authz    *authz.Enforcer
+	sessions *auth.Sessions
+	members  *members.Service
+	staff    *partners.Staff
+	notify   *notify.Service
+	render   *ui.Renderer
+	secret   []byte
+	proxies  []*net.IPNet
+	assets   *assets.Fingerprints
+	ready    func(ctx context.Context) map[string]error
+}
+
+// Body size limits: small for forms and JSON, larger only where files are uploaded.
+const (
+	maxUpload = 8 << 20
+	maxForm   = 64 << 10
+)
+
+// New builds the Fiber app with every route.
+func New(d Deps) (*Server, error) {
+	fp, err := assets.Fingerprint()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg: d.Config, log: d.Log, db: d.DB, rdb: d.Redis, prefix: d.Prefix, media: d.Media,
+		authz: d.Authz, sessions: d.Sessions, members: d.Members, staff: d.Staff, notify: d.Notify,
+		render: &ui.Renderer{Catalog: d.Catalog, Demo: d.Config.Demo},
+		secret: d.Secret, assets: fp, ready: d.Ready,
+	}
+	for _, p := range d.Config.TrustedProxies {
+		if !strings.Contains(p, "/") {
+			if strings.Contains(p, ":") {
+				p += "/128"
+			} else {
+				p += "/32"
+			}
+		}
+		_, n, err := net.ParseCIDR(p)
+		if err != nil {
+			return nil, err
+		}
+		s.proxies = append(s.proxies, n)
+	}
+	engine := html.NewFileSystem(http.FS(views.FS), ".html")
+	engine.AddFunc("asset", fp.Path)
+	engine.AddFunc("initial", func(name string) string {
+		for _, r := range name {
+			return strings.ToUpper(string(r))
+		}
+		return "?"
+	})
+	engine.AddFunc("date", func(t time.Time) string { return t.In(almaty).Format("02.01.2006 15:04") })
+	engine.AddFunc("dateptr", func(t *time.Time) string {
+		if t == nil {
+			return "—"
+		}
+		return t.In(almaty).Format("02.01.2006 15:04")
+	})
+	engine.AddFunc("tenge", func(tiyn int64) string { return formatTenge(tiyn) })
+	engine.AddFunc("num", formatInt)
+	engine.AddFunc("percent", formatPercent)
+	engine.AddFunc("json", func(v map[string]any) string {
+		if len(v) == 0 {
+			return ""
+		}
+		b, _ := json.Marshal(v)
+		return string(b)
+	})
+	if err := engine.Load(); err != nil {
+		return nil, err
+	}
+	s.App = fiber.New(fiber.Config{
+		Views:                   engine,
+		ErrorHandler:            s.handleError,
+		BodyLimit:               maxUpload,
+		ReadTimeout:             30 * time.Second,
+		WriteTimeout:            60 * time.Second,
+		IdleTimeout:             120 * time.Second,
+		DisableStartupMessage:   true,
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          d.Config.TrustedProxies,
+		ProxyHeader:             "", // the client address is decided by clientIP, not by Fiber
+		ServerHeader:            "",
+		AppName:                 "ikra",
+	})
+	s.routes()
+	return s, nil
+}
+
+var almaty = func() *time.Location {
+	if loc, err := time.LoadLocation("Asia/Almaty"); err == nil {
+		return loc
+	}
+	return time.FixedZone("ALMT", 5*3600)
+}()
+
+// handleError maps an error to a status and renders it as a page or as JSON for /api.
+func (s *Server) handleError(c *fiber.Ctx, err error) error {
+	status, key := fiber.StatusInternalServerError, "error.internal"
+	var fe *fiber.Error
+	switch e, ok := ui.AsError(err); {
+	case ok:
+		status, key = e.Status, e.Key
+	case errors.As(err, &fe):
+		status = fe.Code
+		switch fe.Code {
+		case fiber.StatusNotFound:
+			key = "error.not_found"
+		case fiber.StatusMethodNotAllowed:
+			key = "error.method"
+		case fiber.StatusRequestEntityTooLarge:
+			key = "error.too_large"
+		default:
+			key = "error.bad_request"
+		}
+	case errors.Is(err, members.ErrNotFound), ent.IsNotFound(err):
+		status, key = fiber.StatusNotFound, "error.not_found"
+	case errors.Is(err, context.Canceled):
+		status, key = 499, "error.internal"
+	}
+	if status >= 500 {
+		s.log.Error("request failed", "request_id", ui.RequestID(c), "path", c.Path(), "err", err)
+	}
+	if status == fiber.StatusUnauthorized && !ui.IsAPI(c) && c.Method() == fiber.MethodGet && strings.HasPrefix(c.Path(), "/") && !strings.HasPrefix(c.Path(), "/auth/") && !strings.HasPrefix(c.Path(), "/tg/auth") {
+		return c.Redirect("/login?next="+safeNext(c.OriginalURL()), fiber.StatusSeeOther)
+	}
+	msg := s.render.Catalog.T(ui.Lang(c), key)
+	c.Status(status)
+	if ui.IsAPI(c) {
+		return c.JSON(fiber.Map{"error": fiber.Map{"code": strings.TrimPrefix(key, "error."), "message": msg, "request_id": ui.RequestID(c)}})
+	}
+	p := s.render.Page(c, "", fiber.Map{"Status": status, "Message": msg, "RequestID": ui.RequestID(c)})
+	p.Title = msg
+	if rerr := c.Render("errors/page", p, ui.LayoutPublic); rerr != nil {
+		s.log.Error("render error page", "err", rerr)
+		return c.SendString(msg)
+	}
+	return nil
+}
+
+// safeNext keeps a post-sign-in redirect on this site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	return next
+}
+
+// compressed is gzip/brotli for responses worth compressing.
+var compressed = compress.New(compress.Config{Level: compress.LevelDefault})
+
+// Listen serves until ctx ends, then shuts down gracefully.
+func (s *Server) Listen(ctx context.Context, addr string) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.App.Listen(addr) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		return s.App.ShutdownWithTimeout(10 * time.Second)
+	}
+}
+
+// AssetPath is the fingerprinted URL of an embedded asset.
+func (s *Server) AssetPath(p string) string { return s.assets.Path(p) }

@@ -1,0 +1,83 @@
+package ui
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"ikra/app/i18n"
+)
+
+// Locale translates message keys into one language; templates call {{.L.T "key"}}.
+type Locale struct {
+	Lang string
+	cat  *i18n.Catalog
+}
+
+// T translates key, filling args into its verbs.
+func (l Locale) T(key string, args ...any) string { return l.cat.T(l.Lang, key, args...) }
+
+// Page is the data every template gets: the request's common part, built once here,
+// and the screen's own data in Data.
+type Page struct {
+	L         Locale
+	Title     string
+	Viewer    *Viewer
+	Partner   *PartnerRole
+	CSRF      string
+	Flash     *Flash
+	Path      string
+	Demo      bool
+	TG        bool // rendered inside the Telegram Mini App
+	Languages []string
+	Errors    FieldErrors
+	Form      map[string]string
+	Data      any
+}
+
+// Renderer renders pages with the common data filled in.
+type Renderer struct {
+	Catalog *i18n.Catalog
+	Demo    bool
+}
+
+// Layouts per workspace.
+const (
+	LayoutPublic  = "layouts/public"
+	LayoutMember  = "layouts/member"
+	LayoutPartner = "layouts/partner"
+	LayoutAdmin   = "layouts/admin"
+)
+
+// Page builds the common page data for this request.
+func (r *Renderer) Page(c *fiber.Ctx, titleKey string, data any) *Page {
+	v := ViewerOf(c)
+	p := &Page{
+		L:         Locale{Lang: Lang(c), cat: r.Catalog},
+		Viewer:    v,
+		CSRF:      CSRF(c),
+		Flash:     takeFlash(c),
+		Path:      c.Path(),
+		Demo:      r.Demo,
+		TG:        v != nil && v.Channel == "tg",
+		Languages: i18n.Languages,
+		Data:      data,
+	}
+	if titleKey != "" {
+		p.Title = p.L.T(titleKey)
+	}
+	if pr, ok := PartnerOf(c); ok {
+		p.Partner = &pr
+	}
+	return p
+}
+
+// Render renders a template inside a layout with status 200.
+func (r *Renderer) Render(c *fiber.Ctx, layout, name, titleKey string, data any) error {
+	return c.Render(name, r.Page(c, titleKey, data), layout)
+}
+
+// Invalid renders a form page again with field errors and status 422.
+func (r *Renderer) Invalid(c *fiber.Ctx, layout, name, titleKey string, data any, errs FieldErrors, form map[string]string) error {
+	p := r.Page(c, titleKey, data)
+	p.Errors, p.Form = errs, form
+	return c.Status(fiber.StatusUnprocessableEntity).Render(name, p, layout)
+}

@@ -1,0 +1,62 @@
+package schema
+
+import (
+	"time"
+
+	"entgo.io/ent"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+)
+
+// Member is a person signed in through Telegram: customer, partner staff or platform staff.
+type Member struct {
+	ent.Schema
+}
+
+// Fields of the Member.
+func (Member) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int64("telegram_id").Optional().Nillable().Unique(),
+		field.String("first_name").Default(""),
+		field.String("last_name").Default(""),
+		field.String("username").Default(""),
+		field.String("photo_url").Default(""),
+		field.String("language").Default("ru"),
+		field.Enum("status").Values("active", "blocked", "deleted").Default("active"),
+		field.String("blocked_reason").Default(""),
+		field.String("referral_code").NotEmpty().Unique(),
+		field.Int("tier_id").Optional().Nillable(),
+		field.Time("tier_until").Optional().Nillable(),
+		field.Time("created_at").Default(time.Now),
+		field.Time("updated_at").Default(time.Now).UpdateDefault(time.Now),
+		field.Time("last_seen_at").Optional().Nillable(),
+		field.Time("deleted_at").Optional().Nillable(),
+	}
+}
+
+// Edges of the Member.
+func (Member) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("staff", Staff.Type),
+		edge.To("sessions", Session.Type),
+		edge.To("bookings", Booking.Type),
+		edge.To("ledger_entries", LedgerEntry.Type),
+		edge.To("notifications", Notification.Type),
+		edge.To("terms_acceptances", TermsAcceptance.Type),
+		edge.To("consents", Consent.Type),
+		edge.To("support_threads", SupportThread.Type),
+		edge.To("claims", Claim.Type),
+		edge.To("interests", Category.Type),
+		edge.To("balance", Balance.Type).Unique(),
+		edge.To("referrals_made", Referral.Type),
+		edge.To("referred_by", Referral.Type).Unique(),
+		edge.To("authored_revisions", OfferRevision.Type),
+		edge.To("decided_revisions", OfferRevision.Type),
+		edge.To("concierge_bookings", Booking.Type),
+		edge.To("assigned_threads", SupportThread.Type),
+		edge.To("support_messages", SupportMessage.Type),
+		edge.To("answered_claims", Claim.Type),
+		edge.From("tier", Tier.Type).Ref("members").Unique().Field("tier_id"),
+		edge.From("invited_offers", Offer.Type).Ref("invited"),
+	}
+}

@@ -1,0 +1,39 @@
+package schema
+
+import (
+	"entgo.io/ent"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// TermsVersion is a published version of the public offer or the privacy policy.
+type TermsVersion struct {
+	ent.Schema
+}
+
+// Fields of the TermsVersion.
+func (TermsVersion) Fields() []ent.Field {
+	return []ent.Field{
+		field.Enum("kind").Values("offer", "privacy"),
+		field.String("version").NotEmpty(),
+		field.String("title").Default(""),
+		field.Text("body"),
+		field.Time("published_at"),
+		field.Int("created_by_id").Optional().Nillable(),
+	}
+}
+
+// Edges of the TermsVersion.
+func (TermsVersion) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("acceptances", TermsAcceptance.Type),
+	}
+}
+
+// Indexes of the TermsVersion.
+func (TermsVersion) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("kind", "version").Unique(),
+	}
+}

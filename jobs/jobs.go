@@ -1,0 +1,143 @@
+// Package jobs holds IKRA's background tasks on asynq: one file per task type with its
+// payload, constructor and handler, plus the queue, the worker server and the periodic
+// ticker that several nodes may run at once.
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"ikra/app/notify"
+	"ikra/app/tgapi"
+	"ikra/ent"
+)
+
+// Sender sends a Telegram message; *tgapi.Client is one.
+type Sender interface {
+	SendMessage(ctx context.Context, chatID int64, text string, opts tgapi.SendOptions) error
+}
+
+// Deps is what the task handlers need.
+type Deps struct {
+	// DB is the database, for handlers that need it beyond the domain services.
+	DB *ent.Client
+	// Bot sends to Telegram; nil means Telegram is off and nothing is delivered.
+	Bot Sender
+	// BaseURL is the site's public address, e.g. "https://ikra.kz"; notification links
+	// are relative to it.
+	BaseURL string
+	// Purge deletes expired sessions and returns how many; nil skips the purge.
+	Purge func(context.Context) (int, error)
+	// Notify stores notifications and their delivery state; required.
+	Notify *notify.Service
+	// Log receives the handlers' logs; nil means slog.Default().
+	Log *slog.Logger
+}
+
+// NewMux routes every task type to its handler.
+func NewMux(d Deps) *asynq.ServeMux {
+	if d.Notify == nil {
+		panic("jobs: Deps.Notify is required")
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	if c, ok := d.Bot.(*tgapi.Client); ok && c == nil {
+		d.Bot = nil // a typed nil would pass the nil check and then panic
+	}
+	mux := asynq.NewServeMux()
+	mux.Handle(TypeDeliverNotification, &deliverNotification{
+		notify: d.Notify, bot: d.Bot, baseURL: d.BaseURL, log: d.Log, markTimeout: 10 * time.Second,
+	})
+	mux.Handle(TypeRedeliverNotifications, &redeliverNotifications{notify: d.Notify, enabled: d.Bot != nil, log: d.Log})
+	mux.Handle(TypePurgeSessions, &purgeSessions{purge: d.Purge, log: d.Log})
+	return mux
+}
+
+// NewServer returns a worker that processes only the named queue, concurrency tasks at
+// a time (the number of CPUs when zero), logging through log. Stopping it waits up to
+// 10 seconds for running tasks; those still running are retried later.
+func NewServer(r asynq.RedisConnOpt, queue string, concurrency int, log *slog.Logger) *asynq.Server {
+	return asynq.NewServer(r, serverConfig(queue, concurrency, log))
+}
+
+func serverConfig(queue string, concurrency int, log *slog.Logger) asynq.Config {
+	if log == nil {
+		log = slog.Default()
+	}
+	log = log.With("component", "jobs", "queue", queue)
+	return asynq.Config{
+		Concurrency:     concurrency,
+		Queues:          map[string]int{queue: 1},
+		RetryDelayFunc:  RetryDelay,
+		Logger:          asynqLogger{log},
+		LogLevel:        asynq.DebugLevel, // the slog handler decides what is shown
+		ShutdownTimeout: 10 * time.Second,
+		// Retries are due seconds after a failure (flood control, a short outage), so
+		// look for them more often than asynq's 5 s default.
+		DelayedTaskCheckInterval: 2 * time.Second,
+		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
+			id, _ := asynq.GetTaskID(ctx)
+			retried, _ := asynq.GetRetryCount(ctx)
+			maxRetry, _ := asynq.GetMaxRetry(ctx)
+			log.Warn("task failed", "type", t.Type(), "task_id", id, "retried", retried, "max_retry", maxRetry, "err", err)
+		}),
+		HealthCheckFunc: func(err error) {
+			if err != nil {
+				log.Error("job queue unreachable", "err", err)
+			}
+		},
+	}
+}
+
+// RetryDelay is how long a failed task waits: a little more than Telegram asked for when
+// it throttled us (retry_after), otherwise exponential backoff from 10 s, capped at 10 minutes, with
+// jitter so that many failures do not come back at once.
+func RetryDelay(n int, err error, _ *asynq.Task) time.Duration {
+	if d := tgapi.RetryAfter(err); d > 0 {
+		// asynq keeps retry times in whole seconds, rounding down: the extra second
+		// keeps the retry from coming before Telegram's wait is over.
+		return min(d, time.Hour) + time.Second + time.Duration(rand.IntN(500))*time.Millisecond
+	}
+	const base, ceiling = 10 * time.Second, 10 * time.Minute
+	d := ceiling
+	if n < 10 {
+		d = min(base<<n, ceiling)
+	}
+	// ±20 %
+	return d - d/5 + time.Duration(rand.Int64N(int64(d/5)*2+1))
+}
+
+// asynqLogger sends asynq's own logs to slog.
+type asynqLogger struct{ l *slog.Logger }
+
+func (a asynqLogger) log(level slog.Level, args []any) {
+	ctx := context.Background()
+	if a.l.Enabled(ctx, level) {
+		a.l.Log(ctx, level, fmt.Sprint(args...))
+	}
+}
+
+// Debug logs at debug level.
+func (a asynqLogger) Debug(args ...any) { a.log(slog.LevelDebug, args) }
+
+// Info logs at info level.
+func (a asynqLogger) Info(args ...any) { a.log(slog.LevelInfo, args) }
+
+// Warn logs at warning level.
+func (a asynqLogger) Warn(args ...any) { a.log(slog.LevelWarn, args) }
+
+// Error logs at error level.
+func (a asynqLogger) Error(args ...any) { a.log(slog.LevelError, args) }
+
+// Fatal logs at error level and exits, as asynq's Logger contract requires.
+func (a asynqLogger) Fatal(args ...any) {
+	a.log(slog.LevelError, args)
+	os.Exit(1)
+}

@@ -1,0 +1,44 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hibiken/asynq"
+)
+
+// Queue puts tasks on one named asynq queue. It is the notify.Enqueuer of the app.
+type Queue struct {
+	client *asynq.Client
+	name   string
+}
+
+// NewQueue returns a queue that enqueues through client onto the queue called name.
+func NewQueue(client *asynq.Client, name string) *Queue {
+	return &Queue{client: client, name: name}
+}
+
+// Name is the asynq queue's name.
+func (q *Queue) Name() string { return q.name }
+
+// Enqueue puts t on the queue. It reports false, and no error, when a task with the
+// same ID is already there (waiting, running, retrying, archived or kept after
+// completion): enqueuing a task with a deterministic ID twice is a no-op.
+func (q *Queue) Enqueue(ctx context.Context, t *asynq.Task, opts ...asynq.Option) (bool, error) {
+	_, err := q.client.EnqueueContext(ctx, t, append(opts, asynq.Queue(q.name))...)
+	switch {
+	case errors.Is(err, asynq.ErrTaskIDConflict), errors.Is(err, asynq.ErrDuplicateTask):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("enqueue %s: %w", t.Type(), err)
+	}
+	return true, nil
+}
+
+// EnqueueDelivery schedules the Telegram delivery of a notification; see
+// NewDeliverNotification.
+func (q *Queue) EnqueueDelivery(ctx context.Context, notificationID int) error {
+	_, err := q.Enqueue(ctx, NewDeliverNotification(notificationID))
+	return err
+}
