@@ -16,6 +16,7 @@ import (
 
 	"ikra/app/auth"
 	"ikra/app/authz"
+	"ikra/app/bot"
 	"ikra/app/config"
 	"ikra/app/demo"
 	"ikra/app/i18n"
@@ -59,7 +60,8 @@ type App struct {
 	Queue    *jobs.Queue
 	Web      *web.Server
 	Prefix   string
-	Bot      *tgapi.Client
+	Bot      *tgapi.Client // nil when Telegram is off
+	BotUI    *bot.Bot      // the bot's update handler; nil when Telegram is off
 
 	queueClient *asynq.Client
 	closers     []func() error
@@ -186,6 +188,7 @@ func (a *App) initServices(ctx context.Context) error {
 	a.Notify = notify.New(a.DB.Client, a.Queue)
 	if a.Config.TelegramEnabled() {
 		a.Bot = tgapi.New(a.Config.TelegramAPIURL, a.Config.BotToken, nil)
+		a.BotUI = bot.New(a.Members, a.Bot, a.Catalog, a.Config.BaseURL, a.Log)
 	}
 	if err := a.grantSuperadmins(ctx); err != nil {
 		return err
@@ -254,7 +257,7 @@ func (a *App) initWeb(ctx context.Context) error {
 	w, err := web.New(web.Deps{
 		Config: a.Config, Log: a.Log, DB: a.DB.Client, Redis: a.Redis.Client, Prefix: a.Prefix,
 		Media: a.Media, Authz: a.Authz, Sessions: a.Sessions, Members: a.Members, Staff: a.Staff,
-		Notify: a.Notify, Catalog: a.Catalog, Secret: []byte(secret), Ready: a.Ready,
+		Notify: a.Notify, Catalog: a.Catalog, Secret: []byte(secret), Ready: a.Ready, Bot: a.BotUI,
 	})
 	if err != nil {
 		return err

@@ -20,6 +20,10 @@ func (a *App) Serve(ctx context.Context) error {
 	if a.Config.Worker {
 		g.Go(func() error { return a.runWorker(ctx) })
 	}
+	if a.BotUI != nil && a.Config.WebhookSecret == "" {
+		// Without a webhook the bot long-polls; run one such node only.
+		g.Go(func() error { a.BotUI.Poll(ctx, a.Bot); return nil })
+	}
 	g.Go(func() error {
 		a.Log.Info("listening", "addr", a.Config.Addr, "demo", a.Config.Demo, "url", a.Config.BaseURL)
 		return a.Web.Listen(ctx, a.Config.Addr)

@@ -42,7 +42,11 @@ func TestDeliverEndToEnd(t *testing.T) {
 	eachRedis(t, func(t *testing.T, r *kv.Redis, queue string) {
 		ctx := context.Background()
 		w := newWorld(t, r, queue)
-		w.startWorker(t, r, queue, NewMux(w.deps()))
+		srv := NewServer(r.Queue, queue, 2, w.log)
+		if err := srv.Start(NewMux(w.deps())); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(srv.Shutdown)
 		ann := addMember(t, w.db, 5001, member.StatusActive, "en")
 
 		n, err := w.notify.Send(ctx, bookingAnswered(ann.ID, "booking:1:answered"))
@@ -96,6 +100,9 @@ func TestDeliverEndToEnd(t *testing.T) {
 		})
 		if msgs := w.bot.messages(); len(msgs) != 2 {
 			t.Errorf("fake Bot API got %d messages for 2 notifications, want 2", len(msgs))
+		}
+		if !strings.Contains(w.logs.String(), "Starting processing") {
+			t.Error("asynq's own logs do not reach slog")
 		}
 	})
 }

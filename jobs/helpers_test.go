@@ -70,9 +70,15 @@ func queueName(t *testing.T, r *kv.Redis) string {
 	rand.Read(b)
 	name := "test-" + strings.NewReplacer("/", "-", " ", "_").Replace(t.Name()) + "-" + hex.EncodeToString(b)
 	t.Cleanup(func() {
+		ctx := context.Background()
 		in := asynq.NewInspectorFromRedisClient(r.Client)
 		if err := in.DeleteQueue(name, true); err != nil && !strings.Contains(err.Error(), "not found") {
 			t.Logf("delete queue %s: %v", name, err)
+		}
+		// DeleteQueue leaves completed tasks and counters behind.
+		iter := r.Scan(ctx, 0, "asynq:{"+name+"}:*", 100).Iterator()
+		for iter.Next(ctx) {
+			r.Del(ctx, iter.Val())
 		}
 	})
 	return name
@@ -86,11 +92,18 @@ func openDB(t *testing.T) *ent.Client {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
+	// ent's migration rewrites package-level table descriptions: two at once in one
+	// process race, so parallel tests take turns.
+	migrateMu.Lock()
+	err = db.Migrate(ctx)
+	migrateMu.Unlock()
+	if err != nil {
 		t.Fatal(err)
 	}
 	return db.Client
 }
+
+var migrateMu sync.Mutex
 
 var memberSeq atomic.Int64
 

@@ -46,7 +46,7 @@ func (h *redeliverNotifications) ProcessTask(ctx context.Context, _ *asynq.Task)
 		return fmt.Errorf("redeliver notifications: %w", err)
 	}
 	if n > 0 {
-		h.log.Info("pending notifications re-enqueued", "count", n)
+		h.log.Info("undelivered notifications swept", "count", n)
 	}
 	return nil
 }

@@ -369,3 +369,6 @@ func cloneValues(v url.Values) url.Values {
 	}
 	return out
 }
+
+// Itoa64 formats a Telegram ID.
+func Itoa64(n int64) string { return strconv.FormatInt(n, 10) }

@@ -24,6 +24,9 @@ func Open(ctx context.Context, url string) (*Redis, error) {
 	r := &Redis{}
 	if url == "" {
 		m := miniredis.NewMiniRedis()
+		// Keys with a TTL (session cache, rate-limit windows, job locks) must expire
+		// with the wall clock, as they do on a real server.
+		m.ClockTTL(true)
 		if err := m.StartAddr("127.0.0.1:0"); err != nil {
 			return nil, fmt.Errorf("embedded redis: %w", err)
 		}

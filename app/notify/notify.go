@@ -164,7 +164,7 @@ func (s *Service) Pending(ctx context.Context, olderThan time.Duration, limit in
 }
 
 // Redeliver enqueues the delivery of up to limit Pending notifications and returns how
-// many it enqueued. Enqueuing one that still has a job is a no-op of the Enqueuer.
+// many it handed to the Enqueuer; for one that still has a job, that is a no-op.
 func (s *Service) Redeliver(ctx context.Context, olderThan time.Duration, limit int) (int, error) {
 	if s.q == nil {
 		return 0, nil

@@ -12,6 +12,7 @@ import (
 
 	"ikra/app/store"
 	"ikra/ent"
+	"ikra/ent/hook"
 	"ikra/ent/member"
 	"ikra/ent/notification"
 )
@@ -47,11 +48,18 @@ func openDB(t *testing.T) *ent.Client {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
+	// ent's migration rewrites package-level table descriptions: two at once in one
+	// process race, so parallel tests take turns.
+	migrateMu.Lock()
+	err = db.Migrate(ctx)
+	migrateMu.Unlock()
+	if err != nil {
 		t.Fatal(err)
 	}
 	return db.Client
 }
+
+var migrateMu sync.Mutex
 
 var memberSeq int
 
@@ -163,6 +171,41 @@ func TestSendConcurrent(t *testing.T) {
 	}
 	if c := db.Notification.Query().CountX(ctx); c != 1 {
 		t.Errorf("%d rows, want 1", c)
+	}
+}
+
+// TestSendLosesRace makes another writer store the same key between Send's lookup and
+// its insert: Send returns that row and enqueues nothing (its writer does).
+func TestSendLosesRace(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	q := &fakeQueue{}
+	s := New(db, q)
+	m := addMember(t, db, 1005, member.StatusActive)
+
+	var winner int
+	db.Notification.Use(func(next ent.Mutator) ent.Mutator {
+		return hook.NotificationFunc(func(ctx context.Context, mu *ent.NotificationMutation) (ent.Value, error) {
+			if key, _ := mu.DedupKey(); mu.Op().Is(ent.OpCreate) && key == "contested" && winner == 0 {
+				winner = -1 // the nested create below passes straight through
+				n, err := db.Notification.Create().SetMemberID(m.ID).SetKind("k").SetDedupKey(key).SetBody("first").Save(ctx)
+				if err != nil {
+					return nil, err
+				}
+				winner = n.ID
+			}
+			return next.Mutate(ctx, mu)
+		})
+	})
+	n, err := s.Send(ctx, msg(m.ID, "contested"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if winner <= 0 || n.ID != winner || n.Body != "first" {
+		t.Errorf("Send returned %d (%q), want the winner %d", n.ID, n.Body, winner)
+	}
+	if got := q.enqueued(); len(got) != 0 {
+		t.Errorf("loser enqueued %v", got)
 	}
 }
 

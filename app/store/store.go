@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -92,6 +93,9 @@ func (d *DB) Ping(ctx context.Context) error { return d.SQL.PingContext(ctx) }
 // created, nothing is dropped, so existing data survives an upgrade. On PostgreSQL an
 // advisory lock keeps several nodes starting at once from migrating together.
 func (d *DB) Migrate(ctx context.Context) error {
+	// ent's migration rewrites package-level schema tables: one at a time per process.
+	migrateMu.Lock()
+	defer migrateMu.Unlock()
 	if d.Dialect == dialect.Postgres {
 		conn, err := d.SQL.Conn(ctx)
 		if err != nil {
@@ -109,6 +113,8 @@ func (d *DB) Migrate(ctx context.Context) error {
 	}
 	return nil
 }
+
+var migrateMu sync.Mutex
 
 // Close closes the client and the connection pool.
 func (d *DB) Close() error { return d.Client.Close() }

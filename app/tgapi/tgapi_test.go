@@ -48,6 +48,12 @@ func TestSendMessage(t *testing.T) {
 			}},
 		},
 		{
+			name:   "ok without link preview",
+			status: 200, answer: `{"ok":true,"result":{}}`,
+			opts:     SendOptions{DisablePreview: true, ButtonURL: "https://no-label"},
+			wantBody: map[string]any{"link_preview_options": map[string]any{"is_disabled": true}, "reply_markup": nil},
+		},
+		{
 			name:   "blocked by user",
 			status: 403, answer: `{"ok":false,"error_code":403,"description":"Forbidden: bot was blocked by the user"}`,
 			wantErr: true, wantCode: 403, permanent: true,

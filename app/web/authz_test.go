@@ -136,6 +136,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"GET /auth/demo":                   {"/auth/demo", nil, expect(nf, nil)},
 		"POST /auth/demo":                  {"/auth/demo", url.Values{}, expect(nf, nil)},
 		"POST /logout":                     {"/logout", url.Values{}, expect(see, nil)},
+		"POST /telegram/webhook/:secret":   {"/telegram/webhook/wrong", url.Values{}, expect(nf, nil)},
 		"POST /lang":                       {"/lang", url.Values{"lang": {"en"}}, expect(see, nil)},
 		"GET /app":                         {"/app", nil, expect(ok, map[string]int{"anon": see})},
 		"GET /app/offers/:id":              {"/app/offers/" + offerA, nil, expect(ok, map[string]int{"anon": see})},

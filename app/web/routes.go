@@ -53,6 +53,7 @@ func (s *Server) routes() {
 	r.add(Public, "POST", "/auth/demo", "", authLimit, s.demoSignIn)
 	r.add(Public, "POST", "/logout", "", s.logout)
 	r.add(Public, "POST", "/lang", "", s.setLang)
+	r.add(Public, "POST", "/telegram/webhook/:secret", "", s.webhook)
 
 	m := member.New(s.db, s.render, s.sessions, s.members, s.notify, s.media)
 	memberLimit := s.rateLimit("member", s.cfg.RateMember)

@@ -19,6 +19,7 @@ import (
 
 	"ikra/app/auth"
 	"ikra/app/authz"
+	"ikra/app/bot"
 	"ikra/app/config"
 	"ikra/app/i18n"
 	"ikra/app/media"
@@ -47,6 +48,7 @@ type Deps struct {
 	Catalog  *i18n.Catalog
 	Secret   []byte // signs CSRF tokens
 	Ready    func(ctx context.Context) map[string]error
+	Bot      *bot.Bot // nil when Telegram is off
 }
 
 // Server is the web layer: the Fiber app and what its handlers share.
@@ -69,6 +71,7 @@ type Server struct {
 	proxies  []*net.IPNet
 	assets   *assets.Fingerprints
 	ready    func(ctx context.Context) map[string]error
+	bot      *bot.Bot
 }
 
 // Body size limits: small for forms and JSON, larger only where files are uploaded.
@@ -87,7 +90,7 @@ func New(d Deps) (*Server, error) {
 		cfg: d.Config, log: d.Log, db: d.DB, rdb: d.Redis, prefix: d.Prefix, media: d.Media,
 		authz: d.Authz, sessions: d.Sessions, members: d.Members, staff: d.Staff, notify: d.Notify,
 		render: &ui.Renderer{Catalog: d.Catalog, Demo: d.Config.Demo},
-		secret: d.Secret, assets: fp, ready: d.Ready,
+		secret: d.Secret, assets: fp, ready: d.Ready, bot: d.Bot,
 	}
 	for _, p := range d.Config.TrustedProxies {
 		if !strings.Contains(p, "/") {

@@ -1,0 +1,116 @@
+// Package bot is IKRA's Telegram bot: it signs members up through /start (with
+// referral deep links), opens the Mini App, and never keeps a phone number.
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"ikra/app/i18n"
+	"ikra/app/members"
+	"ikra/app/tgapi"
+)
+
+// Update is the part of a Telegram update the bot reads.
+type Update struct {
+	UpdateID int64    `json:"update_id"`
+	Message  *Message `json:"message"`
+}
+
+// Message is an incoming message.
+type Message struct {
+	MessageID int64           `json:"message_id"`
+	From      *User           `json:"from"`
+	Chat      Chat            `json:"chat"`
+	Text      string          `json:"text"`
+	Contact   json.RawMessage `json:"contact"` // read only to know one was sent; never stored
+}
+
+// User is a Telegram user.
+type User struct {
+	ID           int64  `json:"id"`
+	IsBot        bool   `json:"is_bot"`
+	FirstName    string `json:"first_name"`
+	LastName     string `json:"last_name"`
+	Username     string `json:"username"`
+	LanguageCode string `json:"language_code"`
+}
+
+// Chat is the chat a message came from.
+type Chat struct {
+	ID   int64  `json:"id"`
+	Type string `json:"type"`
+}
+
+// Sender sends messages through the Bot API.
+type Sender interface {
+	SendMessage(ctx context.Context, chatID int64, text string, opts tgapi.SendOptions) error
+}
+
+// Bot answers updates.
+type Bot struct {
+	members *members.Service
+	send    Sender
+	catalog *i18n.Catalog
+	baseURL string
+	log     *slog.Logger
+}
+
+// New returns the bot.
+func New(m *members.Service, send Sender, cat *i18n.Catalog, baseURL string, log *slog.Logger) *Bot {
+	return &Bot{members: m, send: send, catalog: cat, baseURL: baseURL, log: log}
+}
+
+// Handle answers one update. Only private chats with people are served.
+func (b *Bot) Handle(ctx context.Context, u Update) error {
+	m := u.Message
+	if m == nil || m.From == nil || m.From.IsBot || m.Chat.Type != "private" {
+		return nil
+	}
+	lang := i18n.Supported(m.From.LanguageCode)
+	if lang == "" {
+		lang = i18n.Default
+	}
+	t := func(key string, args ...any) string { return b.catalog.T(lang, key, args...) }
+	if len(m.Contact) > 0 {
+		// A shared contact carries a phone number: it is discarded, not stored.
+		return b.reply(ctx, m, t("bot.no_phone"), tgapi.SendOptions{})
+	}
+	cmd, arg, _ := strings.Cut(strings.TrimSpace(m.Text), " ")
+	cmd, _, _ = strings.Cut(cmd, "@") // "/start@ikra_bot" in groups
+	switch cmd {
+	case "/start":
+		member, created, err := b.members.SignIn(ctx, members.Identity{
+			TelegramID: m.From.ID, FirstName: m.From.FirstName, LastName: m.From.LastName,
+			Username: m.From.Username, Language: m.From.LanguageCode,
+		}, "bot", strings.TrimSpace(arg))
+		if errors.Is(err, members.ErrBlocked) {
+			return b.reply(ctx, m, t("bot.blocked"), tgapi.SendOptions{})
+		}
+		if err != nil {
+			return fmt.Errorf("bot start: %w", err)
+		}
+		key := "bot.welcome_back"
+		if created {
+			key = "bot.welcome"
+		}
+		b.log.Info("bot start", "member_id", member.ID, "created", created)
+		return b.reply(ctx, m, t(key, member.FirstName), b.openApp(t))
+	case "/app":
+		return b.reply(ctx, m, t("bot.open_app"), b.openApp(t))
+	default:
+		return b.reply(ctx, m, t("bot.help"), b.openApp(t))
+	}
+}
+
+func (b *Bot) openApp(t func(string, ...any) string) tgapi.SendOptions {
+	return tgapi.SendOptions{ButtonText: t("bot.button_open"), WebAppURL: b.baseURL + "/tg"}
+}
+
+func (b *Bot) reply(ctx context.Context, m *Message, text string, opts tgapi.SendOptions) error {
+	return b.send.SendMessage(ctx, m.Chat.ID, text, opts)
+}

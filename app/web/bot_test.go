@@ -1,0 +1,123 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"ikra/app/apptest"
+	"ikra/ent/member"
+	"ikra/ent/termsacceptance"
+)
+
+// fakeBotAPI records the Bot API calls the platform makes.
+type fakeBotAPI struct {
+	mu    sync.Mutex
+	calls []map[string]any
+	srv   *httptest.Server
+}
+
+func newFakeBotAPI(t *testing.T) *fakeBotAPI {
+	f := &fakeBotAPI{}
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		var m map[string]any
+		_ = json.Unmarshal(b, &m)
+		m["_path"] = r.URL.Path
+		f.mu.Lock()
+		f.calls = append(f.calls, m)
+		f.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"ok":true,"result":{}}`)
+	}))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fakeBotAPI) last() map[string]any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.calls) == 0 {
+		return nil
+	}
+	return f.calls[len(f.calls)-1]
+}
+
+func TestBotWebhook(t *testing.T) {
+	api := newFakeBotAPI(t)
+	const secret = "hook-secret-123"
+	env := apptest.New(t, apptest.WithEnv("TELEGRAM_API_URL", api.srv.URL), apptest.WithEnv("TELEGRAM_WEBHOOK_SECRET", secret))
+	post := func(path, header, body string) int {
+		req, _ := http.NewRequest("POST", env.URL(path), strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if header != "" {
+			req.Header.Set("X-Telegram-Bot-Api-Secret-Token", header)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		apptest.Must(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	start := `{"update_id":1,"message":{"message_id":5,"from":{"id":4401,"first_name":"Мадина","username":"madina","language_code":"ru"},"chat":{"id":4401,"type":"private"},"text":"/start ref_ABCD2345"}}`
+	if s := post("/telegram/webhook/"+secret, "wrong", start); s != http.StatusNotFound {
+		t.Fatalf("wrong header secret: %d", s)
+	}
+	if s := post("/telegram/webhook/wrong", secret, start); s != http.StatusNotFound {
+		t.Fatalf("wrong path secret: %d", s)
+	}
+	if s := post("/telegram/webhook/"+secret, secret, start); s != http.StatusOK {
+		t.Fatalf("start: %d", s)
+	}
+	ctx := context.Background()
+	m, err := env.App.DB.Member.Query().Where(member.TelegramID(4401)).Only(ctx)
+	apptest.Must(t, err)
+	if m.FirstName != "Мадина" {
+		t.Fatalf("member %+v", m)
+	}
+	n, err := env.App.DB.TermsAcceptance.Query().Where(termsacceptance.MemberID(m.ID), termsacceptance.ChannelEQ(termsacceptance.ChannelBot)).Count(ctx)
+	apptest.Must(t, err)
+	if n != 2 {
+		t.Fatalf("terms accepted through the bot: %d", n)
+	}
+	call := api.last()
+	if call == nil || !strings.HasSuffix(call["_path"].(string), "/sendMessage") || call["chat_id"].(float64) != 4401 ||
+		!strings.Contains(call["text"].(string), "Добро пожаловать") {
+		t.Fatalf("welcome message: %v", call)
+	}
+	markup, _ := json.Marshal(call["reply_markup"])
+	if !strings.Contains(string(markup), env.Config.BaseURL+"/tg") || !strings.Contains(string(markup), "web_app") {
+		t.Fatalf("no Mini App button: %s", markup)
+	}
+	// The same update delivered again registers nobody twice.
+	if s := post("/telegram/webhook/"+secret, secret, start); s != http.StatusOK {
+		t.Fatalf("repeat: %d", s)
+	}
+	if c, _ := env.App.DB.Member.Query().Where(member.TelegramID(4401)).Count(ctx); c != 1 {
+		t.Fatalf("%d members", c)
+	}
+	// A shared contact is answered and discarded: no phone number is kept anywhere.
+	contact := `{"update_id":2,"message":{"message_id":6,"from":{"id":4401,"first_name":"Мадина"},"chat":{"id":4401,"type":"private"},"contact":{"phone_number":"+77010000000","first_name":"Мадина","user_id":4401}}}`
+	if s := post("/telegram/webhook/"+secret, secret, contact); s != http.StatusOK {
+		t.Fatalf("contact: %d", s)
+	}
+	if call := api.last(); !strings.Contains(call["text"].(string), "не храним") {
+		t.Fatalf("contact reply: %v", call)
+	}
+	var dump strings.Builder
+	rows, err := env.App.DB.SQL.QueryContext(ctx, "SELECT first_name, last_name, username, photo_url FROM members")
+	apptest.Must(t, err)
+	for rows.Next() {
+		var a, b, c, d string
+		apptest.Must(t, rows.Scan(&a, &b, &c, &d))
+		dump.WriteString(a + b + c + d)
+	}
+	rows.Close()
+	if strings.Contains(dump.String(), "7701") {
+		t.Fatal("a phone number was stored")
+	}
+}
