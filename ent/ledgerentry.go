@@ -20,7 +20,7 @@ type LedgerEntry struct {
 	ID int `json:"id,omitempty"`
 	// MemberID holds the value of the "member_id" field.
 	MemberID int `json:"member_id,omitempty"`
-	// Kind holds the value of the "kind" field.
+	// mature moves a pending amount to available when its reversal window closes
 	Kind ledgerentry.Kind `json:"kind,omitempty"`
 	// Amount holds the value of the "amount" field.
 	Amount int64 `json:"amount,omitempty"`

@@ -135,6 +135,7 @@ const (
 	KindAnnulment    Kind = "annulment"
 	KindReversal     Kind = "reversal"
 	KindAdjustment   Kind = "adjustment"
+	KindMature       Kind = "mature"
 )
 
 func (k Kind) String() string {
@@ -144,7 +145,7 @@ func (k Kind) String() string {
 // KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
 func KindValidator(k Kind) error {
 	switch k {
-	case KindWelcome, KindCashback, KindReferral, KindReserve, KindCapture, KindRelease, KindSpend, KindTierPurchase, KindAnnulment, KindReversal, KindAdjustment:
+	case KindWelcome, KindCashback, KindReferral, KindReserve, KindCapture, KindRelease, KindSpend, KindTierPurchase, KindAnnulment, KindReversal, KindAdjustment, KindMature:
 		return nil
 	default:
 		return fmt.Errorf("ledgerentry: invalid enum value for kind field: %q", k)

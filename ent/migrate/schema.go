@@ -233,7 +233,7 @@ var (
 	// LedgerEntriesColumns holds the columns for the "ledger_entries" table.
 	LedgerEntriesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
-		{Name: "kind", Type: field.TypeEnum, Enums: []string{"welcome", "cashback", "referral", "reserve", "capture", "release", "spend", "tier_purchase", "annulment", "reversal", "adjustment"}},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"welcome", "cashback", "referral", "reserve", "capture", "release", "spend", "tier_purchase", "annulment", "reversal", "adjustment", "mature"}},
 		{Name: "amount", Type: field.TypeInt64},
 		{Name: "bucket", Type: field.TypeEnum, Enums: []string{"available", "pending", "reserved"}, Default: "available"},
 		{Name: "reason", Type: field.TypeString, Default: ""},

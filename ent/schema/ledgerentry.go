@@ -20,7 +20,8 @@ func (LedgerEntry) Fields() []ent.Field {
 		field.Int("member_id").Immutable(),
 		field.Enum("kind").
 			Values("welcome", "cashback", "referral", "reserve", "capture", "release", "spend",
-				"tier_purchase", "annulment", "reversal", "adjustment").
+				"tier_purchase", "annulment", "reversal", "adjustment", "mature").
+			Comment("mature moves a pending amount to available when its reversal window closes").
 			Immutable(),
 		// Signed amount in whole bonuses.
 		field.Int64("amount").Immutable(),
