@@ -21,6 +21,8 @@ import (
 	"ikra/app/demo"
 	"ikra/app/i18n"
 	"ikra/app/kv"
+	"ikra/app/ledger"
+	"ikra/app/loyalty"
 	"ikra/app/media"
 	"ikra/app/members"
 	"ikra/app/notify"
@@ -56,6 +58,8 @@ type App struct {
 	Staff    *partners.Staff
 	Notify   *notify.Service
 	Settings *settings.Store
+	Ledger   *ledger.Ledger
+	Loyalty  *loyalty.Service
 	Catalog  *i18n.Catalog
 	Queue    *jobs.Queue
 	Web      *web.Server
@@ -186,6 +190,12 @@ func (a *App) initServices(ctx context.Context) error {
 	a.closers = append(a.closers, a.queueClient.Close)
 	a.Queue = jobs.NewQueue(a.queueClient, a.queueName())
 	a.Notify = notify.New(a.DB.Client, a.Queue)
+	a.Ledger = ledger.New(a.DB.Client, a.DB.Dialect)
+	a.Loyalty = loyalty.New(a.DB.Client, a.Ledger, a.Settings, a.Notify)
+	a.Members.OnRegister(a.Loyalty.OnRegister)
+	if err := a.Loyalty.Init(ctx); err != nil {
+		return err
+	}
 	if a.Config.TelegramEnabled() {
 		a.Bot = tgapi.New(a.Config.TelegramAPIURL, a.Config.BotToken, nil)
 		a.BotUI = bot.New(a.Members, a.Bot, a.Catalog, a.Config.BaseURL, a.Log)
@@ -257,7 +267,7 @@ func (a *App) initWeb(ctx context.Context) error {
 	w, err := web.New(web.Deps{
 		Config: a.Config, Log: a.Log, DB: a.DB.Client, Redis: a.Redis.Client, Prefix: a.Prefix,
 		Media: a.Media, Authz: a.Authz, Sessions: a.Sessions, Members: a.Members, Staff: a.Staff,
-		Notify: a.Notify, Catalog: a.Catalog, Secret: []byte(secret), Ready: a.Ready, Bot: a.BotUI,
+		Notify: a.Notify, Loyalty: a.Loyalty, Catalog: a.Catalog, Secret: []byte(secret), Ready: a.Ready, Bot: a.BotUI,
 	})
 	if err != nil {
 		return err

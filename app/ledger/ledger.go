@@ -457,6 +457,13 @@ func (l *Ledger) History(ctx context.Context, memberID, before, limit int) ([]*e
 	return q.Order(ent.Desc(ledgerentry.FieldID)).Limit(limit).All(ctx)
 }
 
+// LockTx takes the member's balance lock for the rest of the transaction, so a caller
+// can check its own state (has this request been applied?) before writing.
+func (l *Ledger) LockTx(ctx context.Context, tx *ent.Tx, memberID int) error {
+	_, err := l.lock(ctx, tx, memberID)
+	return err
+}
+
 // lock returns the member's balance row, created if missing, locked for the rest of the
 // transaction on PostgreSQL (SQLite transactions already hold the write lock).
 func (l *Ledger) lock(ctx context.Context, tx *ent.Tx, memberID int) (*ent.Balance, error) {

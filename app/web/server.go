@@ -23,6 +23,7 @@ import (
 	"ikra/app/config"
 	"ikra/app/i18n"
 	"ikra/app/media"
+	"ikra/app/loyalty"
 	"ikra/app/members"
 	"ikra/app/notify"
 	"ikra/app/partners"
@@ -45,6 +46,7 @@ type Deps struct {
 	Members  *members.Service
 	Staff    *partners.Staff
 	Notify   *notify.Service
+	Loyalty  *loyalty.Service
 	Catalog  *i18n.Catalog
 	Secret   []byte // signs CSRF tokens
 	Ready    func(ctx context.Context) map[string]error
@@ -66,6 +68,7 @@ type Server struct {
 	members  *members.Service
 	staff    *partners.Staff
 	notify   *notify.Service
+	loyalty  *loyalty.Service
 	render   *ui.Renderer
 	secret   []byte
 	proxies  []*net.IPNet
@@ -88,7 +91,7 @@ func New(d Deps) (*Server, error) {
 	}
 	s := &Server{
 		cfg: d.Config, log: d.Log, db: d.DB, rdb: d.Redis, prefix: d.Prefix, media: d.Media,
-		authz: d.Authz, sessions: d.Sessions, members: d.Members, staff: d.Staff, notify: d.Notify,
+		authz: d.Authz, sessions: d.Sessions, members: d.Members, staff: d.Staff, notify: d.Notify, loyalty: d.Loyalty,
 		render: &ui.Renderer{Catalog: d.Catalog, Demo: d.Config.Demo},
 		secret: d.Secret, assets: fp, ready: d.Ready, bot: d.Bot,
 	}

@@ -1,0 +1,119 @@
+// Package loyalty carries out the bonus rules of PRODUCT.md §2 "Bonuses" on top of the
+// ledger: the welcome bonus, cashback on completed deals, the referral share, status
+// tiers, spending inside the ecosystem and annulment. Every way bonuses enter or leave
+// a balance goes through here and the ledger.
+package loyalty
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/big"
+	"strconv"
+	"time"
+
+	"ikra/app/ledger"
+	"ikra/app/notify"
+	"ikra/app/settings"
+	"ikra/ent"
+)
+
+// Errors a caller can tell apart.
+var (
+	ErrSelfReferral    = errors.New("loyalty: a member cannot invite themselves")
+	ErrAlreadyReferred = errors.New("loyalty: the member already has a referrer")
+	ErrUnknownCode     = errors.New("loyalty: no such referral code")
+	ErrNotForSale      = errors.New("loyalty: this status cannot be bought")
+	ErrReasonRequired  = errors.New("loyalty: a reason is required")
+)
+
+// Setting keys and their defaults.
+const (
+	KeyWelcome        = "bonus.welcome"         // whole bonuses, default 3000
+	KeyReferralShare  = "bonus.referral_bp"     // basis points of an invitee's reward, default 1000 (10%)
+	KeyReversalWindow = "bonus.reversal_days"   // days a completed deal can be reversed, default 14
+	keyWelcomeSecret  = "secret.welcome_pepper" // keys the one-way hash of Telegram IDs
+)
+
+// Rules are the current, published bonus rules.
+type Rules struct {
+	Welcome         int64 // bonuses at registration
+	ReferralShareBP int   // the referrer's share of each reward their invitee earns, in basis points
+	ReversalDays    int   // cashback stays pending this many days after the deal
+	Tiers           []*ent.Tier
+}
+
+// Service applies the rules.
+type Service struct {
+	db       *ent.Client
+	ledger   *ledger.Ledger
+	settings *settings.Store
+	notify   *notify.Service
+}
+
+// New returns the loyalty service.
+func New(db *ent.Client, l *ledger.Ledger, s *settings.Store, n *notify.Service) *Service {
+	return &Service{db: db, ledger: l, settings: s, notify: n}
+}
+
+// Ledger is the ledger the service writes to.
+func (s *Service) Ledger() *ledger.Ledger { return s.ledger }
+
+func (s *Service) now() time.Time { return s.ledger.Now() }
+
+// Rules reads the live rules from the settings.
+func (s *Service) Rules(ctx context.Context) (Rules, error) {
+	var r Rules
+	var err error
+	if r.Welcome, err = s.intSetting(ctx, KeyWelcome, 3000); err != nil {
+		return r, err
+	}
+	share, err := s.intSetting(ctx, KeyReferralShare, 1000)
+	if err != nil {
+		return r, err
+	}
+	days, err := s.intSetting(ctx, KeyReversalWindow, 14)
+	if err != nil {
+		return r, err
+	}
+	r.ReferralShareBP, r.ReversalDays = int(share), int(days)
+	r.Tiers, err = s.Tiers(ctx)
+	return r, err
+}
+
+func (s *Service) intSetting(ctx context.Context, key string, def int64) (int64, error) {
+	v, ok, err := s.settings.Get(ctx, key)
+	if err != nil || !ok {
+		return def, err
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return def, fmt.Errorf("setting %s: %w", key, err)
+	}
+	return n, nil
+}
+
+// CashbackAmount is deal × rate × multiplier, rounded down to whole bonuses. The deal is
+// in tiyn (1/100 tenge), one bonus per tenge; rate and multiplier are in basis points.
+// The arithmetic is exact (no floating point, no overflow).
+func CashbackAmount(dealTiyn int64, rateBP, multiplierBP int) int64 {
+	if dealTiyn <= 0 || rateBP <= 0 || multiplierBP <= 0 {
+		return 0
+	}
+	n := new(big.Int).Mul(big.NewInt(dealTiyn), big.NewInt(int64(rateBP)))
+	n.Mul(n, big.NewInt(int64(multiplierBP)))
+	n.Quo(n, big.NewInt(100*10000*10000))
+	if !n.IsInt64() {
+		return 0
+	}
+	return n.Int64()
+}
+
+// Share is amount × bp / 10000, rounded down.
+func Share(amount int64, bp int) int64 {
+	if amount <= 0 || bp <= 0 {
+		return 0
+	}
+	n := new(big.Int).Mul(big.NewInt(amount), big.NewInt(int64(bp)))
+	return n.Quo(n, big.NewInt(10000)).Int64()
+}

@@ -1,0 +1,190 @@
+package loyalty
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"ikra/app/ledger"
+	"ikra/ent"
+	"ikra/ent/ledgerentry"
+	"ikra/ent/member"
+	"ikra/ent/tier"
+)
+
+// Year is the rolling window over which earned bonuses count towards a status.
+const Year = 365 * 24 * time.Hour
+
+// Tiers lists the status tiers, lowest first.
+func (s *Service) Tiers(ctx context.Context) ([]*ent.Tier, error) {
+	return s.db.Tier.Query().Order(ent.Asc(tier.FieldSort), ent.Asc(tier.FieldMinEarned)).All(ctx)
+}
+
+// Status is a member's standing.
+type Status struct {
+	Tier       *ent.Tier  // effective tier; nil when no tier is configured
+	Earned     int64      // bonuses earned over the last 12 months (cashback and referral, net of reversals)
+	EarnedTier *ent.Tier  // the tier the earnings reach
+	Bought     *ent.Tier  // a tier bought for a period, while it lasts
+	Until      *time.Time // end of the bought period
+	Next       *ent.Tier  // the next tier by earnings, if any
+	Tiers      []*ent.Tier
+}
+
+// Multiplier is the cashback multiplier of the effective tier (10000 = ×1).
+func (st Status) Multiplier() int {
+	if st.Tier == nil || st.Tier.MultiplierBp <= 0 {
+		return 10000
+	}
+	return st.Tier.MultiplierBp
+}
+
+// Status computes a member's tier: the higher of the one reached by earnings over a
+// rolling 12 months and the one bought for a period that has not ended.
+func (s *Service) Status(ctx context.Context, memberID int) (Status, error) {
+	return s.statusTx(ctx, s.db, memberID)
+}
+
+func (s *Service) statusTx(ctx context.Context, db *ent.Client, memberID int) (Status, error) {
+	var st Status
+	tiers, err := db.Tier.Query().Order(ent.Asc(tier.FieldSort), ent.Asc(tier.FieldMinEarned)).All(ctx)
+	if err != nil {
+		return st, err
+	}
+	st.Tiers = tiers
+	m, err := db.Member.Get(ctx, memberID)
+	if err != nil {
+		return st, err
+	}
+	var sum []struct {
+		Sum int64 `json:"sum"`
+	}
+	err = db.LedgerEntry.Query().Where(ledgerentry.MemberID(memberID),
+		ledgerentry.KindIn(ledgerentry.KindCashback, ledgerentry.KindReferral, ledgerentry.KindReversal),
+		ledgerentry.CreatedAtGTE(s.now().Add(-Year))).
+		Aggregate(ent.Sum(ledgerentry.FieldAmount)).Scan(ctx, &sum)
+	if err != nil {
+		return st, err
+	}
+	if len(sum) > 0 && sum[0].Sum > 0 {
+		st.Earned = sum[0].Sum
+	}
+	for _, t := range tiers {
+		if t.MinEarned <= st.Earned {
+			if st.EarnedTier == nil || t.MinEarned >= st.EarnedTier.MinEarned {
+				st.EarnedTier = t
+			}
+		} else if st.Next == nil || t.MinEarned < st.Next.MinEarned {
+			st.Next = t
+		}
+	}
+	st.Tier = st.EarnedTier
+	if m.TierID != nil && m.TierUntil != nil && m.TierUntil.After(s.now()) {
+		for _, t := range tiers {
+			if t.ID == *m.TierID {
+				st.Bought, st.Until = t, m.TierUntil
+				if st.Tier == nil || t.Sort > st.Tier.Sort || (t.Sort == st.Tier.Sort && t.MinEarned > st.Tier.MinEarned) {
+					st.Tier = t
+				}
+			}
+		}
+	}
+	return st, nil
+}
+
+// BuyTier buys a status for its period with bonuses (a debit). Buying the tier one
+// already holds extends the period. key makes a repeated submission harmless.
+func (s *Service) BuyTier(ctx context.Context, memberID int, slug, key string) error {
+	return s.ledger.InTx(ctx, func(tx *ent.Tx) error {
+		t, err := tx.Tier.Query().Where(tier.Slug(slug)).Only(ctx)
+		if ent.IsNotFound(err) {
+			return ErrNotForSale
+		}
+		if err != nil {
+			return err
+		}
+		if t.PriceBonus <= 0 || t.PeriodDays <= 0 {
+			return ErrNotForSale
+		}
+		// Lock first, then look for the key: a replayed purchase must not extend twice.
+		if err := s.ledger.LockTx(ctx, tx, memberID); err != nil {
+			return err
+		}
+		done, err := tx.LedgerEntry.Query().Where(ledgerentry.IdempotencyKey("tier:" + key)).Exist(ctx)
+		if err != nil || done {
+			return err
+		}
+		_, err = s.ledger.DebitTx(ctx, tx, ledger.Op{
+			MemberID: memberID, Amount: t.PriceBonus, Kind: ledger.KindTierPurchase, Reason: "tier:" + t.Slug,
+			RefType: "tier", RefID: t.Slug, ActorID: &memberID, Key: "tier:" + key,
+		})
+		if err != nil {
+			return err
+		}
+		m, err := tx.Member.Get(ctx, memberID)
+		if err != nil {
+			return err
+		}
+		start := s.now()
+		if m.TierID != nil && *m.TierID == t.ID && m.TierUntil != nil && m.TierUntil.After(start) {
+			start = *m.TierUntil
+		}
+		return tx.Member.UpdateOneID(memberID).SetTierID(t.ID).SetTierUntil(start.Add(time.Duration(t.PeriodDays) * 24 * time.Hour)).Exec(ctx)
+	})
+}
+
+// DowngradeExpired ends bought periods that are over; the member keeps the tier their
+// earnings reach. A scheduled job calls it.
+func (s *Service) DowngradeExpired(ctx context.Context) (int, error) {
+	return s.db.Member.Update().
+		Where(member.TierUntilNotNil(), member.TierUntilLT(s.now())).
+		ClearTierID().ClearTierUntil().
+		Save(ctx)
+}
+
+// TierInput is an admin's edit of a tier.
+type TierInput struct {
+	NameRu, NameEn string
+	MinEarned      int64
+	MultiplierBP   int
+	PriceBonus     int64
+	PeriodDays     int
+}
+
+// Validate returns field errors as message keys.
+func (in TierInput) Validate() map[string]string {
+	errs := map[string]string{}
+	if in.NameRu == "" || len([]rune(in.NameRu)) > 40 {
+		errs["name_ru"] = "form.required"
+	}
+	if in.NameEn == "" || len([]rune(in.NameEn)) > 40 {
+		errs["name_en"] = "form.required"
+	}
+	if in.MinEarned < 0 {
+		errs["min_earned"] = "form.not_negative"
+	}
+	if in.MultiplierBP < 10000 || in.MultiplierBP > 50000 {
+		errs["multiplier_bp"] = "form.multiplier_range"
+	}
+	if in.PriceBonus < 0 {
+		errs["price_bonus"] = "form.not_negative"
+	}
+	if in.PeriodDays < 1 || in.PeriodDays > 3660 {
+		errs["period_days"] = "form.period_range"
+	}
+	return errs
+}
+
+// UpdateTier changes a tier's name, threshold, multiplier, price and period.
+func (s *Service) UpdateTier(ctx context.Context, id int, in TierInput) (before, after *ent.Tier, err error) {
+	if errs := in.Validate(); len(errs) > 0 {
+		return nil, nil, fmt.Errorf("loyalty: invalid tier: %v", errs)
+	}
+	before, err = s.db.Tier.Get(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	after, err = before.Update().SetNameRu(in.NameRu).SetNameEn(in.NameEn).SetMinEarned(in.MinEarned).
+		SetMultiplierBp(in.MultiplierBP).SetPriceBonus(in.PriceBonus).SetPeriodDays(in.PeriodDays).Save(ctx)
+	return before, after, err
+}
