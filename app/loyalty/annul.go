@@ -9,6 +9,7 @@ import (
 	"ikra/app/audit"
 	"ikra/app/notify"
 	"ikra/ent"
+	"ikra/ent/ledgerentry"
 )
 
 // Annul takes bonuses back for fraud (§5.6): a reversing entry with a mandatory reason,
@@ -21,7 +22,20 @@ func (s *Service) Annul(ctx context.Context, actor audit.Entry, memberID int, en
 		return nil, ErrReasonRequired
 	}
 	var e *ent.LedgerEntry
+	replayed := false
 	err := s.ledger.InTx(ctx, func(tx *ent.Tx) error {
+		// Lock, then look for the key: a repeated submission is answered, not audited twice.
+		if err := s.ledger.LockTx(ctx, tx, memberID); err != nil {
+			return err
+		}
+		prev, err := tx.LedgerEntry.Query().Where(ledgerentry.IdempotencyKey("annul:" + key)).Only(ctx)
+		if err == nil {
+			e, replayed = prev, true
+			return nil
+		}
+		if !ent.IsNotFound(err) {
+			return err
+		}
 		before, err := s.ledger.Balance(ctx, memberID)
 		if err != nil {
 			return err
@@ -41,7 +55,7 @@ func (s *Service) Annul(ctx context.Context, actor audit.Entry, memberID int, en
 	if err != nil {
 		return nil, err
 	}
-	if s.notify != nil {
+	if s.notify != nil && !replayed {
 		_, nerr := s.notify.Send(ctx, notify.Message{
 			MemberID: memberID, Kind: "bonus_annulled", DedupKey: fmt.Sprintf("annul:%d", e.ID),
 			Title: "Бонусы аннулированы", Body: fmt.Sprintf("Аннулировано бонусов: %d. Причина: %s", -e.Amount, reason),
