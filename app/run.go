@@ -52,7 +52,10 @@ func (a *App) runWorker(ctx context.Context) error {
 }
 
 func (a *App) jobDeps() jobs.Deps {
-	d := jobs.Deps{DB: a.DB.Client, BaseURL: a.Config.BaseURL, Purge: a.Sessions.Purge, Notify: a.Notify, Log: a.Log}
+	d := jobs.Deps{DB: a.DB.Client, BaseURL: a.Config.BaseURL, Purge: a.Sessions.Purge, Notify: a.Notify, Log: a.Log,
+		Mature:    func(ctx context.Context) (int, error) { return a.Ledger.MatureDue(ctx, 1000) },
+		Downgrade: a.Loyalty.DowngradeExpired,
+	}
 	if a.Bot != nil {
 		d.Bot = a.Bot
 	}

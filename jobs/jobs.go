@@ -34,6 +34,10 @@ type Deps struct {
 	BaseURL string
 	// Purge deletes expired sessions and returns how many; nil skips the purge.
 	Purge func(context.Context) (int, error)
+	// Mature makes due pending bonuses available and returns how many; nil skips it.
+	Mature func(context.Context) (int, error)
+	// Downgrade ends bought status periods that are over; nil skips it.
+	Downgrade func(context.Context) (int, error)
 	// Notify stores notifications and their delivery state; required.
 	Notify *notify.Service
 	// Log receives the handlers' logs; nil means slog.Default().
@@ -56,7 +60,9 @@ func NewMux(d Deps) *asynq.ServeMux {
 		notify: d.Notify, bot: d.Bot, baseURL: d.BaseURL, log: d.Log, markTimeout: 10 * time.Second,
 	})
 	mux.Handle(TypeRedeliverNotifications, &redeliverNotifications{notify: d.Notify, enabled: d.Bot != nil, log: d.Log})
-	mux.Handle(TypePurgeSessions, &purgeSessions{purge: d.Purge, log: d.Log})
+	mux.Handle(TypePurgeSessions, &sweep{name: "expired sessions purged", run: d.Purge, log: d.Log})
+	mux.Handle(TypeMatureBonuses, &sweep{name: "pending bonuses matured", run: d.Mature, log: d.Log})
+	mux.Handle(TypeDowngradeTiers, &sweep{name: "bought tiers ended", run: d.Downgrade, log: d.Log})
 	return mux
 }
 

@@ -24,6 +24,8 @@ func DefaultPeriodic() []Periodic {
 	return []Periodic{
 		{Type: TypePurgeSessions, Every: time.Hour},
 		{Type: TypeRedeliverNotifications, Every: 5 * time.Minute},
+		{Type: TypeMatureBonuses, Every: 10 * time.Minute},
+		{Type: TypeDowngradeTiers, Every: time.Hour},
 	}
 }
 

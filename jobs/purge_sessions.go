@@ -16,22 +16,26 @@ func NewPurgeSessions() *asynq.Task {
 	return asynq.NewTask(TypePurgeSessions, nil, asynq.MaxRetry(2))
 }
 
-type purgeSessions struct {
-	purge func(context.Context) (int, error)
-	log   *slog.Logger
+// sweep runs one maintenance function that reports how many things it changed: the
+// handler of the payload-less periodic tasks.
+type sweep struct {
+	name string
+	run  func(context.Context) (int, error)
+	log  *slog.Logger
 }
 
-// ProcessTask runs the purge; the task has no payload.
-func (h *purgeSessions) ProcessTask(ctx context.Context, _ *asynq.Task) error {
-	if h.purge == nil {
+// ProcessTask runs the sweep; the task has no payload. Each sweep is idempotent: it
+// works on what is due now, so running a tick twice changes nothing more.
+func (h *sweep) ProcessTask(ctx context.Context, _ *asynq.Task) error {
+	if h.run == nil {
 		return nil
 	}
-	n, err := h.purge(ctx)
+	n, err := h.run(ctx)
 	if err != nil {
-		return fmt.Errorf("purge sessions: %w", err)
+		return fmt.Errorf("%s: %w", h.name, err)
 	}
 	if n > 0 {
-		h.log.Info("expired sessions purged", "count", n)
+		h.log.Info(h.name, "count", n)
 	}
 	return nil
 }
