@@ -13,4 +13,6 @@ const TypeDowngradeTiers = "tiers:downgrade"
 func NewMatureBonuses() *asynq.Task { return asynq.NewTask(TypeMatureBonuses, nil, asynq.MaxRetry(3)) }
 
 // NewDowngradeTiers returns a downgrade task to run now.
-func NewDowngradeTiers() *asynq.Task { return asynq.NewTask(TypeDowngradeTiers, nil, asynq.MaxRetry(3)) }
+func NewDowngradeTiers() *asynq.Task {
+	return asynq.NewTask(TypeDowngradeTiers, nil, asynq.MaxRetry(3))
+}
