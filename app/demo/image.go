@@ -7,6 +7,7 @@ import (
 	"image/png"
 	"math"
 	"math/rand/v2"
+	"sync"
 )
 
 // Size of the generated offer pictures (16:9).
@@ -108,6 +109,29 @@ func mix(a, b color.NRGBA, t float64) color.NRGBA {
 		return uint8(math.Round(float64(x) + (float64(y)-float64(x))*t))
 	}
 	return color.NRGBA{ch(a.R, b.R), ch(a.G, b.G), ch(a.B, b.B), 0xFF}
+}
+
+type pictureKey struct {
+	c    color.NRGBA
+	seed uint64
+}
+
+// pictures caches encoded pictures: they are deterministic, and a process that seeds
+// more than once (the tests) should draw each only once.
+var pictures sync.Map
+
+// picturePNG is picture(c, seed) encoded as PNG, drawn once per process.
+func picturePNG(c color.NRGBA, seed uint64) ([]byte, error) {
+	k := pictureKey{c, seed}
+	if b, ok := pictures.Load(k); ok {
+		return b.([]byte), nil
+	}
+	b, err := encodePNG(picture(c, seed))
+	if err != nil {
+		return nil, err
+	}
+	pictures.Store(k, b)
+	return b, nil
 }
 
 // encodePNG encodes img as PNG.

@@ -254,8 +254,7 @@ func (s *seeder) seedOffer(ctx context.Context, p *ent.Partner, pd partnerDef, d
 
 // seedPicture draws picture n of an offer, stores it and records it.
 func (s *seeder) seedPicture(ctx context.Context, o *ent.Offer, cat categoryDef, seed uint64, n int) error {
-	img := picture(cat.color, seed)
-	data, err := encodePNG(img)
+	data, err := picturePNG(cat.color, seed)
 	if err != nil {
 		return err
 	}
@@ -263,9 +262,8 @@ func (s *seeder) seedPicture(ctx context.Context, o *ent.Offer, cat categoryDef,
 	if err := s.objects.Put(ctx, key, bytes.NewReader(data), int64(len(data)), "image/png"); err != nil {
 		return err
 	}
-	b := img.Bounds()
 	return s.db.OfferMedia.Create().SetOfferID(o.ID).SetKey(key).SetContentType("image/png").
-		SetSize(int64(len(data))).SetWidth(b.Dx()).SetHeight(b.Dy()).SetSort(n - 1).
+		SetSize(int64(len(data))).SetWidth(pictureWidth).SetHeight(pictureHeight).SetSort(n - 1).
 		SetCreatedAt(o.CreatedAt).Exec(ctx)
 }
 
