@@ -45,3 +45,34 @@ func formatPercent(bp int) string {
 	}
 	return s + "%"
 }
+
+// deviceName turns a User-Agent into what a person recognises: "Chrome · Android".
+func deviceName(ua string) string {
+	if ua == "" {
+		return "—"
+	}
+	browser := "Browser"
+	for _, b := range []struct{ token, name string }{
+		{"Telegram", "Telegram"}, {"YaBrowser", "Yandex Browser"}, {"Edg/", "Edge"}, {"OPR/", "Opera"},
+		{"Firefox/", "Firefox"}, {"HeadlessChrome", "Headless Chrome"}, {"Chrome/", "Chrome"}, {"Safari/", "Safari"},
+	} {
+		if strings.Contains(ua, b.token) {
+			browser = b.name
+			break
+		}
+	}
+	system := ""
+	for _, o := range []struct{ token, name string }{
+		{"Android", "Android"}, {"iPhone", "iPhone"}, {"iPad", "iPad"}, {"Windows", "Windows"},
+		{"Mac OS X", "macOS"}, {"CrOS", "ChromeOS"}, {"Linux", "Linux"},
+	} {
+		if strings.Contains(ua, o.token) {
+			system = o.name
+			break
+		}
+	}
+	if system == "" {
+		return browser
+	}
+	return browser + " · " + system
+}

@@ -127,6 +127,7 @@ func New(d Deps) (*Server, error) {
 	engine.AddFunc("tenge", func(tiyn int64) string { return formatTenge(tiyn) })
 	engine.AddFunc("num", formatInt)
 	engine.AddFunc("percent", formatPercent)
+	engine.AddFunc("device", deviceName)
 	engine.AddFunc("json", func(v map[string]any) string {
 		if len(v) == 0 {
 			return ""
