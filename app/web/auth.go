@@ -67,7 +67,7 @@ func (s *Server) widgetCallback(c *fiber.Ctx) error {
 		return signInError(err)
 	}
 	return s.signIn(c, members.Identity{TelegramID: u.ID, FirstName: u.FirstName, LastName: u.LastName,
-		Username: u.Username, PhotoURL: u.PhotoURL, Language: u.LanguageCode}, "web", "", false)
+		Username: u.Username, PhotoURL: u.PhotoURL, Language: u.LanguageCode}, "web", "ref_"+c.Cookies("ikra_ref"), false)
 }
 
 // miniAppAuth receives the Mini App's initData (form field or JSON), verifies it and signs in.

@@ -19,10 +19,10 @@ func TestFormatting(t *testing.T) {
 		}
 	}
 	for in, want := range map[string]string{
-		"Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36": "Chrome · Android",
+		"Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36":                       "Chrome · Android",
 		"Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1": "Safari · iPhone",
 		"Go-http-client/1.1": "Browser",
-		"": "—",
+		"":                   "—",
 	} {
 		if got := deviceName(in); got != want {
 			t.Errorf("deviceName(%q) = %q, want %q", in, got, want)

@@ -70,6 +70,16 @@ func (s *Server) routes() {
 	r.add(Member, "POST", "/app/sessions/revoke-others", "sessions:own", m.RevokeOtherSessions)
 	r.add(Member, "GET", "/media/*", "offers:browse", memberLimit, m.Media)
 
+	history := member.NewHistory(s.db, s.render.Catalog)
+	ml := member.NewLoyalty(s.render, s.loyalty, history, member.Links{BaseURL: s.cfg.BaseURL, BotUsername: s.cfg.BotUsername, Secure: s.cfg.Secure()})
+	r.add(Public, "GET", "/r/:code", "", ml.Referral)
+	r.add(Public, "GET", "/rules", "", ml.Rules)
+	r.add(Member, "GET", "/app/bonuses", "cabinet:use", memberLimit, ml.Bonuses)
+	r.add(Member, "GET", "/app/invite", "cabinet:use", memberLimit, ml.Invite)
+	r.add(Member, "GET", "/app/invite/qr.png", "cabinet:use", memberLimit, ml.InviteQR)
+	r.add(Member, "GET", "/app/status", "cabinet:use", memberLimit, ml.Status)
+	r.add(Member, "POST", "/app/status/buy", "cabinet:use", ml.BuyTier)
+
 	p := partner.New(s.db, s.render)
 	r.add(PartnerWS, "GET", "/partner", "partner:view", p.Dashboard)
 	r.add(PartnerWS, "POST", "/partner/switch", "partner:view", s.switchPartner)
@@ -91,12 +101,20 @@ func (s *Server) routes() {
 	r.add(Admin, "POST", "/admin/staff/:id/revoke", "staff:write", ad.Revoke)
 	r.add(Admin, "GET", "/admin/audit", "audit:read", ad.Audit)
 
-	ap := api.New(s.db, s.sessions, s.notify)
+	al := admin.NewLoyalty(s.db, s.render, s.loyalty, history)
+	r.add(Admin, "GET", "/admin/members/:id/ledger", "ledger:read", al.Ledger)
+	r.add(Admin, "POST", "/admin/members/:id/annul", "ledger:annul", al.Annul)
+	r.add(Admin, "GET", "/admin/settings", "settings:write", al.Settings)
+	r.add(Admin, "POST", "/admin/settings/bonus", "settings:write", al.SaveBonus)
+	r.add(Admin, "POST", "/admin/tiers/:id", "settings:write", al.SaveTier)
+
+	ap := api.New(s.db, s.sessions, s.notify, s.loyalty, history)
 	apiLimit := s.rateLimit("api", s.cfg.RateMember)
 	r.add(API, "GET", "/api/v1/me", "cabinet:use", apiLimit, ap.Me)
 	r.add(API, "GET", "/api/v1/sessions", "sessions:own", apiLimit, ap.Sessions)
 	r.add(API, "DELETE", "/api/v1/sessions/:id", "sessions:own", apiLimit, ap.RevokeSession)
 	r.add(API, "GET", "/api/v1/notifications", "cabinet:use", apiLimit, ap.Notifications)
+	r.add(API, "GET", "/api/v1/bonuses", "cabinet:use", apiLimit, ap.Bonuses)
 
 	s.Routes = r.table
 	a.Use(func(c *fiber.Ctx) error { return ui.ErrNotFound })

@@ -8,7 +8,9 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"ikra/app/auth"
+	"ikra/app/loyalty"
 	"ikra/app/notify"
+	"ikra/app/web/member"
 	"ikra/app/web/ui"
 	"ikra/ent"
 )
@@ -18,11 +20,13 @@ type Handlers struct {
 	db       *ent.Client
 	sessions *auth.Sessions
 	notify   *notify.Service
+	loyalty  *loyalty.Service
+	history  *member.History
 }
 
 // New returns the API handlers.
-func New(db *ent.Client, s *auth.Sessions, n *notify.Service) *Handlers {
-	return &Handlers{db: db, sessions: s, notify: n}
+func New(db *ent.Client, s *auth.Sessions, n *notify.Service, l *loyalty.Service, h *member.History) *Handlers {
+	return &Handlers{db: db, sessions: s, notify: n, loyalty: l, history: h}
 }
 
 // Me is the signed-in member.
@@ -35,6 +39,12 @@ type Me struct {
 	Language   string        `json:"language"`
 	Roles      []string      `json:"roles"`
 	Partners   []PartnerRole `json:"partners"`
+	// Bonuses: spendable now, waiting for their deals' reversal windows, set aside for bookings.
+	Balance      int64   `json:"balance"`
+	Pending      int64   `json:"pending"`
+	Reserved     int64   `json:"reserved"`
+	Tier         *string `json:"tier"` // the effective status tier's slug; null without one
+	ReferralCode string  `json:"referral_code"`
 }
 
 // PartnerRole is a partner the member works for.
@@ -61,7 +71,59 @@ func (h *Handlers) Me(c *fiber.Ctx) error {
 			out.Roles = append(out.Roles, p.Role)
 		}
 	}
+	ctx := c.UserContext()
+	bal, err := h.loyalty.Ledger().Balance(ctx, m.ID)
+	if err != nil {
+		return err
+	}
+	st, err := h.loyalty.Status(ctx, m.ID)
+	if err != nil {
+		return err
+	}
+	out.Balance, out.Pending, out.Reserved, out.ReferralCode = bal.Available, bal.Pending, bal.Reserved, m.ReferralCode
+	if st.Tier != nil {
+		out.Tier = &st.Tier.Slug
+	}
 	return c.JSON(out)
+}
+
+// Entry is one ledger entry of the member's bonus history.
+type Entry struct {
+	ID          int        `json:"id"`
+	Kind        string     `json:"kind"`
+	Amount      int64      `json:"amount"` // signed, whole bonuses
+	Bucket      string     `json:"bucket"` // available, pending or reserved
+	Reason      string     `json:"reason"` // what it was for, in the member's language
+	CreatedAt   time.Time  `json:"created_at"`
+	AvailableAt *time.Time `json:"available_at"` // when a pending credit becomes available
+}
+
+// Bonuses lists the member's ledger entries, newest first, a page at a time:
+// ?before=<next_before of the previous page>.
+func (h *Handlers) Bonuses(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	before, err := member.Before(c)
+	if err != nil {
+		return err
+	}
+	entries, err := h.loyalty.Ledger().History(ctx, ui.ViewerOf(c).ID(), before, member.HistoryPage)
+	if err != nil {
+		return err
+	}
+	lines, err := h.history.Lines(ctx, ui.Lang(c), entries)
+	if err != nil {
+		return err
+	}
+	out := make([]Entry, 0, len(lines))
+	for _, l := range lines {
+		out = append(out, Entry{ID: l.ID, Kind: string(l.Kind), Amount: l.Amount, Bucket: string(l.Bucket), Reason: l.Text,
+			CreatedAt: l.CreatedAt, AvailableAt: l.AvailableAt})
+	}
+	var next *int
+	if len(entries) == member.HistoryPage {
+		next = &entries[len(entries)-1].ID
+	}
+	return c.JSON(fiber.Map{"entries": out, "next_before": next})
 }
 
 // Session is one signed-in device.

@@ -1,0 +1,220 @@
+package admin
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"ikra/app/audit"
+	"ikra/app/loyalty"
+	"ikra/app/web/ui"
+	"ikra/ent"
+	"ikra/ent/tier"
+)
+
+// bonusForm is the bonus rules as typed into the settings page; the referral share is
+// a percentage there ("10", "7,5") and basis points in the settings.
+type bonusForm struct {
+	Welcome, ReferralPercent, ReversalDays string
+}
+
+// fields maps the rules' field names to the form's.
+var bonusFields = map[string]string{"welcome": "welcome", "referral_bp": "referral_percent", "reversal_days": "reversal_days"}
+
+// input parses the form into the rules; a field that is not a number is an error.
+func (f bonusForm) input() (loyalty.RulesInput, ui.FieldErrors) {
+	errs := ui.FieldErrors{}
+	var in loyalty.RulesInput
+	var err error
+	if in.Welcome, err = strconv.ParseInt(strings.TrimSpace(f.Welcome), 10, 64); err != nil {
+		errs.Add("welcome", "form.number")
+	}
+	bp, ok := percentToBP(f.ReferralPercent)
+	if !ok {
+		errs.Add("referral_percent", "form.percent")
+	}
+	in.ReferralShareBP = bp
+	if in.ReversalDays, err = strconv.Atoi(strings.TrimSpace(f.ReversalDays)); err != nil {
+		errs.Add("reversal_days", "form.number")
+	}
+	for field, key := range in.Validate() {
+		errs.Add(bonusFields[field], key)
+	}
+	return in, errs
+}
+
+// percentToBP reads a percentage with at most two decimals ("10", "7,5", "0.25") as
+// basis points, exactly.
+func percentToBP(s string) (int, bool) {
+	s = strings.ReplaceAll(strings.TrimSpace(s), ",", ".")
+	whole, frac, _ := strings.Cut(s, ".")
+	if whole == "" || len(whole) > 4 || len(frac) > 2 {
+		return 0, false
+	}
+	for len(frac) < 2 {
+		frac += "0"
+	}
+	n, err := strconv.Atoi(whole + frac)
+	if err != nil || n < 0 || strings.ContainsAny(whole+frac, "+-") {
+		return 0, false
+	}
+	return n, true
+}
+
+// percentOf shows basis points as the form's percentage: 1000 → "10", 750 → "7.5".
+func percentOf(bp int) string {
+	s := strconv.Itoa(bp / 100)
+	if r := bp % 100; r != 0 {
+		s += "." + strings.TrimRight(strconv.Itoa(100 + r)[1:], "0")
+	}
+	return s
+}
+
+// tierForm is one tier's edit as typed into the settings page.
+type tierForm map[string]string
+
+var tierFields = []string{"name_ru", "name_en", "min_earned", "multiplier_bp", "price_bonus", "period_days"}
+
+// input parses the form into a tier edit.
+func (f tierForm) input() (loyalty.TierInput, ui.FieldErrors) {
+	errs := ui.FieldErrors{}
+	in := loyalty.TierInput{NameRu: strings.TrimSpace(f["name_ru"]), NameEn: strings.TrimSpace(f["name_en"])}
+	num := func(field string) int64 {
+		n, err := strconv.ParseInt(strings.TrimSpace(f[field]), 10, 64)
+		if err != nil {
+			errs.Add(field, "form.number")
+		}
+		return n
+	}
+	in.MinEarned = num("min_earned")
+	in.MultiplierBP = int(num("multiplier_bp"))
+	in.PriceBonus = num("price_bonus")
+	in.PeriodDays = int(num("period_days"))
+	for field, key := range in.Validate() {
+		errs.Add(field, key)
+	}
+	return in, errs
+}
+
+// tierField is one input of a tier's form.
+type tierField struct {
+	Name, Label, Help string
+}
+
+var tierInputs = []tierField{
+	{"name_ru", "tier.name_ru", ""}, {"name_en", "tier.name_en", ""},
+	{"min_earned", "tier.threshold", "admin.settings.threshold_help"},
+	{"multiplier_bp", "tier.multiplier_bp", "admin.settings.multiplier_help"},
+	{"price_bonus", "tier.price_bonus", "admin.settings.price_help"},
+	{"period_days", "tier.period_days", ""},
+}
+
+// tierRow is a tier's form: its saved values, or what was typed with its errors.
+type tierRow struct {
+	ID     int
+	Slug   string
+	Name   string
+	Values map[string]string
+	Errors ui.FieldErrors
+}
+
+// settingsPage is the data of the settings page. When a tier's edit was refused,
+// that tier's form shows what was typed (form) with the errors.
+func (h *Loyalty) settingsPage(c *fiber.Ctx, tierID int, form map[string]string, errs ui.FieldErrors) (fiber.Map, error) {
+	r, err := h.loyalty.Rules(c.UserContext())
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]tierRow, 0, len(r.Tiers))
+	for _, t := range r.Tiers {
+		row := tierRow{ID: t.ID, Slug: t.Slug, Name: t.NameRu, Values: map[string]string{
+			"name_ru": t.NameRu, "name_en": t.NameEn, "min_earned": strconv.FormatInt(t.MinEarned, 10),
+			"multiplier_bp": strconv.Itoa(t.MultiplierBp), "price_bonus": strconv.FormatInt(t.PriceBonus, 10),
+			"period_days": strconv.Itoa(t.PeriodDays),
+		}}
+		if t.ID == tierID {
+			row.Values, row.Errors = form, errs
+		}
+		rows = append(rows, row)
+	}
+	return fiber.Map{
+		"Welcome": r.Welcome, "ReferralPercent": percentOf(r.ReferralShareBP), "ReversalDays": r.ReversalDays,
+		"Tiers": rows, "TierInputs": tierInputs,
+	}, nil
+}
+
+// Settings shows the bonus rules and the status tiers, each in a form.
+func (h *Loyalty) Settings(c *fiber.Ctx) error {
+	data, err := h.settingsPage(c, 0, nil, nil)
+	if err != nil {
+		return err
+	}
+	return h.render.Render(c, ui.LayoutAdmin, "admin/settings", "admin.settings.title", data)
+}
+
+// SaveBonus changes the welcome amount, the referral share and the reversal window.
+func (h *Loyalty) SaveBonus(c *fiber.Ctx) error {
+	f := bonusForm{Welcome: strings.Clone(c.FormValue("welcome")), ReferralPercent: strings.Clone(c.FormValue("referral_percent")),
+		ReversalDays: strings.Clone(c.FormValue("reversal_days"))}
+	in, errs := f.input()
+	if len(errs) > 0 {
+		data, err := h.settingsPage(c, 0, nil, nil)
+		if err != nil {
+			return err
+		}
+		return h.render.Invalid(c, ui.LayoutAdmin, "admin/settings", "admin.settings.title", data, errs,
+			map[string]string{"welcome": f.Welcome, "referral_percent": f.ReferralPercent, "reversal_days": f.ReversalDays})
+	}
+	if err := h.loyalty.SaveRules(c.UserContext(), actor(c), in); err != nil {
+		return err
+	}
+	return ui.Redirect(c, "/admin/settings", "ok", "flash.rules_saved")
+}
+
+// SaveTier changes one status tier, audited.
+func (h *Loyalty) SaveTier(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	id, err := strconv.Atoi(c.Params("id"))
+	if err != nil {
+		return ui.ErrNotFound
+	}
+	exists, err := h.db.Tier.Query().Where(tier.ID(id)).Exist(ctx)
+	if err != nil {
+		return err
+	}
+	if !exists {
+		return ui.ErrNotFound
+	}
+	f := tierForm{}
+	for _, k := range tierFields {
+		f[k] = strings.Clone(c.FormValue(k))
+	}
+	in, errs := f.input()
+	if len(errs) > 0 {
+		data, err := h.settingsPage(c, id, f, errs)
+		if err != nil {
+			return err
+		}
+		return h.render.Invalid(c, ui.LayoutAdmin, "admin/settings", "admin.settings.title", data, nil, nil)
+	}
+	before, after, err := h.loyalty.UpdateTier(ctx, id, in)
+	if ent.IsNotFound(err) {
+		return ui.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	e := actor(c)
+	e.Action, e.TargetType, e.TargetID = "tier.update", "tier", strconv.Itoa(id)
+	e.Before, e.After = tierAudit(before), tierAudit(after)
+	if err := audit.Record(ctx, h.db, e); err != nil {
+		return err
+	}
+	return ui.Redirect(c, "/admin/settings", "ok", "flash.tier_saved")
+}
+
+func tierAudit(t *ent.Tier) map[string]any {
+	return map[string]any{"slug": t.Slug, "name_ru": t.NameRu, "name_en": t.NameEn, "min_earned": t.MinEarned,
+		"multiplier_bp": t.MultiplierBp, "price_bonus": t.PriceBonus, "period_days": t.PeriodDays}
+}
