@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -27,6 +28,7 @@ type DB struct {
 	*ent.Client
 	SQL     *sql.DB
 	Dialect string
+	count   *atomic.Int64
 }
 
 // Open connects to PostgreSQL when databaseURL is set, otherwise to SQLite at dataDir/ikra.db.
@@ -76,8 +78,9 @@ func SQLiteDSN(path string) string {
 }
 
 func wrap(db *sql.DB, dia string) *DB {
-	drv := entsql.OpenDB(dia, db)
-	return &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db, Dialect: dia}
+	n := new(atomic.Int64)
+	drv := counting{Driver: entsql.OpenDB(dia, db), n: n}
+	return &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db, Dialect: dia, count: n}
 }
 
 func ping(ctx context.Context, db *sql.DB) error {

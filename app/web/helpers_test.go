@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"ikra/ent"
 	"strings"
 	"time"
 )
@@ -8,3 +9,5 @@ import (
 func timeNow() time.Time { return time.Now() }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+type entOfferCreate = ent.OfferCreate

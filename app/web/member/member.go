@@ -10,14 +10,17 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"ikra/app/auth"
+	"ikra/app/loyalty"
 	"ikra/app/media"
 	"ikra/app/members"
 	"ikra/app/notify"
 	"ikra/app/web/ui"
 	"ikra/ent"
+	"ikra/ent/member"
 	"ikra/ent/offer"
 	"ikra/ent/offermedia"
 	"ikra/ent/partner"
+	"ikra/ent/tier"
 )
 
 // Handlers serve the member cabinet.
@@ -28,30 +31,48 @@ type Handlers struct {
 	members  *members.Service
 	notify   *notify.Service
 	media    media.Store
+	loyalty  *loyalty.Service
 }
 
 // New returns the member cabinet's handlers.
-func New(db *ent.Client, r *ui.Renderer, s *auth.Sessions, m *members.Service, n *notify.Service, st media.Store) *Handlers {
-	return &Handlers{db: db, render: r, sessions: s, members: m, notify: n, media: st}
+func New(db *ent.Client, r *ui.Renderer, s *auth.Sessions, m *members.Service, n *notify.Service, st media.Store, l *loyalty.Service) *Handlers {
+	return &Handlers{db: db, render: r, sessions: s, members: m, notify: n, media: st, loyalty: l}
 }
 
 // pageSize caps catalog pagination (anti-scraping).
 const pageSize = 24
 
-// visibleQuery narrows offers to those a member may see: published, of an active
-// partner, not expired.
-func visibleQuery(q *ent.OfferQuery, now time.Time) *ent.OfferQuery {
-	return q.Where(
+// visibleQuery narrows offers to those the member may see: published, of an active
+// partner, not expired, open to the member's status tier, and — for invite-only
+// offers — with the member on the list.
+func (h *Handlers) visibleQuery(c *fiber.Ctx, now time.Time) (*ent.OfferQuery, error) {
+	id := ui.ViewerOf(c).ID()
+	q := h.db.Offer.Query().Where(
 		offer.StatusEQ(offer.StatusPublished),
 		offer.HasPartnerWith(partner.StatusEQ(partner.StatusActive)),
 		offer.Or(offer.ValidUntilIsNil(), offer.ValidUntilGT(now)),
+		offer.Or(offer.VisibilityNEQ(offer.VisibilityInvite), offer.HasInvitedWith(member.ID(id))),
 	)
+	st, err := h.loyalty.Status(c.UserContext(), id)
+	if err != nil {
+		return nil, err
+	}
+	if st.Tier == nil {
+		q.Where(offer.MinTierIDIsNil())
+	} else {
+		q.Where(offer.Or(offer.MinTierIDIsNil(), offer.HasMinTierWith(tier.SortLTE(st.Tier.Sort))))
+	}
+	return q, nil
 }
 
 // Home is the cabinet's start page: the newest privileges.
 func (h *Handlers) Home(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	offers, err := visibleQuery(h.db.Offer.Query(), time.Now()).
+	q, err := h.visibleQuery(c, time.Now())
+	if err != nil {
+		return err
+	}
+	offers, err := q.
 		WithPartner().WithCategory().WithCity().
 		WithMedia(func(q *ent.OfferMediaQuery) { q.Order(ent.Asc(offermedia.FieldSort)) }).
 		Order(ent.Desc(offer.FieldPublishedAt), ent.Desc(offer.FieldID)).
@@ -73,7 +94,11 @@ func (h *Handlers) Offer(c *fiber.Ctx) error {
 	if err != nil {
 		return ui.ErrNotFound
 	}
-	o, err := visibleQuery(h.db.Offer.Query(), time.Now()).
+	q, err := h.visibleQuery(c, time.Now())
+	if err != nil {
+		return err
+	}
+	o, err := q.
 		Where(offer.ID(id)).
 		WithPartner().WithCategory().WithCity().
 		WithMedia(func(q *ent.OfferMediaQuery) { q.Order(ent.Asc(offermedia.FieldSort)) }).
