@@ -193,6 +193,7 @@ func (a *App) initServices(ctx context.Context) error {
 	a.Ledger = ledger.New(a.DB.Client, a.DB.Dialect)
 	a.Loyalty = loyalty.New(a.DB.Client, a.Ledger, a.Settings, a.Notify)
 	a.Members.OnRegister(a.Loyalty.OnRegister)
+	a.Loyalty.SetTexts(a.Catalog.T)
 	if err := a.Loyalty.Init(ctx); err != nil {
 		return err
 	}

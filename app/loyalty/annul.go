@@ -56,9 +56,13 @@ func (s *Service) Annul(ctx context.Context, actor audit.Entry, memberID int, en
 		return nil, err
 	}
 	if s.notify != nil && !replayed {
+		lang := "ru"
+		if m, err := s.db.Member.Get(ctx, memberID); err == nil {
+			lang = m.Language
+		}
 		_, nerr := s.notify.Send(ctx, notify.Message{
 			MemberID: memberID, Kind: "bonus_annulled", DedupKey: fmt.Sprintf("annul:%d", e.ID),
-			Title: "Бонусы аннулированы", Body: fmt.Sprintf("Аннулировано бонусов: %d. Причина: %s", -e.Amount, reason),
+			Title: s.text(lang, "notify.annul.title"), Body: s.text(lang, "notify.annul.body", -e.Amount, reason),
 			Link: "/app/bonuses",
 		})
 		_ = nerr // the row is kept even when queueing fails; the sweep redelivers

@@ -49,6 +49,20 @@ type Service struct {
 	ledger   *ledger.Ledger
 	settings *settings.Store
 	notify   *notify.Service
+	texts    Texts
+}
+
+// Texts translates a message key into a language (the i18n catalog's T).
+type Texts func(lang, key string, args ...any) string
+
+// SetTexts sets how notification texts are translated.
+func (s *Service) SetTexts(t Texts) { s.texts = t }
+
+func (s *Service) text(lang, key string, args ...any) string {
+	if s.texts == nil {
+		return key
+	}
+	return s.texts(lang, key, args...)
 }
 
 // New returns the loyalty service.

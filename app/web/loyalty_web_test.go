@@ -334,6 +334,9 @@ func TestAnnulment(t *testing.T) {
 	if h := mc.Get("/app/bonuses").Body; !strings.Contains(h, "Аннулировано службой заботы. Причина: Перепродажа броней") || !strings.Contains(h, "−1"+thin+"000") {
 		t.Errorf("the member does not see the annulment with its reason")
 	}
+	if h := mc.Get("/app/notifications").Body; !strings.Contains(h, "Бонусы аннулированы") || !strings.Contains(h, "Перепродажа броней") || strings.Count(h, "Бонусы аннулированы") != 1 {
+		t.Errorf("the member was not notified of the annulment exactly once")
+	}
 
 	// An entry annulled by its ID cannot be annulled again.
 	byEntry := url.Values{"entry_id": {apptest.Itoa(welcome.ID)}, "reason": {"fraud"}, "key": {"2222222222222222aaaaaaaaaaaaaaaa"}}
