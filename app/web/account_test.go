@@ -52,11 +52,7 @@ func newAccountWorld(t *testing.T) *accountWorld {
 // member signs a new client in and returns it with the member's row.
 func (w *accountWorld) member(t *testing.T, tgID int64, name string) (*apptest.Client, *ent.Member) {
 	t.Helper()
-	c := w.env.Client()
-	c.SignIn(tgID, name)
-	m, err := w.db.Member.Query().Where(member.TelegramID(tgID)).Only(context.Background())
-	apptest.Must(t, err)
-	return c, m
+	return w.env.Member(tgID, name)
 }
 
 func (w *accountWorld) book(t *testing.T, memberID int, code string, status booking.Status) *ent.Booking {

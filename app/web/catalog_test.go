@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"ikra/app/apptest"
+	"ikra/ent"
 	"ikra/ent/member"
 	"ikra/ent/offer"
 )
@@ -22,25 +23,17 @@ func TestCatalogEligibility(t *testing.T) {
 	c.SignIn(9301, "Base")
 	guest := env.Client()
 	guest.SignIn(9302, "Invited")
-	cat, err := db.Category.Create().SetSlug("r").SetNameRu("Р").SetNameEn("R").Save(ctx)
-	apptest.Must(t, err)
-	city, err := db.City.Create().SetSlug("a").SetNameRu("А").SetNameEn("A").Save(ctx)
-	apptest.Must(t, err)
-	p, err := db.Partner.Create().SetName("P").SetSlug("p").SetBin("000000000000").Save(ctx)
-	apptest.Must(t, err)
-	_, err = db.Tier.Create().SetSlug("base").SetNameRu("Base").SetNameEn("Base").SetSort(0).Save(ctx)
+	place := env.Place()
+	p := env.Partner(place, "P")
+	_, err := db.Tier.Create().SetSlug("base").SetNameRu("Base").SetNameEn("Base").SetSort(0).Save(ctx)
 	apptest.Must(t, err)
 	silver, err := db.Tier.Create().SetSlug("silver").SetNameRu("Silver").SetNameEn("Silver").SetMinEarned(1_000_000).SetSort(1).Save(ctx)
 	apptest.Must(t, err)
-	mk := func(title string) *offerBuilder {
-		return &offerBuilder{db.Offer.Create().SetPartnerID(p.ID).SetCategoryID(cat.ID).SetCityID(city.ID).SetTitle(title).
-			SetKind(offer.KindDiscount).SetStatus(offer.StatusPublished).SetPublishedAt(time.Now())}
-	}
-	open := mk("Открытое для всех").save(t)
-	vip := mk("Только Silver").with(func(b *offerBuilder) { b.SetMinTierID(silver.ID).SetVisibility(offer.VisibilityTier) }).save(t)
+	open := env.Offer(place, p.ID, "Открытое для всех").ID
+	vip := env.Offer(place, p.ID, "Только Silver", func(o *ent.OfferCreate) { o.SetMinTierID(silver.ID).SetVisibility(offer.VisibilityTier) }).ID
 	invited, err := db.Member.Query().Where(member.TelegramID(9302)).Only(ctx)
 	apptest.Must(t, err)
-	secret := mk("По приглашению").with(func(b *offerBuilder) { b.SetVisibility(offer.VisibilityInvite).AddInvitedIDs(invited.ID) }).save(t)
+	secret := env.Offer(place, p.ID, "По приглашению", func(o *ent.OfferCreate) { o.SetVisibility(offer.VisibilityInvite).AddInvitedIDs(invited.ID) }).ID
 
 	home := c.Get("/app").Body
 	if !strings.Contains(home, "Открытое для всех") || strings.Contains(home, "Только Silver") || strings.Contains(home, "По приглашению") {
@@ -64,14 +57,4 @@ func TestCatalogEligibility(t *testing.T) {
 	if r := c.Get("/app/offers/" + apptest.Itoa(vip)); r.Status != 200 {
 		t.Fatalf("silver member: %d", r.Status)
 	}
-}
-
-type offerBuilder struct{ *entOfferCreate }
-
-func (b *offerBuilder) with(f func(*offerBuilder)) *offerBuilder { f(b); return b }
-
-func (b *offerBuilder) save(t *testing.T) int {
-	o, err := b.Save(context.Background())
-	apptest.Must(t, err)
-	return o.ID
 }

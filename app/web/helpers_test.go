@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"ikra/ent"
 	"strings"
 	"time"
 )
@@ -9,5 +8,3 @@ import (
 func timeNow() time.Time { return time.Now() }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
-
-type entOfferCreate = ent.OfferCreate

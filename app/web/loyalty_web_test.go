@@ -37,11 +37,7 @@ func newBonusWorld(t *testing.T) *bonusWorld {
 // signIn signs a new client in as the Telegram user and returns it with the member.
 func (w *bonusWorld) signIn(t *testing.T, tgID int64, name string) (*apptest.Client, *ent.Member) {
 	t.Helper()
-	c := w.env.Client()
-	c.SignIn(tgID, name)
-	m, err := w.db.Member.Query().Where(member.TelegramID(tgID)).Only(context.Background())
-	apptest.Must(t, err)
-	return c, m
+	return w.env.Member(tgID, name)
 }
 
 // staff signs in a member holding a platform role.

@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"testing"
-	"time"
 
 	"ikra/app/apptest"
-	"ikra/ent/offer"
 )
 
 // The pages that list things run a fixed number of statements however many rows they
@@ -18,17 +16,10 @@ func TestPagesRunFixedQueries(t *testing.T) {
 	db := env.App.DB.Client
 	c := env.Client()
 	c.SignIn(9401, "Counter")
-	cat, err := db.Category.Create().SetSlug("r").SetNameRu("Р").SetNameEn("R").Save(ctx)
-	apptest.Must(t, err)
-	city, err := db.City.Create().SetSlug("a").SetNameRu("А").SetNameEn("A").Save(ctx)
-	apptest.Must(t, err)
+	place := env.Place()
 	addOffers := func(n int) {
 		for i := range n {
-			p, err := db.Partner.Create().SetName(fmt.Sprint("P", i)).SetSlug(fmt.Sprintf("p-%d-%d", n, i)).SetBin(fmt.Sprintf("%012d", n*100+i)).Save(ctx)
-			apptest.Must(t, err)
-			o, err := db.Offer.Create().SetPartnerID(p.ID).SetCategoryID(cat.ID).SetCityID(city.ID).SetTitle(fmt.Sprint("O", i)).
-				SetKind(offer.KindService).SetStatus(offer.StatusPublished).SetPublishedAt(time.Now()).Save(ctx)
-			apptest.Must(t, err)
+			o := env.Offer(place, env.Partner(place, fmt.Sprint("P", i)).ID, fmt.Sprint("O", i))
 			apptest.Must(t, db.OfferMedia.Create().SetOfferID(o.ID).SetKey(fmt.Sprintf("offers/%d/1.png", o.ID)).SetContentType("image/png").SetSize(1).Exec(ctx))
 		}
 	}
