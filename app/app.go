@@ -186,6 +186,7 @@ func (a *App) initServices(ctx context.Context) error {
 		return err
 	}
 	a.Staff = partners.NewStaff(a.DB.Client, a.Authz.Changed)
+	a.Members.SetRolesChanged(a.Authz.Changed)
 	a.queueClient = asynq.NewClient(a.Redis.Queue)
 	a.closers = append(a.closers, a.queueClient.Close)
 	a.Queue = jobs.NewQueue(a.queueClient, a.queueName())

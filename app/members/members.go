@@ -44,11 +44,12 @@ type Registered func(ctx context.Context, tx *ent.Tx, m *ent.Member, channel, st
 
 // Service signs members in and manages accounts.
 type Service struct {
-	db          *ent.Client
-	superadmins []int64
-	onRegister  []Registered
-	revokeAll   func(ctx context.Context, memberID int) error
-	now         func() time.Time
+	db           *ent.Client
+	superadmins  []int64
+	onRegister   []Registered
+	revokeAll    func(ctx context.Context, memberID int) error
+	rolesChanged func(ctx context.Context) error
+	now          func() time.Time
 }
 
 // New returns the members service. superadmins are Telegram IDs that get the
@@ -56,6 +57,10 @@ type Service struct {
 func New(db *ent.Client, superadmins []int64, revokeAll func(context.Context, int) error) *Service {
 	return &Service{db: db, superadmins: superadmins, revokeAll: revokeAll, now: time.Now}
 }
+
+// SetRolesChanged sets what to call after sign-in grants a role (a configured
+// superadmin), so that every node reloads its permissions.
+func (s *Service) SetRolesChanged(fn func(ctx context.Context) error) { s.rolesChanged = fn }
 
 // OnRegister adds a hook run in every registration transaction.
 func (s *Service) OnRegister(h Registered) { s.onRegister = append(s.onRegister, h) }
@@ -163,7 +168,13 @@ func (s *Service) ensureSuperadmin(ctx context.Context, memberID int) error {
 	if err != nil || has {
 		return err
 	}
-	return s.db.Staff.Create().SetMemberID(memberID).SetRole(staff.RoleSuperadmin).Exec(ctx)
+	if err := s.db.Staff.Create().SetMemberID(memberID).SetRole(staff.RoleSuperadmin).Exec(ctx); err != nil {
+		return err
+	}
+	if s.rolesChanged != nil {
+		return s.rolesChanged(ctx)
+	}
+	return nil
 }
 
 // Get returns a member by ID.

@@ -183,3 +183,17 @@ func TestEnglishInterface(t *testing.T) {
 		}
 	}
 }
+
+// IKRA_SUPERADMINS bootstraps a fresh install: the named Telegram ID is a superadmin
+// from its first sign-in.
+func TestSuperadminBootstrap(t *testing.T) {
+	env := apptest.New(t, apptest.WithEnv("IKRA_SUPERADMINS", "9501"))
+	boss, _ := env.Member(9501, "Boss")
+	if r := boss.Get("/admin/staff"); r.Status != http.StatusOK {
+		t.Fatalf("bootstrapped superadmin: %d", r.Status)
+	}
+	other, _ := env.Member(9502, "Other")
+	if r := other.Get("/admin"); r.Status != http.StatusForbidden {
+		t.Fatalf("someone else: %d", r.Status)
+	}
+}
