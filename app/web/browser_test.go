@@ -353,3 +353,31 @@ func TestBrowserLanguageSwitch(t *testing.T) {
 	p.navigate("click Catalog in the tab bar", chromedp.Click(chromedp.CSS(`nav.tabbar a[href="/app"]`)))
 	p.sees("Hello, " + member.FirstName + "!")
 }
+
+// A member finds their bonuses, their invite link with its QR code and their status
+// from the tab bar.
+func TestBrowserMemberBonuses(t *testing.T) {
+	t.Parallel()
+	env, ctx := browserApp(t)
+	p := newPhone(ctx, t, env)
+	p.signIn(demoAccountWithRole(t, demo.RoleMember))
+
+	p.navigate("tap Bonuses in the tab bar", chromedp.Click(chromedp.CSS(`.tabbar a[href="/app/bonuses"]`)))
+	p.sees("Приветственный бонус", "не деньги")
+	p.screenshot("member-bonuses.png")
+
+	p.open("/app/invite")
+	qr := phoneRun(p, "wait for the QR code", chromedp.Poll[int](`(() => {
+		const img = document.querySelector('img.qr');
+		return img && img.complete && img.naturalWidth > 0 ? img.naturalWidth : 0;
+	})()`, chromedp.WithPollingTimeout(10*time.Second)))
+	if qr < 200 {
+		t.Fatalf("the QR code did not load: width %d", qr)
+	}
+	p.sees("Ваш код приглашения")
+	p.screenshot("member-invite.png")
+
+	p.navigate("tap Status in the tab bar", chromedp.Click(chromedp.CSS(`.tabbar a[href="/app/status"]`)))
+	p.sees("Ваш статус", "Множитель кэшбэка")
+	p.screenshot("member-status.png")
+}
