@@ -13,11 +13,11 @@ import (
 // names another binary.
 const ChromiumPath = "/usr/bin/chromium"
 
-// PhoneWidth and PhoneHeight are the browser window of browser tests, in CSS
-// pixels: a phone held upright.
+// ViewportWidth and ViewportHeight are the browser window of browser tests, in CSS
+// pixels: a handset held upright.
 const (
-	PhoneWidth  = 390
-	PhoneHeight = 844
+	ViewportWidth  = 390
+	ViewportHeight = 844
 )
 
 // Chromium returns the Chromium binary browser tests drive: IKRA_CHROMIUM, or
@@ -39,8 +39,8 @@ func Chromium(t testing.TB) string {
 }
 
 // Browser starts a headless Chromium with a fresh profile and returns a
-// chromedp context for its tab, sized like a phone. Each call is a different
-// person's phone: no cookies are shared between two browsers. The browser
+// chromedp context for its tab, sized like a handset. Each call is a different
+// person's handset: no cookies are shared between two browsers. The browser
 // closes when ctx ends or the test finishes. Without Chromium, see [Chromium].
 func Browser(ctx context.Context, t testing.TB) context.Context {
 	t.Helper()
@@ -60,20 +60,20 @@ func Browser(ctx context.Context, t testing.TB) context.Context {
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.Flag("hide-scrollbars", true),
 		// The club's members mostly read Russian: pages that follow
-		// Accept-Language show it, as on their phones.
+		// Accept-Language show it, as on their handsets.
 		chromedp.Flag("lang", "ru-RU"),
 		chromedp.Flag("accept-lang", "ru-RU,ru"),
 		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(PhoneWidth, PhoneHeight),
+		chromedp.WindowSize(ViewportWidth, ViewportHeight),
 	)
 	tab, cancelTab := chromedp.NewContext(allocCtx)
 	t.Cleanup(func() {
 		cancelTab()
 		cancelAlloc() // waits for the process, before t.TempDir removes its profile
 	})
-	// Chromium keeps a window at least 500 pixels wide, so the phone's
+	// Chromium keeps a window at least 500 pixels wide, so the handset's
 	// viewport is emulated on top of the window size.
-	if err := chromedp.Do(tab, chromedp.EmulateViewport(PhoneWidth, PhoneHeight, chromedp.EmulateMobile)); err != nil {
+	if err := chromedp.Do(tab, chromedp.EmulateViewport(ViewportWidth, ViewportHeight, chromedp.EmulateMobile)); err != nil {
 		t.Fatalf("start Chromium %s: %v", path, err)
 	}
 	return tab

@@ -78,7 +78,7 @@ func (b *Bot) Handle(ctx context.Context, u Update) error {
 	t := func(key string, args ...any) string { return b.catalog.T(lang, key, args...) }
 	if len(m.Contact) > 0 {
 		// A shared contact carries a phone number: it is discarded, not stored.
-		return b.reply(ctx, m, t("bot.no_phone"), tgapi.SendOptions{})
+		return b.reply(ctx, m, t("bot.contact_discarded"), tgapi.SendOptions{})
 	}
 	cmd, arg, _ := strings.Cut(strings.TrimSpace(m.Text), " ")
 	cmd, _, _ = strings.Cut(cmd, "@") // "/start@ikra_bot" in groups

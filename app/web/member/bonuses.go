@@ -108,7 +108,7 @@ func (h *Loyalty) Invite(c *fiber.Ctx) error {
 	})
 }
 
-// InviteQR is the member's referral link as a QR code, for showing to a friend's phone.
+// InviteQR is the member's referral link as a QR code, for a friend to scan.
 func (h *Loyalty) InviteQR(c *fiber.Ctx) error {
 	info, err := h.loyalty.Referrals(c.UserContext(), ui.ViewerOf(c).ID())
 	if err != nil {
