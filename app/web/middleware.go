@@ -272,9 +272,6 @@ func (s *Server) rateLimit(name string, perMinute int) fiber.Handler {
 	}
 }
 
-// RateLimitKey exposes the key the limiter would use, for tests and logs.
-func RateLimitKey(c *fiber.Ctx) string { return ui.IP(c) }
-
 func (s *Server) clearCookie(c *fiber.Ctx, name string) {
 	c.Cookie(&fiber.Cookie{Name: name, Value: "", Path: "/", HTTPOnly: true, MaxAge: -1, Expires: time.Unix(1, 0)})
 }
