@@ -92,9 +92,9 @@ func (s *Server) trusted(ip net.IP) bool {
 	return false
 }
 
-// scheme is https when the listener is, or when a trusted proxy says so.
+// secure: the public URL is https, the listener is, or a trusted proxy says so.
 func (s *Server) secure(c *fiber.Ctx) bool {
-	if c.Context().IsTLS() {
+	if s.cfg.Secure() || c.Context().IsTLS() {
 		return true
 	}
 	return s.trusted(c.Context().RemoteIP()) && strings.EqualFold(c.Get(fiber.HeaderXForwardedProto), "https")
