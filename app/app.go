@@ -229,7 +229,7 @@ func (a *App) loadGrants(ctx context.Context) ([]authz.Grant, error) {
 }
 
 // grantSuperadmins gives the superadmin role to configured Telegram IDs that already
-// have an account; the others get it at their first sign-in.
+// have an account, and unblocks them; the others get it at their first sign-in.
 func (a *App) grantSuperadmins(ctx context.Context) error {
 	for _, tg := range a.Config.Superadmins {
 		m, err := a.DB.Member.Query().Where(memberTelegramID(tg)).Only(ctx)
@@ -240,6 +240,10 @@ func (a *App) grantSuperadmins(ctx context.Context) error {
 			return err
 		}
 		if _, err := a.Staff.Grant(ctx, systemActor(), m.ID, "superadmin", nil); err != nil && !errors.Is(err, partners.ErrAlreadyHeld) {
+			return err
+		}
+		// Nobody can lock a configured superadmin out: a block is lifted at start.
+		if err := a.Members.Unblock(ctx, systemActor(), m.ID); err != nil {
 			return err
 		}
 	}

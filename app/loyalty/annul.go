@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"ikra/app/audit"
+	"ikra/app/members"
 	"ikra/app/notify"
 	"ikra/ent"
 	"ikra/ent/ledgerentry"
@@ -15,7 +16,8 @@ import (
 // Annul takes bonuses back for fraud (§5.6): a reversing entry with a mandatory reason,
 // never more than the balance holds, recorded in the audit log and notified to the
 // member. With entryID it annuls that credit; otherwise amount from the available
-// bonuses. key makes a repeated submission harmless.
+// bonuses. key makes a repeated submission harmless. The actor must outrank the member
+// (members.CheckRank).
 func (s *Service) Annul(ctx context.Context, actor audit.Entry, memberID int, entryID *int, amount int64, reason, key string) (*ent.LedgerEntry, error) {
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
@@ -25,6 +27,9 @@ func (s *Service) Annul(ctx context.Context, actor audit.Entry, memberID int, en
 	replayed := false
 	err := s.ledger.InTx(ctx, func(tx *ent.Tx) error {
 		// Lock, then look for the key: a repeated submission is answered, not audited twice.
+		if err := members.CheckRank(ctx, tx.Client(), actor.ActorID, memberID, members.ActAnnul); err != nil {
+			return err
+		}
 		if err := s.ledger.LockTx(ctx, tx, memberID); err != nil {
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"ikra/app/audit"
+	"ikra/app/members"
 	"ikra/app/store"
 	"ikra/ent"
 	"ikra/ent/member"
@@ -40,13 +41,22 @@ type Staff struct {
 // NewStaff returns the staff service.
 func NewStaff(db *ent.Client, changed Changed) *Staff { return &Staff{db: db, changed: changed} }
 
-// Grant gives a member a role: in a partner when partnerID is set, on the platform otherwise.
+// Grant gives a member a role: in a partner when partnerID is set, on the platform
+// otherwise. The rank rule applies (members.CheckGrant, members.CheckRank): nobody
+// grants a platform role at or above their own, nor changes the roles of a member who
+// outranks or equals them.
 func (s *Staff) Grant(ctx context.Context, actor audit.Entry, memberID int, role string, partnerID *int) (*ent.Staff, error) {
 	if !fits(role, partnerID) {
 		return nil, ErrBadRole
 	}
 	var row *ent.Staff
 	err := store.WithTx(ctx, s.db, func(tx *ent.Tx) error {
+		if err := members.CheckGrant(ctx, tx.Client(), actor.ActorID, role); err != nil {
+			return err
+		}
+		if err := members.CheckRank(ctx, tx.Client(), actor.ActorID, memberID, members.ActRoles); err != nil {
+			return err
+		}
 		ok, err := tx.Member.Query().Where(member.ID(memberID), member.StatusNEQ(member.StatusDeleted)).Exist(ctx)
 		if err != nil {
 			return err
@@ -88,7 +98,7 @@ func (s *Staff) Grant(ctx context.Context, actor audit.Entry, memberID int, role
 	return row, s.changed(ctx)
 }
 
-// Revoke takes a role away. With partnerID set, only a role in that partner can be
+// Revoke takes a role away, under the rank rule of Grant. With partnerID set, only a role in that partner can be
 // revoked (an owner managing their own staff); the last owner of a partner stays.
 func (s *Staff) Revoke(ctx context.Context, actor audit.Entry, staffID int, partnerID *int) error {
 	err := store.WithTx(ctx, s.db, func(tx *ent.Tx) error {
@@ -101,6 +111,9 @@ func (s *Staff) Revoke(ctx context.Context, actor audit.Entry, staffID int, part
 			return ErrNotFound
 		}
 		if err != nil {
+			return err
+		}
+		if err := members.CheckRank(ctx, tx.Client(), actor.ActorID, row.MemberID, members.ActRoles); err != nil {
 			return err
 		}
 		if row.Role == staff.RoleOwner && row.PartnerID != nil {

@@ -163,7 +163,8 @@ func (s *Server) viewer(c *fiber.Ctx, cur auth.Current) (*ui.Viewer, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &ui.Viewer{Member: m, SessionID: cur.SessionID, Channel: cur.Channel}
+	v := &ui.Viewer{Member: m, SessionID: cur.SessionID, Channel: cur.Channel,
+		Can: func(domain, perm string) bool { return s.authz.Can(m.ID, domain, perm) }}
 	v.Platform = s.authz.Roles(m.ID, authz.Platform)
 	rows, err := s.db.Staff.Query().
 		Where(staff.MemberID(m.ID), staff.PartnerIDNotNil(), staff.HasPartnerWith(partner.StatusEQ(partner.StatusActive))).

@@ -101,7 +101,20 @@ func (h *Handlers) Member(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.render.Render(c, ui.LayoutAdmin, "admin/members/show", "", fiber.Map{"Member": m})
+	v := ui.ViewerOf(c)
+	mayBlock := v.CanPlatform("members:block") && m.ID != v.ID() && members.MayAct(v.Rank(), platformRank(m.Edges.Staff), members.ActBlock)
+	return h.render.Render(c, ui.LayoutAdmin, "admin/members/show", "", fiber.Map{"Member": m, "MayBlock": mayBlock})
+}
+
+// platformRank is the highest platform rank among a member's loaded roles.
+func platformRank(roles []*ent.Staff) int {
+	best := 0
+	for _, r := range roles {
+		if r.PartnerID == nil {
+			best = max(best, members.Rank[string(r.Role)])
+		}
+	}
+	return best
 }
 
 // Block blocks a member with a reason; all their sessions end at once.
@@ -117,6 +130,9 @@ func (h *Handlers) Block(c *fiber.Ctx) error {
 	if errors.Is(err, members.ErrReasonRequired) {
 		return ui.Redirect(c, "/admin/members/"+c.Params("id"), "error", "flash.reason_required")
 	}
+	if errors.Is(err, members.ErrOutranked) {
+		return ui.Redirect(c, "/admin/members/"+c.Params("id"), "error", "flash.outranked")
+	}
 	if err != nil {
 		return err
 	}
@@ -129,7 +145,11 @@ func (h *Handlers) Unblock(c *fiber.Ctx) error {
 	if err != nil {
 		return ui.ErrNotFound
 	}
-	if err := h.members.Unblock(c.UserContext(), actor(c), id); err != nil {
+	err = h.members.Unblock(c.UserContext(), actor(c), id)
+	if errors.Is(err, members.ErrOutranked) {
+		return ui.Redirect(c, "/admin/members/"+c.Params("id"), "error", "flash.outranked")
+	}
+	if err != nil {
 		return err
 	}
 	return ui.Redirect(c, "/admin/members/"+c.Params("id"), "ok", "flash.member_unblocked")
@@ -156,9 +176,34 @@ func (h *Handlers) Staff(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	// Only what the viewer may do is offered: roles below their own, and revocation of
+	// roles held by members they outrank.
+	v := ui.ViewerOf(c)
+	ranks := map[int]int{}
+	for _, r := range list {
+		if r.PartnerID == nil {
+			ranks[r.MemberID] = max(ranks[r.MemberID], members.Rank[string(r.Role)])
+		}
+	}
+	rows := make([]staffRow, len(list))
+	for i, r := range list {
+		rows[i] = staffRow{Staff: r, Revocable: members.MayAct(v.Rank(), ranks[r.MemberID], members.ActRoles)}
+	}
+	var grantable []string
+	for _, role := range partners.PlatformRoles {
+		if members.MayGrant(v.Rank(), role) {
+			grantable = append(grantable, role)
+		}
+	}
 	return h.render.Render(c, ui.LayoutAdmin, "admin/staff", "admin.staff.title", fiber.Map{
-		"Staff": list, "Partners": ps, "PartnerRoles": partners.PartnerRoles, "PlatformRoles": partners.PlatformRoles,
+		"Staff": rows, "Partners": ps, "PartnerRoles": partners.PartnerRoles, "PlatformRoles": grantable,
 	})
+}
+
+// staffRow is a role held, with whether the viewer may revoke it.
+type staffRow struct {
+	*ent.Staff
+	Revocable bool
 }
 
 // Grant gives a role to the member with a Telegram ID, in a partner or on the platform.
@@ -189,6 +234,8 @@ func (h *Handlers) Grant(c *fiber.Ctx) error {
 		return ui.Redirect(c, "/admin/staff", "error", "flash.role_invalid")
 	case errors.Is(err, partners.ErrAlreadyHeld):
 		return ui.Redirect(c, "/admin/staff", "error", "flash.role_held")
+	case errors.Is(err, members.ErrOutranked):
+		return ui.Redirect(c, "/admin/staff", "error", "flash.outranked")
 	case errors.Is(err, partners.ErrNotFound):
 		return ui.ErrNotFound
 	case err != nil:
@@ -209,6 +256,8 @@ func (h *Handlers) Revoke(c *fiber.Ctx) error {
 		return ui.ErrNotFound
 	case errors.Is(err, partners.ErrLastOwner):
 		return ui.Redirect(c, "/admin/staff", "error", "flash.last_owner")
+	case errors.Is(err, members.ErrOutranked):
+		return ui.Redirect(c, "/admin/staff", "error", "flash.outranked")
 	case err != nil:
 		return err
 	}

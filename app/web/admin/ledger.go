@@ -9,6 +9,7 @@ import (
 
 	"ikra/app/ledger"
 	"ikra/app/loyalty"
+	"ikra/app/members"
 	webmember "ikra/app/web/member"
 	"ikra/app/web/ui"
 	"ikra/ent"
@@ -91,8 +92,15 @@ func (h *Loyalty) Ledger(c *fiber.Ctx) error {
 	if len(entries) == webmember.HistoryPage {
 		next = entries[len(entries)-1].ID
 	}
+	// The annul forms are shown only to staff who may annul for this member.
+	v := ui.ViewerOf(c)
+	targetRank, err := members.RankOf(ctx, h.db, id)
+	if err != nil {
+		return err
+	}
+	mayAnnul := v.CanPlatform("ledger:annul") && members.MayAct(v.Rank(), targetRank, members.ActAnnul)
 	return h.render.Render(c, ui.LayoutAdmin, "admin/members/ledger", "admin.ledger.title", fiber.Map{
-		"Member": m, "Balance": bal, "Lines": out, "Next": next, "Key": webmember.NewFormKey(),
+		"Member": m, "Balance": bal, "Lines": out, "Next": next, "Key": webmember.NewFormKey(), "MayAnnul": mayAnnul,
 	})
 }
 
@@ -151,6 +159,8 @@ func (h *Loyalty) Annul(c *fiber.Ctx) error {
 	// Scoped to the member: a key copied from another member's page cannot collide.
 	_, err = h.loyalty.Annul(ctx, actor(c), id, f.EntryID, f.Amount, f.Reason, "m"+strconv.Itoa(id)+":"+f.Key)
 	switch {
+	case errors.Is(err, members.ErrOutranked):
+		return ui.Redirect(c, back, "error", "flash.outranked")
 	case errors.Is(err, loyalty.ErrReasonRequired):
 		return ui.Redirect(c, back, "error", "flash.reason_required")
 	case errors.Is(err, ledger.ErrInsufficient):

@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"ikra/app/i18n"
+	"ikra/app/members"
 	"ikra/ent"
 )
 
@@ -31,6 +32,23 @@ type Viewer struct {
 	Channel   string   // web, tg or bot: where the session was started
 	Platform  []string // platform roles (superadmin, moderator, support, concierge)
 	Partners  []PartnerRole
+	// Can reports whether the viewer holds perm in domain (the authorization enforcer);
+	// screens use it to show only what the viewer may use.
+	Can func(domain, perm string) bool
+}
+
+// CanPlatform reports whether the viewer holds perm in the platform domain.
+func (v *Viewer) CanPlatform(perm string) bool {
+	return v != nil && v.Can != nil && v.Can("platform", perm)
+}
+
+// Rank is the viewer's highest platform rank (members.Rank); 0 without a platform role.
+func (v *Viewer) Rank() int {
+	best := 0
+	for _, r := range v.Platform {
+		best = max(best, members.Rank[r])
+	}
+	return best
 }
 
 // PartnerRole is one partner the viewer works for, and the role there.
