@@ -12,11 +12,6 @@ import (
 	"ikra/ent/migrate"
 )
 
-// sqliteTimeFormat is what the SQLite driver writes times as (its "_time_format=sqlite",
-// with "_timezone=UTC"): "2006-01-02 15:04:05.999999999+00:00", always in UTC, so that
-// comparing the text compares the instants and ORDER BY sorts by time.
-const sqliteTimeFormat = "2006-01-02 15:04:05.999999999-07:00"
-
 // timeColumns lists every time column of every table in ent's schema, so a table added
 // later is covered without a list to maintain.
 func timeColumns() map[string][]string {
@@ -35,7 +30,8 @@ func timeColumns() map[string][]string {
 // Go's Time.String() text ("2026-01-02 03:04:05.6 +0600 +06 m=+1.2"), which neither
 // sorts nor compares as time, into the format the driver writes now. Values already in
 // the new format are left alone, so running it again changes nothing; it returns how
-// many values it rewrote.
+// many values it rewrote. The new values are written by the driver as SQLiteDSN sets it
+// up: "2006-01-02 15:04:05.999999999+00:00", always in UTC.
 func convertSQLiteTimes(ctx context.Context, db *sql.DB) (int, error) {
 	total := 0
 	for table, cols := range timeColumns() {
