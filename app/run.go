@@ -53,6 +53,7 @@ func (a *App) runWorker(ctx context.Context) error {
 
 func (a *App) jobDeps() jobs.Deps {
 	d := jobs.Deps{DB: a.DB.Client, BaseURL: a.Config.BaseURL, Purge: a.Sessions.Purge, Notify: a.Notify, Log: a.Log,
+		Catalog:   a.Catalog,
 		Mature:    func(ctx context.Context) (int, error) { return a.Ledger.MatureDue(ctx, 1000) },
 		Downgrade: a.Loyalty.DowngradeExpired,
 	}

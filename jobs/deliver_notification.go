@@ -14,6 +14,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"ikra/app/i18n"
 	"ikra/app/notify"
 	"ikra/app/tgapi"
 	"ikra/ent"
@@ -43,12 +44,10 @@ func NewDeliverNotification(notificationID int) *asynq.Task {
 // maxBodyRunes keeps a message under Telegram's 4096-character limit with the title.
 const maxBodyRunes = 3500
 
-// openLabel is the button's label per interface language.
-var openLabel = map[string]string{"ru": "Открыть", "en": "Open", "kk": "Ашу"}
-
 type deliverNotification struct {
 	notify  *notify.Service
 	bot     Sender
+	catalog *i18n.Catalog
 	baseURL string
 	log     *slog.Logger
 	// markTimeout bounds recording the outcome, which runs even when the task's own
@@ -144,11 +143,7 @@ func (h *deliverNotification) message(n *ent.Notification, lang string) (string,
 	}
 	opts := tgapi.SendOptions{ParseMode: tgapi.ParseHTML}
 	if link := absoluteURL(h.baseURL, n.Link); strings.HasPrefix(link, "https://") {
-		label, ok := openLabel[lang]
-		if !ok {
-			label = openLabel["ru"]
-		}
-		opts.ButtonText, opts.ButtonURL = label, link
+		opts.ButtonText, opts.ButtonURL = h.catalog.T(lang, "app.notifications.open"), link
 	}
 	return text, opts
 }

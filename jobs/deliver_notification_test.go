@@ -400,7 +400,7 @@ func TestMessage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := &deliverNotification{baseURL: tt.base}
+			h := &deliverNotification{catalog: catalog, baseURL: tt.base}
 			text, opts := h.message(&tt.n, tt.lang)
 			if text != tt.wantText || opts.ParseMode != tgapi.ParseHTML || opts.ButtonText != tt.wantButton || opts.ButtonURL != tt.wantURL {
 				t.Errorf("message = %q %+v; want %q button %q %q", text, opts, tt.wantText, tt.wantButton, tt.wantURL)
@@ -408,7 +408,7 @@ func TestMessage(t *testing.T) {
 		})
 	}
 	long := strings.Repeat("я", maxBodyRunes+100)
-	text, _ := (&deliverNotification{}).message(&ent.Notification{Title: "T", Body: long}, "ru")
+	text, _ := (&deliverNotification{catalog: catalog}).message(&ent.Notification{Title: "T", Body: long}, "ru")
 	if n := len([]rune(text)); n > 4096 {
 		t.Errorf("long body gives %d characters", n)
 	}

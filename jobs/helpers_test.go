@@ -21,6 +21,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"ikra/app/i18n"
 	"ikra/app/kv"
 	"ikra/app/notify"
 	"ikra/app/store"
@@ -318,7 +319,7 @@ func (w *world) deps() Deps {
 }
 
 func (w *world) handler() *deliverNotification {
-	return &deliverNotification{notify: w.notify, bot: w.bot.client(), baseURL: testBaseURL, log: w.log, markTimeout: 5 * time.Second}
+	return &deliverNotification{notify: w.notify, bot: w.bot.client(), catalog: catalog, baseURL: testBaseURL, log: w.log, markTimeout: 5 * time.Second}
 }
 
 // startWorker runs an asynq server on the queue with short polling intervals.
@@ -354,3 +355,12 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// catalog is the interface's message catalog, as the app loads it.
+var catalog = func() *i18n.Catalog {
+	c, err := i18n.Load()
+	if err != nil {
+		panic(err)
+	}
+	return c
+}()

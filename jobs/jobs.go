@@ -13,6 +13,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"ikra/app/i18n"
 	"ikra/app/notify"
 	"ikra/app/tgapi"
 	"ikra/ent"
@@ -40,6 +41,9 @@ type Deps struct {
 	Downgrade func(context.Context) (int, error)
 	// Notify stores notifications and their delivery state; required.
 	Notify *notify.Service
+	// Catalog translates what the jobs write themselves (the notification's button);
+	// nil means the embedded catalogs.
+	Catalog *i18n.Catalog
 	// Log receives the handlers' logs; nil means slog.Default().
 	Log *slog.Logger
 }
@@ -52,12 +56,19 @@ func NewMux(d Deps) *asynq.ServeMux {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
+	if d.Catalog == nil {
+		cat, err := i18n.Load()
+		if err != nil {
+			panic("jobs: " + err.Error()) // the catalogs are embedded: a broken one fails every test
+		}
+		d.Catalog = cat
+	}
 	if c, ok := d.Bot.(*tgapi.Client); ok && c == nil {
 		d.Bot = nil // a typed nil would pass the nil check and then panic
 	}
 	mux := asynq.NewServeMux()
 	mux.Handle(TypeDeliverNotification, &deliverNotification{
-		notify: d.Notify, bot: d.Bot, baseURL: d.BaseURL, log: d.Log, markTimeout: 10 * time.Second,
+		notify: d.Notify, bot: d.Bot, catalog: d.Catalog, baseURL: d.BaseURL, log: d.Log, markTimeout: 10 * time.Second,
 	})
 	mux.Handle(TypeRedeliverNotifications, &redeliverNotifications{notify: d.Notify, enabled: d.Bot != nil, log: d.Log})
 	mux.Handle(TypePurgeSessions, &sweep{name: "expired sessions purged", run: d.Purge, log: d.Log})

@@ -3,6 +3,9 @@ package ledger_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -11,16 +14,32 @@ import (
 )
 
 // BenchmarkCredit and BenchmarkDebit measure ledger throughput (one transaction, one
-// row lock, one entry and one balance update per operation) with parallel clients on
-// 64 members, on SQLite and, when IKRA_TEST_DATABASE_URL is set, PostgreSQL.
+// row lock, one entry and one balance update per operation) with a fixed number of
+// goroutines on 64 members, on SQLite and, when IKRA_TEST_DATABASE_URL is set,
+// PostgreSQL. The number of goroutines is IKRA_BENCH_CLIENTS (default 8, as many as
+// pgbench's clients in .ci/bench-ledger), whatever GOMAXPROCS is; it is reported as the
+// "goroutines" metric.
 //
-//	go test -run x -bench . -benchtime 5s ./app/ledger
+//	IKRA_BENCH_CLIENTS=8 go test -run x -bench . -benchtime 5s ./app/ledger
 func BenchmarkCredit(b *testing.B) { benchLedger(b, false) }
 
 // BenchmarkDebit: see BenchmarkCredit.
 func BenchmarkDebit(b *testing.B) { benchLedger(b, true) }
 
 var benchRound atomic.Int64
+
+// benchClients is the number of goroutines that run operations at once.
+func benchClients(b *testing.B) int {
+	v := os.Getenv("IKRA_BENCH_CLIENTS")
+	if v == "" {
+		return 8
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		b.Fatalf("IKRA_BENCH_CLIENTS=%q: want a positive number", v)
+	}
+	return n
+}
 
 func benchLedger(b *testing.B, debit bool) {
 	for _, d := range apptest.Databases(b) {
@@ -36,28 +55,39 @@ func benchLedger(b *testing.B, debit bool) {
 				_, err = l.Credit(ctx, ledger.Op{MemberID: m.ID, Amount: 1 << 40, Kind: ledger.KindAdjustment, Key: fmt.Sprintf("seed-%d-%d", round, i)})
 				apptest.Must(b, err)
 			}
+			clients := benchClients(b)
+			// b.RunParallel would run SetParallelism × GOMAXPROCS goroutines; these
+			// goroutines share the b.N operations among exactly clients of them.
 			var seq atomic.Int64
-			b.SetParallelism(4)
+			var wg sync.WaitGroup
 			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					n := seq.Add(1)
-					op := ledger.Op{MemberID: members[n%int64(len(members))], Amount: 1, Key: fmt.Sprintf("op-%d-%d", round, n)}
-					var err error
-					if debit {
-						op.Kind = ledger.KindSpend
-						_, err = l.Debit(ctx, op)
-					} else {
-						op.Kind = ledger.KindAdjustment
-						_, err = l.Credit(ctx, op)
+			for range clients {
+				wg.Go(func() {
+					for {
+						n := seq.Add(1)
+						if n > int64(b.N) {
+							return
+						}
+						op := ledger.Op{MemberID: members[n%int64(len(members))], Amount: 1, Key: fmt.Sprintf("op-%d-%d", round, n)}
+						var err error
+						if debit {
+							op.Kind = ledger.KindSpend
+							_, err = l.Debit(ctx, op)
+						} else {
+							op.Kind = ledger.KindAdjustment
+							_, err = l.Credit(ctx, op)
+						}
+						if err != nil {
+							b.Error(err)
+							return
+						}
 					}
-					if err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
+				})
+			}
+			wg.Wait()
+			b.StopTimer()
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
+			b.ReportMetric(float64(clients), "goroutines")
 		})
 	}
 }

@@ -66,7 +66,9 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
 }
 
 // SQLiteDSN is the connection string for the SQLite file at path: the busy timeout is set
-// before WAL so that even switching the journal mode waits instead of failing.
+// before WAL so that even switching the journal mode waits instead of failing. Times are
+// written in UTC as "2006-01-02 15:04:05.999999999+00:00", which sorts and compares as
+// the instants do (the driver's default, Go's Time.String(), does neither).
 func SQLiteDSN(path string) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(15000)")
@@ -74,6 +76,8 @@ func SQLiteDSN(path string) string {
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Set("_txlock", "immediate")
+	q.Set("_time_format", "sqlite")
+	q.Set("_timezone", "UTC")
 	return "file:" + path + "?" + q.Encode()
 }
 
@@ -113,6 +117,13 @@ func (d *DB) Migrate(ctx context.Context) error {
 	}
 	if err := d.Schema.Create(ctx, schema.WithDropColumn(false), schema.WithDropIndex(false), migrate.WithForeignKeys(true)); err != nil {
 		return fmt.Errorf("migrate: %w", err)
+	}
+	if d.Dialect == dialect.SQLite {
+		// Times written by versions before the sortable format are rewritten once;
+		// afterwards this finds nothing to do.
+		if _, err := convertSQLiteTimes(ctx, d.SQL); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
 	}
 	return nil
 }

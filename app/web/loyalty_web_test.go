@@ -118,9 +118,9 @@ func TestRulesPageFollowsSettings(t *testing.T) {
 		{"share above 50%", url.Values{"welcome": {"3000"}, "referral_percent": {"75"}, "reversal_days": {"14"}},
 			http.StatusUnprocessableEntity, "От 0 до 50%", []string{"10%"}},
 		{"window of 0 days", url.Values{"welcome": {"3000"}, "referral_percent": {"10"}, "reversal_days": {"0"}},
-			http.StatusUnprocessableEntity, "От 1 до 365 дней", []string{"14 дн."}},
+			http.StatusUnprocessableEntity, "От 1 до 365 дней", []string{"14 дней"}},
 		{"valid", url.Values{"welcome": {"4500"}, "referral_percent": {"7,5"}, "reversal_days": {"21"}},
-			http.StatusSeeOther, "", []string{"4" + thin + "500", "7,5%", "21 дн."}},
+			http.StatusSeeOther, "", []string{"4" + thin + "500", "7,5%", "21 день"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -15,6 +15,17 @@ type Locale struct {
 // T translates key, filling args into its verbs.
 func (l Locale) T(key string, args ...any) string { return l.cat.T(l.Lang, key, args...) }
 
+// N translates key in the plural form for count, which fills its first verb; templates
+// call {{.L.N "offer.price_bonus" .PriceBonus}}. Count may be any integer type (a
+// template passes int and int64 alike); anything else picks the "other" form.
+func (l Locale) N(key string, count any, args ...any) string {
+	n, ok := i18n.Integer(count)
+	if !ok {
+		return l.cat.T(l.Lang, key, append([]any{count}, args...)...)
+	}
+	return l.cat.N(l.Lang, key, n, args...)
+}
+
 // Page is the data every template gets: the request's common part, built once here,
 // and the screen's own data in Data.
 type Page struct {
