@@ -53,6 +53,7 @@ type setup struct {
 	env    map[string]string
 	prefix string
 	join   *Env
+	log    *slog.Logger
 }
 
 // Demo turns demo mode on (demo data seeded, /auth/demo served).
@@ -60,6 +61,10 @@ func Demo() Option { return func(s *setup) { s.env["IKRA_DEMO"] = "1" } }
 
 // WithEnv sets a configuration variable.
 func WithEnv(k, v string) Option { return func(s *setup) { s.env[k] = v } }
+
+// WithLog sends the application's log to l instead of discarding it (tests that
+// check what is logged).
+func WithLog(l *slog.Logger) Option { return func(s *setup) { s.log = l } }
 
 // Join makes a second node of the same installation as other: the same database,
 // Redis (other's, even when embedded), media store and key prefix.
@@ -96,6 +101,7 @@ func New(t testing.TB, opts ...Option) *Env {
 		"IKRA_WORKER":           "0",
 		"IKRA_RATE_AUTH":        "100000",
 		"IKRA_RATE_MEMBER":      "100000",
+		"IKRA_RATE_WRITE":       "100000",
 	}
 	prefix := "t" + randHex(6) + ":"
 	st := &setup{env: env}
@@ -107,7 +113,7 @@ func New(t testing.TB, opts ...Option) *Env {
 			env[k] = v
 		}
 		env["REDIS_URL"] = "redis://" + j.App.Redis.Options().Addr
-		return start(t, env, j.prefix)
+		return start(t, env, j.prefix, st.log)
 	}
 	if u := os.Getenv("IKRA_TEST_DATABASE_URL"); u != "" {
 		env["DATABASE_URL"] = freshDatabase(t, u)
@@ -127,10 +133,10 @@ func New(t testing.TB, opts ...Option) *Env {
 	for _, o := range opts { // again: an option may override a real-service setting
 		o(st)
 	}
-	return start(t, env, prefix)
+	return start(t, env, prefix, st.log)
 }
 
-func start(t testing.TB, env map[string]string, prefix string) *Env {
+func start(t testing.TB, env map[string]string, prefix string, logger *slog.Logger) *Env {
 	t.Helper()
 	ctx := context.Background()
 	cfg, err := config.Load(func(k string) string { return env[k] })
@@ -140,6 +146,9 @@ func start(t testing.TB, env map[string]string, prefix string) *Env {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	if logger != nil {
+		log = logger
 	}
 	a, err := app.New(ctx, cfg, app.Options{KeyPrefix: prefix, Log: log})
 	if err != nil {

@@ -12,9 +12,11 @@ import (
 	"errors"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/redis/go-redis/v9"
 
+	"ikra/app/sanitize"
 	"ikra/ent"
 	"ikra/ent/member"
 	"ikra/ent/session"
@@ -64,8 +66,14 @@ func (s *Sessions) Start(ctx context.Context, memberID int, channel, userAgent, 
 		return "", err
 	}
 	token := base64.RawURLEncoding.EncodeToString(buf)
+	userAgent = sanitize.Text(userAgent)
 	if len(userAgent) > 300 {
-		userAgent = userAgent[:300]
+		// Cut at a character boundary: half a letter is invalid UTF-8 again.
+		n := 300
+		for n > 0 && !utf8.RuneStart(userAgent[n]) {
+			n--
+		}
+		userAgent = userAgent[:n]
 	}
 	now := s.now()
 	err := s.db.Session.Create().

@@ -41,7 +41,8 @@ type Config struct {
 	SessionTTL     time.Duration // IKRA_SESSION_TTL (default 30 days)
 	Worker         bool          // IKRA_WORKER=0 turns the in-process job worker off in `serve`
 	RateAuth       int           // IKRA_RATE_AUTH, sign-in attempts per address per minute (default 30)
-	RateMember     int           // IKRA_RATE_MEMBER, requests per member (or address) per minute (default 300)
+	RateMember     int           // IKRA_RATE_MEMBER, page and API reads per member (or address) per minute (default 300)
+	RateWrite      int           // IKRA_RATE_WRITE, unsafe requests (POST, DELETE) per member (or address) per minute (default 60)
 	LogLevel       string        // IKRA_LOG_LEVEL: debug, info, warn, error
 }
 
@@ -150,6 +151,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.RateMember, err = parsePositive(getenv("IKRA_RATE_MEMBER"), 300); err != nil {
 		bad("IKRA_RATE_MEMBER", "%v", err)
+	}
+	if c.RateWrite, err = parsePositive(getenv("IKRA_RATE_WRITE"), 60); err != nil {
+		bad("IKRA_RATE_WRITE", "%v", err)
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -45,6 +45,12 @@ func TestLoad(t *testing.T) {
 				t.Fatalf("superadmins %v", c.Superadmins)
 			}
 		}},
+		{name: "bad write rate", env: map[string]string{"IKRA_RATE_WRITE": "0"}, wantErr: "IKRA_RATE_WRITE"},
+		{name: "rates", env: map[string]string{"IKRA_RATE_WRITE": "7"}, check: func(t *testing.T, c Config) {
+			if c.RateWrite != 7 || c.RateAuth != 30 || c.RateMember != 300 {
+				t.Fatalf("rates: auth %d member %d write %d", c.RateAuth, c.RateMember, c.RateWrite)
+			}
+		}},
 		{name: "bad proxy", env: map[string]string{"IKRA_TRUSTED_PROXIES": "nope"}, wantErr: "IKRA_TRUSTED_PROXIES"},
 		{name: "short secret", env: map[string]string{"IKRA_SESSION_SECRET": "short"}, wantErr: "IKRA_SESSION_SECRET"},
 		{name: "production", env: map[string]string{"IKRA_ADDR": "0.0.0.0:8080", "TELEGRAM_BOT_TOKEN": "1:abc", "IKRA_BASE_URL": "https://ikra.example/", "IKRA_TRUSTED_PROXIES": "10.0.0.0/8"}, check: func(t *testing.T, c Config) {

@@ -69,46 +69,6 @@ func TestValidKeyMessageIsShort(t *testing.T) {
 	}
 }
 
-// TestSniffImage checks the recognised and the refused file heads.
-func TestSniffImage(t *testing.T) {
-	tests := []struct {
-		name     string
-		head     []byte
-		wantType string
-		wantOK   bool
-	}{
-		{"jpeg jfif", []byte("\xff\xd8\xff\xe0\x00\x10JFIF\x00"), "image/jpeg", true},
-		{"jpeg exif", []byte("\xff\xd8\xff\xe1\x00\x10Exif\x00"), "image/jpeg", true},
-		{"jpeg 3 bytes", []byte("\xff\xd8\xff"), "image/jpeg", true},
-		{"png", []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR"), "image/png", true},
-		{"webp", []byte("RIFF\x24\x00\x00\x00WEBPVP8 "), "image/webp", true},
-		{"webp exactly SniffLen", []byte("RIFF\x00\x00\x00\x00WEBP"), "image/webp", true},
-
-		{"empty", nil, "", false},
-		{"jpeg truncated", []byte("\xff\xd8"), "", false},
-		{"png truncated", []byte("\x89PNG\r\n\x1a"), "", false},
-		{"png mangled line ending", []byte("\x89PNG\n\x1a\n\x00\x00\x00\x00"), "", false},
-		{"webp truncated", []byte("RIFF\x00\x00\x00\x00WEB"), "", false},
-		{"riff wave", []byte("RIFF\x24\x00\x00\x00WAVEfmt "), "", false},
-		{"gif", []byte("GIF89a\x01\x00\x01\x00"), "", false},
-		{"bmp", []byte("BM\x36\x00\x00\x00\x00\x00"), "", false},
-		{"svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg">`), "", false},
-		{"html", []byte("<!DOCTYPE html><html>"), "", false},
-		{"pdf", []byte("%PDF-1.7\n"), "", false},
-		{"avif", []byte("\x00\x00\x00\x1cftypavif"), "", false},
-		{"text", []byte("hello, world"), "", false},
-		{"magic not at start", []byte("x\xff\xd8\xff\xe0"), "", false},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			gotType, gotOK := SniffImage(tc.head)
-			if gotType != tc.wantType || gotOK != tc.wantOK {
-				t.Errorf("SniffImage(%q) = %q, %v; want %q, %v", tc.head, gotType, gotOK, tc.wantType, tc.wantOK)
-			}
-		})
-	}
-}
-
 // TestCheckContentType checks the content types Put accepts.
 func TestCheckContentType(t *testing.T) {
 	tests := []struct {

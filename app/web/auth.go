@@ -45,25 +45,39 @@ func (s *Server) login(c *fiber.Ctx) error {
 	if v := ui.ViewerOf(c); v != nil {
 		return c.Redirect(landing(v), fiber.StatusSeeOther)
 	}
+	// Telegram adds its signed fields to this URL; next rides along unsigned and is
+	// checked again (safeNext) after the signature, in signIn.
+	authURL := s.cfg.BaseURL + "/auth/telegram"
+	if next := safeNext(c.Query("next")); next != "/" {
+		authURL += "?next=" + nextParam(next)
+	}
 	return s.render.Render(c, ui.LayoutPublic, "auth/login", "login.title", fiber.Map{
 		"BotUsername": s.cfg.BotUsername,
-		"AuthURL":     s.cfg.BaseURL + "/auth/telegram",
-		"Next":        safeNext(c.Query("next")),
+		"AuthURL":     authURL,
 		"Telegram":    s.cfg.TelegramEnabled(),
 	})
 }
+
+// widgetFields are the fields Telegram's Login Widget signs; only they enter the
+// data-check string. Others in the callback URL (next) are ours, and unsigned.
+var widgetFields = map[string]bool{"id": true, "first_name": true, "last_name": true, "username": true,
+	"photo_url": true, "auth_date": true, "hash": true}
 
 // widgetCallback receives the Login Widget's redirect, verifies it and signs in.
 func (s *Server) widgetCallback(c *fiber.Ctx) error {
 	q := c.Request().URI().QueryArgs()
 	values := map[string][]string{}
-	q.VisitAll(func(k, v []byte) { values[string(k)] = append(values[string(k)], string(v)) })
+	q.VisitAll(func(k, v []byte) {
+		if widgetFields[string(k)] {
+			values[string(k)] = append(values[string(k)], string(v))
+		}
+	})
 	if !s.cfg.TelegramEnabled() {
 		return ui.Fail(fiber.StatusUnauthorized, "error.telegram_off", nil)
 	}
 	u, err := telegram.VerifyWidget(values, s.cfg.BotToken, s.cfg.AuthMaxAge, time.Now())
 	if err != nil {
-		s.log.Info("widget sign-in refused", "reason", err.Error(), "ip", ui.IP(c))
+		s.log.Warn("widget sign-in refused", "reason", err.Error(), "ip", ui.IP(c))
 		return signInError(err)
 	}
 	return s.signIn(c, members.Identity{TelegramID: u.ID, FirstName: u.FirstName, LastName: u.LastName,
@@ -83,7 +97,7 @@ func (s *Server) miniAppAuth(c *fiber.Ctx) error {
 	}
 	d, err := telegram.VerifyInitData(body.InitData, s.cfg.BotToken, s.cfg.AuthMaxAge, time.Now())
 	if err != nil {
-		s.log.Info("mini app sign-in refused", "reason", err.Error(), "ip", ui.IP(c))
+		s.log.Warn("mini app sign-in refused", "reason", err.Error(), "ip", ui.IP(c))
 		return signInError(err)
 	}
 	return s.signIn(c, members.Identity{TelegramID: d.User.ID, FirstName: d.User.FirstName, LastName: d.User.LastName,
@@ -132,7 +146,7 @@ func (s *Server) signIn(c *fiber.Ctx, id members.Identity, channel, startParam s
 		cookie.SameSite = "None" // Telegram's web clients frame the Mini App
 	}
 	c.Cookie(cookie)
-	s.log.Info("signed in", "member_id", m.ID, "channel", channel, "ip", ui.IP(c))
+	s.log.Info("signed in", "member_id", m.ID, "channel", channel)
 	v, err := s.viewer(c, auth.Current{MemberID: m.ID, Channel: channel})
 	if err != nil {
 		return err
@@ -203,7 +217,7 @@ func (s *Server) setLang(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	c.Cookie(&fiber.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 86400, SameSite: "Lax"})
+	c.Cookie(&fiber.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 86400, HTTPOnly: true, SameSite: "Lax", Secure: s.secure(c)})
 	return c.Redirect(safeNext(c.FormValue("next")), fiber.StatusSeeOther)
 }
 

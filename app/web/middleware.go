@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -8,12 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/go-redis/redis_rate/v10"
 	"github.com/gofiber/fiber/v2"
 
 	"ikra/app/auth"
@@ -32,12 +35,13 @@ const (
 	langCookie    = "ikra_lang"
 )
 
-// requestContext assigns the request ID, decides the client address, logs the request
-// and turns a panic into a 500.
+// requestContext assigns the request ID, decides the client address, turns an error or
+// a panic into its response, and logs the request with the status the client got.
+// The client address is not logged here: the rate limiter logs it when it refuses.
 func (s *Server) requestContext(c *fiber.Ctx) (err error) {
 	start := time.Now()
 	id := c.Get("X-Request-ID")
-	if id == "" || len(id) > 64 || !s.trusted(c.Context().RemoteIP()) {
+	if !s.trusted(c.Context().RemoteIP()) || !validRequestID(id) {
 		id = randomID(12)
 	}
 	ui.SetRequestID(c, id)
@@ -50,7 +54,7 @@ func (s *Server) requestContext(c *fiber.Ctx) (err error) {
 		}
 		status := c.Response().StatusCode()
 		attrs := []any{"request_id", id, "method", c.Method(), "path", c.Path(), "status", status,
-			"duration_ms", time.Since(start).Milliseconds(), "ip", ui.IP(c)}
+			"duration_ms", time.Since(start).Milliseconds()}
 		if v := ui.ViewerOf(c); v != nil {
 			attrs = append(attrs, "member_id", v.ID())
 		}
@@ -60,7 +64,25 @@ func (s *Server) requestContext(c *fiber.Ctx) (err error) {
 		}
 		s.log.Log(c.UserContext(), level, "request", attrs...)
 	}()
-	return c.Next()
+	// The error is answered here rather than by Fiber's error handler afterwards, so
+	// that the status logged above is the one sent.
+	if err := c.Next(); err != nil {
+		return s.handleError(c, err)
+	}
+	return nil
+}
+
+// validRequestID accepts a proxy's request ID only when it is short and plain.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // clientIP is the peer address, or — only when the peer is a trusted proxy — the
@@ -228,13 +250,26 @@ func (s *Server) checkCSRF(c *fiber.Ctx) error {
 	}
 	got := c.Get("X-CSRF-Token")
 	if got == "" {
-		got = c.FormValue("_csrf")
+		got = bodyField(c, "_csrf")
 	}
 	want := ui.CSRF(c)
 	if got == "" || !hmac.Equal([]byte(got), []byte(want)) {
 		return ui.ErrCSRF
 	}
 	return c.Next()
+}
+
+// bodyField is a field of a URL-encoded or multipart form body. Unlike c.FormValue it
+// never reads the query string: a token in a URL leaks through logs and referrers.
+func bodyField(c *fiber.Ctx, name string) string {
+	req := c.Request()
+	if v := req.PostArgs().Peek(name); len(v) > 0 {
+		return string(v)
+	}
+	if f, err := req.MultipartForm(); err == nil && len(f.Value[name]) > 0 {
+		return f.Value[name][0]
+	}
+	return ""
 }
 
 // bodyLimit refuses bodies larger than n bytes on routes that take small input.
@@ -247,34 +282,53 @@ func bodyLimit(n int) fiber.Handler {
 	}
 }
 
-// rateLimit allows perMinute requests per key per minute; the key is the member when
-// signed in and the client address otherwise (never a header from an untrusted peer).
+// rateLimit allows perMinute requests per key per minute as a token bucket (GCRA, in
+// Redis, shared by every node): a full bucket admits a burst of perMinute, then one
+// request every minute/perMinute, so no moment of the clock admits twice the limit.
+// The key is the member when signed in and the client address otherwise (never a
+// header from an untrusted peer). Without Redis the limit fails open.
 func (s *Server) rateLimit(name string, perMinute int) fiber.Handler {
+	limit := redis_rate.PerMinute(perMinute)
 	return func(c *fiber.Ctx) error {
 		key := "ip:" + ui.IP(c)
-		if v := ui.ViewerOf(c); v != nil {
+		v := ui.ViewerOf(c)
+		if v != nil {
 			key = "m:" + strconv.Itoa(v.ID())
 		}
-		window := time.Now().Unix() / 60
-		k := fmt.Sprintf("%srl:%s:%s:%d", s.prefix, name, key, window)
-		ctx := c.UserContext()
-		pipe := s.rdb.TxPipeline()
-		incr := pipe.Incr(ctx, k)
-		pipe.Expire(ctx, k, 2*time.Minute)
-		if _, err := pipe.Exec(ctx); err != nil {
-			s.log.Warn("rate limit unavailable", "err", err)
+		ctx, cancel := context.WithTimeout(c.UserContext(), time.Second)
+		res, err := s.limiter.Allow(ctx, s.prefix+"rl:"+name+":"+key, limit)
+		cancel()
+		if err != nil {
+			s.log.Warn("rate limit unavailable", "request_id", ui.RequestID(c), "limit", name, "err", err)
 			return c.Next() // fail open: Redis trouble must not take the site down
 		}
-		if incr.Val() > int64(perMinute) {
-			c.Set(fiber.HeaderRetryAfter, strconv.FormatInt(60-time.Now().Unix()%60, 10))
+		if res.Allowed == 0 {
+			wait := int64(math.Ceil(res.RetryAfter.Seconds()))
+			if wait < 1 {
+				wait = 1
+			}
+			c.Set(fiber.HeaderRetryAfter, strconv.FormatInt(wait, 10))
+			attrs := []any{"request_id", ui.RequestID(c), "limit", name, "path", c.Path(), "ip", ui.IP(c)}
+			if v != nil {
+				attrs = append(attrs, "member_id", v.ID())
+			}
+			s.log.Warn("rate limited", attrs...)
 			return ui.ErrTooMany
 		}
 		return c.Next()
 	}
 }
 
+// clearCookie removes a cookie. On HTTPS the removal is SameSite=None so that it also
+// works inside Telegram's framed Mini App, where a Lax cookie from the frame is refused.
 func (s *Server) clearCookie(c *fiber.Ctx, name string) {
-	c.Cookie(&fiber.Cookie{Name: name, Value: "", Path: "/", HTTPOnly: true, MaxAge: -1, Expires: time.Unix(1, 0)})
+	secure := s.secure(c)
+	sameSite := "Lax"
+	if secure {
+		sameSite = "None"
+	}
+	c.Cookie(&fiber.Cookie{Name: name, Value: "", Path: "/", HTTPOnly: true, Secure: secure, SameSite: sameSite,
+		MaxAge: -1, Expires: time.Unix(1, 0)})
 }
 
 func randomID(n int) string {

@@ -22,14 +22,28 @@ const (
 	API       = "api"     // /api: signed-in member, JSON
 )
 
+// Rate limits a route can name; every route line says which one it takes. Each limit
+// has its own bucket per member when signed in, per client address otherwise.
+const (
+	NoLimit    = ""        // public pages only: reading them costs little
+	LimitAuth  = "auth"    // sign-in: IKRA_RATE_AUTH per minute
+	LimitRead  = "read"    // signed-in pages, media and API reads: IKRA_RATE_MEMBER per minute
+	LimitWrite = "write"   // every unsafe method (POST, DELETE): IKRA_RATE_WRITE per minute
+	LimitBot   = "webhook" // Telegram's webhook deliveries: webhookPerMinute per address
+)
+
+// webhookPerMinute caps the webhook per address far above what Telegram delivers
+// (its pushes are already bounded by the webhook's max_connections).
+const webhookPerMinute = 6000
+
 // Route is one entry of the route table: the authorization matrix reads it.
 type Route struct {
-	Method, Path, Workspace, Perm string
+	Method, Path, Workspace, Perm, Limit string
 }
 
 func (s *Server) routes() {
 	a := s.App
-	a.Use(s.requestContext)
+	a.Use(s.requestContext, cleanInput)
 	a.Get("/healthz", s.healthz)
 	a.Get("/readyz", s.readyz)
 	a.Get("/assets/*", s.asset)
@@ -42,92 +56,104 @@ func (s *Server) routes() {
 	})
 	a.Use(s.checkCSRF)
 
-	authLimit := s.rateLimit("auth", s.cfg.RateAuth)
-	r := &router{s: s}
-	r.add(Public, "GET", "/", "", s.home)
-	r.add(Public, "GET", "/login", "", s.login)
-	r.add(Public, "GET", "/auth/telegram", "", authLimit, s.widgetCallback)
-	r.add(Public, "POST", "/tg/auth", "", authLimit, s.miniAppAuth)
-	r.add(Public, "GET", "/tg", "", s.miniApp)
-	r.add(Public, "GET", "/auth/demo", "", s.demoList)
-	r.add(Public, "POST", "/auth/demo", "", authLimit, s.demoSignIn)
-	r.add(Public, "POST", "/logout", "", s.logout)
-	r.add(Public, "POST", "/lang", "", s.setLang)
-	r.add(Public, "POST", "/telegram/webhook/:secret", "", s.webhook)
+	r := &router{s: s, limits: map[string]fiber.Handler{
+		LimitAuth:  s.rateLimit(LimitAuth, s.cfg.RateAuth),
+		LimitRead:  s.rateLimit(LimitRead, s.cfg.RateMember),
+		LimitWrite: s.rateLimit(LimitWrite, s.cfg.RateWrite),
+		LimitBot:   s.rateLimit(LimitBot, webhookPerMinute),
+	}}
+	r.add(Public, "GET", "/", "", NoLimit, s.home)
+	r.add(Public, "GET", "/login", "", NoLimit, s.login)
+	r.add(Public, "GET", "/auth/telegram", "", LimitAuth, s.widgetCallback)
+	r.add(Public, "POST", "/tg/auth", "", LimitAuth, s.miniAppAuth)
+	r.add(Public, "GET", "/tg", "", NoLimit, s.miniApp)
+	r.add(Public, "GET", "/auth/demo", "", NoLimit, s.demoList)
+	r.add(Public, "POST", "/auth/demo", "", LimitAuth, s.demoSignIn)
+	r.add(Public, "POST", "/logout", "", LimitWrite, s.logout)
+	r.add(Public, "POST", "/lang", "", LimitWrite, s.setLang)
+	r.add(Public, "POST", "/telegram/webhook/:secret", "", LimitBot, s.webhook)
 
 	m := member.New(s.db, s.render, s.sessions, s.members, s.notify, s.media, s.loyalty)
-	memberLimit := s.rateLimit("member", s.cfg.RateMember)
-	r.add(Member, "GET", "/app", "cabinet:use", memberLimit, m.Home)
-	r.add(Member, "GET", "/app/offers/:id", "offers:browse", memberLimit, m.Offer)
-	r.add(Member, "GET", "/app/notifications", "cabinet:use", memberLimit, m.Notifications)
-	r.add(Member, "POST", "/app/notifications/read", "cabinet:use", m.ReadNotifications)
-	r.add(Member, "GET", "/app/settings", "cabinet:use", m.Settings)
-	r.add(Member, "POST", "/app/settings/language", "cabinet:use", m.SetLanguage)
-	r.add(Member, "GET", "/app/settings/export", "cabinet:use", memberLimit, m.Export)
-	r.add(Member, "GET", "/app/settings/delete", "cabinet:use", m.DeleteForm)
-	r.add(Member, "POST", "/app/settings/delete", "cabinet:use", m.Delete)
-	r.add(Member, "POST", "/app/sessions/:id/revoke", "sessions:own", m.RevokeSession)
-	r.add(Member, "POST", "/app/sessions/revoke-others", "sessions:own", m.RevokeOtherSessions)
-	r.add(Member, "GET", "/media/*", "offers:browse", memberLimit, m.Media)
+	r.add(Member, "GET", "/app", "cabinet:use", LimitRead, m.Home)
+	r.add(Member, "GET", "/app/offers/:id", "offers:browse", LimitRead, m.Offer)
+	r.add(Member, "GET", "/app/notifications", "cabinet:use", LimitRead, m.Notifications)
+	r.add(Member, "POST", "/app/notifications/read", "cabinet:use", LimitWrite, m.ReadNotifications)
+	r.add(Member, "GET", "/app/settings", "cabinet:use", LimitRead, m.Settings)
+	r.add(Member, "POST", "/app/settings/language", "cabinet:use", LimitWrite, m.SetLanguage)
+	r.add(Member, "GET", "/app/settings/export", "cabinet:use", LimitRead, m.Export)
+	r.add(Member, "GET", "/app/settings/delete", "cabinet:use", LimitRead, m.DeleteForm)
+	r.add(Member, "POST", "/app/settings/delete", "cabinet:use", LimitWrite, m.Delete)
+	r.add(Member, "POST", "/app/sessions/:id/revoke", "sessions:own", LimitWrite, m.RevokeSession)
+	r.add(Member, "POST", "/app/sessions/revoke-others", "sessions:own", LimitWrite, m.RevokeOtherSessions)
+	r.add(Member, "GET", "/media/*", "offers:browse", LimitRead, m.Media)
 
 	history := member.NewHistory(s.db, s.render.Catalog)
 	ml := member.NewLoyalty(s.render, s.loyalty, history, member.Links{BaseURL: s.cfg.BaseURL, BotUsername: s.cfg.BotUsername, Secure: s.cfg.Secure()})
-	r.add(Public, "GET", "/r/:code", "", ml.Referral)
-	r.add(Public, "GET", "/rules", "", ml.Rules)
-	r.add(Member, "GET", "/app/bonuses", "cabinet:use", memberLimit, ml.Bonuses)
-	r.add(Member, "GET", "/app/invite", "cabinet:use", memberLimit, ml.Invite)
-	r.add(Member, "GET", "/app/invite/qr.png", "cabinet:use", memberLimit, ml.InviteQR)
-	r.add(Member, "GET", "/app/status", "cabinet:use", memberLimit, ml.Status)
-	r.add(Member, "POST", "/app/status/buy", "cabinet:use", ml.BuyTier)
+	r.add(Public, "GET", "/r/:code", "", NoLimit, ml.Referral)
+	r.add(Public, "GET", "/rules", "", NoLimit, ml.Rules)
+	r.add(Member, "GET", "/app/bonuses", "cabinet:use", LimitRead, ml.Bonuses)
+	r.add(Member, "GET", "/app/invite", "cabinet:use", LimitRead, ml.Invite)
+	r.add(Member, "GET", "/app/invite/qr.png", "cabinet:use", LimitRead, ml.InviteQR)
+	r.add(Member, "GET", "/app/status", "cabinet:use", LimitRead, ml.Status)
+	r.add(Member, "POST", "/app/status/buy", "cabinet:use", LimitWrite, ml.BuyTier)
 
 	p := partner.New(s.db, s.render)
-	r.add(PartnerWS, "GET", "/partner", "partner:view", p.Dashboard)
-	r.add(PartnerWS, "POST", "/partner/switch", "partner:view", s.switchPartner)
-	r.add(PartnerWS, "GET", "/partner/offers", "offers:read", p.Offers)
-	r.add(PartnerWS, "GET", "/partner/offers/:id", "offers:read", p.Offer)
-	r.add(PartnerWS, "GET", "/partner/bookings", "bookings:read", p.Bookings)
-	r.add(PartnerWS, "GET", "/partner/bookings/:code", "bookings:read", p.Booking)
-	r.add(PartnerWS, "GET", "/partner/staff", "staff:read", p.Staff)
+	r.add(PartnerWS, "GET", "/partner", "partner:view", LimitRead, p.Dashboard)
+	r.add(PartnerWS, "POST", "/partner/switch", "partner:view", LimitWrite, s.switchPartner)
+	r.add(PartnerWS, "GET", "/partner/offers", "offers:read", LimitRead, p.Offers)
+	r.add(PartnerWS, "GET", "/partner/offers/:id", "offers:read", LimitRead, p.Offer)
+	r.add(PartnerWS, "GET", "/partner/bookings", "bookings:read", LimitRead, p.Bookings)
+	r.add(PartnerWS, "GET", "/partner/bookings/:code", "bookings:read", LimitRead, p.Booking)
+	r.add(PartnerWS, "GET", "/partner/staff", "staff:read", LimitRead, p.Staff)
 
 	ad := admin.New(s.db, s.render, s.members, s.staff)
-	r.add(Admin, "GET", "/admin", "admin:view", ad.Dashboard)
-	r.add(Admin, "GET", "/admin/members", "members:read", ad.Members)
-	r.add(Admin, "GET", "/admin/members/:id", "members:read", ad.Member)
-	r.add(Admin, "POST", "/admin/members/:id/block", "members:block", ad.Block)
-	r.add(Admin, "POST", "/admin/members/:id/unblock", "members:block", ad.Unblock)
-	r.add(Admin, "GET", "/admin/partners", "partners:read", ad.Partners)
-	r.add(Admin, "GET", "/admin/staff", "staff:read", ad.Staff)
-	r.add(Admin, "POST", "/admin/staff", "staff:write", ad.Grant)
-	r.add(Admin, "POST", "/admin/staff/:id/revoke", "staff:write", ad.Revoke)
-	r.add(Admin, "GET", "/admin/audit", "audit:read", ad.Audit)
+	r.add(Admin, "GET", "/admin", "admin:view", LimitRead, ad.Dashboard)
+	r.add(Admin, "GET", "/admin/members", "members:read", LimitRead, ad.Members)
+	r.add(Admin, "GET", "/admin/members/:id", "members:read", LimitRead, ad.Member)
+	r.add(Admin, "POST", "/admin/members/:id/block", "members:block", LimitWrite, ad.Block)
+	r.add(Admin, "POST", "/admin/members/:id/unblock", "members:block", LimitWrite, ad.Unblock)
+	r.add(Admin, "GET", "/admin/partners", "partners:read", LimitRead, ad.Partners)
+	r.add(Admin, "GET", "/admin/staff", "staff:read", LimitRead, ad.Staff)
+	r.add(Admin, "POST", "/admin/staff", "staff:write", LimitWrite, ad.Grant)
+	r.add(Admin, "POST", "/admin/staff/:id/revoke", "staff:write", LimitWrite, ad.Revoke)
+	r.add(Admin, "GET", "/admin/audit", "audit:read", LimitRead, ad.Audit)
 
 	al := admin.NewLoyalty(s.db, s.render, s.loyalty, history)
-	r.add(Admin, "GET", "/admin/members/:id/ledger", "ledger:read", al.Ledger)
-	r.add(Admin, "POST", "/admin/members/:id/annul", "ledger:annul", al.Annul)
-	r.add(Admin, "GET", "/admin/settings", "settings:write", al.Settings)
-	r.add(Admin, "POST", "/admin/settings/bonus", "settings:write", al.SaveBonus)
-	r.add(Admin, "POST", "/admin/tiers/:id", "settings:write", al.SaveTier)
+	r.add(Admin, "GET", "/admin/members/:id/ledger", "ledger:read", LimitRead, al.Ledger)
+	r.add(Admin, "POST", "/admin/members/:id/annul", "ledger:annul", LimitWrite, al.Annul)
+	r.add(Admin, "GET", "/admin/settings", "settings:write", LimitRead, al.Settings)
+	r.add(Admin, "POST", "/admin/settings/bonus", "settings:write", LimitWrite, al.SaveBonus)
+	r.add(Admin, "POST", "/admin/tiers/:id", "settings:write", LimitWrite, al.SaveTier)
 
 	ap := api.New(s.db, s.sessions, s.notify, s.loyalty, history)
-	apiLimit := s.rateLimit("api", s.cfg.RateMember)
-	r.add(API, "GET", "/api/v1/me", "cabinet:use", apiLimit, ap.Me)
-	r.add(API, "GET", "/api/v1/sessions", "sessions:own", apiLimit, ap.Sessions)
-	r.add(API, "DELETE", "/api/v1/sessions/:id", "sessions:own", apiLimit, ap.RevokeSession)
-	r.add(API, "GET", "/api/v1/notifications", "cabinet:use", apiLimit, ap.Notifications)
-	r.add(API, "GET", "/api/v1/bonuses", "cabinet:use", apiLimit, ap.Bonuses)
+	r.add(API, "GET", "/api/v1/me", "cabinet:use", LimitRead, ap.Me)
+	r.add(API, "GET", "/api/v1/sessions", "sessions:own", LimitRead, ap.Sessions)
+	r.add(API, "DELETE", "/api/v1/sessions/:id", "sessions:own", LimitWrite, ap.RevokeSession)
+	r.add(API, "GET", "/api/v1/notifications", "cabinet:use", LimitRead, ap.Notifications)
+	r.add(API, "GET", "/api/v1/bonuses", "cabinet:use", LimitRead, ap.Bonuses)
 
 	s.Routes = r.table
 	a.Use(func(c *fiber.Ctx) error { return ui.ErrNotFound })
 }
 
 type router struct {
-	s     *Server
-	table []Route
+	s      *Server
+	table  []Route
+	limits map[string]fiber.Handler
 }
 
-// add registers a route with the guard of its workspace and the permission it needs.
-func (r *router) add(ws, method, path, perm string, handlers ...fiber.Handler) {
-	r.table = append(r.table, Route{Method: method, Path: path, Workspace: ws, Perm: perm})
+// add registers a route with the guard of its workspace, the permission it needs and
+// its rate limit. Only a public page read may go without a limit: a route that changes
+// something, or one behind a sign-in, without one does not start.
+func (r *router) add(ws, method, path, perm, limit string, handlers ...fiber.Handler) {
+	r.table = append(r.table, Route{Method: method, Path: path, Workspace: ws, Perm: perm, Limit: limit})
+	safe := method == fiber.MethodGet || method == fiber.MethodHead
+	switch {
+	case limit == NoLimit && (!safe || ws != Public):
+		panic("web: " + method + " " + path + " needs a rate limit")
+	case limit == LimitRead && !safe:
+		panic("web: " + method + " " + path + " changes something: it takes a write limit")
+	}
 	var guard fiber.Handler
 	switch ws {
 	case Public:
@@ -142,6 +168,14 @@ func (r *router) add(ws, method, path, perm string, handlers ...fiber.Handler) {
 	}
 	if guard != nil {
 		handlers = append([]fiber.Handler{guard}, handlers...)
+	}
+	// The limit comes before the guard: refused attempts count too.
+	if limit != NoLimit {
+		lim, ok := r.limits[limit]
+		if !ok {
+			panic("web: unknown rate limit " + limit)
+		}
+		handlers = append([]fiber.Handler{lim}, handlers...)
 	}
 	r.s.App.Add(method, path, handlers...)
 }

@@ -9,9 +9,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
+	"github.com/go-redis/redis_rate/v10"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/compress"
 	"github.com/gofiber/template/html/v2"
@@ -75,6 +77,7 @@ type Server struct {
 	assets   *assets.Fingerprints
 	ready    func(ctx context.Context) map[string]error
 	bot      *bot.Bot
+	limiter  *redis_rate.Limiter
 }
 
 // Body size limits: small for forms and JSON, larger only where files are uploaded.
@@ -94,6 +97,7 @@ func New(d Deps) (*Server, error) {
 		authz: d.Authz, sessions: d.Sessions, members: d.Members, staff: d.Staff, notify: d.Notify, loyalty: d.Loyalty,
 		render: &ui.Renderer{Catalog: d.Catalog, Demo: d.Config.Demo},
 		secret: d.Secret, assets: fp, ready: d.Ready, bot: d.Bot,
+		limiter: redis_rate.NewLimiter(d.Redis),
 	}
 	for _, p := range d.Config.TrustedProxies {
 		if !strings.Contains(p, "/") {
@@ -191,7 +195,11 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		s.log.Error("request failed", "request_id", ui.RequestID(c), "path", c.Path(), "err", err)
 	}
 	if status == fiber.StatusUnauthorized && !ui.IsAPI(c) && c.Method() == fiber.MethodGet && strings.HasPrefix(c.Path(), "/") && !strings.HasPrefix(c.Path(), "/auth/") && !strings.HasPrefix(c.Path(), "/tg/auth") {
-		return c.Redirect("/login?next="+safeNext(c.OriginalURL()), fiber.StatusSeeOther)
+		next := "/login"
+		if n := safeNext(c.OriginalURL()); n != "/" {
+			next += "?next=" + nextParam(n)
+		}
+		return c.Redirect(next, fiber.StatusSeeOther)
 	}
 	msg := s.render.Catalog.T(ui.Lang(c), key)
 	c.Status(status)
@@ -207,12 +215,47 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	return nil
 }
 
-// safeNext keeps a post-sign-in redirect on this site.
+// safeNext keeps a post-sign-in redirect on this site: a local path, or "/". Anything a
+// browser could read as another origin is refused: "//host", "/\\host", a scheme,
+// control characters (browsers drop tab, CR and LF, so "/\t/host" is "//host"),
+// backslashes anywhere, and each of these percent-encoded, once or several times.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if len(next) > 2048 || !localPath(next, true) {
 		return "/"
 	}
-	return next
+	for v, i := next, 0; i < 4; i++ {
+		u, err := url.PathUnescape(v)
+		if err != nil || !localPath(u, false) {
+			return "/"
+		}
+		if u == v {
+			return next
+		}
+		v = u
+	}
+	return "/" // encoded over and over: nothing a link of ours looks like
+}
+
+// nextParam puts a path that passed safeNext into a query value: only the characters
+// that would end or change the value are escaped, so "/app/x" stays readable.
+func nextParam(path string) string {
+	return strings.NewReplacer("%", "%25", "&", "%26", "#", "%23", "+", "%2B").Replace(path)
+}
+
+// localPath: a path on this origin, starting with exactly one slash, with no backslash
+// and no control character. A raw URL also holds no space nor non-ASCII byte (those
+// arrive percent-encoded); a decoded one may.
+func localPath(p string, raw bool) bool {
+	if len(p) == 0 || p[0] != '/' || len(p) > 1 && p[1] == '/' {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if c < ' ' || c == 0x7f || c == '\\' || raw && (c == ' ' || c > 0x7f) {
+			return false
+		}
+	}
+	return true
 }
 
 // compressed is gzip/brotli for responses worth compressing.

@@ -68,20 +68,11 @@ func (h *Handlers) Dashboard(c *fiber.Ctx) error {
 
 // Members lists members, newest first, with a search by name, username or Telegram ID.
 func (h *Handlers) Members(c *fiber.Ctx) error {
-	q := h.db.Member.Query()
 	search := strings.TrimSpace(c.Query("q"))
-	if search != "" {
-		if len(search) > 64 {
-			return ui.ErrBadRequest
-		}
-		if n, err := strconv.ParseInt(search, 10, 64); err == nil {
-			q.Where(member.TelegramID(n))
-		} else {
-			s := strings.TrimPrefix(search, "@")
-			q.Where(member.Or(member.FirstNameContainsFold(s), member.LastNameContainsFold(s), member.UsernameContainsFold(s)))
-		}
+	if len(search) > 64 {
+		return ui.ErrBadRequest
 	}
-	list, err := q.Order(ent.Desc(member.FieldID)).Limit(100).All(c.UserContext())
+	list, err := h.members.Search(c.UserContext(), search, 100)
 	if err != nil {
 		return err
 	}

@@ -98,7 +98,8 @@ type Entry struct {
 	AvailableAt *time.Time `json:"available_at"` // when a pending credit becomes available
 }
 
-// Bonuses lists the member's ledger entries, newest first, a page at a time:
+// Bonuses lists the member's bonus history, newest first, as the cabinet shows it (the
+// mirror halves of moves between buckets left out), a page at a time:
 // ?before=<next_before of the previous page>.
 func (h *Handlers) Bonuses(c *fiber.Ctx) error {
 	ctx := c.UserContext()
@@ -106,11 +107,7 @@ func (h *Handlers) Bonuses(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	entries, err := h.loyalty.Ledger().History(ctx, ui.ViewerOf(c).ID(), before, member.HistoryPage)
-	if err != nil {
-		return err
-	}
-	lines, err := h.history.Lines(ctx, ui.Lang(c), entries)
+	lines, cursor, err := h.history.Page(ctx, h.loyalty.Ledger(), ui.ViewerOf(c).ID(), ui.Lang(c), before)
 	if err != nil {
 		return err
 	}
@@ -120,8 +117,8 @@ func (h *Handlers) Bonuses(c *fiber.Ctx) error {
 			CreatedAt: l.CreatedAt, AvailableAt: l.AvailableAt})
 	}
 	var next *int
-	if len(entries) == member.HistoryPage {
-		next = &entries[len(entries)-1].ID
+	if cursor > 0 {
+		next = &cursor
 	}
 	return c.JSON(fiber.Map{"entries": out, "next_before": next})
 }

@@ -64,23 +64,9 @@ func (h *Loyalty) Bonuses(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	entries, err := h.loyalty.Ledger().History(ctx, id, before, HistoryPage)
+	lines, next, err := h.history.Page(ctx, h.loyalty.Ledger(), id, ui.Lang(c), before)
 	if err != nil {
 		return err
-	}
-	shown := make([]*ent.LedgerEntry, 0, len(entries))
-	for _, e := range entries {
-		if !Mirror(e) {
-			shown = append(shown, e)
-		}
-	}
-	lines, err := h.history.Lines(ctx, ui.Lang(c), shown)
-	if err != nil {
-		return err
-	}
-	next := 0
-	if len(entries) == HistoryPage {
-		next = entries[len(entries)-1].ID
 	}
 	return h.render.Render(c, ui.LayoutMember, "app/bonuses", "app.bonuses.title", fiber.Map{
 		"Balance": bal, "Lines": lines, "Next": next, "Paged": before > 0,

@@ -78,6 +78,30 @@ func (h *History) Lines(ctx context.Context, lang string, entries []*ent.LedgerE
 	return out, nil
 }
 
+// Page is one page of a member's own history as the member reads it, newest first:
+// the mirror halves of moves between buckets are left out (see Mirror). next is the
+// cursor (?before=) of the following page, 0 when this is the last. The cabinet and
+// the JSON API both show this.
+func (h *History) Page(ctx context.Context, lg *ledger.Ledger, memberID int, lang string, before int) (lines []Line, next int, err error) {
+	entries, err := lg.History(ctx, memberID, before, HistoryPage)
+	if err != nil {
+		return nil, 0, err
+	}
+	shown := make([]*ent.LedgerEntry, 0, len(entries))
+	for _, e := range entries {
+		if !Mirror(e) {
+			shown = append(shown, e)
+		}
+	}
+	if lines, err = h.Lines(ctx, lang, shown); err != nil {
+		return nil, 0, err
+	}
+	if len(entries) == HistoryPage {
+		next = entries[len(entries)-1].ID
+	}
+	return lines, next, nil
+}
+
 // explain is one entry's text. A booking is named only to the member who made it: a
 // referrer's share and its reversal point at the invitee's booking, which is theirs.
 func explain(t func(string, ...any) string, lang string, e *ent.LedgerEntry, bookings map[int]*ent.Booking, tiers map[string]*ent.Tier) string {
