@@ -17,6 +17,7 @@ import (
 	"ikra/app/auth"
 	"ikra/app/authz"
 	"ikra/app/bot"
+	"ikra/app/catalog"
 	"ikra/app/config"
 	"ikra/app/demo"
 	"ikra/app/i18n"
@@ -60,6 +61,7 @@ type App struct {
 	Settings *settings.Store
 	Ledger   *ledger.Ledger
 	Loyalty  *loyalty.Service
+	Offers   *catalog.Service // which offers a member may see: web, API and bot ask it
 	Catalog  *i18n.Catalog
 	Queue    *jobs.Queue
 	Web      *web.Server
@@ -195,6 +197,7 @@ func (a *App) initServices(ctx context.Context) error {
 	a.Loyalty = loyalty.New(a.DB.Client, a.Ledger, a.Settings, a.Notify)
 	a.Members.OnRegister(a.Loyalty.OnRegister)
 	a.Loyalty.SetTexts(a.Catalog.T)
+	a.Offers = catalog.New(a.DB.Client, a.Loyalty, a.Media)
 	if err := a.Loyalty.Init(ctx); err != nil {
 		return err
 	}
@@ -269,7 +272,7 @@ func (a *App) initWeb(ctx context.Context) error {
 	w, err := web.New(web.Deps{
 		Config: a.Config, Log: a.Log, DB: a.DB.Client, Redis: a.Redis.Client, Prefix: a.Prefix,
 		Media: a.Media, Authz: a.Authz, Sessions: a.Sessions, Members: a.Members, Staff: a.Staff,
-		Notify: a.Notify, Loyalty: a.Loyalty, Catalog: a.Catalog, Secret: []byte(secret), Ready: a.Ready, Bot: a.BotUI,
+		Notify: a.Notify, Loyalty: a.Loyalty, Offers: a.Offers, Catalog: a.Catalog, Secret: []byte(secret), Ready: a.Ready, Bot: a.BotUI,
 	})
 	if err != nil {
 		return err

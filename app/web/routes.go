@@ -55,7 +55,7 @@ func (s *Server) routes() {
 	r.add(Public, "POST", "/lang", "", s.setLang)
 	r.add(Public, "POST", "/telegram/webhook/:secret", "", s.webhook)
 
-	m := member.New(s.db, s.render, s.sessions, s.members, s.notify, s.media, s.loyalty)
+	m := member.New(s.render, s.sessions, s.members, s.notify, s.catalog)
 	memberLimit := s.rateLimit("member", s.cfg.RateMember)
 	r.add(Member, "GET", "/app", "cabinet:use", memberLimit, m.Home)
 	r.add(Member, "GET", "/app/offers/:id", "offers:browse", memberLimit, m.Offer)
