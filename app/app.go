@@ -73,23 +73,26 @@ type App struct {
 	closers     []func() error
 }
 
-// Main runs a subcommand: serve (default), worker, migrate or seed-demo.
+// Main runs a subcommand: serve (default), worker, migrate, seed-demo or terms publish.
 func Main(ctx context.Context, args []string, getenv func(string) string) error {
 	cmd := "serve"
 	if len(args) > 0 {
 		cmd = args[0]
 	}
 	switch cmd {
-	case "serve", "worker", "migrate", "seed-demo":
+	case "serve", "worker", "migrate", "seed-demo", "terms":
 	case "help", "-h", "--help":
-		fmt.Println("usage: ikra [serve|worker|migrate|seed-demo]\n\nConfiguration comes from the environment; see README.md.")
+		fmt.Println("usage: ikra [serve|worker|migrate|seed-demo]\n       " + termsUsage + "\n\nConfiguration comes from the environment; see README.md.")
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q (want serve, worker, migrate or seed-demo)", cmd)
+		return fmt.Errorf("unknown command %q (want serve, worker, migrate, seed-demo or terms)", cmd)
 	}
 	cfg, err := config.Load(getenv)
 	if err != nil {
 		return err
+	}
+	if cmd == "terms" {
+		return runTerms(ctx, cfg, args[1:], os.Stdout)
 	}
 	a, err := New(ctx, cfg, Options{})
 	if err != nil {
@@ -142,7 +145,10 @@ func (a *App) initDB(ctx context.Context) error {
 	if err := db.Migrate(ctx); err != nil {
 		return err
 	}
-	return terms.EnsureInitial(ctx, db.Client)
+	if err := terms.EnsureInitial(ctx, db.Client); err != nil {
+		return err
+	}
+	return loyalty.EnsureDefaults(ctx, db.Client)
 }
 
 func (a *App) initRedis(ctx context.Context) error {

@@ -10,10 +10,12 @@ import (
 	"time"
 
 	"ikra/app/apptest"
+	"ikra/app/loyalty"
 	"ikra/ent"
 	"ikra/ent/member"
 	"ikra/ent/offer"
 	"ikra/ent/partner"
+	"ikra/ent/tier"
 )
 
 // Offers open from a status tier, and invite-only offers, are shown only to members
@@ -28,9 +30,8 @@ func TestCatalogEligibility(t *testing.T) {
 	guest.SignIn(9302, "Invited")
 	place := env.Place()
 	p := env.Partner(place, "P")
-	_, err := db.Tier.Create().SetSlug("base").SetNameRu("Base").SetNameEn("Base").SetSort(0).Save(ctx)
-	apptest.Must(t, err)
-	silver, err := db.Tier.Create().SetSlug("silver").SetNameRu("Silver").SetNameEn("Silver").SetMinEarned(1_000_000).SetSort(1).Save(ctx)
+	// The default tiers: the new member holds Base, Silver needs earnings they lack.
+	silver, err := db.Tier.Query().Where(tier.Slug(loyalty.TierSilver)).Only(ctx)
 	apptest.Must(t, err)
 	open := env.Offer(place, p.ID, "Открытое для всех").ID
 	vip := env.Offer(place, p.ID, "Только Silver", func(o *ent.OfferCreate) { o.SetMinTierID(silver.ID).SetVisibility(offer.VisibilityTier) }).ID

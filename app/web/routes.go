@@ -6,6 +6,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"ikra/app/authz"
+	"ikra/app/terms"
 	"ikra/app/web/admin"
 	"ikra/app/web/api"
 	"ikra/app/web/member"
@@ -53,6 +54,8 @@ func (s *Server) routes() {
 	r.add(Public, "POST", "/auth/demo", "", authLimit, s.demoSignIn)
 	r.add(Public, "POST", "/logout", "", s.logout)
 	r.add(Public, "POST", "/lang", "", s.setLang)
+	r.add(Public, "GET", "/terms", "", s.termsPage(terms.Offer))
+	r.add(Public, "GET", "/privacy", "", s.termsPage(terms.Privacy))
 	r.add(Public, "POST", "/telegram/webhook/:secret", "", s.webhook)
 
 	m := member.New(s.render, s.sessions, s.members, s.notify, s.catalog)
