@@ -189,6 +189,7 @@ func (a *App) initServices(ctx context.Context) error {
 	}
 	a.Settings = settings.New(a.DB.Client)
 	a.Sessions = auth.NewSessions(a.DB.Client, a.Redis.Client, a.Prefix, a.Config.SessionTTL)
+	a.Sessions.SetLogger(a.Log)
 	a.Members = members.New(a.DB.Client, a.Config.Superadmins, a.Sessions.RevokeAll)
 	if a.Authz, err = authz.New(ctx, a.loadGrants, a.Redis.Client, a.Prefix+"authz", a.Log); err != nil {
 		return err
