@@ -55,10 +55,6 @@ func (s *Sessions) SetLogger(l *slog.Logger) {
 	}
 }
 
-// CacheTTL is how long a session lookup may be served from the cache: also how long a
-// revoked session may still pass when the cache could not be cleared.
-func (s *Sessions) CacheTTL() time.Duration { return s.cacheTTL }
-
 // cacheFailed logs a Redis failure; the caller carries on with the database.
 func (s *Sessions) cacheFailed(ctx context.Context, op string, err error) {
 	s.log.WarnContext(ctx, "session cache unavailable, using the database", "op", op, "err", err)
