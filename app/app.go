@@ -17,6 +17,7 @@ import (
 	"ikra/app/auth"
 	"ikra/app/authz"
 	"ikra/app/bot"
+	"ikra/app/catalog"
 	"ikra/app/config"
 	"ikra/app/demo"
 	"ikra/app/i18n"
@@ -60,6 +61,7 @@ type App struct {
 	Settings *settings.Store
 	Ledger   *ledger.Ledger
 	Loyalty  *loyalty.Service
+	Offers   *catalog.Service // which offers a member may see: web, API and bot ask it
 	Catalog  *i18n.Catalog
 	Queue    *jobs.Queue
 	Web      *web.Server
@@ -71,23 +73,26 @@ type App struct {
 	closers     []func() error
 }
 
-// Main runs a subcommand: serve (default), worker, migrate or seed-demo.
+// Main runs a subcommand: serve (default), worker, migrate, seed-demo or terms publish.
 func Main(ctx context.Context, args []string, getenv func(string) string) error {
 	cmd := "serve"
 	if len(args) > 0 {
 		cmd = args[0]
 	}
 	switch cmd {
-	case "serve", "worker", "migrate", "seed-demo":
+	case "serve", "worker", "migrate", "seed-demo", "terms":
 	case "help", "-h", "--help":
-		fmt.Println("usage: ikra [serve|worker|migrate|seed-demo]\n\nConfiguration comes from the environment; see README.md.")
+		fmt.Println("usage: ikra [serve|worker|migrate|seed-demo]\n       " + termsUsage + "\n\nConfiguration comes from the environment; see README.md.")
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q (want serve, worker, migrate or seed-demo)", cmd)
+		return fmt.Errorf("unknown command %q (want serve, worker, migrate, seed-demo or terms)", cmd)
 	}
 	cfg, err := config.Load(getenv)
 	if err != nil {
 		return err
+	}
+	if cmd == "terms" {
+		return runTerms(ctx, cfg, args[1:], os.Stdout)
 	}
 	a, err := New(ctx, cfg, Options{})
 	if err != nil {
@@ -140,7 +145,10 @@ func (a *App) initDB(ctx context.Context) error {
 	if err := db.Migrate(ctx); err != nil {
 		return err
 	}
-	return terms.EnsureInitial(ctx, db.Client)
+	if err := terms.EnsureInitial(ctx, db.Client); err != nil {
+		return err
+	}
+	return loyalty.EnsureDefaults(ctx, db.Client)
 }
 
 func (a *App) initRedis(ctx context.Context) error {
@@ -181,6 +189,7 @@ func (a *App) initServices(ctx context.Context) error {
 	}
 	a.Settings = settings.New(a.DB.Client)
 	a.Sessions = auth.NewSessions(a.DB.Client, a.Redis.Client, a.Prefix, a.Config.SessionTTL)
+	a.Sessions.SetLogger(a.Log)
 	a.Members = members.New(a.DB.Client, a.Config.Superadmins, a.Sessions.RevokeAll)
 	if a.Authz, err = authz.New(ctx, a.loadGrants, a.Redis.Client, a.Prefix+"authz", a.Log); err != nil {
 		return err
@@ -195,6 +204,7 @@ func (a *App) initServices(ctx context.Context) error {
 	a.Loyalty = loyalty.New(a.DB.Client, a.Ledger, a.Settings, a.Notify)
 	a.Members.OnRegister(a.Loyalty.OnRegister)
 	a.Loyalty.SetTexts(a.Catalog.T)
+	a.Offers = catalog.New(a.DB.Client, a.Loyalty, a.Media)
 	if err := a.Loyalty.Init(ctx); err != nil {
 		return err
 	}
@@ -273,7 +283,7 @@ func (a *App) initWeb(ctx context.Context) error {
 	w, err := web.New(web.Deps{
 		Config: a.Config, Log: a.Log, DB: a.DB.Client, Redis: a.Redis.Client, Prefix: a.Prefix,
 		Media: a.Media, Authz: a.Authz, Sessions: a.Sessions, Members: a.Members, Staff: a.Staff,
-		Notify: a.Notify, Loyalty: a.Loyalty, Catalog: a.Catalog, Secret: []byte(secret), Ready: a.Ready, Bot: a.BotUI,
+		Notify: a.Notify, Loyalty: a.Loyalty, Offers: a.Offers, Catalog: a.Catalog, Secret: []byte(secret), Ready: a.Ready, Bot: a.BotUI,
 	})
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 // Package auth keeps server-side sessions: a random token in an HttpOnly cookie, its
 // SHA-256 in the database (so sessions can be listed and revoked per device), and a
-// short-lived lookup cache in Redis.
+// short-lived lookup cache in Redis. The database is the source of truth: when Redis
+// fails, the cache is skipped and the failure logged, and sessions keep working.
 package auth
 
 import (
@@ -10,6 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"log/slog"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -40,11 +42,24 @@ type Sessions struct {
 	ttl      time.Duration
 	cacheTTL time.Duration
 	now      func() time.Time
+	log      *slog.Logger
 }
 
 // NewSessions returns the session service. prefix namespaces its Redis keys.
 func NewSessions(db *ent.Client, rdb *redis.Client, prefix string, ttl time.Duration) *Sessions {
-	return &Sessions{db: db, rdb: rdb, prefix: prefix + "sess:", ttl: ttl, cacheTTL: time.Minute, now: time.Now}
+	return &Sessions{db: db, rdb: rdb, prefix: prefix + "sess:", ttl: ttl, cacheTTL: time.Minute, now: time.Now, log: slog.Default()}
+}
+
+// SetLogger sets where cache failures are logged (slog.Default otherwise).
+func (s *Sessions) SetLogger(l *slog.Logger) {
+	if l != nil {
+		s.log = l
+	}
+}
+
+// cacheFailed logs a Redis failure; the caller carries on with the database.
+func (s *Sessions) cacheFailed(ctx context.Context, op string, err error) {
+	s.log.WarnContext(ctx, "session cache unavailable, using the database", "op", op, "err", err)
 }
 
 // TTL is how long a session lives without use.
@@ -101,9 +116,15 @@ func (s *Sessions) Lookup(ctx context.Context, token string) (Current, error) {
 	}
 	id := HashToken(token)
 	key := s.prefix + id
-	if v, err := s.rdb.HGetAll(ctx, key).Result(); err == nil && v["m"] != "" {
-		mid, _ := strconv.Atoi(v["m"])
-		if mid > 0 {
+	v, err := s.rdb.HGetAll(ctx, key).Result()
+	switch {
+	case err != nil:
+		if ctx.Err() != nil {
+			return Current{}, ctx.Err()
+		}
+		s.cacheFailed(ctx, "read", err)
+	case v["m"] != "":
+		if mid, _ := strconv.Atoi(v["m"]); mid > 0 {
 			return Current{SessionID: id, MemberID: mid, Channel: v["c"]}, nil
 		}
 	}
@@ -126,7 +147,7 @@ func (s *Sessions) Lookup(ctx context.Context, token string) (Current, error) {
 	pipe.HSet(ctx, key, "m", sess.MemberID, "c", string(sess.Channel))
 	pipe.Expire(ctx, key, s.cacheTTL)
 	if _, err := pipe.Exec(ctx); err != nil {
-		return Current{}, err
+		s.cacheFailed(ctx, "fill", err) // the next request reads the database again
 	}
 	return Current{SessionID: id, MemberID: sess.MemberID, Channel: string(sess.Channel)}, nil
 }
@@ -151,7 +172,17 @@ func (s *Sessions) Revoke(ctx context.Context, memberID int, sessionID string) e
 	if n == 0 {
 		return ErrNoSession
 	}
-	return s.rdb.Del(ctx, s.prefix+sessionID).Err()
+	s.forget(ctx, s.prefix+sessionID)
+	return nil
+}
+
+// forget drops revoked sessions from the cache. The database already says they are
+// revoked; if Redis cannot be reached, a cached entry lives out its short TTL.
+func (s *Sessions) forget(ctx context.Context, keys ...string) {
+	if err := s.rdb.Del(ctx, keys...).Err(); err != nil {
+		s.log.WarnContext(ctx, "session cache not cleared after revoking; entries expire on their own",
+			"err", err, "sessions", len(keys), "within", s.cacheTTL.String())
+	}
 }
 
 // RevokeAll ends every session of a member (sign-out everywhere, blocking, deletion).
@@ -172,7 +203,8 @@ func (s *Sessions) RevokeAll(ctx context.Context, memberID int) error {
 	for i, id := range ids {
 		keys[i] = s.prefix + id
 	}
-	return s.rdb.Del(ctx, keys...).Err()
+	s.forget(ctx, keys...)
+	return nil
 }
 
 // Purge deletes sessions that expired or were revoked more than a week ago.

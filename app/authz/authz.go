@@ -123,6 +123,8 @@ func (e *Enforcer) Roles(memberID int, dom string) []string {
 }
 
 // Changed tells every node, this one included, that grants changed: each reloads.
+// This node reloads at once; when Redis cannot carry the message, the failure is logged
+// and the other nodes catch up at their next periodic reload (Watch's interval).
 func (e *Enforcer) Changed(ctx context.Context) error {
 	if err := e.Reload(ctx); err != nil {
 		return err
@@ -130,7 +132,10 @@ func (e *Enforcer) Changed(ctx context.Context) error {
 	if e.rdb == nil {
 		return nil
 	}
-	return e.rdb.Publish(ctx, e.channel, "reload").Err()
+	if err := e.rdb.Publish(ctx, e.channel, "reload").Err(); err != nil {
+		e.log.WarnContext(ctx, "authz: reload not announced to other nodes; they reload on their timer", "err", err)
+	}
+	return nil
 }
 
 // Watch reloads on every change signalled through Redis, and every interval as a

@@ -1,5 +1,5 @@
 // Package demo builds the demo world that a server in demo mode loads on its
-// first start: categories, cities, status tiers, four partners with their
+// first start: categories, cities, four partners with their
 // offers and pictures, and a fixed set of accounts — members, partner staff and
 // platform staff — that the demo sign-in page lists.
 //

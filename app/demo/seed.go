@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"ikra/app/loyalty"
 	"ikra/app/media"
 	"ikra/app/members"
 	"ikra/app/partners"
@@ -32,13 +33,13 @@ type SignInFunc func(ctx context.Context, id members.Identity) (*ent.Member, err
 //
 // The accounts in Accounts are signed in first through signIn, each in its own
 // registration (signing in an account that already exists only finds it).
-// Everything else — categories, cities, tiers, partners, offers with their
+// Everything else — categories, cities, partners, offers with their
 // pictures in objects, staff roles, members' interests and the first member's
 // notifications — is written in one transaction that also sets SeededKey, so a
 // failed Seed leaves no half world behind and can simply run again. Pictures
 // already put into objects by a failed run are overwritten or left unused.
 //
-// Categories, cities and tiers that already exist (matched by slug) are kept
+// Categories and cities that already exist (matched by slug) are kept
 // as they are. now places the offers' validity windows; the zero time means
 // the current time.
 func Seed(ctx context.Context, db *ent.Client, objects media.Store, signIn SignInFunc, now time.Time) error {
@@ -156,19 +157,16 @@ func (s *seeder) seedCities(ctx context.Context) error {
 	return nil
 }
 
+// seedTiers finds the default status tiers the demo offers and members refer to: they
+// belong to every installation (loyalty.EnsureDefaults runs at start), demo mode adds none.
 func (s *seeder) seedTiers(ctx context.Context) error {
-	s.tiers = make(map[string]*ent.Tier, len(tiers))
-	for _, d := range tiers {
-		t, err := s.db.Tier.Query().Where(tier.Slug(d.slug)).Only(ctx)
-		if ent.IsNotFound(err) {
-			t, err = s.db.Tier.Create().SetSlug(d.slug).SetNameRu(d.nameRU).SetNameEn(d.nameEN).
-				SetMinEarned(d.minEarned).SetMultiplierBp(d.multiplierBP).SetPriceBonus(d.priceBonus).
-				SetPeriodDays(d.periodDays).SetSort(d.sort).Save(ctx)
-		}
+	s.tiers = make(map[string]*ent.Tier, len(loyalty.DefaultTiers))
+	for _, d := range loyalty.DefaultTiers {
+		t, err := s.db.Tier.Query().Where(tier.Slug(d.Slug)).Only(ctx)
 		if err != nil {
-			return fmt.Errorf("tier %s: %w", d.slug, err)
+			return fmt.Errorf("default tier %s: %w", d.Slug, err)
 		}
-		s.tiers[d.slug] = t
+		s.tiers[d.Slug] = t
 	}
 	return nil
 }

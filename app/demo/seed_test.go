@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"ikra/app/loyalty"
 	"ikra/app/media"
 	"ikra/app/members"
 	"ikra/app/partners"
@@ -42,6 +43,9 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	if err := terms.EnsureInitial(ctx, db.Client); err != nil {
+		t.Fatal(err)
+	}
+	if err := loyalty.EnsureDefaults(ctx, db.Client); err != nil { // as at every start
 		t.Fatal(err)
 	}
 	objects, err := media.NewDisk(t.TempDir())
@@ -107,8 +111,9 @@ func countAll(t *testing.T, db *ent.Client) counts {
 func TestSeed(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	w.seed(t)
 	db := w.db.Client
+	before := countAll(t, db)
+	w.seed(t)
 
 	wantOffers, wantPictures := 0, 0
 	for _, p := range partnerDefs {
@@ -127,10 +132,10 @@ func TestSeed(t *testing.T) {
 	}
 	got := countAll(t, db)
 	want := counts{
-		"categories": len(categories), "cities": len(cities), "tiers": len(tiers),
+		"categories": len(categories), "cities": len(cities), "tiers": before["tiers"], // the defaults; demo adds none
 		"partners": len(partnerDefs), "offers": wantOffers, "media": wantPictures,
 		"members": len(Accounts), "staff": wantStaff, "notifications": len(welcomeNotes),
-		"acceptances": 2 * len(Accounts), "consents": len(Accounts), "settings": 1,
+		"acceptances": 2 * len(Accounts), "consents": len(Accounts), "settings": before["settings"] + 1,
 	}
 	for k, v := range want {
 		if got[k] != v {
@@ -251,7 +256,7 @@ func TestSeed(t *testing.T) {
 		t.Errorf("%d platform staff, want 4", n)
 	}
 	silver, err := db.Member.Query().Where(member.TelegramID(9_100_000_002)).QueryTier().Only(ctx)
-	if err != nil || silver.Slug != tierSilver {
+	if err != nil || silver.Slug != loyalty.TierSilver {
 		t.Errorf("silver member's tier: %v, %v", silver, err)
 	}
 
@@ -324,16 +329,17 @@ func TestSeedTwiceAddsNothing(t *testing.T) {
 // the next Seed completes the world.
 func TestSeedRetriesAfterFailure(t *testing.T) {
 	w := newWorld(t)
+	base := countAll(t, w.db.Client)
 	broken := failingStore{w.objects}
 	if err := Seed(context.Background(), w.db.Client, broken, w.signIn, w.now); err == nil {
 		t.Fatal("Seed succeeded with a failing media store")
 	}
 	c := countAll(t, w.db.Client)
-	if c["partners"] != 0 || c["offers"] != 0 || c["settings"] != 0 || c["members"] != len(Accounts) {
+	if c["partners"] != 0 || c["offers"] != 0 || c["settings"] != base["settings"] || c["members"] != len(Accounts) {
 		t.Fatalf("after a failed seed: %v", c)
 	}
 	w.seed(t)
-	if c := countAll(t, w.db.Client); c["partners"] != len(partnerDefs) || c["settings"] != 1 || c["members"] != len(Accounts) {
+	if c := countAll(t, w.db.Client); c["partners"] != len(partnerDefs) || c["settings"] != base["settings"]+1 || c["members"] != len(Accounts) {
 		t.Fatalf("after retrying: %v", c)
 	}
 }

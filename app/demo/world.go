@@ -1,6 +1,10 @@
 package demo
 
-import "image/color"
+import (
+	"image/color"
+
+	"ikra/app/loyalty"
+)
 
 // What the demo world holds. Seed turns these definitions into rows.
 
@@ -27,30 +31,6 @@ var cities = []cityDef{
 	{"almaty", "Алматы", "Almaty"},
 	{"astana", "Астана", "Astana"},
 	{"shymkent", "Шымкент", "Shymkent"},
-}
-
-type tierDef struct {
-	slug, nameRU, nameEN string
-	minEarned            int64
-	multiplierBP         int
-	priceBonus           int64
-	periodDays           int
-	sort                 int
-}
-
-// Slugs of the demo tiers.
-const (
-	tierBase   = "base"
-	tierSilver = "silver"
-	tierGold   = "gold"
-	tierBlack  = "black"
-)
-
-var tiers = []tierDef{
-	{tierBase, "Базовый", "Base", 0, 10000, 0, 30, 10},
-	{tierSilver, "Серебряный", "Silver", 20000, 11000, 15000, 30, 20},
-	{tierGold, "Золотой", "Gold", 60000, 12500, 40000, 30, 30},
-	{tierBlack, "Black", "Black", 150000, 15000, 0, 30, 40},
 }
 
 // Offer statuses used by the definitions (the values of the ent enum).
@@ -122,7 +102,7 @@ var partnerDefs = []partnerDef{
 				kind: "event", category: "events", status: statusPublished,
 				addresses: []string{"Алматы, пр. Достык, 85, зал «Шанырак»"},
 				fromDays:  -5, untilDays: 12, publishedDaysAgo: 4,
-				capacity: 24, perMember: 2, cashbackBP: 300, minTier: tierSilver, images: 2,
+				capacity: 24, perMember: 2, cashbackBP: 300, minTier: loyalty.TierSilver, images: 2,
 			},
 			{
 				title:   "Семейный той под ключ: торт и оформление зала в подарок",
@@ -279,7 +259,7 @@ var memberProfiles = map[int64]struct {
 	tier      string   // bought tier slug, "" for none
 }{
 	9_100_000_001: {interests: []string{"restaurants", "beauty", "hotels"}},
-	9_100_000_002: {interests: []string{"auto", "sport", "restaurants", "events"}, tier: tierSilver},
+	9_100_000_002: {interests: []string{"auto", "sport", "restaurants", "events"}, tier: loyalty.TierSilver},
 	9_100_000_003: {interests: []string{"events", "hotels", "health"}},
 }
 

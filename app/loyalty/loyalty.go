@@ -79,14 +79,14 @@ func (s *Service) now() time.Time { return s.ledger.Now() }
 func (s *Service) Rules(ctx context.Context) (Rules, error) {
 	var r Rules
 	var err error
-	if r.Welcome, err = s.intSetting(ctx, KeyWelcome, 3000); err != nil {
+	if r.Welcome, err = s.intSetting(ctx, KeyWelcome, DefaultWelcome); err != nil {
 		return r, err
 	}
-	share, err := s.intSetting(ctx, KeyReferralShare, 1000)
+	share, err := s.intSetting(ctx, KeyReferralShare, DefaultReferralShareBP)
 	if err != nil {
 		return r, err
 	}
-	days, err := s.intSetting(ctx, KeyReversalWindow, 14)
+	days, err := s.intSetting(ctx, KeyReversalWindow, DefaultReversalDays)
 	if err != nil {
 		return r, err
 	}

@@ -5,11 +5,30 @@ package terms
 import (
 	"context"
 	_ "embed"
+	"errors"
+	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"ikra/ent"
 	"ikra/ent/termsversion"
 )
+
+// Errors a caller can tell apart.
+var (
+	// ErrUnknownKind means the kind is neither Offer nor Privacy.
+	ErrUnknownKind = errors.New("terms: kind must be offer or privacy")
+	// ErrEmpty means the document has no text.
+	ErrEmpty = errors.New("terms: the document is empty")
+	// ErrTooLong means the document is larger than MaxBytes.
+	ErrTooLong = errors.New("terms: the document is too long")
+	// ErrNotFound means no version of the kind is published yet.
+	ErrNotFound = errors.New("terms: nothing published")
+)
+
+// MaxBytes caps a published document.
+const MaxBytes = 512 << 10
 
 // Kinds of terms documents.
 const (
@@ -26,8 +45,8 @@ var privacyV1 string
 // EnsureInitial publishes the first versions of both documents on an empty database.
 func EnsureInitial(ctx context.Context, db *ent.Client) error {
 	initial := []struct{ kind, title, body string }{
-		{Offer, "Пользовательское соглашение (публичная оферта)", offerV1},
-		{Privacy, "Политика обработки персональных данных", privacyV1},
+		{Offer, Title(offerV1), offerV1},
+		{Privacy, Title(privacyV1), privacyV1},
 	}
 	published := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 	for _, d := range initial {
@@ -64,4 +83,78 @@ func Current(ctx context.Context, db *ent.Client) ([]*ent.TermsVersion, error) {
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+// Latest returns the newest published version of kind.
+func Latest(ctx context.Context, db *ent.Client, kind string) (*ent.TermsVersion, error) {
+	if kind != Offer && kind != Privacy {
+		return nil, ErrUnknownKind
+	}
+	v, err := db.TermsVersion.Query().
+		Where(termsversion.KindEQ(termsversion.Kind(kind)), termsversion.PublishedAtLTE(time.Now())).
+		Order(ent.Desc(termsversion.FieldPublishedAt), ent.Desc(termsversion.FieldID)).
+		First(ctx)
+	if ent.IsNotFound(err) {
+		return nil, ErrNotFound
+	}
+	return v, err
+}
+
+// Publish makes body (markdown) the current version of kind from now on. The title is
+// the document's first heading (or first line); the version is the date, with a
+// counter when several are published on one day. Members see it at once; earlier
+// versions and their acceptances stay.
+func Publish(ctx context.Context, db *ent.Client, kind, body string, now time.Time) (*ent.TermsVersion, error) {
+	if kind != Offer && kind != Privacy {
+		return nil, ErrUnknownKind
+	}
+	if len(body) > MaxBytes {
+		return nil, ErrTooLong
+	}
+	body = strings.ReplaceAll(strings.ToValidUTF8(body, "\uFFFD"), "\x00", "")
+	body = strings.TrimSpace(strings.ReplaceAll(body, "\r\n", "\n"))
+	if body == "" {
+		return nil, ErrEmpty
+	}
+	now = now.UTC()
+	base := now.Format("2006-01-02")
+	for n := 1; n < 1000; n++ {
+		version := base
+		if n > 1 {
+			version = fmt.Sprintf("%s.%d", base, n)
+		}
+		v, err := db.TermsVersion.Create().SetKind(termsversion.Kind(kind)).SetVersion(version).
+			SetTitle(Title(body)).SetBody(body).SetPublishedAt(now).Save(ctx)
+		if ent.IsConstraintError(err) {
+			continue // this day's version is taken: the next number
+		}
+		if err != nil {
+			return nil, fmt.Errorf("terms: publish: %w", err)
+		}
+		return v, nil
+	}
+	return nil, fmt.Errorf("terms: too many versions published on %s", base)
+}
+
+// Title is a document's first heading ("# Title"), or its first line, without markup.
+func Title(body string) string {
+	first := ""
+	for _, line := range strings.Split(body, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		if strings.HasPrefix(line, "#") {
+			first = line
+			break
+		}
+		if first == "" {
+			first = line
+		}
+	}
+	t := strings.TrimSpace(strings.Trim(strings.TrimLeft(first, "#"), "* "))
+	if utf8.RuneCountInString(t) > 200 {
+		t = string([]rune(t)[:200])
+	}
+	return t
 }

@@ -152,6 +152,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"GET /media/*":                     {"/media/offers/1/none.png", nil, expect(nf, map[string]int{"anon": see})},
 		"GET /r/:code":                     {"/r/NOSUCHCODE", nil, expect(see, nil)},
 		"GET /rules":                       {"/rules", nil, expect(ok, nil)},
+		"GET /terms":                       {"/terms", nil, expect(ok, nil)},
+		"GET /privacy":                     {"/privacy", nil, expect(ok, nil)},
 		"GET /app/bonuses":                 {"/app/bonuses", nil, expect(ok, map[string]int{"anon": see})},
 		"GET /app/invite":                  {"/app/invite", nil, expect(ok, map[string]int{"anon": see})},
 

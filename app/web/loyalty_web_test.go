@@ -12,11 +12,13 @@ import (
 	"ikra/app/apptest"
 	"ikra/app/audit"
 	"ikra/app/ledger"
+	"ikra/app/loyalty"
 	"ikra/ent"
 	"ikra/ent/auditlog"
 	"ikra/ent/ledgerentry"
 	"ikra/ent/member"
 	"ikra/ent/referral"
+	"ikra/ent/tier"
 )
 
 // thin is the digit-group separator the pages print numbers with: 3 000.
@@ -149,16 +151,19 @@ func TestRulesPageFollowsSettings(t *testing.T) {
 func TestEditTier(t *testing.T) {
 	w := newBonusWorld(t)
 	ctx := context.Background()
-	tr, err := w.db.Tier.Create().SetSlug("silver").SetNameRu("Серебряный").SetNameEn("Silver").SetMinEarned(20000).SetMultiplierBp(11000).Save(ctx)
+	tr, err := w.db.Tier.Query().Where(tier.Slug(loyalty.TierSilver)).Only(ctx) // a default tier
 	apptest.Must(t, err)
 	admin := w.staff(t, 7201, "superadmin")
-	form := url.Values{"name_ru": {"Серебро"}, "name_en": {"Silver"}, "min_earned": {"15000"}, "multiplier_bp": {"9000"}, "price_bonus": {"0"}, "period_days": {"30"}}
+	form := url.Values{"name_ru": {"Серебро"}, "name_en": {"Silver"}, "min_earned": {"17000"}, "multiplier_bp": {"9000"}, "price_bonus": {"0"}, "period_days": {"30"}}
 	if r := admin.Post("/admin/tiers/"+apptest.Itoa(tr.ID), form); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "От 10000 до 50000") {
 		t.Fatalf("a multiplier below ×1: %d", r.Status)
 	}
-	form.Set("multiplier_bp", "12500")
+	if rules := w.env.Client().Get("/rules").Body; strings.Contains(rules, "×1,15") || strings.Contains(rules, "17"+thin+"000") {
+		t.Fatalf("rules page shows the edit before it is saved")
+	}
+	form.Set("multiplier_bp", "11500")
 	flash(t, admin, admin.Post("/admin/tiers/"+apptest.Itoa(tr.ID), form))
-	if rules := w.env.Client().Get("/rules").Body; !strings.Contains(rules, "Серебро") || !strings.Contains(rules, "×1,25") || !strings.Contains(rules, "15"+thin+"000") {
+	if rules := w.env.Client().Get("/rules").Body; !strings.Contains(rules, "Серебро") || !strings.Contains(rules, "×1,15") || !strings.Contains(rules, "17"+thin+"000") {
 		t.Errorf("rules page does not show the edited tier")
 	}
 	if n := w.audits(t, "tier.update"); n != 1 {
@@ -213,18 +218,15 @@ func TestReferralLinkAttributesNewMember(t *testing.T) {
 func TestBuyTier(t *testing.T) {
 	w := newBonusWorld(t)
 	ctx := context.Background()
-	_, err := w.db.Tier.Create().SetSlug("gold").SetNameRu("Золотой").SetNameEn("Gold").SetMinEarned(100000).
-		SetMultiplierBp(12500).SetPriceBonus(5000).SetPeriodDays(30).SetSort(2).Save(ctx)
-	apptest.Must(t, err)
-	_, err = w.db.Tier.Create().SetSlug("black").SetNameRu("Чёрный").SetNameEn("Black").SetMinEarned(500000).
-		SetMultiplierBp(15000).SetPriceBonus(1_000_000).SetPeriodDays(30).SetSort(3).Save(ctx)
-	apptest.Must(t, err)
+	// The default Gold and Black, priced for the test (Black is not for sale by default).
+	apptest.Must(t, w.db.Tier.Update().Where(tier.Slug(loyalty.TierGold)).SetPriceBonus(5000).Exec(ctx))
+	apptest.Must(t, w.db.Tier.Update().Where(tier.Slug(loyalty.TierBlack)).SetPriceBonus(1_000_000).Exec(ctx))
 	c, m := w.signIn(t, 7401, "Даурен")
-	_, err = w.env.App.Ledger.Credit(ctx, ledger.Op{MemberID: m.ID, Amount: 7000, Kind: ledger.KindAdjustment, Reason: "test", Key: "test:topup"})
+	_, err := w.env.App.Ledger.Credit(ctx, ledger.Op{MemberID: m.ID, Amount: 7000, Kind: ledger.KindAdjustment, Reason: "test", Key: "test:topup"})
 	apptest.Must(t, err)
 
 	page := c.Get("/app/status")
-	if !strings.Contains(page.Body, `name="slug" value="gold"`) || !strings.Contains(page.Body, "без статуса") {
+	if !strings.Contains(page.Body, `name="slug" value="gold"`) || !strings.Contains(page.Body, "<dd><strong>Базовый</strong>") {
 		t.Fatalf("status page before buying: %s", page.Body)
 	}
 	key := "0123456789abcdef0123456789abcdef"
@@ -364,7 +366,7 @@ func TestAPIBonuses(t *testing.T) {
 	r := c.Get("/api/v1/me")
 	apptest.Must(t, json.Unmarshal([]byte(r.Body), &me))
 	if me.Balance == nil || *me.Balance != 3000 || me.Pending == nil || *me.Pending != 0 || me.Reserved == nil || *me.Reserved != 0 ||
-		me.Tier != nil || me.ReferralCode != m.ReferralCode || !strings.Contains(r.Body, `"tier":null`) {
+		me.Tier == nil || *me.Tier != "base" || me.ReferralCode != m.ReferralCode || !strings.Contains(r.Body, `"tier":"base"`) { // the default tier
 		t.Errorf("/api/v1/me: %s", r.Body)
 	}
 

@@ -6,6 +6,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"ikra/app/authz"
+	"ikra/app/terms"
 	"ikra/app/web/admin"
 	"ikra/app/web/api"
 	"ikra/app/web/member"
@@ -71,9 +72,11 @@ func (s *Server) routes() {
 	r.add(Public, "POST", "/auth/demo", "", LimitAuth, s.demoSignIn)
 	r.add(Public, "POST", "/logout", "", LimitWrite, s.logout)
 	r.add(Public, "POST", "/lang", "", LimitWrite, s.setLang)
+	r.add(Public, "GET", "/terms", "", NoLimit, s.termsPage(terms.Offer))
+	r.add(Public, "GET", "/privacy", "", NoLimit, s.termsPage(terms.Privacy))
 	r.add(Public, "POST", "/telegram/webhook/:secret", "", LimitBot, s.webhook)
 
-	m := member.New(s.db, s.render, s.sessions, s.members, s.notify, s.media, s.loyalty)
+	m := member.New(s.render, s.sessions, s.members, s.notify, s.catalog)
 	r.add(Member, "GET", "/app", "cabinet:use", LimitRead, m.Home)
 	r.add(Member, "GET", "/app/offers/:id", "offers:browse", LimitRead, m.Offer)
 	r.add(Member, "GET", "/app/notifications", "cabinet:use", LimitRead, m.Notifications)

@@ -22,6 +22,7 @@ import (
 	"ikra/app/auth"
 	"ikra/app/authz"
 	"ikra/app/bot"
+	"ikra/app/catalog"
 	"ikra/app/config"
 	"ikra/app/i18n"
 	"ikra/app/loyalty"
@@ -49,6 +50,7 @@ type Deps struct {
 	Staff    *partners.Staff
 	Notify   *notify.Service
 	Loyalty  *loyalty.Service
+	Offers   *catalog.Service // which offers a member may see
 	Catalog  *i18n.Catalog
 	Secret   []byte // signs CSRF tokens
 	Ready    func(ctx context.Context) map[string]error
@@ -71,6 +73,7 @@ type Server struct {
 	staff    *partners.Staff
 	notify   *notify.Service
 	loyalty  *loyalty.Service
+	catalog  *catalog.Service
 	render   *ui.Renderer
 	secret   []byte
 	proxies  []*net.IPNet
@@ -94,7 +97,7 @@ func New(d Deps) (*Server, error) {
 	}
 	s := &Server{
 		cfg: d.Config, log: d.Log, db: d.DB, rdb: d.Redis, prefix: d.Prefix, media: d.Media,
-		authz: d.Authz, sessions: d.Sessions, members: d.Members, staff: d.Staff, notify: d.Notify, loyalty: d.Loyalty,
+		authz: d.Authz, sessions: d.Sessions, members: d.Members, staff: d.Staff, notify: d.Notify, loyalty: d.Loyalty, catalog: d.Offers,
 		render: &ui.Renderer{Catalog: d.Catalog, Demo: d.Config.Demo},
 		secret: d.Secret, assets: fp, ready: d.Ready, bot: d.Bot,
 		limiter: redis_rate.NewLimiter(d.Redis),

@@ -5,76 +5,43 @@ import (
 	"errors"
 	"io"
 	"strconv"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"ikra/app/auth"
-	"ikra/app/loyalty"
-	"ikra/app/media"
+	"ikra/app/catalog"
 	"ikra/app/members"
 	"ikra/app/notify"
 	"ikra/app/web/ui"
 	"ikra/ent"
-	"ikra/ent/member"
 	"ikra/ent/offer"
-	"ikra/ent/offermedia"
-	"ikra/ent/partner"
-	"ikra/ent/tier"
 )
 
 // Handlers serve the member cabinet.
 type Handlers struct {
-	db       *ent.Client
 	render   *ui.Renderer
 	sessions *auth.Sessions
 	members  *members.Service
 	notify   *notify.Service
-	media    media.Store
-	loyalty  *loyalty.Service
+	catalog  *catalog.Service
 }
 
 // New returns the member cabinet's handlers.
-func New(db *ent.Client, r *ui.Renderer, s *auth.Sessions, m *members.Service, n *notify.Service, st media.Store, l *loyalty.Service) *Handlers {
-	return &Handlers{db: db, render: r, sessions: s, members: m, notify: n, media: st, loyalty: l}
+func New(r *ui.Renderer, s *auth.Sessions, m *members.Service, n *notify.Service, cat *catalog.Service) *Handlers {
+	return &Handlers{render: r, sessions: s, members: m, notify: n, catalog: cat}
 }
 
 // pageSize caps catalog pagination (anti-scraping).
 const pageSize = 24
 
-// visibleQuery narrows offers to those the member may see: published, of an active
-// partner, not expired, open to the member's status tier, and — for invite-only
-// offers — with the member on the list.
-func (h *Handlers) visibleQuery(c *fiber.Ctx, now time.Time) (*ent.OfferQuery, error) {
-	id := ui.ViewerOf(c).ID()
-	q := h.db.Offer.Query().Where(
-		offer.StatusEQ(offer.StatusPublished),
-		offer.HasPartnerWith(partner.StatusEQ(partner.StatusActive)),
-		offer.Or(offer.ValidUntilIsNil(), offer.ValidUntilGT(now)),
-		offer.Or(offer.VisibilityNEQ(offer.VisibilityInvite), offer.HasInvitedWith(member.ID(id))),
-	)
-	st, err := h.loyalty.Status(c.UserContext(), id)
-	if err != nil {
-		return nil, err
-	}
-	if st.Tier == nil {
-		q.Where(offer.MinTierIDIsNil())
-	} else {
-		q.Where(offer.Or(offer.MinTierIDIsNil(), offer.HasMinTierWith(tier.SortLTE(st.Tier.Sort))))
-	}
-	return q, nil
-}
-
-// Home is the cabinet's start page: the newest privileges.
+// Home is the cabinet's start page: the newest privileges the member may see.
 func (h *Handlers) Home(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	q, err := h.visibleQuery(c, time.Now())
+	q, err := h.catalog.Visible(ctx, ui.ViewerOf(c).ID())
 	if err != nil {
 		return err
 	}
-	offers, err := q.
-		WithPartner().WithCategory().WithCity().
-		WithMedia(func(q *ent.OfferMediaQuery) { q.Order(ent.Asc(offermedia.FieldSort)) }).
+	offers, err := catalog.WithDetails(q).
 		Order(ent.Desc(offer.FieldPublishedAt), ent.Desc(offer.FieldID)).
 		Limit(pageSize).
 		All(ctx)
@@ -88,22 +55,14 @@ func (h *Handlers) Home(c *fiber.Ctx) error {
 	return h.render.Render(c, ui.LayoutMember, "app/home", "app.home.title", fiber.Map{"Offers": offers, "Unread": unread})
 }
 
-// Offer shows one privilege; a closed, foreign or unknown one is 404.
+// Offer shows one privilege; one the member may not see, or an unknown one, is 404.
 func (h *Handlers) Offer(c *fiber.Ctx) error {
 	id, err := strconv.Atoi(c.Params("id"))
 	if err != nil {
 		return ui.ErrNotFound
 	}
-	q, err := h.visibleQuery(c, time.Now())
-	if err != nil {
-		return err
-	}
-	o, err := q.
-		Where(offer.ID(id)).
-		WithPartner().WithCategory().WithCity().
-		WithMedia(func(q *ent.OfferMediaQuery) { q.Order(ent.Asc(offermedia.FieldSort)) }).
-		Only(c.UserContext())
-	if ent.IsNotFound(err) {
+	o, err := h.catalog.Offer(c.UserContext(), ui.ViewerOf(c).ID(), id)
+	if errors.Is(err, catalog.ErrNotFound) {
 		return ui.ErrNotFound
 	}
 	if err != nil {
@@ -181,27 +140,11 @@ func (h *Handlers) RevokeOtherSessions(c *fiber.Ctx) error {
 	return ui.Redirect(c, "/app/settings", "ok", "flash.sessions_revoked")
 }
 
-// Media serves an offer image to signed-in members only: nothing about closed offers
-// is public. Only images of offers the member may see are served.
+// Media serves an offer image to signed-in members, and only an image of an offer the
+// member may see: the catalog decides, exactly as for the offer page.
 func (h *Handlers) Media(c *fiber.Ctx) error {
-	key := c.Params("*")
-	if media.ValidKey(key) != nil {
-		return ui.ErrNotFound
-	}
-	ctx := c.UserContext()
-	ok, err := h.db.OfferMedia.Query().
-		Where(offermedia.Key(key), offermedia.HasOfferWith(
-			offer.StatusEQ(offer.StatusPublished),
-			offer.HasPartnerWith(partner.StatusEQ(partner.StatusActive)))).
-		Exist(ctx)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return ui.ErrNotFound
-	}
-	r, obj, err := h.media.Get(ctx, key)
-	if errors.Is(err, media.ErrNotFound) {
+	r, obj, err := h.catalog.Image(c.UserContext(), ui.ViewerOf(c).ID(), c.Params("*"))
+	if errors.Is(err, catalog.ErrNotFound) {
 		return ui.ErrNotFound
 	}
 	if err != nil {

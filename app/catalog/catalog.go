@@ -1,0 +1,141 @@
+// Package catalog decides which privileges a member may see: one rule, used by the
+// cabinet's list and offer page, by the offer images and by the API and the bot.
+package catalog
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"ikra/app/loyalty"
+	"ikra/app/media"
+	"ikra/ent"
+	"ikra/ent/member"
+	"ikra/ent/offer"
+	"ikra/ent/offermedia"
+	"ikra/ent/partner"
+	"ikra/ent/predicate"
+	"ikra/ent/tier"
+)
+
+// ErrNotFound means the offer or image does not exist for this member: unknown, closed
+// or not open to them. The caller cannot tell which, on purpose.
+var ErrNotFound = errors.New("catalog: not found")
+
+// Service answers "may this member see this offer now".
+type Service struct {
+	db      *ent.Client
+	loyalty *loyalty.Service
+	objects media.Store
+	now     func() time.Time
+}
+
+// New returns the catalog service; the member's status tier comes from l, offer images
+// from objects.
+func New(db *ent.Client, l *loyalty.Service, objects media.Store) *Service {
+	return &Service{db: db, loyalty: l, objects: objects, now: time.Now}
+}
+
+// SetClock replaces the clock (tests).
+func (s *Service) SetClock(now func() time.Time) { s.now = now }
+
+// Predicate is the rule itself, for the member at this moment. An offer is visible when
+// it is published, its partner is active, its validity window has started and not
+// ended, the member's status tier reaches its minimum tier, it is not invite-only or
+// the member is invited, and the member is in good standing (active). A member who is
+// not in good standing, or does not exist, sees nothing.
+func (s *Service) Predicate(ctx context.Context, memberID int) (predicate.Offer, error) {
+	m, err := s.db.Member.Query().Where(member.ID(memberID)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nothing(), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if m.Status != member.StatusActive {
+		return nothing(), nil
+	}
+	st, err := s.loyalty.Status(ctx, memberID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	ps := []predicate.Offer{
+		offer.StatusEQ(offer.StatusPublished),
+		offer.HasPartnerWith(partner.StatusEQ(partner.StatusActive)),
+		offer.Or(offer.ValidFromIsNil(), offer.ValidFromLTE(now)),
+		offer.Or(offer.ValidUntilIsNil(), offer.ValidUntilGT(now)),
+		offer.Or(offer.VisibilityNEQ(offer.VisibilityInvite), offer.HasInvitedWith(member.ID(memberID))),
+	}
+	if st.Tier == nil {
+		ps = append(ps, offer.MinTierIDIsNil())
+	} else {
+		ps = append(ps, offer.Or(offer.MinTierIDIsNil(), offer.HasMinTierWith(tier.SortLTE(st.Tier.Sort))))
+	}
+	return offer.And(ps...), nil
+}
+
+// nothing matches no offer.
+func nothing() predicate.Offer { return offer.IDIn() }
+
+// Visible returns a query of the offers the member may see now; callers add order,
+// eager loads and limits.
+func (s *Service) Visible(ctx context.Context, memberID int) (*ent.OfferQuery, error) {
+	p, err := s.Predicate(ctx, memberID)
+	if err != nil {
+		return nil, err
+	}
+	return s.db.Offer.Query().Where(p), nil
+}
+
+// Offer returns one offer the member may see, with its partner, category, city and
+// images (in order) loaded; any other is ErrNotFound.
+func (s *Service) Offer(ctx context.Context, memberID, offerID int) (*ent.Offer, error) {
+	q, err := s.Visible(ctx, memberID)
+	if err != nil {
+		return nil, err
+	}
+	o, err := WithDetails(q.Where(offer.ID(offerID))).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, ErrNotFound
+	}
+	return o, err
+}
+
+// WithDetails eager-loads what a card or page shows: partner, category, city and the
+// images in order.
+func WithDetails(q *ent.OfferQuery) *ent.OfferQuery {
+	return q.WithPartner().WithCategory().WithCity().
+		WithMedia(func(q *ent.OfferMediaQuery) { q.Order(ent.Asc(offermedia.FieldSort)) })
+}
+
+// MediaAllowed reports whether the image stored under key belongs to an offer the
+// member may see now. A malformed key is simply not allowed.
+func (s *Service) MediaAllowed(ctx context.Context, memberID int, key string) (bool, error) {
+	if media.ValidKey(key) != nil {
+		return false, nil
+	}
+	p, err := s.Predicate(ctx, memberID)
+	if err != nil {
+		return false, err
+	}
+	return s.db.OfferMedia.Query().Where(offermedia.Key(key), offermedia.HasOfferWith(p)).Exist(ctx)
+}
+
+// Image opens an offer image for the member, only when MediaAllowed says so; anything
+// else, a missing object included, is ErrNotFound. The caller closes the reader.
+func (s *Service) Image(ctx context.Context, memberID int, key string) (io.ReadCloser, media.Object, error) {
+	ok, err := s.MediaAllowed(ctx, memberID, key)
+	if err != nil {
+		return nil, media.Object{}, err
+	}
+	if !ok {
+		return nil, media.Object{}, ErrNotFound
+	}
+	r, obj, err := s.objects.Get(ctx, key)
+	if errors.Is(err, media.ErrNotFound) {
+		return nil, media.Object{}, ErrNotFound
+	}
+	return r, obj, err
+}
