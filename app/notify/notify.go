@@ -164,7 +164,8 @@ func (s *Service) Enqueue(ctx context.Context, ids ...int) {
 // enqueue fails the notification is still stored and returned together with the error;
 // the Redeliver sweep delivers it later.
 //
-// Call Send after the transaction that caused the notification has committed.
+// Send is for notifications that no transaction causes; an event that commits in a
+// transaction writes its notification there with AddTx, so that it cannot be lost.
 func (s *Service) Send(ctx context.Context, m Message) (*ent.Notification, error) {
 	if err := m.validate(); err != nil {
 		return nil, err
