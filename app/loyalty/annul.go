@@ -32,18 +32,36 @@ func (s *Service) Annul(ctx context.Context, actor audit.Entry, memberID int, en
 			return err
 		}
 		prev, err := tx.LedgerEntry.Query().Where(ledgerentry.IdempotencyKey("annul:" + key)).Only(ctx)
-		switch {
-		case err == nil:
+		if err == nil {
 			if !sameAnnulment(prev, memberID, entryID, amount, reason) {
 				return ErrKeyReused
 			}
+			// Its notification committed with it; this makes sure it is on its way.
 			e = prev
-		case !ent.IsNotFound(err):
+			return s.notifyAnnulled(ctx, tx, e)
+		}
+		if !ent.IsNotFound(err) {
 			return err
-		default:
-			if e, err = s.annul(ctx, tx, actor, memberID, entryID, amount, reason, key); err != nil {
-				return err
-			}
+		}
+		if err := checkAnnullable(ctx, tx, memberID, entryID); err != nil {
+			return err
+		}
+		before, err := s.ledger.Balance(ctx, memberID)
+		if err != nil {
+			return err
+		}
+		e, err = s.ledger.AnnulTx(ctx, tx, memberID, entryID, amount, "annul:"+key, reason, actor.ActorID)
+		if err != nil {
+			return err
+		}
+		actor.Action, actor.TargetType, actor.TargetID = "ledger.annul", "member", strconv.Itoa(memberID)
+		actor.Before = map[string]any{"available": before.Available, "pending": before.Pending}
+		actor.After = map[string]any{"entry_id": e.ID, "amount": e.Amount, "bucket": string(e.Bucket), "reason": reason}
+		if entryID != nil {
+			actor.After["annulled_entry_id"] = *entryID
+		}
+		if err := audit.Record(ctx, tx.Client(), actor); err != nil {
+			return err
 		}
 		return s.notifyAnnulled(ctx, tx, e)
 	})
@@ -53,34 +71,22 @@ func (s *Service) Annul(ctx context.Context, actor audit.Entry, memberID int, en
 	return e, nil
 }
 
-func (s *Service) annul(ctx context.Context, tx *ent.Tx, actor audit.Entry, memberID int, entryID *int, amount int64, reason, key string) (*ent.LedgerEntry, error) {
-	if entryID != nil {
-		src, err := tx.LedgerEntry.Query().Where(ledgerentry.ID(*entryID), ledgerentry.MemberID(memberID)).Only(ctx)
-		if ent.IsNotFound(err) {
-			return nil, ledger.ErrNotFound
-		}
-		if err != nil {
-			return nil, err
-		}
-		if !Annullable(src) {
-			return nil, fmt.Errorf("%w: a %s entry cannot be annulled", ledger.ErrInvalid, src.Kind)
-		}
+// checkAnnullable refuses to annul by ID an entry that is not an annullable credit.
+func checkAnnullable(ctx context.Context, tx *ent.Tx, memberID int, entryID *int) error {
+	if entryID == nil {
+		return nil
 	}
-	before, err := s.ledger.Balance(ctx, memberID)
+	src, err := tx.LedgerEntry.Query().Where(ledgerentry.ID(*entryID), ledgerentry.MemberID(memberID)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return ledger.ErrNotFound
+	}
 	if err != nil {
-		return nil, err
+		return err
 	}
-	e, err := s.ledger.AnnulTx(ctx, tx, memberID, entryID, amount, "annul:"+key, reason, actor.ActorID)
-	if err != nil {
-		return nil, err
+	if !Annullable(src) {
+		return fmt.Errorf("%w: a %s entry cannot be annulled", ledger.ErrInvalid, src.Kind)
 	}
-	actor.Action, actor.TargetType, actor.TargetID = "ledger.annul", "member", strconv.Itoa(memberID)
-	actor.Before = map[string]any{"available": before.Available, "pending": before.Pending}
-	actor.After = map[string]any{"entry_id": e.ID, "amount": e.Amount, "bucket": string(e.Bucket), "reason": reason}
-	if entryID != nil {
-		actor.After["annulled_entry_id"] = *entryID
-	}
-	return e, audit.Record(ctx, tx.Client(), actor)
+	return nil
 }
 
 // sameAnnulment reports whether prev, written under the key, is the annulment asked
