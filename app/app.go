@@ -200,6 +200,7 @@ func (a *App) initServices(ctx context.Context) error {
 	a.closers = append(a.closers, a.queueClient.Close)
 	a.Queue = jobs.NewQueue(a.queueClient, a.queueName())
 	a.Notify = notify.New(a.DB.Client, a.Queue)
+	a.Notify.SetLogger(a.Log)
 	a.Ledger = ledger.New(a.DB.Client, a.DB.Dialect)
 	a.Loyalty = loyalty.New(a.DB.Client, a.Ledger, a.Settings, a.Notify)
 	a.Members.OnRegister(a.Loyalty.OnRegister)
@@ -280,11 +281,15 @@ func (a *App) initWeb(ctx context.Context) error {
 			return err
 		}
 	}
-	w, err := web.New(web.Deps{
+	d := web.Deps{
 		Config: a.Config, Log: a.Log, DB: a.DB.Client, Redis: a.Redis.Client, Prefix: a.Prefix,
 		Media: a.Media, Authz: a.Authz, Sessions: a.Sessions, Members: a.Members, Staff: a.Staff,
-		Notify: a.Notify, Loyalty: a.Loyalty, Offers: a.Offers, Catalog: a.Catalog, Secret: []byte(secret), Ready: a.Ready, Bot: a.BotUI,
-	})
+		Notify: a.Notify, Loyalty: a.Loyalty, Offers: a.Offers, Catalog: a.Catalog, Secret: []byte(secret), Ready: a.Ready,
+	}
+	if a.BotUI != nil {
+		d.Webhook = a.BotUI.HandleUpdate
+	}
+	w, err := web.New(d)
 	if err != nil {
 		return err
 	}

@@ -38,3 +38,16 @@ func Databases(t testing.TB) []Database {
 	}
 	return out
 }
+
+// PostgresDatabase returns the URL of a fresh, empty PostgreSQL database on the server
+// IKRA_TEST_DATABASE_URL names, dropped after the test; without it the test is skipped
+// (and fails in CI, see RequireServices).
+func PostgresDatabase(t testing.TB) string {
+	t.Helper()
+	RequireServices(t)
+	u := os.Getenv("IKRA_TEST_DATABASE_URL")
+	if u == "" {
+		t.Skip("IKRA_TEST_DATABASE_URL not set")
+	}
+	return freshDatabase(t, u)
+}

@@ -65,6 +65,27 @@ func New(m *members.Service, send Sender, cat *i18n.Catalog, baseURL string, log
 	return &Bot{members: m, send: send, catalog: cat, baseURL: baseURL, log: log}
 }
 
+// HandleUpdate answers one update as Telegram sends it (the webhook's body). An update
+// that cannot be decoded is logged and dropped: delivering it again would not help.
+func (b *Bot) HandleUpdate(ctx context.Context, raw []byte) error {
+	var u Update
+	if err := json.Unmarshal(raw, &u); err != nil {
+		b.log.Warn("bot update undecodable", "update_id", updateID(raw), "err", err)
+		return nil
+	}
+	return b.Handle(ctx, u)
+}
+
+// updateID reads only the ID of an update whose other fields may not decode; 0 when
+// even that fails.
+func updateID(raw []byte) int64 {
+	var u struct {
+		UpdateID int64 `json:"update_id"`
+	}
+	_ = json.Unmarshal(raw, &u)
+	return u.UpdateID
+}
+
 // Handle answers one update. Only private chats with people are served.
 func (b *Bot) Handle(ctx context.Context, u Update) error {
 	m := u.Message

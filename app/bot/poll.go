@@ -34,21 +34,43 @@ func (b *Bot) Poll(ctx context.Context, p Poller) {
 		}
 		backoff = time.Second
 		for _, raw := range raws {
-			var u Update
-			if err := json.Unmarshal(raw, &u); err != nil {
-				b.log.Warn("bot update undecodable", "err", err)
-				continue
-			}
-			for try := 0; try < 3; try++ {
-				if err = b.Handle(ctx, u); err == nil || ctx.Err() != nil {
-					break
-				}
-				time.Sleep(time.Duration(try+1) * 200 * time.Millisecond)
+			id, err := b.handleRaw(ctx, raw)
+			if ctx.Err() != nil {
+				return
 			}
 			if err != nil {
-				b.log.Error("bot update failed", "update_id", u.UpdateID, "err", err)
+				b.log.Error("bot update failed", "update_id", id, "err", err)
 			}
-			offset = u.UpdateID + 1
+			// Past this update whatever happened to it, or Telegram sends it again forever.
+			if id >= offset {
+				offset = id + 1
+			}
+		}
+	}
+}
+
+// retryWait is the pause before the nth retry of a failing update.
+func retryWait(n int) time.Duration { return time.Duration(n) * time.Second }
+
+// handleRaw decodes and handles one polled update, trying a failing one three times.
+// It returns the update's ID, read on its own when the rest does not decode (such an
+// update is logged and skipped), and the last error.
+func (b *Bot) handleRaw(ctx context.Context, raw json.RawMessage) (int64, error) {
+	var u Update
+	if err := json.Unmarshal(raw, &u); err != nil {
+		id := updateID(raw)
+		b.log.Warn("bot update undecodable", "update_id", id, "err", err)
+		return id, nil
+	}
+	var err error
+	for try := 1; ; try++ {
+		if err = b.Handle(ctx, u); err == nil || try == 3 {
+			return u.UpdateID, err
+		}
+		select {
+		case <-ctx.Done():
+			return u.UpdateID, ctx.Err()
+		case <-time.After(retryWait(try)):
 		}
 	}
 }

@@ -47,6 +47,9 @@ const (
 	KindMature       = "mature"
 )
 
+// MaxReason is how many characters of a reason an entry keeps.
+const MaxReason = 300
+
 // Buckets of a balance.
 const (
 	Available = "available"
@@ -527,7 +530,7 @@ func (l *Ledger) write(ctx context.Context, tx *ent.Tx, bal *ent.Balance, op Op,
 	}
 	c := tx.LedgerEntry.Create().
 		SetMemberID(op.MemberID).SetKind(ledgerentry.Kind(op.Kind)).SetAmount(amount).
-		SetBucket(ledgerentry.Bucket(bucket)).SetReason(clip(op.Reason, 300)).
+		SetBucket(ledgerentry.Bucket(bucket)).SetReason(clip(op.Reason, MaxReason)).
 		SetRefType(op.RefType).SetRefID(op.RefID).SetNillableActorID(op.ActorID).
 		SetIdempotencyKey(key).SetNillableReversesID(reverses).SetNillableSourceID(op.SourceID).
 		SetCreatedAt(l.now())

@@ -217,9 +217,11 @@ func TestPendingMatureReverse(t *testing.T) {
 	}
 }
 
-// A property: random sequences of operations (including retries, conflicts and
-// concurrent bursts) keep every member's cached balance equal to the sum of entries,
-// reserved equal to the open reservations, and nothing negative.
+// A property: random sequences of operations (including exact retries, conflicting
+// reuses of a key and concurrent bursts) do exactly what a simple model of the rules
+// predicts — every operation that should succeed succeeds, every refusal is the one
+// the model expects — and keep every member's cached balance equal to the sum of
+// entries and to the model, reserved equal to the open reservations, nothing negative.
 func TestRandomOperationsKeepInvariants(t *testing.T) {
 	for _, d := range apptest.Databases(t) {
 		t.Run(d.Name, func(t *testing.T) {
@@ -232,11 +234,51 @@ func TestRandomOperationsKeepInvariants(t *testing.T) {
 			l := ledger.New(d.Client, d.Dialect)
 			l.SetClock(func() time.Time { clock.Lock(); defer clock.Unlock(); return now })
 			members := []int{newMember(t, d.Client, 10), newMember(t, d.Client, 11), newMember(t, d.Client, 12)}
-			var keys []string
-			var reserves, pendings []struct {
+
+			// The model: what each balance must be, and the state of what can be settled.
+			want := map[int]*ledger.Balance{}
+			for _, m := range members {
+				want[m] = &ledger.Balance{}
+			}
+			type reservation struct {
 				member int
 				key    string
-				id     int
+				amount int64
+				open   bool
+			}
+			type pendingCredit struct {
+				member      int
+				id          int
+				amount      int64
+				availableAt time.Time
+				open        bool // neither matured nor reversed
+			}
+			// done is a request that succeeded: replay runs it again, exactly, and must
+			// get the same entry back (0 when the operation returns none).
+			type done struct {
+				name   string
+				key    string
+				member int
+				entry  int
+				replay func() (int, error)
+			}
+			var reserves []*reservation
+			var pendings []*pendingCredit
+			var history []done
+			id := func(e *ent.LedgerEntry, err error) (int, error) {
+				if err != nil {
+					return 0, err
+				}
+				return e.ID, nil
+			}
+			expect := func(step int, what string, err, wantErr error) {
+				t.Helper()
+				if wantErr == nil && err != nil {
+					t.Fatalf("step %d: %s failed: %v", step, what, err)
+				}
+				if wantErr != nil && !errors.Is(err, wantErr) {
+					t.Fatalf("step %d: %s: got %v, want %v", step, what, err, wantErr)
+				}
 			}
 			steps := 300
 			if d.Name == "postgres" {
@@ -244,79 +286,156 @@ func TestRandomOperationsKeepInvariants(t *testing.T) {
 			}
 			for step := 0; step < steps; step++ {
 				m := members[rng.IntN(len(members))]
+				b := want[m]
 				key := fmt.Sprintf("k%d", step)
 				amount := int64(1 + rng.IntN(200))
-				var err error
 				switch op := rng.IntN(10); op {
 				case 0, 1:
-					_, err = l.Credit(ctx, credit(m, amount, key))
+					run := func() (int, error) { return id(l.Credit(ctx, credit(m, amount, key))) }
+					e, err := run()
+					expect(step, "credit", err, nil)
+					b.Available += amount
+					history = append(history, done{"credit", key, m, e, run})
 				case 2:
-					var e *ent.LedgerEntry
-					e, err = l.Credit(ctx, ledger.Op{MemberID: m, Amount: amount, Kind: ledger.KindCashback, Key: key, Pending: true, AvailableAt: now.Add(time.Duration(rng.IntN(3)) * time.Hour)})
-					if err == nil {
-						pendings = append(pendings, struct {
-							member int
-							key    string
-							id     int
-						}{m, key, e.ID})
+					at := now.Add(time.Duration(rng.IntN(3)) * time.Hour)
+					run := func() (int, error) {
+						return id(l.Credit(ctx, ledger.Op{MemberID: m, Amount: amount, Kind: ledger.KindCashback, Key: key, Pending: true, AvailableAt: at}))
 					}
+					e, err := run()
+					expect(step, "pending credit", err, nil)
+					b.Pending += amount
+					pendings = append(pendings, &pendingCredit{member: m, id: e, amount: amount, availableAt: at, open: true})
+					history = append(history, done{"pending credit", key, m, e, run})
 				case 3:
-					_, err = l.Debit(ctx, ledger.Op{MemberID: m, Amount: amount, Kind: ledger.KindSpend, Key: key})
+					run := func() (int, error) {
+						return id(l.Debit(ctx, ledger.Op{MemberID: m, Amount: amount, Kind: ledger.KindSpend, Key: key}))
+					}
+					e, err := run()
+					if b.Available < amount {
+						expect(step, "debit beyond the balance", err, ledger.ErrInsufficient)
+						break
+					}
+					expect(step, "debit", err, nil)
+					b.Available -= amount
+					history = append(history, done{"debit", key, m, e, run})
 				case 4:
-					var e *ent.LedgerEntry
-					e, err = l.Reserve(ctx, ledger.Op{MemberID: m, Amount: amount, RefType: "booking", RefID: key, Key: key})
-					if err == nil {
-						reserves = append(reserves, struct {
-							member int
-							key    string
-							id     int
-						}{m, key, e.ID})
+					run := func() (int, error) {
+						return id(l.Reserve(ctx, ledger.Op{MemberID: m, Amount: amount, RefType: "booking", RefID: key, Key: key}))
 					}
+					e, err := run()
+					if b.Available < amount {
+						expect(step, "reserve beyond the balance", err, ledger.ErrInsufficient)
+						break
+					}
+					expect(step, "reserve", err, nil)
+					b.Available -= amount
+					b.Reserved += amount
+					reserves = append(reserves, &reservation{member: m, key: key, amount: amount, open: true})
+					history = append(history, done{"reserve", key, m, e, run})
 				case 5:
-					if len(reserves) > 0 {
-						r := reserves[rng.IntN(len(reserves))]
-						if rng.IntN(2) == 0 {
-							_, err = l.Capture(ctx, r.member, r.key, key, nil)
-						} else {
-							_, err = l.Release(ctx, r.member, r.key, key, nil)
-						}
+					if len(reserves) == 0 {
+						break
 					}
+					r := reserves[rng.IntN(len(reserves))]
+					settle, name := l.Capture, "capture"
+					if rng.IntN(2) == 0 {
+						settle, name = l.Release, "release"
+					}
+					run := func() (int, error) { return id(settle(ctx, r.member, r.key, key, nil)) }
+					e, err := run()
+					if !r.open {
+						expect(step, name+" of a settled reservation", err, ledger.ErrClosed)
+						break
+					}
+					expect(step, name, err, nil)
+					r.open = false
+					want[r.member].Reserved -= r.amount
+					if name == "release" {
+						want[r.member].Available += r.amount
+					}
+					history = append(history, done{name, key, r.member, e, run})
 				case 6:
-					if len(pendings) > 0 {
-						p := pendings[rng.IntN(len(pendings))]
-						err = l.Reverse(ctx, p.id, key, "reversed", nil)
+					if len(pendings) == 0 {
+						break
 					}
+					p := pendings[rng.IntN(len(pendings))]
+					run := func() (int, error) { return 0, l.Reverse(ctx, p.id, key, "reversed", nil) }
+					_, err := run()
+					if !p.open {
+						expect(step, "reversal of a settled credit", err, ledger.ErrClosed)
+						break
+					}
+					expect(step, "reversal", err, nil)
+					p.open = false
+					want[p.member].Pending -= p.amount
+					history = append(history, done{"reversal", key, p.member, 0, run})
 				case 7:
 					clock.Lock()
 					now = now.Add(time.Hour)
 					clock.Unlock()
-					_, err = l.MatureDue(ctx, 100)
-				case 8:
-					if len(keys) > 0 { // a retry of an earlier credit's key: replayed or conflict
-						_, err = l.Credit(ctx, credit(m, amount, keys[rng.IntN(len(keys))]))
+					due := 0
+					for _, p := range pendings {
+						if p.open && !p.availableAt.After(now) {
+							p.open = false
+							want[p.member].Pending -= p.amount
+							want[p.member].Available += p.amount
+							due++
+						}
 					}
-				case 9: // a concurrent burst of debits on one member
+					n, err := l.MatureDue(ctx, 100)
+					expect(step, "maturing", err, nil)
+					if n != due {
+						t.Fatalf("step %d: matured %d credits, want %d", step, n, due)
+					}
+				case 8: // a client retrying an earlier request: the same key, the same parameters
+					if len(history) == 0 {
+						break
+					}
+					h := history[rng.IntN(len(history))]
+					e, err := h.replay()
+					expect(step, "retry of "+h.name+" "+h.key, err, nil)
+					if e != h.entry {
+						t.Fatalf("step %d: retry of %s %s returned entry %d, first %d", step, h.name, h.key, e, h.entry)
+					}
+				case 9:
+					if rng.IntN(2) == 0 && len(history) > 0 {
+						// An earlier key with other parameters: a conflict that writes nothing.
+						h := history[rng.IntN(len(history))]
+						_, err := l.Credit(ctx, credit(h.member, amount+1000, h.key))
+						expect(step, "reuse of "+h.key, err, ledger.ErrConflict)
+						break
+					}
+					// A concurrent burst of debits on one member: exactly as many succeed
+					// as the balance covers.
+					var ok, short atomic.Int32
 					var wg sync.WaitGroup
 					for i := range 8 {
 						wg.Add(1)
 						go func() {
 							defer wg.Done()
 							_, err := l.Debit(ctx, ledger.Op{MemberID: m, Amount: amount, Kind: ledger.KindSpend, Key: fmt.Sprintf("%s-%d", key, i)})
-							if err != nil && !errors.Is(err, ledger.ErrInsufficient) {
+							switch {
+							case err == nil:
+								ok.Add(1)
+							case errors.Is(err, ledger.ErrInsufficient):
+								short.Add(1)
+							default:
 								t.Errorf("burst debit: %v", err)
 							}
 						}()
 					}
 					wg.Wait()
+					fit := min(8, b.Available/amount)
+					if int64(ok.Load()) != fit || int64(short.Load()) != 8-fit {
+						t.Fatalf("step %d: burst: %d debits succeeded, %d refused; want %d and %d", step, ok.Load(), short.Load(), fit, 8-fit)
+					}
+					b.Available -= fit * amount
 				}
-				switch {
-				case err == nil, errors.Is(err, ledger.ErrInsufficient), errors.Is(err, ledger.ErrConflict), errors.Is(err, ledger.ErrClosed), errors.Is(err, ledger.ErrInvalid):
-				default:
-					t.Fatalf("step %d: %v", step, err)
-				}
-				keys = append(keys, key)
 				for _, mm := range members {
-					checkInvariants(t, l, d.Client, mm)
+					got := checkInvariants(t, l, d.Client, mm)
+					if w := want[mm]; got.Available != w.Available || got.Pending != w.Pending || got.Reserved != w.Reserved {
+						t.Fatalf("step %d: member %d balance %+v, model %+v", step, mm, got, *w)
+					}
 				}
 			}
 		})

@@ -25,6 +25,9 @@ var (
 	ErrUnknownCode     = errors.New("loyalty: no such referral code")
 	ErrNotForSale      = errors.New("loyalty: this status cannot be bought")
 	ErrReasonRequired  = errors.New("loyalty: a reason is required")
+	// ErrKeyReused means an idempotency key already names another request (another
+	// tier, entry, amount or reason); it is a ledger.ErrConflict.
+	ErrKeyReused = fmt.Errorf("loyalty: idempotency key reused with other parameters: %w", ledger.ErrConflict)
 )
 
 // Setting keys and their defaults.

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"ikra/app/ledger"
+	"ikra/app/notify"
 	"ikra/ent"
 	"ikra/ent/member"
 	"ikra/ent/referral"
@@ -16,13 +17,18 @@ import (
 )
 
 // OnRegister runs inside a new member's registration transaction: it pays the welcome
-// bonus (once per Telegram ID, for ever) and attributes the member to a referrer when
-// the sign-in carried a referral code ("ref_CODE").
+// bonus (once per Telegram ID, for ever), writes the welcome notification, and
+// attributes the member to a referrer when the sign-in carried a referral code
+// ("ref_CODE"). Whatever channel registers the member (the Login Widget, the Mini App,
+// the bot's /start, a demo account), the greeting commits with the registration.
 func (s *Service) OnRegister(ctx context.Context, tx *ent.Tx, m *ent.Member, channel, startParam string) error {
 	if m.TelegramID != nil {
 		if err := s.welcome(ctx, tx, m.ID, *m.TelegramID); err != nil {
 			return err
 		}
+	}
+	if err := s.greet(ctx, tx, m); err != nil {
+		return err
 	}
 	if code, ok := strings.CutPrefix(startParam, "ref_"); ok && code != "" {
 		err := s.attribute(ctx, tx, m, code)
@@ -78,6 +84,20 @@ func (s *Service) welcome(ctx context.Context, tx *ent.Tx, memberID int, telegra
 	_, err = s.ledger.CreditTx(ctx, tx, ledger.Op{
 		MemberID: memberID, Amount: rules.Welcome, Kind: ledger.KindWelcome,
 		Reason: "welcome", RefType: "registration", RefID: strconv.Itoa(memberID), Key: "welcome:" + hash,
+	})
+	return err
+}
+
+// greet writes the welcome notification, in the member's language, in the registration
+// transaction; its delivery is enqueued once that commits.
+func (s *Service) greet(ctx context.Context, tx *ent.Tx, m *ent.Member) error {
+	if s.notify == nil {
+		return nil
+	}
+	_, err := s.notify.AddTx(ctx, tx, notify.Message{
+		MemberID: m.ID, Kind: "welcome", DedupKey: "welcome:" + strconv.Itoa(m.ID),
+		Title: s.text(m.Language, "notify.welcome.title"), Body: s.text(m.Language, "notify.welcome.body", m.FirstName),
+		Link: "/app",
 	})
 	return err
 }

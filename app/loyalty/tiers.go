@@ -3,8 +3,10 @@ package loyalty
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
+	"ikra/app/audit"
 	"ikra/app/ledger"
 	"ikra/ent"
 	"ikra/ent/ledgerentry"
@@ -93,7 +95,8 @@ func (s *Service) statusTx(ctx context.Context, db *ent.Client, memberID int) (S
 }
 
 // BuyTier buys a status for its period with bonuses (a debit). Buying the tier one
-// already holds extends the period. key makes a repeated submission harmless.
+// already holds extends the period. key makes a repeated submission harmless; the same
+// key for another tier (or member) is ErrKeyReused.
 func (s *Service) BuyTier(ctx context.Context, memberID int, slug, key string) error {
 	return s.ledger.InTx(ctx, func(tx *ent.Tx) error {
 		t, err := tx.Tier.Query().Where(tier.Slug(slug)).Only(ctx)
@@ -110,8 +113,15 @@ func (s *Service) BuyTier(ctx context.Context, memberID int, slug, key string) e
 		if err := s.ledger.LockTx(ctx, tx, memberID); err != nil {
 			return err
 		}
-		done, err := tx.LedgerEntry.Query().Where(ledgerentry.IdempotencyKey("tier:" + key)).Exist(ctx)
-		if err != nil || done {
+		prev, err := tx.LedgerEntry.Query().Where(ledgerentry.IdempotencyKey("tier:" + key)).Only(ctx)
+		if err == nil {
+			// The price may have changed since; the request is the member and the tier.
+			if prev.MemberID != memberID || prev.Kind != ledgerentry.KindTierPurchase || prev.RefType != "tier" || prev.RefID != t.Slug {
+				return ErrKeyReused
+			}
+			return nil
+		}
+		if !ent.IsNotFound(err) {
 			return err
 		}
 		_, err = s.ledger.DebitTx(ctx, tx, ledger.Op{
@@ -175,16 +185,34 @@ func (in TierInput) Validate() map[string]string {
 	return errs
 }
 
-// UpdateTier changes a tier's name, threshold, multiplier, price and period.
-func (s *Service) UpdateTier(ctx context.Context, id int, in TierInput) (before, after *ent.Tier, err error) {
+// UpdateTier changes a tier's name, threshold, multiplier, price and period, with its
+// audit entry in the same transaction. A missing tier is an ent not-found error.
+func (s *Service) UpdateTier(ctx context.Context, actor audit.Entry, id int, in TierInput) (*ent.Tier, error) {
 	if errs := in.Validate(); len(errs) > 0 {
-		return nil, nil, fmt.Errorf("loyalty: invalid tier: %v", errs)
+		return nil, fmt.Errorf("loyalty: invalid tier: %v", errs)
 	}
-	before, err = s.db.Tier.Get(ctx, id)
+	var after *ent.Tier
+	err := s.ledger.InTx(ctx, func(tx *ent.Tx) error {
+		before, err := tx.Tier.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		after, err = tx.Tier.UpdateOne(before).SetNameRu(in.NameRu).SetNameEn(in.NameEn).SetMinEarned(in.MinEarned).
+			SetMultiplierBp(in.MultiplierBP).SetPriceBonus(in.PriceBonus).SetPeriodDays(in.PeriodDays).Save(ctx)
+		if err != nil {
+			return err
+		}
+		actor.Action, actor.TargetType, actor.TargetID = "tier.update", "tier", strconv.Itoa(id)
+		actor.Before, actor.After = tierAudit(before), tierAudit(after)
+		return audit.Record(ctx, tx.Client(), actor)
+	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	after, err = before.Update().SetNameRu(in.NameRu).SetNameEn(in.NameEn).SetMinEarned(in.MinEarned).
-		SetMultiplierBp(in.MultiplierBP).SetPriceBonus(in.PriceBonus).SetPeriodDays(in.PeriodDays).Save(ctx)
-	return before, after, err
+	return after, nil
+}
+
+func tierAudit(t *ent.Tier) map[string]any {
+	return map[string]any{"slug": t.Slug, "name_ru": t.NameRu, "name_en": t.NameEn, "min_earned": t.MinEarned,
+		"multiplier_bp": t.MultiplierBp, "price_bonus": t.PriceBonus, "period_days": t.PeriodDays}
 }

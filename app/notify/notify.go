@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -77,12 +78,85 @@ type Enqueuer interface {
 type Service struct {
 	db  *ent.Client
 	q   Enqueuer
+	log *slog.Logger
 	now func() time.Time
 }
 
 // New returns the notification service. q may be nil when nothing delivers to Telegram.
 func New(db *ent.Client, q Enqueuer) *Service {
-	return &Service{db: db, q: q, now: time.Now}
+	return &Service{db: db, q: q, log: slog.Default(), now: time.Now}
+}
+
+// SetLogger sets where failures to enqueue a delivery after a commit are logged.
+func (s *Service) SetLogger(l *slog.Logger) {
+	if l != nil {
+		s.log = l
+	}
+}
+
+// AddTx stores the notification inside the caller's transaction, so that it commits
+// with the event that causes it (an outbox): once the event is there, so is its
+// notification, and the Redeliver sweep finds it whatever happens after the commit.
+// A message whose DedupKey is already stored returns the stored notification and
+// writes nothing.
+//
+// Delivery is enqueued when the transaction commits, also for a stored notification
+// that has not been sent yet (a retried event makes sure its notification is on its
+// way). That enqueue is best effort: a failure is logged and the sweep covers it.
+// Callers serialise events with the same key (the key names one event of one member,
+// whose row lock or registration the transaction holds).
+func (s *Service) AddTx(ctx context.Context, tx *ent.Tx, m Message) (*ent.Notification, error) {
+	if err := m.validate(); err != nil {
+		return nil, err
+	}
+	n, err := tx.Notification.Query().Where(notification.DedupKey(m.DedupKey)).Only(ctx)
+	switch {
+	case err == nil:
+		if n.MemberID != m.MemberID {
+			return nil, ErrDedupConflict
+		}
+	case ent.IsNotFound(err):
+		n, err = tx.Notification.Create().
+			SetMemberID(m.MemberID).
+			SetKind(m.Kind).
+			SetDedupKey(m.DedupKey).
+			SetTitle(m.Title).
+			SetBody(m.Body).
+			SetLink(m.Link).
+			SetCreatedAt(s.now()).
+			Save(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("notify: create: %w", err)
+		}
+	default:
+		return nil, fmt.Errorf("notify: find %q: %w", m.DedupKey, err)
+	}
+	if s.q != nil && n.TelegramSentAt == nil {
+		id := n.ID
+		tx.OnCommit(func(next ent.Committer) ent.Committer {
+			return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
+				if err := next.Commit(ctx, tx); err != nil {
+					return err
+				}
+				s.Enqueue(context.WithoutCancel(ctx), id)
+				return nil
+			})
+		})
+	}
+	return n, nil
+}
+
+// Enqueue hands stored notifications to the delivery queue, best effort: a failure is
+// logged, and the Redeliver sweep enqueues the notification later.
+func (s *Service) Enqueue(ctx context.Context, ids ...int) {
+	if s.q == nil {
+		return
+	}
+	for _, id := range ids {
+		if err := s.q.EnqueueDelivery(ctx, id); err != nil {
+			s.log.Warn("notification delivery not enqueued; the sweep will", "notification_id", id, "err", err)
+		}
+	}
 }
 
 // Send stores the notification and enqueues its delivery. A message whose DedupKey
@@ -90,7 +164,8 @@ func New(db *ent.Client, q Enqueuer) *Service {
 // enqueue fails the notification is still stored and returned together with the error;
 // the Redeliver sweep delivers it later.
 //
-// Call Send after the transaction that caused the notification has committed.
+// Send is for notifications that no transaction causes; an event that commits in a
+// transaction writes its notification there with AddTx, so that it cannot be lost.
 func (s *Service) Send(ctx context.Context, m Message) (*ent.Notification, error) {
 	if err := m.validate(); err != nil {
 		return nil, err

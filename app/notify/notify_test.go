@@ -380,3 +380,74 @@ func ids(ns []*ent.Notification) []int {
 	}
 	return out
 }
+
+// AddTx writes the notification with the caller's transaction and enqueues its
+// delivery only once that commits; a rolled-back event leaves neither.
+func TestAddTxCommitsWithTheEvent(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	q := &fakeQueue{}
+	s := New(db, q)
+	m := addMember(t, db, 7001, member.StatusActive)
+	inTx := func(fn func(tx *ent.Tx) error) error { return store.WithTx(ctx, db, fn) }
+
+	boom := errors.New("the event failed")
+	err := inTx(func(tx *ent.Tx) error {
+		if _, err := s.AddTx(ctx, tx, msg(m.ID, "k1")); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatal(err)
+	}
+	if n, _ := db.Notification.Query().Count(ctx); n != 0 || len(q.enqueued()) != 0 {
+		t.Fatalf("a rolled-back event left %d notifications, enqueued %v", n, q.enqueued())
+	}
+
+	var first *ent.Notification
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(inTx(func(tx *ent.Tx) (err error) {
+		first, err = s.AddTx(ctx, tx, msg(m.ID, "k1"))
+		if len(q.enqueued()) != 0 {
+			t.Error("enqueued before the commit")
+		}
+		return err
+	}))
+	if got := q.enqueued(); !slices.Equal(got, []int{first.ID}) {
+		t.Fatalf("enqueued %v after the commit, want [%d]", got, first.ID)
+	}
+	// The same key again: the stored row, enqueued again while unsent.
+	var again *ent.Notification
+	must(inTx(func(tx *ent.Tx) (err error) { again, err = s.AddTx(ctx, tx, msg(m.ID, "k1")); return }))
+	if again.ID != first.ID || len(q.enqueued()) != 2 {
+		t.Fatalf("second AddTx: %d (first %d), enqueued %v", again.ID, first.ID, q.enqueued())
+	}
+	if _, err := s.MarkSent(ctx, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	must(inTx(func(tx *ent.Tx) error { _, err := s.AddTx(ctx, tx, msg(m.ID, "k1")); return err }))
+	if len(q.enqueued()) != 2 {
+		t.Fatalf("a sent notification was enqueued again: %v", q.enqueued())
+	}
+	// Another member's key is refused; a queue that is down does not undo the event.
+	other := addMember(t, db, 7002, member.StatusActive)
+	if err := inTx(func(tx *ent.Tx) error { _, err := s.AddTx(ctx, tx, msg(other.ID, "k1")); return err }); !errors.Is(err, ErrDedupConflict) {
+		t.Fatalf("another member's key: %v", err)
+	}
+	q.mu.Lock()
+	q.fail = true
+	q.mu.Unlock()
+	must(inTx(func(tx *ent.Tx) error { _, err := s.AddTx(ctx, tx, msg(m.ID, "k2")); return err }))
+	if n, _ := db.Notification.Query().Where(notification.DedupKey("k2")).Count(ctx); n != 1 {
+		t.Fatal("the notification was lost with its enqueue")
+	}
+	if ids, err := s.Pending(ctx, -time.Hour, 10); err != nil || len(ids) != 1 {
+		t.Fatalf("the sweep finds %v (%v)", ids, err)
+	}
+}

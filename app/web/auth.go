@@ -14,9 +14,7 @@ import (
 	"ikra/app/demo"
 	"ikra/app/i18n"
 	"ikra/app/members"
-	"ikra/app/notify"
 	"ikra/app/web/ui"
-	"ikra/ent"
 )
 
 // home sends a signed-in user to their workspace and shows the landing page otherwise.
@@ -120,15 +118,13 @@ func signInError(err error) error {
 // signIn registers or finds the member, starts a fresh session and sets its cookie.
 func (s *Server) signIn(c *fiber.Ctx, id members.Identity, channel, startParam string, asJSON bool) error {
 	ctx := c.UserContext()
-	m, created, err := s.members.SignIn(ctx, id, channel, startParam)
+	// Registration, the welcome bonus and the welcome notification are the domain's.
+	m, _, err := s.members.SignIn(ctx, id, channel, startParam)
 	if errors.Is(err, members.ErrBlocked) {
 		return ui.Fail(fiber.StatusForbidden, "error.blocked", err)
 	}
 	if err != nil {
 		return err
-	}
-	if created {
-		s.welcome(ctx, m)
 	}
 	// A previous session in this browser ends: the new one gets a new ID.
 	if old := c.Cookies(sessionCookie); old != "" {
@@ -270,17 +266,3 @@ func (s *Server) asset(c *fiber.Ctx) error {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
-
-// welcome greets a new member in the cabinet and in their Telegram chat. A failure to
-// queue the Telegram copy is logged: the notification row stays and the redelivery
-// sweep sends it later.
-func (s *Server) welcome(ctx context.Context, m *ent.Member) {
-	t := func(key string, args ...any) string { return s.render.Catalog.T(m.Language, key, args...) }
-	_, err := s.notify.Send(ctx, notify.Message{
-		MemberID: m.ID, Kind: "welcome", DedupKey: "welcome:" + itoa(m.ID),
-		Title: t("notify.welcome.title"), Body: t("notify.welcome.body", m.FirstName), Link: "/app",
-	})
-	if err != nil {
-		s.log.Warn("welcome notification", "member_id", m.ID, "err", err)
-	}
-}

@@ -12,6 +12,7 @@ import (
 
 	"ikra/app/apptest"
 	"ikra/ent/member"
+	"ikra/ent/notification"
 	"ikra/ent/termsacceptance"
 )
 
@@ -119,5 +120,35 @@ func TestBotWebhook(t *testing.T) {
 	rows.Close()
 	if strings.Contains(dump.String(), "7701") {
 		t.Fatal("a phone number was stored")
+	}
+}
+
+// Registering through the bot's /start greets the member with the same welcome
+// notification as the web, once, in their language; signing in on the web later adds
+// no second one.
+func TestBotStartCreatesWelcomeNotification(t *testing.T) {
+	api := newFakeBotAPI(t)
+	const secret = "hook-secret-456"
+	env := apptest.New(t, apptest.WithEnv("TELEGRAM_API_URL", api.srv.URL), apptest.WithEnv("TELEGRAM_WEBHOOK_SECRET", secret))
+	start := `{"update_id":9,"message":{"message_id":5,"from":{"id":4402,"first_name":"Dana","language_code":"en"},"chat":{"id":4402,"type":"private"},"text":"/start"}}`
+	for range 2 {
+		req, _ := http.NewRequest("POST", env.URL("/telegram/webhook/"+secret), strings.NewReader(start))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
+		resp, err := http.DefaultClient.Do(req)
+		apptest.Must(t, err)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("start: %d", resp.StatusCode)
+		}
+	}
+	env.Client().SignIn(4402, "Dana")
+	ctx := context.Background()
+	m, err := env.App.DB.Member.Query().Where(member.TelegramID(4402)).Only(ctx)
+	apptest.Must(t, err)
+	ns, err := env.App.DB.Notification.Query().Where(notification.MemberID(m.ID)).All(ctx)
+	apptest.Must(t, err)
+	if len(ns) != 1 || ns[0].Kind != "welcome" || ns[0].Title != "Welcome to IKRA" || !strings.Contains(ns[0].Body, "Dana") {
+		t.Fatalf("notifications after /start: %+v", ns)
 	}
 }

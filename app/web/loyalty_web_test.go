@@ -410,3 +410,115 @@ func TestInviteQR(t *testing.T) {
 		t.Fatalf("qr too small: %v", img.Bounds())
 	}
 }
+
+// postJSON posts a form as a script would, asking for JSON back.
+func postJSON(c *apptest.Client, env *apptest.Env, path string, form url.Values) *apptest.Response {
+	req, _ := http.NewRequest(http.MethodPost, env.URL(path), strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("X-CSRF-Token", c.CSRF())
+	return c.Do(req)
+}
+
+// An idempotency key names one request: the same key with other parameters is refused
+// with a clear message (409 for JSON) and changes nothing.
+func TestIdempotencyKeyReusedWithOtherParameters(t *testing.T) {
+	w := newBonusWorld(t)
+	ctx := context.Background()
+	for _, tr := range []struct {
+		slug  string
+		price int64
+		sort  int
+	}{{"silver", 1000, 1}, {"gold", 2000, 2}} {
+		_, err := w.db.Tier.Create().SetSlug(tr.slug).SetNameRu(tr.slug).SetNameEn(tr.slug).SetMinEarned(100000).
+			SetMultiplierBp(12000).SetPriceBonus(tr.price).SetPeriodDays(30).SetSort(tr.sort).Save(ctx)
+		apptest.Must(t, err)
+	}
+	c, m := w.signIn(t, 7601, "Арман")
+	key := "00112233445566778899aabbccddeeff"
+	flash(t, c, c.Post("/app/status/buy", url.Values{"slug": {"silver"}, "key": {key}}))
+	if b := w.balance(t, m.ID); b.Available != 3000-1000 {
+		t.Fatalf("available %d after buying silver", b.Available)
+	}
+	other := url.Values{"slug": {"gold"}, "key": {key}}
+	if body := flash(t, c, c.Post("/app/status/buy", other)); !strings.Contains(body, "Форма устарела") || strings.Contains(body, "Статус куплен") {
+		t.Errorf("buying gold with silver's key was not refused")
+	}
+	if r := postJSON(c, w.env, "/app/status/buy", other); r.Status != http.StatusConflict || !strings.Contains(r.Body, `"code":"conflict"`) {
+		t.Errorf("JSON: %d %s", r.Status, r.Body)
+	}
+	if b := w.balance(t, m.ID); b.Available != 2000 {
+		t.Errorf("available %d, want 2000", b.Available)
+	}
+	if st, _ := w.env.App.Loyalty.Status(ctx, m.ID); st.Bought == nil || st.Bought.Slug != "silver" {
+		t.Errorf("bought %+v, want silver", st.Bought)
+	}
+
+	mod := w.staff(t, 7602, "moderator")
+	path := "/admin/members/" + apptest.Itoa(m.ID) + "/annul"
+	annul := url.Values{"amount": {"100"}, "reason": {"fraud"}, "key": {"ffeeddccbbaa99887766554433221100"}}
+	flash(t, mod, mod.Post(path, annul))
+	for name, change := range map[string][2]string{"amount": {"amount", "200"}, "reason": {"reason", "other"}} {
+		form := cloneForm(annul)
+		form.Set(change[0], change[1])
+		if body := flash(t, mod, mod.Post(path, form)); !strings.Contains(body, "Форма устарела") {
+			t.Errorf("another %s under the key was not refused", name)
+		}
+		if r := postJSON(mod, w.env, path, form); r.Status != http.StatusConflict || !strings.Contains(r.Body, `"code":"conflict"`) {
+			t.Errorf("JSON, another %s: %d %s", name, r.Status, r.Body)
+		}
+	}
+	welcome, err := w.db.LedgerEntry.Query().Where(ledgerentry.MemberID(m.ID), ledgerentry.KindEQ(ledgerentry.KindWelcome)).Only(ctx)
+	apptest.Must(t, err)
+	form := cloneForm(annul)
+	form.Del("amount")
+	form.Set("entry_id", apptest.Itoa(welcome.ID))
+	if body := flash(t, mod, mod.Post(path, form)); !strings.Contains(body, "Форма устарела") {
+		t.Errorf("an entry under an amount's key was not refused")
+	}
+	if b := w.balance(t, m.ID); b.Available != 2000-100 {
+		t.Errorf("available %d, want 1900", b.Available)
+	}
+	if n := w.audits(t, "ledger.annul"); n != 1 {
+		t.Errorf("%d annulments audited, want 1", n)
+	}
+	// The same annulment again is answered as done.
+	if body := flash(t, mod, mod.Post(path, annul)); !strings.Contains(body, "Бонусы аннулированы") {
+		t.Errorf("the repeated annulment was not answered as done")
+	}
+}
+
+func cloneForm(v url.Values) url.Values {
+	out := url.Values{}
+	for k, vs := range v {
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
+}
+
+// Only credits that bring bonuses in can be annulled by their ID: the rule is the
+// domain's, not the ledger page's.
+func TestAnnulRefusesOtherKinds(t *testing.T) {
+	w := newBonusWorld(t)
+	ctx := context.Background()
+	_, m := w.signIn(t, 7701, "Айгерим")
+	l := w.env.App.Ledger
+	_, err := l.Reserve(ctx, ledger.Op{MemberID: m.ID, Amount: 500, RefType: "booking", RefID: "1", Key: "test:res"})
+	apptest.Must(t, err)
+	_, err = l.Release(ctx, m.ID, "test:res", "test:rel", nil)
+	apptest.Must(t, err)
+	back, err := w.db.LedgerEntry.Query().Where(ledgerentry.MemberID(m.ID), ledgerentry.KindEQ(ledgerentry.KindRelease), ledgerentry.AmountGT(0)).Only(ctx)
+	apptest.Must(t, err)
+	mod := w.staff(t, 7702, "moderator")
+	path := "/admin/members/" + apptest.Itoa(m.ID)
+	if page := mod.Get(path + "/ledger").Body; strings.Contains(page, `name="entry_id" value="`+apptest.Itoa(back.ID)+`"`) {
+		t.Errorf("the ledger page offers to annul a release")
+	}
+	form := url.Values{"entry_id": {apptest.Itoa(back.ID)}, "reason": {"fraud"}, "key": {"abababababababababababababababab"}}
+	if body := flash(t, mod, mod.Post(path+"/annul", form)); !strings.Contains(body, "Это начисление нельзя аннулировать") {
+		t.Errorf("annulling a release was not refused")
+	}
+	if b := w.balance(t, m.ID); b.Available != 3000 {
+		t.Errorf("available %d, want 3000", b.Available)
+	}
+}

@@ -21,10 +21,10 @@ import (
 
 	"ikra/app/auth"
 	"ikra/app/authz"
-	"ikra/app/bot"
 	"ikra/app/catalog"
 	"ikra/app/config"
 	"ikra/app/i18n"
+	"ikra/app/ledger"
 	"ikra/app/loyalty"
 	"ikra/app/media"
 	"ikra/app/members"
@@ -54,7 +54,9 @@ type Deps struct {
 	Catalog  *i18n.Catalog
 	Secret   []byte // signs CSRF tokens
 	Ready    func(ctx context.Context) map[string]error
-	Bot      *bot.Bot // nil when Telegram is off
+	// Webhook handles one bot update as Telegram posted it; nil when Telegram is off.
+	// An error makes Telegram deliver the update again.
+	Webhook func(ctx context.Context, update []byte) error
 }
 
 // Server is the web layer: the Fiber app and what its handlers share.
@@ -79,8 +81,8 @@ type Server struct {
 	proxies  []*net.IPNet
 	assets   *assets.Fingerprints
 	ready    func(ctx context.Context) map[string]error
-	bot      *bot.Bot
 	limiter  *redis_rate.Limiter
+	onUpdate func(ctx context.Context, update []byte) error
 }
 
 // Body size limits: small for forms and JSON, larger only where files are uploaded.
@@ -99,7 +101,7 @@ func New(d Deps) (*Server, error) {
 		cfg: d.Config, log: d.Log, db: d.DB, rdb: d.Redis, prefix: d.Prefix, media: d.Media,
 		authz: d.Authz, sessions: d.Sessions, members: d.Members, staff: d.Staff, notify: d.Notify, loyalty: d.Loyalty, catalog: d.Offers,
 		render: &ui.Renderer{Catalog: d.Catalog, Demo: d.Config.Demo},
-		secret: d.Secret, assets: fp, ready: d.Ready, bot: d.Bot,
+		secret: d.Secret, assets: fp, ready: d.Ready, onUpdate: d.Webhook,
 		limiter: redis_rate.NewLimiter(d.Redis),
 	}
 	for _, p := range d.Config.TrustedProxies {
@@ -189,6 +191,8 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		default:
 			key = "error.bad_request"
 		}
+	case errors.Is(err, ledger.ErrConflict):
+		status, key = fiber.StatusConflict, "error.conflict"
 	case errors.Is(err, members.ErrNotFound), ent.IsNotFound(err):
 		status, key = fiber.StatusNotFound, "error.not_found"
 	case errors.Is(err, context.Canceled):

@@ -2,11 +2,9 @@ package web
 
 import (
 	"crypto/hmac"
-	"encoding/json"
 
 	"github.com/gofiber/fiber/v2"
 
-	"ikra/app/bot"
 	"ikra/app/web/ui"
 )
 
@@ -14,18 +12,14 @@ import (
 // in Telegram's X-Telegram-Bot-Api-Secret-Token header; anything else is 404.
 func (s *Server) webhook(c *fiber.Ctx) error {
 	secret := s.cfg.WebhookSecret
-	if s.bot == nil || secret == "" ||
+	if s.onUpdate == nil || secret == "" ||
 		!hmac.Equal([]byte(c.Params("secret")), []byte(secret)) ||
 		!hmac.Equal([]byte(c.Get("X-Telegram-Bot-Api-Secret-Token")), []byte(secret)) {
 		return ui.ErrNotFound
 	}
-	var u bot.Update
-	if err := json.Unmarshal(c.Body(), &u); err != nil {
-		return ui.Fail(fiber.StatusBadRequest, "error.bad_request", err)
-	}
 	// An error answers 500 so that Telegram delivers the update again; handling is
 	// idempotent (sign-in finds the member the first attempt registered).
-	if err := s.bot.Handle(c.UserContext(), u); err != nil {
+	if err := s.onUpdate(c.UserContext(), c.Body()); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusOK)

@@ -39,11 +39,6 @@ type LedgerLine struct {
 	Key        string
 }
 
-// annullable kinds are credits that bring bonuses in from outside the member's balance.
-var annullable = map[ledgerentry.Kind]bool{
-	ledgerentry.KindWelcome: true, ledgerentry.KindCashback: true, ledgerentry.KindReferral: true, ledgerentry.KindAdjustment: true,
-}
-
 // Ledger shows a member's balance and every ledger entry, newest first, with an annul
 // form per credit and one for a free amount.
 func (h *Loyalty) Ledger(c *fiber.Ctx) error {
@@ -82,7 +77,7 @@ func (h *Loyalty) Ledger(c *fiber.Ctx) error {
 	out := make([]LedgerLine, 0, len(lines))
 	for _, l := range lines {
 		ll := LedgerLine{Line: l, Annulled: len(l.Edges.Reversals) > 0}
-		ll.Annullable = !ll.Annulled && l.Amount > 0 && l.Bucket != ledgerentry.BucketReserved && annullable[l.Kind]
+		ll.Annullable = !ll.Annulled && loyalty.Annullable(l.LedgerEntry)
 		if ll.Annullable {
 			ll.Key = webmember.NewFormKey()
 		}
@@ -172,7 +167,7 @@ func (h *Loyalty) Annul(c *fiber.Ctx) error {
 	case errors.Is(err, ledger.ErrInvalid):
 		return ui.Redirect(c, back, "error", "flash.annul_invalid")
 	case errors.Is(err, ledger.ErrConflict):
-		return ui.Redirect(c, back, "error", "flash.form_stale")
+		return ui.Conflict(c, back, err)
 	case err != nil:
 		return err
 	}

@@ -6,7 +6,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"ikra/app/audit"
 	"ikra/app/loyalty"
 	"ikra/app/web/ui"
 	"ikra/ent"
@@ -172,7 +171,7 @@ func (h *Loyalty) SaveBonus(c *fiber.Ctx) error {
 	return ui.Redirect(c, "/admin/settings", "ok", "flash.rules_saved")
 }
 
-// SaveTier changes one status tier, audited.
+// SaveTier changes one status tier; the domain audits it.
 func (h *Loyalty) SaveTier(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	id, err := strconv.Atoi(c.Params("id"))
@@ -198,23 +197,12 @@ func (h *Loyalty) SaveTier(c *fiber.Ctx) error {
 		}
 		return h.render.Invalid(c, ui.LayoutAdmin, "admin/settings", "admin.settings.title", data, nil, nil)
 	}
-	before, after, err := h.loyalty.UpdateTier(ctx, id, in)
+	_, err = h.loyalty.UpdateTier(ctx, actor(c), id, in)
 	if ent.IsNotFound(err) {
 		return ui.ErrNotFound
 	}
 	if err != nil {
 		return err
 	}
-	e := actor(c)
-	e.Action, e.TargetType, e.TargetID = "tier.update", "tier", strconv.Itoa(id)
-	e.Before, e.After = tierAudit(before), tierAudit(after)
-	if err := audit.Record(ctx, h.db, e); err != nil {
-		return err
-	}
 	return ui.Redirect(c, "/admin/settings", "ok", "flash.tier_saved")
-}
-
-func tierAudit(t *ent.Tier) map[string]any {
-	return map[string]any{"slug": t.Slug, "name_ru": t.NameRu, "name_en": t.NameEn, "min_earned": t.MinEarned,
-		"multiplier_bp": t.MultiplierBp, "price_bonus": t.PriceBonus, "period_days": t.PeriodDays}
 }

@@ -178,7 +178,7 @@ func (h *Loyalty) BuyTier(c *fiber.Ctx) error {
 	case errors.Is(err, ledger.ErrInsufficient):
 		return ui.Redirect(c, "/app/status", "error", "flash.bonuses_insufficient")
 	case errors.Is(err, ledger.ErrConflict):
-		return ui.Redirect(c, "/app/status", "error", "flash.form_stale")
+		return ui.Conflict(c, "/app/status", err)
 	case err != nil:
 		return err
 	}

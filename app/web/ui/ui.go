@@ -119,10 +119,11 @@ func SetRequestID(c *fiber.Ctx, id string) { c.Locals(keyReqID, id) }
 // RequestID returns the request ID.
 func RequestID(c *fiber.Ctx) string { s, _ := c.Locals(keyReqID).(string); return s }
 
-// IsAPI reports whether the request wants JSON rather than a page.
+// IsAPI reports whether the request wants JSON rather than a page: /api, or a client
+// that accepts JSON (a script posting a form).
 func IsAPI(c *fiber.Ctx) bool {
 	p := c.Path()
-	if strings.HasPrefix(p, "/api/") || p == "/api" {
+	if strings.HasPrefix(p, "/api/") || p == "/api" || strings.Contains(c.Get(fiber.HeaderAccept), "application/json") {
 		return true
 	}
 	return p == "/tg/auth" && (strings.Contains(c.Get(fiber.HeaderAccept), "json") || strings.Contains(c.Get(fiber.HeaderContentType), "json"))
@@ -153,6 +154,15 @@ var (
 	ErrCSRF         = &Error{Status: fiber.StatusForbidden, Key: "error.csrf"}
 	ErrTooMany      = &Error{Status: fiber.StatusTooManyRequests, Key: "error.too_many"}
 )
+
+// Conflict answers a request that reuses an idempotency key with other parameters:
+// 409 for a JSON client, otherwise back to the page with a flash message.
+func Conflict(c *fiber.Ctx, back string, cause error) error {
+	if IsAPI(c) {
+		return Fail(fiber.StatusConflict, "error.conflict", cause)
+	}
+	return Redirect(c, back, "error", "flash.form_stale")
+}
 
 // Fail is an error with a status, message key and cause.
 func Fail(status int, key string, cause error) error {

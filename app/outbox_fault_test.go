@@ -1,0 +1,515 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/signal"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"ikra/app"
+	"ikra/app/apptest"
+	"ikra/app/config"
+	"ikra/app/kv"
+	"ikra/app/notify"
+	"ikra/app/store"
+	"ikra/app/tgapi"
+	"ikra/ent"
+	"ikra/ent/ledgerentry"
+	"ikra/ent/member"
+	"ikra/ent/notification"
+	"ikra/jobs"
+)
+
+// childEnv marks a re-executed test binary that serves the platform (see TestMain).
+const childEnv = "IKRA_TEST_SERVE_CHILD"
+
+// TestMain lets a test run the platform in a process of its own, to kill it: the test
+// binary started with childEnv set serves until SIGTERM (or SIGKILL) instead of testing.
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "1" {
+		os.Exit(serveChild())
+	}
+	os.Exit(m.Run())
+}
+
+func serveChild() int {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	a, err := app.New(ctx, cfg, app.Options{KeyPrefix: os.Getenv("IKRA_TEST_CHILD_PREFIX")})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer a.Close()
+	if err := a.Serve(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// server is the platform running as a child process on a fixed loopback address.
+type server struct {
+	t    *testing.T
+	env  []string
+	base string
+	log  *os.File
+	cmd  *exec.Cmd
+	exit chan struct{}
+}
+
+func (s *server) start() {
+	s.t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = s.env
+	cmd.Stdout, cmd.Stderr = s.log, s.log
+	apptest.Must(s.t, cmd.Start())
+	s.cmd, s.exit = cmd, make(chan struct{})
+	go func() { _ = cmd.Wait(); close(s.exit) }()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get(s.base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		select {
+		case <-s.exit:
+			s.t.Fatalf("the platform exited at start; its log:\n%s", s.logText())
+		default:
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("the platform did not come up; its log:\n%s", s.logText())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// kill ends the process with SIGKILL: no deferred function, no graceful shutdown.
+func (s *server) kill() {
+	_ = s.cmd.Process.Signal(syscall.SIGKILL)
+	<-s.exit
+}
+
+func (s *server) stop() {
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.exit:
+	case <-time.After(15 * time.Second):
+		s.kill()
+	}
+}
+
+func (s *server) logText() string {
+	b, _ := os.ReadFile(s.log.Name())
+	return string(b)
+}
+
+// browser is an HTTP client with its own cookies that does not follow redirects and
+// keeps trying while the server is down.
+type browser struct {
+	base string
+	hc   *http.Client
+	csrf string
+}
+
+// interrupted counts requests that got no answer (the server was killed or down).
+var interrupted atomic.Int32
+
+func newBrowser(base string) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{base: base, hc: &http.Client{Jar: jar, Timeout: 20 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// do sends the request until the server answers below 500, and returns that answer.
+func (b *browser) do(ctx context.Context, method, path string, form url.Values) (*http.Response, string, error) {
+	for {
+		var body io.Reader
+		if form != nil {
+			body = strings.NewReader(form.Encode())
+		}
+		req, _ := http.NewRequestWithContext(ctx, method, b.base+path, body)
+		if form != nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("X-CSRF-Token", b.csrf)
+		}
+		resp, err := b.hc.Do(req)
+		if err != nil {
+			interrupted.Add(1)
+		} else {
+			raw, rerr := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if rerr == nil && resp.StatusCode < 500 {
+				return resp, string(raw), nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil, "", fmt.Errorf("%s %s: gave up: %w", method, path, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// signIn signs in through the Login Widget's redirect, with the same signed query on
+// every retry.
+func (b *browser) signIn(ctx context.Context, q url.Values) error {
+	resp, body, err := b.do(ctx, http.MethodGet, "/auth/telegram?"+q.Encode(), nil)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusSeeOther {
+		return fmt.Errorf("sign-in %s: status %d: %.200s", q.Get("id"), resp.StatusCode, body)
+	}
+	return nil
+}
+
+var csrfMeta = regexp.MustCompile(`<meta name="csrf-token" content="([^"]+)">`)
+
+// flashOf reads the flash message a redirect leaves.
+func flashOf(resp *http.Response) string {
+	for _, c := range resp.Cookies() {
+		if c.Name == "ikra_flash" {
+			v, _ := url.QueryUnescape(c.Value)
+			return v
+		}
+	}
+	return ""
+}
+
+// botAPI is a fake Telegram Bot API that records every message it is asked to send.
+type botAPI struct {
+	mu   sync.Mutex
+	sent map[int64][]string // chat → texts
+	srv  *httptest.Server
+}
+
+func newBotAPI(t *testing.T) *botAPI {
+	f := &botAPI{sent: map[int64][]string{}}
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if strings.HasSuffix(r.URL.Path, "/sendMessage") {
+			var m struct {
+				ChatID int64  `json:"chat_id"`
+				Text   string `json:"text"`
+			}
+			_ = json.NewDecoder(r.Body).Decode(&m)
+			f.mu.Lock()
+			f.sent[m.ChatID] = append(f.sent[m.ChatID], m.Text)
+			f.mu.Unlock()
+			io.WriteString(w, `{"ok":true,"result":{"message_id":1}}`)
+			return
+		}
+		io.WriteString(w, `{"ok":true,"result":[]}`)
+	}))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *botAPI) messages() map[int64][]string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[int64][]string{}
+	for k, v := range f.sent {
+		out[k] = append([]string(nil), v...)
+	}
+	return out
+}
+
+func freePort(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	apptest.Must(t, err)
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// Registrations and annulments while the process is killed with SIGKILL mid-burst,
+// clients retrying with the same keys: afterwards every welcome credit and every
+// annulment has exactly one notification, and delivery sends each exactly once.
+func TestNotificationsSurviveKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts and kills the platform")
+	}
+	dbURL := apptest.PostgresDatabase(t)
+	ctx := context.Background()
+	api := newBotAPI(t)
+	addr := freePort(t)
+	prefix := fmt.Sprintf("tk%d:", time.Now().UnixNano())
+	queue := strings.TrimSuffix(prefix, ":")
+	const adminTG = 9_500_000
+	env := []string{
+		childEnv + "=1", "IKRA_TEST_CHILD_PREFIX=" + prefix,
+		"IKRA_ADDR=" + addr, "IKRA_DATA_DIR=" + t.TempDir(), "DATABASE_URL=" + dbURL,
+		"TELEGRAM_BOT_TOKEN=" + apptest.BotToken, "TELEGRAM_BOT_USERNAME=ikra_test_bot",
+		"TELEGRAM_API_URL=" + api.srv.URL, "TELEGRAM_WEBHOOK_SECRET=fault-test-hook",
+		"IKRA_WORKER=0", "IKRA_DEMO=0", "IKRA_LOG_LEVEL=warn", "IKRA_SUPERADMINS=" + apptest.Itoa64(adminTG),
+		"IKRA_RATE_AUTH=1000000", "IKRA_RATE_MEMBER=1000000",
+	}
+	redisURL := os.Getenv("IKRA_TEST_REDIS_URL")
+	if redisURL != "" {
+		// Jobs enqueued after a commit then outlive the killed process.
+		env = append(env, "REDIS_URL="+redisURL)
+		t.Cleanup(func() { dropQueue(redisURL, prefix) })
+	}
+	logf, err := os.Create(t.TempDir() + "/platform.log")
+	apptest.Must(t, err)
+	defer logf.Close()
+	srv := &server{t: t, env: env, base: "http://" + addr, log: logf}
+	srv.start()
+	defer func() {
+		srv.stop()
+		if t.Failed() {
+			t.Logf("platform log:\n%s", srv.logText())
+		}
+	}()
+
+	db, err := store.Open(ctx, dbURL, "")
+	apptest.Must(t, err)
+	defer db.Close()
+
+	// The staff member and the members whose bonuses are annulled, before the burst.
+	admin := newBrowser(srv.base)
+	apptest.Must(t, admin.signIn(ctx, apptest.WidgetQuery(adminTG, "Admin", time.Now())))
+	const targets, annulsEach, newcomers = 8, 4, 60
+	targetIDs := make([]int, targets)
+	for i := range targets {
+		tg := int64(9_510_000 + i)
+		apptest.Must(t, newBrowser(srv.base).signIn(ctx, apptest.WidgetQuery(tg, fmt.Sprint("Target", i), time.Now())))
+		m, err := db.Member.Query().Where(member.TelegramID(tg)).Only(ctx)
+		apptest.Must(t, err)
+		targetIDs[i] = m.ID
+	}
+	resp, page, err := admin.do(ctx, http.MethodGet, "/admin/members/"+apptest.Itoa(targetIDs[0])+"/ledger", nil)
+	apptest.Must(t, err)
+	m := csrfMeta.FindStringSubmatch(page)
+	if resp.StatusCode != http.StatusOK || m == nil {
+		t.Fatalf("admin ledger page: %d", resp.StatusCode)
+	}
+	admin.csrf = m[1]
+
+	// The burst: every request is a job retried with the same parameters until it succeeds.
+	type job struct {
+		name string
+		run  func(ctx context.Context) error
+	}
+	var work []job
+	for i := range newcomers {
+		tg := int64(9_520_000 + i)
+		q := apptest.WidgetQuery(tg, fmt.Sprint("New", i), time.Now())
+		work = append(work, job{fmt.Sprint("register ", tg), func(ctx context.Context) error {
+			return newBrowser(srv.base).signIn(ctx, q)
+		}})
+	}
+	for i, id := range targetIDs {
+		for k := range annulsEach {
+			form := url.Values{"amount": {"100"}, "reason": {fmt.Sprint("fraud ", k)}, "key": {fmt.Sprintf("%016x%016x", i+1, k+1)}}
+			path := "/admin/members/" + apptest.Itoa(id) + "/annul"
+			work = append(work, job{fmt.Sprint("annul ", id, "/", k), func(ctx context.Context) error {
+				resp, body, err := admin.do(ctx, http.MethodPost, path, form)
+				if err != nil {
+					return err
+				}
+				if f := flashOf(resp); resp.StatusCode != http.StatusSeeOther || f != "ok|flash.annulled" {
+					return fmt.Errorf("status %d, flash %q: %.200s", resp.StatusCode, f, body)
+				}
+				return nil
+			}})
+		}
+	}
+	// Registrations and annulments interleaved.
+	rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1)).Shuffle(len(work), func(i, j int) { work[i], work[j] = work[j], work[i] })
+	jobsCh := make(chan job, len(work))
+	for _, j := range work {
+		jobsCh <- j
+	}
+	close(jobsCh)
+	burstCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	var finished atomic.Int32
+	errs := make(chan error, len(work))
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobsCh {
+				if err := j.run(burstCtx); err != nil {
+					errs <- fmt.Errorf("%s: %w", j.name, err)
+				}
+				finished.Add(1)
+			}
+		}()
+	}
+	// Kill the platform twice mid-burst and start it again.
+	kills := 0
+	for _, at := range []int32{int32(len(work)) / 5, int32(len(work)) / 2, int32(len(work)) * 4 / 5} {
+		for finished.Load() < at && burstCtx.Err() == nil {
+			time.Sleep(time.Millisecond)
+		}
+		srv.kill()
+		kills++
+		time.Sleep(100 * time.Millisecond) // requests in flight fail, clients retry
+		srv.start()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if t.Failed() {
+		return
+	}
+	t.Logf("%d requests, platform killed %d times, %d attempts went unanswered", len(work), kills, interrupted.Load())
+
+	// Every welcome credit has exactly one welcome notification, and every annulment one.
+	welcomes, err := db.LedgerEntry.Query().Where(ledgerentry.KindEQ(ledgerentry.KindWelcome)).All(ctx)
+	apptest.Must(t, err)
+	if want := 1 + targets + newcomers; len(welcomes) != want {
+		t.Fatalf("%d welcome credits, want %d", len(welcomes), want)
+	}
+	for _, e := range welcomes {
+		n, err := db.Notification.Query().Where(notification.MemberID(e.MemberID), notification.Kind("welcome")).Count(ctx)
+		apptest.Must(t, err)
+		if n != 1 {
+			t.Errorf("member %d: welcome credit with %d welcome notifications", e.MemberID, n)
+		}
+	}
+	annuls, err := db.LedgerEntry.Query().Where(ledgerentry.KindEQ(ledgerentry.KindAnnulment)).All(ctx)
+	apptest.Must(t, err)
+	if len(annuls) != targets*annulsEach {
+		t.Fatalf("%d annulments, want %d", len(annuls), targets*annulsEach)
+	}
+	for _, e := range annuls {
+		n, err := db.Notification.Query().Where(notification.DedupKey(fmt.Sprint("annul:", e.ID)), notification.MemberID(e.MemberID)).Count(ctx)
+		apptest.Must(t, err)
+		if n != 1 {
+			t.Errorf("annulment %d: %d notifications", e.ID, n)
+		}
+	}
+	total, err := db.Notification.Query().Count(ctx)
+	apptest.Must(t, err)
+	if total != len(welcomes)+len(annuls) {
+		t.Errorf("%d notifications, want %d", total, len(welcomes)+len(annuls))
+	}
+	if t.Failed() {
+		return
+	}
+	srv.stop()
+
+	// Delivery: the redelivery sweep and the delivery job, against the fake Bot API.
+	deliver(t, db.Client, redisURL, queue, api)
+	sent := api.messages()
+	got := 0
+	for _, e := range welcomes {
+		m, err := db.Member.Get(ctx, e.MemberID)
+		apptest.Must(t, err)
+		texts := sent[*m.TelegramID]
+		got += len(texts)
+		w, a := 0, 0
+		for _, s := range texts {
+			switch {
+			case strings.Contains(s, "Добро пожаловать в ИКРА"):
+				w++
+			case strings.Contains(s, "Бонусы аннулированы"):
+				a++
+			}
+		}
+		wantA := 0
+		for _, id := range targetIDs {
+			if id == m.ID {
+				wantA = annulsEach
+			}
+		}
+		if w != 1 || a != wantA || len(texts) != 1+wantA {
+			t.Errorf("member %d was sent %d welcomes and %d annulments (%d messages), want 1 and %d", m.ID, w, a, len(texts), wantA)
+		}
+	}
+	if got != total {
+		t.Errorf("%d messages sent, want %d", got, total)
+	}
+}
+
+// deliver runs the redelivery sweep and a delivery worker on queue until every
+// notification is sent, then sweeps again to show nothing is left to send.
+func deliver(t *testing.T, db *ent.Client, redisURL, queue string, api *botAPI) {
+	t.Helper()
+	ctx := context.Background()
+	r, err := kv.Open(ctx, redisURL)
+	apptest.Must(t, err)
+	defer r.Close()
+	qc := asynq.NewClientFromRedisClient(r.Client)
+	defer qc.Close()
+	svc := notify.New(db, jobs.NewQueue(qc, queue))
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	worker := jobs.NewServer(r.Queue, queue, 4, log)
+	apptest.Must(t, worker.Start(jobs.NewMux(jobs.Deps{DB: db, Bot: tgapi.New(api.srv.URL, apptest.BotToken, nil),
+		BaseURL: "http://127.0.0.1", Notify: svc, Log: log})))
+	defer worker.Shutdown()
+	if _, err := svc.Redeliver(ctx, 0, 1000); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		left, err := db.Notification.Query().Where(notification.TelegramSentAtIsNil()).Count(ctx)
+		apptest.Must(t, err)
+		if left == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d notifications still unsent", left)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	n, err := svc.Redeliver(ctx, 0, 1000)
+	if err != nil || n != 0 {
+		t.Fatalf("a second sweep found %d to send (%v)", n, err)
+	}
+	time.Sleep(500 * time.Millisecond) // a duplicate job, if any, would run now
+}
+
+// dropQueue removes the test's Redis keys and job queue.
+func dropQueue(redisURL, prefix string) {
+	opt, err := redis.ParseURL(redisURL)
+	if err != nil {
+		return
+	}
+	c := redis.NewClient(opt)
+	defer c.Close()
+	ctx := context.Background()
+	queue := strings.TrimSuffix(prefix, ":")
+	for _, pattern := range []string{prefix + "*", "asynq:{" + queue + "}*"} {
+		iter := c.Scan(ctx, 0, pattern, 500).Iterator()
+		for iter.Next(ctx) {
+			c.Del(ctx, iter.Val())
+		}
+	}
+	c.SRem(ctx, "asynq:queues", queue)
+}
