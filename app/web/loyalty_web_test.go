@@ -425,14 +425,9 @@ func postJSON(c *apptest.Client, env *apptest.Env, path string, form url.Values)
 func TestIdempotencyKeyReusedWithOtherParameters(t *testing.T) {
 	w := newBonusWorld(t)
 	ctx := context.Background()
-	for _, tr := range []struct {
-		slug  string
-		price int64
-		sort  int
-	}{{"silver", 1000, 1}, {"gold", 2000, 2}} {
-		_, err := w.db.Tier.Create().SetSlug(tr.slug).SetNameRu(tr.slug).SetNameEn(tr.slug).SetMinEarned(100000).
-			SetMultiplierBp(12000).SetPriceBonus(tr.price).SetPeriodDays(30).SetSort(tr.sort).Save(ctx)
-		apptest.Must(t, err)
+	// The default Silver and Gold, priced for the test.
+	for slug, price := range map[string]int64{loyalty.TierSilver: 1000, loyalty.TierGold: 2000} {
+		apptest.Must(t, w.db.Tier.Update().Where(tier.Slug(slug)).SetPriceBonus(price).SetPeriodDays(30).Exec(ctx))
 	}
 	c, m := w.signIn(t, 7601, "Арман")
 	key := "00112233445566778899aabbccddeeff"
