@@ -24,7 +24,6 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
 
 	"ikra/app"
 	"ikra/app/apptest"
@@ -277,7 +276,7 @@ func TestNotificationsSurviveKill(t *testing.T) {
 	if redisURL != "" {
 		// Jobs enqueued after a commit then outlive the killed process.
 		env = append(env, "REDIS_URL="+redisURL)
-		t.Cleanup(func() { dropQueue(redisURL, prefix) })
+		t.Cleanup(func() { apptest.DropKeys(redisURL, prefix) })
 	}
 	logf, err := os.Create(t.TempDir() + "/platform.log")
 	apptest.Must(t, err)
@@ -493,23 +492,4 @@ func deliver(t *testing.T, db *ent.Client, redisURL, queue string, api *botAPI) 
 		t.Fatalf("a second sweep found %d to send (%v)", n, err)
 	}
 	time.Sleep(500 * time.Millisecond) // a duplicate job, if any, would run now
-}
-
-// dropQueue removes the test's Redis keys and job queue.
-func dropQueue(redisURL, prefix string) {
-	opt, err := redis.ParseURL(redisURL)
-	if err != nil {
-		return
-	}
-	c := redis.NewClient(opt)
-	defer c.Close()
-	ctx := context.Background()
-	queue := strings.TrimSuffix(prefix, ":")
-	for _, pattern := range []string{prefix + "*", "asynq:{" + queue + "}*"} {
-		iter := c.Scan(ctx, 0, pattern, 500).Iterator()
-		for iter.Next(ctx) {
-			c.Del(ctx, iter.Val())
-		}
-	}
-	c.SRem(ctx, "asynq:queues", queue)
 }

@@ -120,7 +120,7 @@ func New(t testing.TB, opts ...Option) *Env {
 	}
 	if u := os.Getenv("IKRA_TEST_REDIS_URL"); u != "" {
 		env["REDIS_URL"] = u
-		t.Cleanup(func() { dropKeys(u, prefix) })
+		t.Cleanup(func() { DropKeys(u, prefix) })
 	}
 	if ep := os.Getenv("IKRA_TEST_S3_ENDPOINT"); ep != "" {
 		env["S3_ENDPOINT"] = ep
@@ -325,8 +325,8 @@ func freshDatabase(t testing.TB, base string) string {
 	return u.String()
 }
 
-// dropKeys removes a test's Redis keys and its job queue.
-func dropKeys(redisURL, prefix string) {
+// DropKeys removes a test's Redis keys (those under prefix) and its job queue.
+func DropKeys(redisURL, prefix string) {
 	opt, err := redis.ParseURL(redisURL)
 	if err != nil {
 		return
