@@ -337,7 +337,7 @@ func TestOfferImagesTenantIsolation(t *testing.T) {
 }
 
 // TestOfferImageSizeLimit: a file of exactly 10 MB passes the body limit and the
-// check; the members' media route keeps serving only what the catalog allows.
+// check, and only its pixels are stored (the padding chunk is dropped).
 func TestOfferImageSizeLimit(t *testing.T) {
 	w := newImagesWorld(t)
 	r := upload(t, w.ownerA, w.offer.ID, "big.png", "image/png", imagestest.PaddedPNG(images.MaxBytes))
