@@ -21,6 +21,7 @@ import (
 	"ikra/app/config"
 	"ikra/app/demo"
 	"ikra/app/i18n"
+	"ikra/app/images"
 	"ikra/app/kv"
 	"ikra/app/ledger"
 	"ikra/app/loyalty"
@@ -62,6 +63,7 @@ type App struct {
 	Ledger   *ledger.Ledger
 	Loyalty  *loyalty.Service
 	Offers   *catalog.Service // which offers a member may see: web, API and bot ask it
+	Images   *images.Service  // partners' offer images: upload, order, cover, thumbnails
 	Catalog  *i18n.Catalog
 	Queue    *jobs.Queue
 	Web      *web.Server
@@ -206,6 +208,7 @@ func (a *App) initServices(ctx context.Context) error {
 	a.Members.OnRegister(a.Loyalty.OnRegister)
 	a.Loyalty.SetTexts(a.Catalog.T)
 	a.Offers = catalog.New(a.DB.Client, a.Loyalty, a.Media)
+	a.Images = images.New(a.DB.Client, a.DB.Dialect, a.Media, a.Queue, a.Log)
 	if err := a.Loyalty.Init(ctx); err != nil {
 		return err
 	}
@@ -284,7 +287,7 @@ func (a *App) initWeb(ctx context.Context) error {
 	d := web.Deps{
 		Config: a.Config, Log: a.Log, DB: a.DB.Client, Redis: a.Redis.Client, Prefix: a.Prefix,
 		Media: a.Media, Authz: a.Authz, Sessions: a.Sessions, Members: a.Members, Staff: a.Staff,
-		Notify: a.Notify, Loyalty: a.Loyalty, Offers: a.Offers, Catalog: a.Catalog, Secret: []byte(secret), Ready: a.Ready,
+		Notify: a.Notify, Loyalty: a.Loyalty, Offers: a.Offers, Images: a.Images, Catalog: a.Catalog, Secret: []byte(secret), Ready: a.Ready,
 	}
 	if a.BotUI != nil {
 		d.Webhook = a.BotUI.HandleUpdate

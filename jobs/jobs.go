@@ -39,6 +39,9 @@ type Deps struct {
 	Mature func(context.Context) (int, error)
 	// Downgrade ends bought status periods that are over; nil skips it.
 	Downgrade func(context.Context) (int, error)
+	// Thumbnail makes the thumbnail of an offer image (images.Service.MakeThumbnail);
+	// nil fails those tasks without retrying.
+	Thumbnail func(ctx context.Context, mediaID int) error
 	// Notify stores notifications and their delivery state; required.
 	Notify *notify.Service
 	// Catalog translates what the jobs write themselves (the notification's button);
@@ -74,6 +77,7 @@ func NewMux(d Deps) *asynq.ServeMux {
 	mux.Handle(TypePurgeSessions, &sweep{name: "expired sessions purged", run: d.Purge, log: d.Log})
 	mux.Handle(TypeMatureBonuses, &sweep{name: "pending bonuses matured", run: d.Mature, log: d.Log})
 	mux.Handle(TypeDowngradeTiers, &sweep{name: "bought tiers ended", run: d.Downgrade, log: d.Log})
+	mux.Handle(TypeMakeThumbnail, &makeThumbnail{make: d.Thumbnail})
 	return mux
 }
 

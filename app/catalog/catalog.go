@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"ikra/app/images"
 	"ikra/app/loyalty"
 	"ikra/app/media"
 	"ikra/ent"
@@ -110,8 +111,9 @@ func WithDetails(q *ent.OfferQuery) *ent.OfferQuery {
 		WithMedia(func(q *ent.OfferMediaQuery) { q.Order(ent.Asc(offermedia.FieldSort)) })
 }
 
-// MediaAllowed reports whether the image stored under key belongs to an offer the
-// member may see now. A malformed key is simply not allowed.
+// MediaAllowed reports whether the image stored under key, or the image whose
+// thumbnail it is (images.ThumbKey), belongs to an offer the member may see now. A
+// malformed key is simply not allowed.
 func (s *Service) MediaAllowed(ctx context.Context, memberID int, key string) (bool, error) {
 	if media.ValidKey(key) != nil {
 		return false, nil
@@ -120,7 +122,7 @@ func (s *Service) MediaAllowed(ctx context.Context, memberID int, key string) (b
 	if err != nil {
 		return false, err
 	}
-	return s.db.OfferMedia.Query().Where(offermedia.Key(key), offermedia.HasOfferWith(p)).Exist(ctx)
+	return s.db.OfferMedia.Query().Where(offermedia.Key(images.OriginalKey(key)), offermedia.HasOfferWith(p)).Exist(ctx)
 }
 
 // Image opens an offer image for the member, only when MediaAllowed says so; anything

@@ -187,6 +187,15 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"DELETE /api/v1/sessions/:id":     {"/api/v1/sessions/nope", nil, expect(nf, map[string]int{"anon": unauth})},
 		"GET /api/v1/notifications":       {"/api/v1/notifications", nil, expect(ok, map[string]int{"anon": unauth})},
 		"GET /api/v1/bonuses":             {"/api/v1/bonuses", nil, expect(ok, map[string]int{"anon": unauth})},
+
+		// Offer images (owners and managers; another partner's are 404).
+		"GET /partner/offers/:id/media":              {"/partner/offers/" + offerA + "/media", nil, expect(forbid, map[string]int{"anon": see, "ownerA,managerA": ok, "ownerB": nf})},
+		"POST /partner/offers/:id/media":             {"/partner/offers/" + offerA + "/media", url.Values{}, expect(forbid, map[string]int{"anon": unauth, "ownerA,managerA": http.StatusUnprocessableEntity, "ownerB": nf})},
+		"POST /partner/offers/:id/media/:mid/cover":  {"/partner/offers/" + offerA + "/media/999999/cover", url.Values{}, expect(forbid, map[string]int{"anon": unauth, "ownerA,managerA,ownerB": nf})},
+		"POST /partner/offers/:id/media/:mid/move":   {"/partner/offers/" + offerA + "/media/999999/move", url.Values{"dir": {"up"}}, expect(forbid, map[string]int{"anon": unauth, "ownerA,managerA,ownerB": nf})},
+		"POST /partner/offers/:id/media/:mid/delete": {"/partner/offers/" + offerA + "/media/999999/delete", url.Values{}, expect(forbid, map[string]int{"anon": unauth, "ownerA,managerA,ownerB": nf})},
+		"GET /partner/offers/:id/cover":              {"/partner/offers/" + offerA + "/cover", nil, expect(forbid, map[string]int{"anon": see, "ownerA,managerA,ownerB": nf})},
+		"GET /partner/media/*":                       {"/partner/media/offers/" + offerA + "/none.jpg", nil, expect(forbid, map[string]int{"anon": see, "ownerA,managerA,ownerB": nf})},
 	}
 	_ = signedIn
 

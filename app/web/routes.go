@@ -109,6 +109,15 @@ func (s *Server) routes() {
 	r.add(PartnerWS, "GET", "/partner/bookings/:code", "bookings:read", LimitRead, p.Booking)
 	r.add(PartnerWS, "GET", "/partner/staff", "staff:read", LimitRead, p.Staff)
 
+	pi := partner.NewImages(s.images, s.render)
+	r.add(PartnerWS, "GET", "/partner/offers/:id/media", "offers:read", LimitRead, pi.Page)
+	r.add(PartnerWS, "POST", "/partner/offers/:id/media", "offers:write", LimitWrite, pi.Upload)
+	r.add(PartnerWS, "POST", "/partner/offers/:id/media/:mid/cover", "offers:write", LimitWrite, pi.Cover)
+	r.add(PartnerWS, "POST", "/partner/offers/:id/media/:mid/move", "offers:write", LimitWrite, pi.Move)
+	r.add(PartnerWS, "POST", "/partner/offers/:id/media/:mid/delete", "offers:write", LimitWrite, pi.Delete)
+	r.add(PartnerWS, "GET", "/partner/offers/:id/cover", "offers:read", LimitRead, pi.CoverImage)
+	r.add(PartnerWS, "GET", "/partner/media/*", "offers:read", LimitRead, pi.Media)
+
 	ad := admin.New(s.db, s.render, s.members, s.staff)
 	r.add(Admin, "GET", "/admin", "admin:view", LimitRead, ad.Dashboard)
 	r.add(Admin, "GET", "/admin/members", "members:read", LimitRead, ad.Members)

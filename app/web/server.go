@@ -24,6 +24,7 @@ import (
 	"ikra/app/catalog"
 	"ikra/app/config"
 	"ikra/app/i18n"
+	"ikra/app/images"
 	"ikra/app/ledger"
 	"ikra/app/loyalty"
 	"ikra/app/media"
@@ -51,6 +52,7 @@ type Deps struct {
 	Notify   *notify.Service
 	Loyalty  *loyalty.Service
 	Offers   *catalog.Service // which offers a member may see
+	Images   *images.Service  // partners' offer images
 	Catalog  *i18n.Catalog
 	Secret   []byte // signs CSRF tokens
 	Ready    func(ctx context.Context) map[string]error
@@ -76,6 +78,7 @@ type Server struct {
 	notify   *notify.Service
 	loyalty  *loyalty.Service
 	catalog  *catalog.Service
+	images   *images.Service
 	render   *ui.Renderer
 	secret   []byte
 	proxies  []*net.IPNet
@@ -86,8 +89,10 @@ type Server struct {
 }
 
 // Body size limits: small for forms and JSON, larger only where files are uploaded.
+// An upload body may exceed the largest image accepted (images.MaxBytes), so that a
+// file somewhat too large reaches the form and is refused there with a reason.
 const (
-	maxUpload = 8 << 20
+	maxUpload = images.MaxBytes + 6<<20
 	maxForm   = 64 << 10
 )
 
@@ -99,7 +104,7 @@ func New(d Deps) (*Server, error) {
 	}
 	s := &Server{
 		cfg: d.Config, log: d.Log, db: d.DB, rdb: d.Redis, prefix: d.Prefix, media: d.Media,
-		authz: d.Authz, sessions: d.Sessions, members: d.Members, staff: d.Staff, notify: d.Notify, loyalty: d.Loyalty, catalog: d.Offers,
+		authz: d.Authz, sessions: d.Sessions, members: d.Members, staff: d.Staff, notify: d.Notify, loyalty: d.Loyalty, catalog: d.Offers, images: d.Images,
 		render: &ui.Renderer{Catalog: d.Catalog, Demo: d.Config.Demo},
 		secret: d.Secret, assets: fp, ready: d.Ready, onUpdate: d.Webhook,
 		limiter: redis_rate.NewLimiter(d.Redis),

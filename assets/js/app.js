@@ -4,6 +4,7 @@
 //   [data-copy="text"]                 copy the text to the clipboard, show "✓" for a moment
 //   .flash                             gets a close button
 //   form[data-autosubmit]              submits when one of its selects changes
+//   input[type=file][data-max-bytes]   refuses a file that is too large before it is sent
 (function () {
   'use strict';
 
@@ -103,6 +104,17 @@
     } else {
       form.submit();
     }
+  });
+
+  // (e) A picture over the size limit is refused at once (the server refuses it too),
+  // so a phone does not send megabytes only to hear "too large".
+  document.addEventListener('change', function (e) {
+    var el = e.target;
+    if (!(el instanceof HTMLInputElement) || el.type !== 'file' || !el.hasAttribute('data-max-bytes')) return;
+    var max = parseInt(el.getAttribute('data-max-bytes'), 10);
+    var big = Array.prototype.some.call(el.files || [], function (f) { return f.size > max; });
+    el.setCustomValidity(big ? el.getAttribute('data-too-large') || '' : '');
+    if (big) el.reportValidity();
   });
 
   if (document.readyState === 'loading') {
