@@ -39,6 +39,8 @@ type Deps struct {
 	Mature func(context.Context) (int, error)
 	// Downgrade ends bought status periods that are over; nil skips it.
 	Downgrade func(context.Context) (int, error)
+	// Expire ends booking requests the partner did not answer in time; nil skips it.
+	Expire func(context.Context) (int, error)
 	// Notify stores notifications and their delivery state; required.
 	Notify *notify.Service
 	// Catalog translates what the jobs write themselves (the notification's button);
@@ -73,6 +75,7 @@ func NewMux(d Deps) *asynq.ServeMux {
 	mux.Handle(TypeRedeliverNotifications, &redeliverNotifications{notify: d.Notify, enabled: d.Bot != nil, log: d.Log})
 	mux.Handle(TypePurgeSessions, &sweep{name: "expired sessions purged", run: d.Purge, log: d.Log})
 	mux.Handle(TypeMatureBonuses, &sweep{name: "pending bonuses matured", run: d.Mature, log: d.Log})
+	mux.Handle(TypeExpireBookings, &sweep{name: "unanswered bookings expired", run: d.Expire, log: d.Log})
 	mux.Handle(TypeDowngradeTiers, &sweep{name: "bought tiers ended", run: d.Downgrade, log: d.Log})
 	return mux
 }

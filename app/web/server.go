@@ -21,6 +21,7 @@ import (
 
 	"ikra/app/auth"
 	"ikra/app/authz"
+	"ikra/app/bookings"
 	"ikra/app/catalog"
 	"ikra/app/config"
 	"ikra/app/i18n"
@@ -51,6 +52,7 @@ type Deps struct {
 	Notify   *notify.Service
 	Loyalty  *loyalty.Service
 	Offers   *catalog.Service // which offers a member may see
+	Bookings *bookings.Service
 	Catalog  *i18n.Catalog
 	Secret   []byte // signs CSRF tokens
 	Ready    func(ctx context.Context) map[string]error
@@ -76,6 +78,7 @@ type Server struct {
 	notify   *notify.Service
 	loyalty  *loyalty.Service
 	catalog  *catalog.Service
+	bookings *bookings.Service
 	render   *ui.Renderer
 	secret   []byte
 	proxies  []*net.IPNet
@@ -99,7 +102,7 @@ func New(d Deps) (*Server, error) {
 	}
 	s := &Server{
 		cfg: d.Config, log: d.Log, db: d.DB, rdb: d.Redis, prefix: d.Prefix, media: d.Media,
-		authz: d.Authz, sessions: d.Sessions, members: d.Members, staff: d.Staff, notify: d.Notify, loyalty: d.Loyalty, catalog: d.Offers,
+		authz: d.Authz, sessions: d.Sessions, members: d.Members, staff: d.Staff, notify: d.Notify, loyalty: d.Loyalty, catalog: d.Offers, bookings: d.Bookings,
 		render: &ui.Renderer{Catalog: d.Catalog, Demo: d.Config.Demo},
 		secret: d.Secret, assets: fp, ready: d.Ready, onUpdate: d.Webhook,
 		limiter: redis_rate.NewLimiter(d.Redis),
