@@ -7,4 +7,6 @@ import "github.com/hibiken/asynq"
 const TypeExpireBookings = "bookings:expire"
 
 // NewExpireBookings returns an expiry task to run now.
-func NewExpireBookings() *asynq.Task { return asynq.NewTask(TypeExpireBookings, nil, asynq.MaxRetry(3)) }
+func NewExpireBookings() *asynq.Task {
+	return asynq.NewTask(TypeExpireBookings, nil, asynq.MaxRetry(3))
+}

@@ -317,10 +317,15 @@ func (s *Service) keyedCode(ctx context.Context, memberID int, key string) (stri
 	return string(out), nil
 }
 
-// NormaliseCode upper-cases a typed code and drops spaces and dashes; a string that
-// cannot be a code comes back empty.
+// NormaliseCode upper-cases a typed code and drops spaces and dashes; a scanned QR (a
+// link ending in the code) gives its code. A string that cannot be a code comes back
+// empty.
 func NormaliseCode(s string) string {
-	s = strings.ToUpper(strings.TrimSpace(s))
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, '/'); i >= 0 {
+		s = s[i+1:]
+	}
+	s = strings.ToUpper(s)
 	s = strings.NewReplacer(" ", "", "-", "").Replace(s)
 	if len(s) < 4 || len(s) > 16 {
 		return ""

@@ -136,6 +136,12 @@ func New(d Deps) (*Server, error) {
 		}
 		return t.In(almaty).Format("02.01.2006 15:04")
 	})
+	engine.AddFunc("day", func(t *time.Time) string {
+		if t == nil {
+			return "—"
+		}
+		return t.In(almaty).Format("02.01.2006")
+	})
 	engine.AddFunc("tenge", func(tiyn int64) string { return formatTenge(tiyn) })
 	engine.AddFunc("num", formatInt)
 	engine.AddFunc("percent", formatPercent)
