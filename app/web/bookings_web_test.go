@@ -458,3 +458,42 @@ func memberIDOf(t *testing.T, env *apptest.Env, tgID int64) int {
 	apptest.Must(t, err)
 	return m.ID
 }
+
+// TestBookingPagesRunFixedQueries: the booking lists run as many statements with many
+// bookings as with few (members, offers and partners are eager-loaded).
+func TestBookingPagesRunFixedQueries(t *testing.T) {
+	w := newBookingWorld(t)
+	cashier := w.staff(t, w.p, 9361, "cashier")
+	c, m := w.env.Member(9362, "Many")
+	addBookings := func(n int) {
+		for i := range n {
+			o := w.env.Offer(w.place, w.p.ID, fmt.Sprint("O", i))
+			_, err := w.env.App.Bookings.Request(w.ctx, m.ID, o.ID, "web", "", nil, "")
+			apptest.Must(t, err)
+		}
+	}
+	count := func(c *apptest.Client, path string) int64 {
+		c.Get(path)
+		before := w.env.App.DB.Statements()
+		if r := c.Get(path); r.Status != http.StatusOK {
+			t.Fatalf("%s: %d", path, r.Status)
+		}
+		return w.env.App.DB.Statements() - before
+	}
+	addBookings(2)
+	few := map[string]int64{}
+	for _, p := range []string{"/app/bookings", "/api/v1/bookings"} {
+		few[p] = count(c, p)
+	}
+	few["/partner/bookings"] = count(cashier, "/partner/bookings")
+	addBookings(12)
+	for p, n := range few {
+		cl := c
+		if strings.HasPrefix(p, "/partner") {
+			cl = cashier
+		}
+		if got := count(cl, p); got != n {
+			t.Errorf("%s ran %d statements with more rows, %d with few", p, got, n)
+		}
+	}
+}
