@@ -27,6 +27,7 @@ func DefaultPeriodic() []Periodic {
 		{Type: TypeMatureBonuses, Every: 10 * time.Minute},
 		{Type: TypeDowngradeTiers, Every: time.Hour},
 		{Type: TypeExpireBookings, Every: 5 * time.Minute},
+		{Type: TypeRemindBookings, Every: time.Hour},
 	}
 }
 

@@ -501,3 +501,38 @@ func TestFindByCode(t *testing.T) {
 		t.Fatalf("partner B finds A's booking by ID: %v", err)
 	}
 }
+
+// TestRemind: a confirmed booking for tomorrow is reminded once; one further off, or
+// not confirmed, is not.
+func TestRemind(t *testing.T) {
+	w := newWorld(t)
+	cashier := w.staff(w.p, "cashier")
+	o := w.offer(func(c *ent.OfferCreate) { c.SetPerMemberLimit(0) })
+	m := w.member("Madi")
+	y, mo, d := time.Now().In(bookings.Almaty).Date()
+	day := func(n int) *time.Time { t := time.Date(y, mo, d+n, 0, 0, 0, 0, bookings.Almaty); return &t }
+	book := func(n int, confirm bool) *ent.Booking {
+		b, err := w.svc.Request(w.ctx, m.ID, o.ID, "web", "", day(n), "")
+		apptest.Must(t, err)
+		if confirm {
+			_, err = w.svc.Confirm(w.ctx, w.p.ID, b.ID, cashier.ID)
+			apptest.Must(t, err)
+		}
+		return b
+	}
+	soon := book(1, true)
+	book(5, true)
+	book(1, false)
+	for i, want := range []int{1, 0} {
+		n, err := w.svc.Remind(w.ctx, 100)
+		apptest.Must(t, err)
+		if n != want {
+			t.Fatalf("run %d reminded %d, want %d", i, n, want)
+		}
+	}
+	list, err := w.env.App.DB.Notification.Query().Where(notification.MemberID(m.ID), notification.Kind("booking.reminder")).All(w.ctx)
+	apptest.Must(t, err)
+	if len(list) != 1 || !strings.Contains(list[0].Body, soon.Code) {
+		t.Fatalf("reminders %v", list)
+	}
+}

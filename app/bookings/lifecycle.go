@@ -17,6 +17,7 @@ import (
 	"ikra/ent"
 	"ikra/ent/booking"
 	"ikra/ent/ledgerentry"
+	"ikra/ent/notification"
 	"ikra/ent/predicate"
 	"ikra/ent/staff"
 )
@@ -325,4 +326,40 @@ func (s *Service) notifyStaff(ctx context.Context, tx *ent.Tx, b *ent.Booking, o
 		}
 	}
 	return nil
+}
+
+// Remind tells members about their confirmed bookings whose wished day is today or
+// tomorrow (Asia/Almaty), once per booking, and reports how many it told. A periodic job
+// calls it.
+func (s *Service) Remind(ctx context.Context, limit int) (int, error) {
+	now := s.now()
+	y, m, d := now.In(Almaty).Date()
+	today := time.Date(y, m, d, 0, 0, 0, 0, Almaty)
+	due, err := s.db.Booking.Query().Where(booking.StatusEQ(booking.StatusConfirmed),
+		booking.VisitAtGTE(today), booking.VisitAtLT(today.AddDate(0, 0, 2))).
+		Order(ent.Asc(booking.FieldID)).Limit(limit).All(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, b := range due {
+		key := fmt.Sprintf("booking:%d:reminder", b.ID)
+		if done, err := s.db.Notification.Query().Where(notification.DedupKey(key)).Exist(ctx); err != nil || done {
+			if err != nil {
+				return n, err
+			}
+			continue
+		}
+		err := store.WithTx(ctx, s.db, func(tx *ent.Tx) error {
+			return s.notifyMember(ctx, tx, b, "reminder", func(lang, title string) (string, string) {
+				day := b.VisitAt.In(Almaty).Format("02.01.2006")
+				return s.t(lang, "notify.booking.reminder.title"), s.t(lang, "notify.booking.reminder.body", title, day, b.Code)
+			})
+		})
+		if err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }
