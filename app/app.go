@@ -16,6 +16,7 @@ import (
 
 	"ikra/app/auth"
 	"ikra/app/authz"
+	"ikra/app/bookings"
 	"ikra/app/bot"
 	"ikra/app/catalog"
 	"ikra/app/config"
@@ -64,6 +65,7 @@ type App struct {
 	Loyalty  *loyalty.Service
 	Offers   *catalog.Service // which offers a member may see: web, API and bot ask it
 	Images   *images.Service  // partners' offer images: upload, order, cover, thumbnails
+	Bookings *bookings.Service
 	Catalog  *i18n.Catalog
 	Queue    *jobs.Queue
 	Web      *web.Server
@@ -209,6 +211,10 @@ func (a *App) initServices(ctx context.Context) error {
 	a.Loyalty.SetTexts(a.Catalog.T)
 	a.Offers = catalog.New(a.DB.Client, a.Loyalty, a.Media)
 	a.Images = images.New(a.DB.Client, a.DB.Dialect, a.Media, a.Queue, a.Log)
+	a.Bookings = bookings.New(a.DB.Client, a.DB.Dialect, a.Offers, a.Loyalty, a.Notify, a.Settings)
+	a.Bookings.SetTexts(bookings.Texts{T: a.Catalog.T, N: a.Catalog.N})
+	a.Bookings.SetLogger(a.Log)
+	a.Members.SetBookingCanceller(a.Bookings.CancelOpenTx)
 	if err := a.Loyalty.Init(ctx); err != nil {
 		return err
 	}
@@ -287,7 +293,7 @@ func (a *App) initWeb(ctx context.Context) error {
 	d := web.Deps{
 		Config: a.Config, Log: a.Log, DB: a.DB.Client, Redis: a.Redis.Client, Prefix: a.Prefix,
 		Media: a.Media, Authz: a.Authz, Sessions: a.Sessions, Members: a.Members, Staff: a.Staff,
-		Notify: a.Notify, Loyalty: a.Loyalty, Offers: a.Offers, Images: a.Images, Catalog: a.Catalog, Secret: []byte(secret), Ready: a.Ready,
+		Notify: a.Notify, Loyalty: a.Loyalty, Offers: a.Offers, Images: a.Images, Bookings: a.Bookings, Catalog: a.Catalog, Secret: []byte(secret), Ready: a.Ready,
 	}
 	if a.BotUI != nil {
 		d.Webhook = a.BotUI.HandleUpdate

@@ -57,6 +57,8 @@ func (a *App) jobDeps() jobs.Deps {
 		Mature:    func(ctx context.Context) (int, error) { return a.Ledger.MatureDue(ctx, 1000) },
 		Downgrade: a.Loyalty.DowngradeExpired,
 		Thumbnail: a.Images.MakeThumbnail,
+		Expire:    func(ctx context.Context) (int, error) { return a.Bookings.Expire(ctx, 1000) },
+		Remind:    func(ctx context.Context) (int, error) { return a.Bookings.Remind(ctx, 1000) },
 	}
 	if a.Bot != nil {
 		d.Bot = a.Bot

@@ -42,6 +42,10 @@ type Deps struct {
 	// Thumbnail makes the thumbnail of an offer image (images.Service.MakeThumbnail);
 	// nil fails those tasks without retrying.
 	Thumbnail func(ctx context.Context, mediaID int) error
+	// Expire ends booking requests the partner did not answer in time; nil skips it.
+	Expire func(context.Context) (int, error)
+	// Remind reminds members of bookings on their wished day; nil skips it.
+	Remind func(context.Context) (int, error)
 	// Notify stores notifications and their delivery state; required.
 	Notify *notify.Service
 	// Catalog translates what the jobs write themselves (the notification's button);
@@ -76,6 +80,8 @@ func NewMux(d Deps) *asynq.ServeMux {
 	mux.Handle(TypeRedeliverNotifications, &redeliverNotifications{notify: d.Notify, enabled: d.Bot != nil, log: d.Log})
 	mux.Handle(TypePurgeSessions, &sweep{name: "expired sessions purged", run: d.Purge, log: d.Log})
 	mux.Handle(TypeMatureBonuses, &sweep{name: "pending bonuses matured", run: d.Mature, log: d.Log})
+	mux.Handle(TypeExpireBookings, &sweep{name: "unanswered bookings expired", run: d.Expire, log: d.Log})
+	mux.Handle(TypeRemindBookings, &sweep{name: "booking reminders sent", run: d.Remind, log: d.Log})
 	mux.Handle(TypeDowngradeTiers, &sweep{name: "bought tiers ended", run: d.Downgrade, log: d.Log})
 	mux.Handle(TypeMakeThumbnail, &makeThumbnail{make: d.Thumbnail})
 	return mux

@@ -26,6 +26,8 @@ func DefaultPeriodic() []Periodic {
 		{Type: TypeRedeliverNotifications, Every: 5 * time.Minute},
 		{Type: TypeMatureBonuses, Every: 10 * time.Minute},
 		{Type: TypeDowngradeTiers, Every: time.Hour},
+		{Type: TypeExpireBookings, Every: 5 * time.Minute},
+		{Type: TypeRemindBookings, Every: time.Hour},
 	}
 }
 

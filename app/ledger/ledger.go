@@ -204,9 +204,28 @@ func (l *Ledger) Release(ctx context.Context, memberID int, reserveKey, key stri
 	return l.settle(ctx, memberID, reserveKey, key, actor, KindRelease)
 }
 
+// CaptureTx is Capture inside the caller's transaction (a booking's completion).
+func (l *Ledger) CaptureTx(ctx context.Context, tx *ent.Tx, memberID int, reserveKey, key string, actor *int) (*ent.LedgerEntry, error) {
+	return l.settleTx(ctx, tx, memberID, reserveKey, key, actor, KindCapture)
+}
+
+// ReleaseTx is Release inside the caller's transaction (a booking's other endings).
+func (l *Ledger) ReleaseTx(ctx context.Context, tx *ent.Tx, memberID int, reserveKey, key string, actor *int) (*ent.LedgerEntry, error) {
+	return l.settleTx(ctx, tx, memberID, reserveKey, key, actor, KindRelease)
+}
+
 func (l *Ledger) settle(ctx context.Context, memberID int, reserveKey, key string, actor *int, kind string) (*ent.LedgerEntry, error) {
 	var out *ent.LedgerEntry
-	err := l.InTx(ctx, func(tx *ent.Tx) error {
+	err := l.InTx(ctx, func(tx *ent.Tx) (err error) {
+		out, err = l.settleTx(ctx, tx, memberID, reserveKey, key, actor, kind)
+		return err
+	})
+	return out, err
+}
+
+func (l *Ledger) settleTx(ctx context.Context, tx *ent.Tx, memberID int, reserveKey, key string, actor *int, kind string) (*ent.LedgerEntry, error) {
+	var out *ent.LedgerEntry
+	err := func() error {
 		bal, err := l.lock(ctx, tx, memberID)
 		if err != nil {
 			return err
@@ -238,7 +257,7 @@ func (l *Ledger) settle(ctx context.Context, memberID int, reserveKey, key strin
 			_, err = l.write(ctx, tx, bal, op, Available, res.Amount, key+"/available", &res.ID)
 		}
 		return err
-	})
+	}()
 	return out, err
 }
 

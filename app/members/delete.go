@@ -18,7 +18,8 @@ import (
 // Delete carries out a member's leaving the club (§6.1.3). In one transaction it
 // anonymises the account (names, username, photo and interests cleared, the Telegram
 // ID unlinked, the referral code replaced by an unusable one), cancels the member's
-// open bookings, withdraws their consents, deletes their notifications (whose text
+// open bookings (through the booking service when one is set, which releases their
+// reservations), withdraws their consents, deletes their notifications (whose text
 // may greet them by name) and records the action in the audit log. Ledger entries,
 // the balance, terms acceptances, referrals, support threads and claims stay, tied to
 // the anonymous account, for the integrity of the books and the legal record; the
@@ -58,11 +59,16 @@ func (s *Service) Delete(ctx context.Context, memberID int, channel string) erro
 		if n == 0 {
 			return ErrNotFound
 		}
-		cancelled, err := tx.Booking.Update().
-			Where(booking.MemberID(memberID), booking.StatusIn(booking.StatusRequested, booking.StatusConfirmed)).
-			SetStatus(booking.StatusCancelled).
-			SetCancelledAt(now).
-			Save(ctx)
+		var cancelled int
+		if s.cancelOpen != nil {
+			cancelled, err = s.cancelOpen(ctx, tx, memberID)
+		} else {
+			cancelled, err = tx.Booking.Update().
+				Where(booking.MemberID(memberID), booking.StatusIn(booking.StatusRequested, booking.StatusConfirmed)).
+				SetStatus(booking.StatusCancelled).
+				SetCancelledAt(now).
+				Save(ctx)
+		}
 		if err != nil {
 			return err
 		}

@@ -47,6 +47,7 @@ type Service struct {
 	db           *ent.Client
 	superadmins  []int64
 	onRegister   []Registered
+	cancelOpen   func(ctx context.Context, tx *ent.Tx, memberID int) (int, error)
 	revokeAll    func(ctx context.Context, memberID int) error
 	rolesChanged func(ctx context.Context) error
 	now          func() time.Time
@@ -61,6 +62,12 @@ func New(db *ent.Client, superadmins []int64, revokeAll func(context.Context, in
 // SetRolesChanged sets what to call after sign-in grants a role (a configured
 // superadmin), so that every node reloads its permissions.
 func (s *Service) SetRolesChanged(fn func(ctx context.Context) error) { s.rolesChanged = fn }
+
+// SetBookingCanceller sets how Delete cancels the member's open bookings inside its
+// transaction (the booking service, which releases their reservations).
+func (s *Service) SetBookingCanceller(f func(ctx context.Context, tx *ent.Tx, memberID int) (int, error)) {
+	s.cancelOpen = f
+}
 
 // OnRegister adds a hook run in every registration transaction.
 func (s *Service) OnRegister(h Registered) { s.onRegister = append(s.onRegister, h) }

@@ -20,12 +20,13 @@ import (
 var matrixRoles = []string{"anon", "member", "ownerA", "managerA", "cashierA", "ownerB", "superadmin", "moderator", "support", "concierge"}
 
 type fixture struct {
-	env      *apptest.Env
-	tg       map[string]int64
-	offerA   int
-	bookingA string
-	partnerA int
-	memberID int
+	env       *apptest.Env
+	tg        map[string]int64
+	offerA    int
+	bookingA  string
+	bookingID int
+	partnerA  int
+	memberID  int
 }
 
 // newFixture builds two partners with staff of every role, platform staff, a member,
@@ -71,7 +72,7 @@ func newFixture(t *testing.T) *fixture {
 	f.offerA = o.ID
 	b, err := db.Booking.Create().SetCode("K7M2Q9AB").SetMemberID(f.memberID).SetOfferID(o.ID).SetPartnerID(pa.ID).Save(ctx)
 	apptest.Must(t, err)
-	f.bookingA = b.Code
+	f.bookingA, f.bookingID = b.Code, b.ID
 	return f
 }
 
@@ -114,6 +115,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 	f := newFixture(t)
 	offerA := apptest.Itoa(f.offerA)
 	memberID := apptest.Itoa(f.memberID)
+	bookingID := apptest.Itoa(f.bookingID)
+	counter := "ownerA,managerA,cashierA"
 	partnerStaff := "ownerA,managerA,cashierA,ownerB"
 	platform := "superadmin,moderator,support,concierge"
 	signedIn := "member," + partnerStaff + "," + platform
@@ -157,36 +160,50 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"GET /app/bonuses":                 {"/app/bonuses", nil, expect(ok, map[string]int{"anon": see})},
 		"GET /app/invite":                  {"/app/invite", nil, expect(ok, map[string]int{"anon": see})},
 
-		"GET /app/invite/qr.png":          {"/app/invite/qr.png", nil, expect(ok, map[string]int{"anon": see})},
-		"GET /app/status":                 {"/app/status", nil, expect(ok, map[string]int{"anon": see})},
-		"POST /app/status/buy":            {"/app/status/buy", url.Values{"slug": {"nosuchtier"}, "key": {"00112233445566778899aabbccddeeff"}}, expect(see, map[string]int{"anon": unauth})},
-		"GET /partner":                    {"/partner", nil, expect(forbid, map[string]int{"anon": see, partnerStaff: ok})},
-		"POST /partner/switch":            {"/partner/switch", url.Values{"partner_id": {apptest.Itoa(f.partnerA)}}, expect(forbid, map[string]int{"anon": unauth, "ownerA,managerA,cashierA": see, "ownerB": nf})},
-		"GET /partner/offers":             {"/partner/offers", nil, expect(forbid, map[string]int{"anon": see, "ownerA,managerA,ownerB": ok})},
-		"GET /partner/offers/:id":         {"/partner/offers/" + offerA, nil, expect(forbid, map[string]int{"anon": see, "ownerA,managerA": ok, "ownerB": nf})},
-		"GET /partner/bookings":           {"/partner/bookings", nil, expect(forbid, map[string]int{"anon": see, partnerStaff: ok})},
-		"GET /partner/bookings/:code":     {"/partner/bookings/" + f.bookingA, nil, expect(forbid, map[string]int{"anon": see, "ownerA,managerA,cashierA": ok, "ownerB": nf})},
-		"GET /partner/staff":              {"/partner/staff", nil, expect(forbid, map[string]int{"anon": see, "ownerA,managerA,ownerB": ok})},
-		"GET /admin":                      {"/admin", nil, expect(forbid, map[string]int{"anon": see, platform: ok})},
-		"GET /admin/members":              {"/admin/members", nil, expect(forbid, map[string]int{"anon": see, platform: ok})},
-		"GET /admin/members/:id":          {"/admin/members/" + memberID, nil, expect(forbid, map[string]int{"anon": see, platform: ok})},
-		"POST /admin/members/:id/block":   {"/admin/members/" + memberID + "/block", url.Values{"reason": {""}}, expect(forbid, map[string]int{"anon": unauth, "superadmin,moderator": see})},
-		"POST /admin/members/:id/unblock": {"/admin/members/" + memberID + "/unblock", url.Values{}, expect(forbid, map[string]int{"anon": unauth, "superadmin,moderator": see})},
-		"GET /admin/partners":             {"/admin/partners", nil, expect(forbid, map[string]int{"anon": see, "superadmin,moderator": ok})},
-		"GET /admin/staff":                {"/admin/staff", nil, expect(forbid, map[string]int{"anon": see, "superadmin": ok})},
-		"POST /admin/staff":               {"/admin/staff", url.Values{"telegram_id": {"x"}}, expect(forbid, map[string]int{"anon": unauth, "superadmin": see})},
-		"POST /admin/staff/:id/revoke":    {"/admin/staff/999999/revoke", url.Values{}, expect(forbid, map[string]int{"anon": unauth, "superadmin": nf})},
-		"GET /admin/audit":                {"/admin/audit", nil, expect(forbid, map[string]int{"anon": see, "superadmin": ok})},
-		"GET /admin/members/:id/ledger":   {"/admin/members/" + memberID + "/ledger", nil, expect(forbid, map[string]int{"anon": see, "superadmin,moderator,support": ok})},
-		"POST /admin/members/:id/annul":   {"/admin/members/" + memberID + "/annul", url.Values{"reason": {""}, "amount": {"1"}}, expect(forbid, map[string]int{"anon": unauth, "superadmin,moderator": see})},
-		"GET /admin/settings":             {"/admin/settings", nil, expect(forbid, map[string]int{"anon": see, "superadmin": ok})},
-		"POST /admin/settings/bonus":      {"/admin/settings/bonus", url.Values{"welcome": {"x"}}, expect(forbid, map[string]int{"anon": unauth, "superadmin": http.StatusUnprocessableEntity})},
-		"POST /admin/tiers/:id":           {"/admin/tiers/999999", url.Values{}, expect(forbid, map[string]int{"anon": unauth, "superadmin": nf})},
-		"GET /api/v1/me":                  {"/api/v1/me", nil, expect(ok, map[string]int{"anon": unauth})},
-		"GET /api/v1/sessions":            {"/api/v1/sessions", nil, expect(ok, map[string]int{"anon": unauth})},
-		"DELETE /api/v1/sessions/:id":     {"/api/v1/sessions/nope", nil, expect(nf, map[string]int{"anon": unauth})},
-		"GET /api/v1/notifications":       {"/api/v1/notifications", nil, expect(ok, map[string]int{"anon": unauth})},
-		"GET /api/v1/bonuses":             {"/api/v1/bonuses", nil, expect(ok, map[string]int{"anon": unauth})},
+		"POST /app/offers/:id/book":             {"/app/offers/" + offerA + "/book", url.Values{"date": {"someday"}}, expect(http.StatusUnprocessableEntity, map[string]int{"anon": unauth})},
+		"GET /app/bookings":                     {"/app/bookings", nil, expect(ok, map[string]int{"anon": see})},
+		"GET /app/bookings/:id/qr.png":          {"/app/bookings/" + bookingID + "/qr.png", nil, expect(nf, map[string]int{"anon": see, "member": ok})},
+		"POST /app/bookings/:id/cancel":         {"/app/bookings/" + bookingID + "/cancel", url.Values{}, expect(nf, map[string]int{"anon": unauth, "member": see})},
+		"POST /partner/bookings/:code/confirm":  {"/partner/bookings/" + f.bookingA + "/confirm", url.Values{}, expect(forbid, map[string]int{"anon": unauth, counter: see, "ownerB": nf})},
+		"POST /partner/bookings/:code/decline":  {"/partner/bookings/" + f.bookingA + "/decline", url.Values{"reason": {""}}, expect(forbid, map[string]int{"anon": unauth, counter: http.StatusUnprocessableEntity, "ownerB": nf})},
+		"POST /partner/bookings/:code/complete": {"/partner/bookings/" + f.bookingA + "/complete", url.Values{"amount": {"x"}}, expect(forbid, map[string]int{"anon": unauth, counter: http.StatusUnprocessableEntity, "ownerB": nf})},
+		"POST /partner/bookings/:code/no-show":  {"/partner/bookings/" + f.bookingA + "/no-show", url.Values{}, expect(forbid, map[string]int{"anon": unauth, counter: see, "ownerB": nf})},
+		"POST /partner/bookings/:code/reverse":  {"/partner/bookings/" + f.bookingA + "/reverse", url.Values{}, expect(forbid, map[string]int{"anon": unauth, counter: see, "ownerB": nf})},
+		"GET /api/v1/offers":                    {"/api/v1/offers", nil, expect(ok, map[string]int{"anon": unauth})},
+		"GET /api/v1/offers/:id":                {"/api/v1/offers/" + offerA, nil, expect(ok, map[string]int{"anon": unauth})},
+		"POST /api/v1/bookings":                 {"/api/v1/bookings", url.Values{}, expect(http.StatusBadRequest, map[string]int{"anon": unauth})},
+		"GET /api/v1/bookings":                  {"/api/v1/bookings", nil, expect(ok, map[string]int{"anon": unauth})},
+		"POST /api/v1/bookings/:id/cancel":      {"/api/v1/bookings/" + bookingID + "/cancel", url.Values{}, expect(nf, map[string]int{"anon": unauth, "member": ok})},
+		"GET /app/invite/qr.png":                {"/app/invite/qr.png", nil, expect(ok, map[string]int{"anon": see})},
+		"GET /app/status":                       {"/app/status", nil, expect(ok, map[string]int{"anon": see})},
+		"POST /app/status/buy":                  {"/app/status/buy", url.Values{"slug": {"nosuchtier"}, "key": {"00112233445566778899aabbccddeeff"}}, expect(see, map[string]int{"anon": unauth})},
+		"GET /partner":                          {"/partner", nil, expect(forbid, map[string]int{"anon": see, partnerStaff: ok})},
+		"POST /partner/switch":                  {"/partner/switch", url.Values{"partner_id": {apptest.Itoa(f.partnerA)}}, expect(forbid, map[string]int{"anon": unauth, "ownerA,managerA,cashierA": see, "ownerB": nf})},
+		"GET /partner/offers":                   {"/partner/offers", nil, expect(forbid, map[string]int{"anon": see, "ownerA,managerA,ownerB": ok})},
+		"GET /partner/offers/:id":               {"/partner/offers/" + offerA, nil, expect(forbid, map[string]int{"anon": see, "ownerA,managerA": ok, "ownerB": nf})},
+		"GET /partner/bookings":                 {"/partner/bookings", nil, expect(forbid, map[string]int{"anon": see, partnerStaff: ok})},
+		"GET /partner/bookings/:code":           {"/partner/bookings/" + f.bookingA, nil, expect(forbid, map[string]int{"anon": see, "ownerA,managerA,cashierA": ok, "ownerB": nf})},
+		"GET /partner/staff":                    {"/partner/staff", nil, expect(forbid, map[string]int{"anon": see, "ownerA,managerA,ownerB": ok})},
+		"GET /admin":                            {"/admin", nil, expect(forbid, map[string]int{"anon": see, platform: ok})},
+		"GET /admin/members":                    {"/admin/members", nil, expect(forbid, map[string]int{"anon": see, platform: ok})},
+		"GET /admin/members/:id":                {"/admin/members/" + memberID, nil, expect(forbid, map[string]int{"anon": see, platform: ok})},
+		"POST /admin/members/:id/block":         {"/admin/members/" + memberID + "/block", url.Values{"reason": {""}}, expect(forbid, map[string]int{"anon": unauth, "superadmin,moderator": see})},
+		"POST /admin/members/:id/unblock":       {"/admin/members/" + memberID + "/unblock", url.Values{}, expect(forbid, map[string]int{"anon": unauth, "superadmin,moderator": see})},
+		"GET /admin/partners":                   {"/admin/partners", nil, expect(forbid, map[string]int{"anon": see, "superadmin,moderator": ok})},
+		"GET /admin/staff":                      {"/admin/staff", nil, expect(forbid, map[string]int{"anon": see, "superadmin": ok})},
+		"POST /admin/staff":                     {"/admin/staff", url.Values{"telegram_id": {"x"}}, expect(forbid, map[string]int{"anon": unauth, "superadmin": see})},
+		"POST /admin/staff/:id/revoke":          {"/admin/staff/999999/revoke", url.Values{}, expect(forbid, map[string]int{"anon": unauth, "superadmin": nf})},
+		"GET /admin/audit":                      {"/admin/audit", nil, expect(forbid, map[string]int{"anon": see, "superadmin": ok})},
+		"GET /admin/members/:id/ledger":         {"/admin/members/" + memberID + "/ledger", nil, expect(forbid, map[string]int{"anon": see, "superadmin,moderator,support": ok})},
+		"POST /admin/members/:id/annul":         {"/admin/members/" + memberID + "/annul", url.Values{"reason": {""}, "amount": {"1"}}, expect(forbid, map[string]int{"anon": unauth, "superadmin,moderator": see})},
+		"GET /admin/settings":                   {"/admin/settings", nil, expect(forbid, map[string]int{"anon": see, "superadmin": ok})},
+		"POST /admin/settings/bonus":            {"/admin/settings/bonus", url.Values{"welcome": {"x"}}, expect(forbid, map[string]int{"anon": unauth, "superadmin": http.StatusUnprocessableEntity})},
+		"POST /admin/tiers/:id":                 {"/admin/tiers/999999", url.Values{}, expect(forbid, map[string]int{"anon": unauth, "superadmin": nf})},
+		"GET /api/v1/me":                        {"/api/v1/me", nil, expect(ok, map[string]int{"anon": unauth})},
+		"GET /api/v1/sessions":                  {"/api/v1/sessions", nil, expect(ok, map[string]int{"anon": unauth})},
+		"DELETE /api/v1/sessions/:id":           {"/api/v1/sessions/nope", nil, expect(nf, map[string]int{"anon": unauth})},
+		"GET /api/v1/notifications":             {"/api/v1/notifications", nil, expect(ok, map[string]int{"anon": unauth})},
+		"GET /api/v1/bonuses":                   {"/api/v1/bonuses", nil, expect(ok, map[string]int{"anon": unauth})},
 
 		// Offer images (owners and managers; another partner's are 404).
 		"GET /partner/offers/:id/media":              {"/partner/offers/" + offerA + "/media", nil, expect(forbid, map[string]int{"anon": see, "ownerA,managerA": ok, "ownerB": nf})},

@@ -90,6 +90,12 @@ func (s *Server) routes() {
 	r.add(Member, "POST", "/app/sessions/revoke-others", "sessions:own", LimitWrite, m.RevokeOtherSessions)
 	r.add(Member, "GET", "/media/*", "offers:browse", LimitRead, m.Media)
 
+	mb := member.NewBookings(s.render, s.catalog, s.bookings, s.cfg.BaseURL)
+	r.add(Member, "POST", "/app/offers/:id/book", "bookings:own", LimitWrite, mb.Book)
+	r.add(Member, "GET", "/app/bookings", "bookings:own", LimitRead, mb.List)
+	r.add(Member, "GET", "/app/bookings/:id/qr.png", "bookings:own", LimitRead, mb.QR)
+	r.add(Member, "POST", "/app/bookings/:id/cancel", "bookings:own", LimitWrite, mb.Cancel)
+
 	history := member.NewHistory(s.db, s.render.Catalog)
 	ml := member.NewLoyalty(s.render, s.loyalty, history, member.Links{BaseURL: s.cfg.BaseURL, BotUsername: s.cfg.BotUsername, Secure: s.cfg.Secure()})
 	r.add(Public, "GET", "/r/:code", "", NoLimit, ml.Referral)
@@ -105,8 +111,14 @@ func (s *Server) routes() {
 	r.add(PartnerWS, "POST", "/partner/switch", "partner:view", LimitWrite, s.switchPartner)
 	r.add(PartnerWS, "GET", "/partner/offers", "offers:read", LimitRead, p.Offers)
 	r.add(PartnerWS, "GET", "/partner/offers/:id", "offers:read", LimitRead, p.Offer)
-	r.add(PartnerWS, "GET", "/partner/bookings", "bookings:read", LimitRead, p.Bookings)
-	r.add(PartnerWS, "GET", "/partner/bookings/:code", "bookings:read", LimitRead, p.Booking)
+	pc := partner.NewCounter(s.render, s.bookings)
+	r.add(PartnerWS, "GET", "/partner/bookings", "bookings:read", LimitRead, pc.Index)
+	r.add(PartnerWS, "GET", "/partner/bookings/:code", "bookings:read", LimitRead, pc.Show)
+	r.add(PartnerWS, "POST", "/partner/bookings/:code/confirm", "bookings:redeem", LimitWrite, pc.Confirm)
+	r.add(PartnerWS, "POST", "/partner/bookings/:code/decline", "bookings:redeem", LimitWrite, pc.Decline)
+	r.add(PartnerWS, "POST", "/partner/bookings/:code/complete", "bookings:redeem", LimitWrite, pc.Complete)
+	r.add(PartnerWS, "POST", "/partner/bookings/:code/no-show", "bookings:redeem", LimitWrite, pc.NoShow)
+	r.add(PartnerWS, "POST", "/partner/bookings/:code/reverse", "bookings:redeem", LimitWrite, pc.Reverse)
 	r.add(PartnerWS, "GET", "/partner/staff", "staff:read", LimitRead, p.Staff)
 
 	pi := partner.NewImages(s.images, s.render)
@@ -143,6 +155,13 @@ func (s *Server) routes() {
 	r.add(API, "DELETE", "/api/v1/sessions/:id", "sessions:own", LimitWrite, ap.RevokeSession)
 	r.add(API, "GET", "/api/v1/notifications", "cabinet:use", LimitRead, ap.Notifications)
 	r.add(API, "GET", "/api/v1/bonuses", "cabinet:use", LimitRead, ap.Bonuses)
+
+	ab := api.NewBookings(s.catalog, s.bookings)
+	r.add(API, "GET", "/api/v1/offers", "offers:browse", LimitRead, ab.Offers)
+	r.add(API, "GET", "/api/v1/offers/:id", "offers:browse", LimitRead, ab.Offer)
+	r.add(API, "POST", "/api/v1/bookings", "bookings:own", LimitWrite, ab.Book)
+	r.add(API, "GET", "/api/v1/bookings", "bookings:own", LimitRead, ab.Bookings)
+	r.add(API, "POST", "/api/v1/bookings/:id/cancel", "bookings:own", LimitWrite, ab.Cancel)
 
 	s.Routes = r.table
 	a.Use(func(c *fiber.Ctx) error { return ui.ErrNotFound })

@@ -21,6 +21,7 @@ import (
 
 	"ikra/app/auth"
 	"ikra/app/authz"
+	"ikra/app/bookings"
 	"ikra/app/catalog"
 	"ikra/app/config"
 	"ikra/app/i18n"
@@ -53,6 +54,7 @@ type Deps struct {
 	Loyalty  *loyalty.Service
 	Offers   *catalog.Service // which offers a member may see
 	Images   *images.Service  // partners' offer images
+	Bookings *bookings.Service
 	Catalog  *i18n.Catalog
 	Secret   []byte // signs CSRF tokens
 	Ready    func(ctx context.Context) map[string]error
@@ -79,6 +81,7 @@ type Server struct {
 	loyalty  *loyalty.Service
 	catalog  *catalog.Service
 	images   *images.Service
+	bookings *bookings.Service
 	render   *ui.Renderer
 	secret   []byte
 	proxies  []*net.IPNet
@@ -104,7 +107,7 @@ func New(d Deps) (*Server, error) {
 	}
 	s := &Server{
 		cfg: d.Config, log: d.Log, db: d.DB, rdb: d.Redis, prefix: d.Prefix, media: d.Media,
-		authz: d.Authz, sessions: d.Sessions, members: d.Members, staff: d.Staff, notify: d.Notify, loyalty: d.Loyalty, catalog: d.Offers, images: d.Images,
+		authz: d.Authz, sessions: d.Sessions, members: d.Members, staff: d.Staff, notify: d.Notify, loyalty: d.Loyalty, catalog: d.Offers, images: d.Images, bookings: d.Bookings,
 		render: &ui.Renderer{Catalog: d.Catalog, Demo: d.Config.Demo},
 		secret: d.Secret, assets: fp, ready: d.Ready, onUpdate: d.Webhook,
 		limiter: redis_rate.NewLimiter(d.Redis),
@@ -137,6 +140,12 @@ func New(d Deps) (*Server, error) {
 			return "—"
 		}
 		return t.In(almaty).Format("02.01.2006 15:04")
+	})
+	engine.AddFunc("day", func(t *time.Time) string {
+		if t == nil {
+			return "—"
+		}
+		return t.In(almaty).Format("02.01.2006")
 	})
 	engine.AddFunc("tenge", func(tiyn int64) string { return formatTenge(tiyn) })
 	engine.AddFunc("num", formatInt)

@@ -68,7 +68,7 @@ func (h *Handlers) Offer(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.render.Render(c, ui.LayoutMember, "app/offer", "", fiber.Map{"Offer": o})
+	return h.render.Render(c, ui.LayoutMember, "app/offer", "", fiber.Map{"Offer": o, "BookKey": NewKey()})
 }
 
 // Notifications lists the member's notifications.

@@ -4,7 +4,6 @@ package partner
 
 import (
 	"strconv"
-	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -87,41 +86,6 @@ func (h *Handlers) Offer(c *fiber.Ctx) error {
 	return h.render.Render(c, ui.LayoutPartner, "partner/offers/show", "", fiber.Map{"Offer": o})
 }
 
-// Bookings lists the partner's latest bookings, optionally by status; a code in the
-// search box jumps to that booking.
-func (h *Handlers) Bookings(c *fiber.Ctx) error {
-	if code := normaliseCode(c.Query("code")); code != "" {
-		return c.Redirect("/partner/bookings/"+code, fiber.StatusSeeOther)
-	}
-	q := h.db.Booking.Query().Where(booking.PartnerID(current(c)))
-	status := c.Query("status")
-	if status != "" {
-		if booking.StatusValidator(booking.Status(status)) != nil {
-			return ui.ErrBadRequest
-		}
-		q.Where(booking.StatusEQ(booking.Status(status)))
-	}
-	list, err := q.WithMember().WithOffer().Order(ent.Desc(booking.FieldCreatedAt)).Limit(100).All(c.UserContext())
-	if err != nil {
-		return err
-	}
-	return h.render.Render(c, ui.LayoutPartner, "partner/bookings/index", "partner.bookings.title", fiber.Map{"Bookings": list, "Status": status})
-}
-
-// Booking finds a booking by its code, within this partner only.
-func (h *Handlers) Booking(c *fiber.Ctx) error {
-	b, err := h.db.Booking.Query().
-		Where(booking.Code(normaliseCode(c.Params("code"))), booking.PartnerID(current(c))).
-		WithMember().WithOffer().Only(c.UserContext())
-	if ent.IsNotFound(err) {
-		return ui.ErrNotFound
-	}
-	if err != nil {
-		return err
-	}
-	return h.render.Render(c, ui.LayoutPartner, "partner/bookings/show", "", fiber.Map{"Booking": b})
-}
-
 // Staff lists the people who work for the partner.
 func (h *Handlers) Staff(c *fiber.Ctx) error {
 	list, err := h.db.Staff.Query().Where(staff.PartnerID(current(c))).WithMember().
@@ -130,19 +94,4 @@ func (h *Handlers) Staff(c *fiber.Ctx) error {
 		return err
 	}
 	return h.render.Render(c, ui.LayoutPartner, "partner/staff", "partner.staff.title", fiber.Map{"Staff": list})
-}
-
-// normaliseCode upper-cases a booking code and drops spaces and dashes people type.
-func normaliseCode(s string) string {
-	s = strings.ToUpper(strings.TrimSpace(s))
-	s = strings.NewReplacer(" ", "", "-", "").Replace(s)
-	if len(s) > 16 {
-		return ""
-	}
-	for _, r := range s {
-		if (r < 'A' || r > 'Z') && (r < '0' || r > '9') {
-			return ""
-		}
-	}
-	return s
 }

@@ -1,0 +1,365 @@
+package bookings
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect"
+
+	"ikra/app/ledger"
+	"ikra/app/loyalty"
+	"ikra/app/notify"
+	"ikra/app/store"
+	"ikra/ent"
+	"ikra/ent/booking"
+	"ikra/ent/ledgerentry"
+	"ikra/ent/notification"
+	"ikra/ent/predicate"
+	"ikra/ent/staff"
+)
+
+// MaxReason is how many characters of a decline reason a booking keeps.
+const MaxReason = 300
+
+// change runs one transition of the booking id found within scope: it locks the row
+// (PostgreSQL; SQLite transactions hold the write lock), checks that the status is one
+// of from (else ErrTransition) and runs apply in the same transaction.
+func (s *Service) change(ctx context.Context, scope predicate.Booking, id int, from []booking.Status,
+	apply func(tx *ent.Tx, b *ent.Booking) (*ent.Booking, error)) (*ent.Booking, error) {
+	var out *ent.Booking
+	err := store.WithTx(ctx, s.db, func(tx *ent.Tx) error {
+		q := tx.Booking.Query().Where(booking.ID(id), scope)
+		if s.dialect == dialect.Postgres {
+			q.ForUpdate()
+		}
+		b, err := q.Only(ctx)
+		if ent.IsNotFound(err) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(from, b.Status) {
+			return fmt.Errorf("%w: %s", ErrTransition, b.Status)
+		}
+		out, err = apply(tx, b)
+		return err
+	})
+	return out, err
+}
+
+func partnerScope(partnerID int) predicate.Booking { return booking.PartnerID(partnerID) }
+func memberScope(memberID int) predicate.Booking   { return booking.MemberID(memberID) }
+
+// release returns a booking's reservation, if it has one.
+func (s *Service) release(ctx context.Context, tx *ent.Tx, b *ent.Booking, actor *int) error {
+	if b.BonusPrice <= 0 {
+		return nil
+	}
+	_, err := s.ledger.ReleaseTx(ctx, tx, b.MemberID, reserveKey(b.ID), fmt.Sprintf("booking:%d:release", b.ID), actor)
+	if errors.Is(err, ledger.ErrNotFound) {
+		return nil // booked before the price was set: nothing was reserved
+	}
+	return err
+}
+
+// Confirm accepts a request (partner side).
+func (s *Service) Confirm(ctx context.Context, partnerID, id, actorID int) (*ent.Booking, error) {
+	return s.change(ctx, partnerScope(partnerID), id, []booking.Status{booking.StatusRequested}, func(tx *ent.Tx, b *ent.Booking) (*ent.Booking, error) {
+		b, err := b.Update().SetStatus(booking.StatusConfirmed).SetConfirmedAt(s.now()).Save(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return b, s.notifyMember(ctx, tx, b, "confirmed", func(lang, title string) (string, string) {
+			return s.t(lang, "notify.booking.confirmed.title"), s.t(lang, "notify.booking.confirmed.body", title, b.Code)
+		})
+	})
+}
+
+// Decline refuses a request with a reason (partner side); the reservation is released.
+func (s *Service) Decline(ctx context.Context, partnerID, id, actorID int, reason string) (*ent.Booking, error) {
+	reason = clip(strings.TrimSpace(reason), MaxReason)
+	if reason == "" {
+		return nil, ErrReasonRequired
+	}
+	return s.change(ctx, partnerScope(partnerID), id, []booking.Status{booking.StatusRequested}, func(tx *ent.Tx, b *ent.Booking) (*ent.Booking, error) {
+		if err := s.release(ctx, tx, b, &actorID); err != nil {
+			return nil, err
+		}
+		b, err := b.Update().SetStatus(booking.StatusDeclined).SetDeclineReason(reason).SetCancelledAt(s.now()).Save(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return b, s.notifyMember(ctx, tx, b, "declined", func(lang, title string) (string, string) {
+			return s.t(lang, "notify.booking.declined.title"), s.t(lang, "notify.booking.declined.body", title, reason)
+		})
+	})
+}
+
+// CancelByMember cancels the member's own booking while it is requested or confirmed;
+// the reservation is released.
+func (s *Service) CancelByMember(ctx context.Context, memberID, id int) (*ent.Booking, error) {
+	return s.change(ctx, memberScope(memberID), id, []booking.Status{booking.StatusRequested, booking.StatusConfirmed}, func(tx *ent.Tx, b *ent.Booking) (*ent.Booking, error) {
+		return s.cancel(ctx, tx, b, &memberID)
+	})
+}
+
+func (s *Service) cancel(ctx context.Context, tx *ent.Tx, b *ent.Booking, actor *int) (*ent.Booking, error) {
+	if err := s.release(ctx, tx, b, actor); err != nil {
+		return nil, err
+	}
+	return b.Update().SetStatus(booking.StatusCancelled).SetCancelledAt(s.now()).Save(ctx)
+}
+
+// CancelOpenTx cancels every open booking of a member inside the caller's transaction
+// (the member is leaving the club), releasing their reservations, and reports how many.
+func (s *Service) CancelOpenTx(ctx context.Context, tx *ent.Tx, memberID int) (int, error) {
+	q := tx.Booking.Query().Where(booking.MemberID(memberID), booking.StatusIn(booking.StatusRequested, booking.StatusConfirmed))
+	if s.dialect == dialect.Postgres {
+		q.ForUpdate()
+	}
+	open, err := q.All(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, b := range open {
+		if _, err := s.cancel(ctx, tx, b, &memberID); err != nil {
+			return 0, err
+		}
+	}
+	return len(open), nil
+}
+
+// Expire ends the requests the partner has not answered before their expires_at,
+// releasing reservations and telling the members, and reports how many. A periodic job
+// calls it.
+func (s *Service) Expire(ctx context.Context, limit int) (int, error) {
+	due, err := s.db.Booking.Query().Where(booking.StatusEQ(booking.StatusRequested), booking.ExpiresAtLTE(s.now())).
+		Order(ent.Asc(booking.FieldID)).Limit(limit).IDs(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, id := range due {
+		_, err := s.change(ctx, booking.ExpiresAtLTE(s.now()), id, []booking.Status{booking.StatusRequested}, func(tx *ent.Tx, b *ent.Booking) (*ent.Booking, error) {
+			if err := s.release(ctx, tx, b, nil); err != nil {
+				return nil, err
+			}
+			b, err := b.Update().SetStatus(booking.StatusExpired).SetCancelledAt(s.now()).Save(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return b, s.notifyMember(ctx, tx, b, "expired", func(lang, title string) (string, string) {
+				return s.t(lang, "notify.booking.expired.title"), s.t(lang, "notify.booking.expired.body", title)
+			})
+		})
+		if errors.Is(err, ErrTransition) || errors.Is(err, ErrNotFound) {
+			continue // answered or cancelled meanwhile
+		}
+		if err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// Complete records the deal at the counter (partner side): the reservation is captured
+// and the cashback (with the referrer's share) credited, pending for the reversal
+// window, in the same transaction. dealTiyn is what the member paid, in tiyn.
+func (s *Service) Complete(ctx context.Context, partnerID, id, actorID int, dealTiyn int64) (*ent.Booking, error) {
+	if dealTiyn <= 0 {
+		return nil, ErrAmount
+	}
+	return s.change(ctx, partnerScope(partnerID), id, []booking.Status{booking.StatusConfirmed}, func(tx *ent.Tx, b *ent.Booking) (*ent.Booking, error) {
+		if b.BonusPrice > 0 {
+			_, err := s.ledger.CaptureTx(ctx, tx, b.MemberID, reserveKey(b.ID), fmt.Sprintf("booking:%d:capture", b.ID), &actorID)
+			if err != nil && !errors.Is(err, ledger.ErrNotFound) {
+				return nil, err
+			}
+		}
+		o, err := tx.Offer.Get(ctx, b.OfferID)
+		if err != nil {
+			return nil, err
+		}
+		b, err = b.Update().SetStatus(booking.StatusCompleted).SetDealAmount(dealTiyn).SetCompletedAt(s.now()).Save(ctx)
+		if err != nil {
+			return nil, err
+		}
+		e, err := s.loyalty.Cashback(ctx, tx, loyalty.Deal{MemberID: b.MemberID, BookingID: b.ID, AmountTiyn: dealTiyn, RateBP: o.CashbackBp, ActorID: &actorID})
+		if err != nil {
+			return nil, err
+		}
+		var cashback int64
+		if e != nil {
+			cashback = e.Amount
+		}
+		err = s.notifyMember(ctx, tx, b, "completed", func(lang, title string) (string, string) {
+			if cashback > 0 {
+				return s.t(lang, "notify.booking.completed.title"), s.n(lang, "notify.booking.completed.body", cashback, title)
+			}
+			return s.t(lang, "notify.booking.completed.title"), s.t(lang, "notify.booking.completed.body_none", title)
+		})
+		if err != nil || e == nil {
+			return b, err
+		}
+		return b, s.notifyReferrer(ctx, tx, b, e)
+	})
+}
+
+// NoShow records that the member did not come to a confirmed booking (partner side);
+// the reservation is released.
+func (s *Service) NoShow(ctx context.Context, partnerID, id, actorID int) (*ent.Booking, error) {
+	return s.change(ctx, partnerScope(partnerID), id, []booking.Status{booking.StatusConfirmed}, func(tx *ent.Tx, b *ent.Booking) (*ent.Booking, error) {
+		if err := s.release(ctx, tx, b, &actorID); err != nil {
+			return nil, err
+		}
+		return b.Update().SetStatus(booking.StatusNoShow).SetCancelledAt(s.now()).Save(ctx)
+	})
+}
+
+// Reverse undoes a completed deal within the reversal window (partner side): its
+// cashback is reversed, and the referrer's share with it. After the window it is
+// ErrWindowClosed.
+func (s *Service) Reverse(ctx context.Context, partnerID, id, actorID int) (*ent.Booking, error) {
+	rules, err := s.loyalty.Rules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.change(ctx, partnerScope(partnerID), id, []booking.Status{booking.StatusCompleted}, func(tx *ent.Tx, b *ent.Booking) (*ent.Booking, error) {
+		if b.CompletedAt == nil || !s.now().Before(b.CompletedAt.Add(time.Duration(rules.ReversalDays)*24*time.Hour)) {
+			return nil, ErrWindowClosed
+		}
+		cb, err := tx.LedgerEntry.Query().Where(ledgerentry.IdempotencyKey(fmt.Sprintf("cashback:booking:%d", b.ID))).Only(ctx)
+		if err != nil && !ent.IsNotFound(err) {
+			return nil, err
+		}
+		if err := s.loyalty.ReverseCashback(ctx, tx, b.ID, &actorID); err != nil {
+			if errors.Is(err, ledger.ErrClosed) {
+				return nil, ErrWindowClosed
+			}
+			return nil, err
+		}
+		b, err = b.Update().SetStatus(booking.StatusReversed).SetReversedAt(s.now()).Save(ctx)
+		if err != nil || cb == nil {
+			return b, err
+		}
+		return b, s.notifyMember(ctx, tx, b, "reversed", func(lang, title string) (string, string) {
+			return s.t(lang, "notify.booking.reversed.title"), s.n(lang, "notify.booking.reversed.body", cb.Amount, title)
+		})
+	})
+}
+
+// notifyMember writes the member's notification about event in the transaction, in
+// their language, once per booking and event.
+func (s *Service) notifyMember(ctx context.Context, tx *ent.Tx, b *ent.Booking, event string, text func(lang, title string) (string, string)) error {
+	if s.notify == nil {
+		return nil
+	}
+	m, err := tx.Member.Get(ctx, b.MemberID)
+	if err != nil {
+		return err
+	}
+	o, err := tx.Offer.Get(ctx, b.OfferID)
+	if err != nil {
+		return err
+	}
+	title, body := text(m.Language, o.Title)
+	_, err = s.notify.AddTx(ctx, tx, notify.Message{
+		MemberID: b.MemberID, Kind: "booking." + event, DedupKey: fmt.Sprintf("booking:%d:%s", b.ID, event),
+		Title: title, Body: body, Link: "/app/bookings",
+	})
+	return err
+}
+
+// notifyReferrer tells the referrer about their share of the deal's cashback.
+func (s *Service) notifyReferrer(ctx context.Context, tx *ent.Tx, b *ent.Booking, cashback *ent.LedgerEntry) error {
+	if s.notify == nil {
+		return nil
+	}
+	share, err := tx.LedgerEntry.Query().Where(ledgerentry.SourceID(cashback.ID), ledgerentry.KindEQ(ledgerentry.KindReferral)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	m, err := tx.Member.Get(ctx, share.MemberID)
+	if err != nil {
+		return err
+	}
+	_, err = s.notify.AddTx(ctx, tx, notify.Message{
+		MemberID: share.MemberID, Kind: "referral.reward", DedupKey: fmt.Sprintf("booking:%d:referral", b.ID),
+		Title: s.t(m.Language, "notify.referral.title"), Body: s.n(m.Language, "notify.referral.body", share.Amount),
+		Link: "/app/invite",
+	})
+	return err
+}
+
+// notifyStaff tells the partner's owners, managers and cashiers about a new request.
+func (s *Service) notifyStaff(ctx context.Context, tx *ent.Tx, b *ent.Booking, o *ent.Offer) error {
+	if s.notify == nil {
+		return nil
+	}
+	rows, err := tx.Staff.Query().Where(staff.PartnerID(o.PartnerID), staff.RoleIn(staffRoles...)).WithMember().All(ctx)
+	if err != nil {
+		return err
+	}
+	seen := map[int]bool{}
+	for _, r := range rows {
+		if seen[r.MemberID] || r.Edges.Member == nil {
+			continue
+		}
+		seen[r.MemberID] = true
+		lang := r.Edges.Member.Language
+		_, err := s.notify.AddTx(ctx, tx, notify.Message{
+			MemberID: r.MemberID, Kind: "booking.new", DedupKey: fmt.Sprintf("booking:%d:new:%d", b.ID, r.MemberID),
+			Title: s.t(lang, "notify.booking.new.title"), Body: s.t(lang, "notify.booking.new.body", o.Title, b.Code),
+			Link: "/partner/bookings/" + b.Code,
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Remind tells members about their confirmed bookings whose wished day is today or
+// tomorrow (Asia/Almaty), once per booking, and reports how many it told. A periodic job
+// calls it.
+func (s *Service) Remind(ctx context.Context, limit int) (int, error) {
+	now := s.now()
+	y, m, d := now.In(Almaty).Date()
+	today := time.Date(y, m, d, 0, 0, 0, 0, Almaty)
+	due, err := s.db.Booking.Query().Where(booking.StatusEQ(booking.StatusConfirmed),
+		booking.VisitAtGTE(today), booking.VisitAtLT(today.AddDate(0, 0, 2))).
+		Order(ent.Asc(booking.FieldID)).Limit(limit).All(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, b := range due {
+		key := fmt.Sprintf("booking:%d:reminder", b.ID)
+		if done, err := s.db.Notification.Query().Where(notification.DedupKey(key)).Exist(ctx); err != nil || done {
+			if err != nil {
+				return n, err
+			}
+			continue
+		}
+		err := store.WithTx(ctx, s.db, func(tx *ent.Tx) error {
+			return s.notifyMember(ctx, tx, b, "reminder", func(lang, title string) (string, string) {
+				day := b.VisitAt.In(Almaty).Format("02.01.2006")
+				return s.t(lang, "notify.booking.reminder.title"), s.t(lang, "notify.booking.reminder.body", title, day, b.Code)
+			})
+		})
+		if err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}

@@ -1,0 +1,247 @@
+package api
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"ikra/app/bookings"
+	"ikra/app/catalog"
+	"ikra/app/ledger"
+	"ikra/app/web/ui"
+	"ikra/ent"
+	"ikra/ent/offer"
+)
+
+// Bookings serve the catalog and bookings in the JSON API.
+type Bookings struct {
+	catalog  *catalog.Service
+	bookings *bookings.Service
+}
+
+// NewBookings returns the catalog and booking API handlers.
+func NewBookings(cat *catalog.Service, b *bookings.Service) *Bookings {
+	return &Bookings{catalog: cat, bookings: b}
+}
+
+// Offer is a privilege as the API shows it.
+type Offer struct {
+	ID             int        `json:"id"`
+	Title          string     `json:"title"`
+	Summary        string     `json:"summary"`
+	Description    string     `json:"description"`
+	Terms          string     `json:"terms"`
+	Kind           string     `json:"kind"`
+	Partner        Named      `json:"partner"`
+	Category       Named      `json:"category"`
+	City           Named      `json:"city"`
+	Addresses      []string   `json:"addresses"`
+	CashbackBP     int        `json:"cashback_bp"`      // basis points of the deal: 500 = 5%
+	PriceBonus     int64      `json:"price_bonus"`      // whole bonuses reserved at booking; 0: free
+	PerMemberLimit int        `json:"per_member_limit"` // 0: unlimited
+	ValidUntil     *time.Time `json:"valid_until"`
+	Images         []string   `json:"images"` // paths, in order; the first is the cover
+}
+
+// Named is a related row's ID and name.
+type Named struct {
+	ID   int    `json:"id"`
+	Name string `json:"name"`
+}
+
+func offerJSON(o *ent.Offer, lang string) Offer {
+	out := Offer{ID: o.ID, Title: o.Title, Summary: o.Summary, Description: o.Description, Terms: o.Terms, Kind: string(o.Kind),
+		Addresses: o.Addresses, CashbackBP: o.CashbackBp, PriceBonus: o.PriceBonus, PerMemberLimit: o.PerMemberLimit,
+		ValidUntil: o.ValidUntil, Images: []string{}}
+	if out.Addresses == nil {
+		out.Addresses = []string{}
+	}
+	if p := o.Edges.Partner; p != nil {
+		out.Partner = Named{ID: p.ID, Name: p.Name}
+	}
+	if c := o.Edges.Category; c != nil {
+		out.Category = Named{ID: c.ID, Name: pick(lang, c.NameRu, c.NameEn)}
+	}
+	if c := o.Edges.City; c != nil {
+		out.City = Named{ID: c.ID, Name: pick(lang, c.NameRu, c.NameEn)}
+	}
+	for _, m := range o.Edges.Media {
+		out.Images = append(out.Images, "/media/"+m.Key)
+	}
+	return out
+}
+
+func pick(lang, ru, en string) string {
+	if lang == "ru" || en == "" {
+		return ru
+	}
+	return en
+}
+
+// offersPage is how many offers one page of the list holds.
+const offersPage = 20
+
+// Offers lists the offers the member may see, newest first, a page at a time:
+// ?cursor=<next of the previous page>.
+func (h *Bookings) Offers(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	q, err := h.catalog.Visible(ctx, ui.ViewerOf(c).ID())
+	if err != nil {
+		return err
+	}
+	if cur := c.Query("cursor"); cur != "" {
+		id, err := strconv.Atoi(cur)
+		if err != nil || id <= 0 {
+			return ui.ErrBadRequest
+		}
+		q.Where(offer.IDLT(id))
+	}
+	list, err := catalog.WithDetails(q).Order(ent.Desc(offer.FieldID)).Limit(offersPage + 1).All(ctx)
+	if err != nil {
+		return err
+	}
+	var next *string
+	if len(list) > offersPage {
+		list = list[:offersPage]
+		s := strconv.Itoa(list[len(list)-1].ID)
+		next = &s
+	}
+	items := make([]Offer, 0, len(list))
+	for _, o := range list {
+		items = append(items, offerJSON(o, ui.Lang(c)))
+	}
+	return c.JSON(fiber.Map{"items": items, "next": next})
+}
+
+// Offer is one offer the member may see; any other is 404.
+func (h *Bookings) Offer(c *fiber.Ctx) error {
+	id, err := strconv.Atoi(c.Params("id"))
+	if err != nil {
+		return ui.ErrNotFound
+	}
+	o, err := h.catalog.Offer(c.UserContext(), ui.ViewerOf(c).ID(), id)
+	if errors.Is(err, catalog.ErrNotFound) {
+		return ui.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(offerJSON(o, ui.Lang(c)))
+}
+
+// Booking is a booking as the API shows it.
+type Booking struct {
+	ID         int        `json:"id"`
+	Code       string     `json:"code"`
+	Status     string     `json:"status"`
+	OfferID    int        `json:"offer_id"`
+	OfferTitle string     `json:"offer_title,omitempty"`
+	Comment    string     `json:"comment"`
+	Date       *string    `json:"date"`        // the wished day, YYYY-MM-DD (Asia/Almaty)
+	BonusPrice int64      `json:"bonus_price"` // whole bonuses reserved for it
+	DealAmount int64      `json:"deal_amount"` // tiyn, once completed
+	Reason     string     `json:"decline_reason,omitempty"`
+	QR         string     `json:"qr"` // path of its QR image
+	ExpiresAt  *time.Time `json:"expires_at"`
+	CreatedAt  time.Time  `json:"created_at"`
+}
+
+func bookingJSON(b *ent.Booking) Booking {
+	out := Booking{ID: b.ID, Code: b.Code, Status: string(b.Status), OfferID: b.OfferID, Comment: b.Note, BonusPrice: b.BonusPrice,
+		DealAmount: b.DealAmount, Reason: b.DeclineReason, QR: "/app/bookings/" + strconv.Itoa(b.ID) + "/qr.png",
+		ExpiresAt: b.ExpiresAt, CreatedAt: b.CreatedAt}
+	if b.VisitAt != nil {
+		d := b.VisitAt.In(bookings.Almaty).Format("2006-01-02")
+		out.Date = &d
+	}
+	if o := b.Edges.Offer; o != nil {
+		out.OfferTitle = o.Title
+	}
+	return out
+}
+
+// bookRequest is the body of POST /api/v1/bookings.
+type bookRequest struct {
+	OfferID int    `json:"offer_id"`
+	Comment string `json:"comment"`
+	Date    string `json:"date"`
+}
+
+// MaxIdempotencyKey is the longest Idempotency-Key accepted.
+const MaxIdempotencyKey = 200
+
+// Book requests an offer: 201 with the booking and its code. The same Idempotency-Key
+// retried returns the same booking; reused for another offer it is 409.
+func (h *Bookings) Book(c *fiber.Ctx) error {
+	var in bookRequest
+	if err := c.BodyParser(&in); err != nil || in.OfferID <= 0 {
+		return ui.Fail(fiber.StatusBadRequest, "error.bad_request", err)
+	}
+	date, ok := bookings.ParseDate(in.Date, time.Now())
+	if !ok {
+		return ui.Fail(fiber.StatusUnprocessableEntity, "error.booking_date", nil)
+	}
+	key := strings.TrimSpace(c.Get("Idempotency-Key"))
+	if len(key) > MaxIdempotencyKey {
+		return ui.ErrBadRequest
+	}
+	v := ui.ViewerOf(c)
+	channel := v.Channel
+	if channel != "tg" {
+		channel = "web"
+	}
+	b, err := h.bookings.Request(c.UserContext(), v.ID(), in.OfferID, channel, in.Comment, date, key)
+	if err != nil {
+		return bookingError(err)
+	}
+	// A retry gets the first answer again, 201 included, as a client expects of a key.
+	return c.Status(fiber.StatusCreated).JSON(bookingJSON(b))
+}
+
+// Bookings lists the member's bookings, newest first.
+func (h *Bookings) Bookings(c *fiber.Ctx) error {
+	list, err := h.bookings.MemberList(c.UserContext(), ui.ViewerOf(c).ID(), 100)
+	if err != nil {
+		return err
+	}
+	items := make([]Booking, 0, len(list))
+	for _, b := range list {
+		items = append(items, bookingJSON(b))
+	}
+	return c.JSON(fiber.Map{"items": items})
+}
+
+// Cancel cancels one of the member's bookings while that is allowed.
+func (h *Bookings) Cancel(c *fiber.Ctx) error {
+	id, err := strconv.Atoi(c.Params("id"))
+	if err != nil {
+		return ui.ErrNotFound
+	}
+	b, err := h.bookings.CancelByMember(c.UserContext(), ui.ViewerOf(c).ID(), id)
+	if err != nil {
+		return bookingError(err)
+	}
+	return c.JSON(bookingJSON(b))
+}
+
+// bookingError maps the booking service's errors to API errors.
+func bookingError(err error) error {
+	switch {
+	case errors.Is(err, bookings.ErrNotFound):
+		return ui.ErrNotFound
+	case errors.Is(err, ledger.ErrConflict):
+		return ui.Fail(fiber.StatusConflict, "error.conflict", err)
+	case errors.Is(err, bookings.ErrFull):
+		return ui.Fail(fiber.StatusConflict, "error.booking_full", err)
+	case errors.Is(err, bookings.ErrLimit):
+		return ui.Fail(fiber.StatusConflict, "error.booking_limit", err)
+	case errors.Is(err, bookings.ErrInsufficient):
+		return ui.Fail(fiber.StatusUnprocessableEntity, "error.bonuses_insufficient", err)
+	case errors.Is(err, bookings.ErrTransition):
+		return ui.Fail(fiber.StatusConflict, "error.booking_transition", err)
+	}
+	return err
+}
