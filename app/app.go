@@ -27,6 +27,7 @@ import (
 	"ikra/app/media"
 	"ikra/app/members"
 	"ikra/app/notify"
+	"ikra/app/offers"
 	"ikra/app/partners"
 	"ikra/app/settings"
 	"ikra/app/store"
@@ -68,6 +69,9 @@ type App struct {
 	Prefix   string
 	Bot      *tgapi.Client // nil when Telegram is off
 	BotUI    *bot.Bot      // the bot's update handler; nil when Telegram is off
+
+	// PartnerOffers keeps partners' offers and moderates them (app/offers).
+	PartnerOffers *offers.Service
 
 	queueClient *asynq.Client
 	closers     []func() error
@@ -206,6 +210,7 @@ func (a *App) initServices(ctx context.Context) error {
 	a.Members.OnRegister(a.Loyalty.OnRegister)
 	a.Loyalty.SetTexts(a.Catalog.T)
 	a.Offers = catalog.New(a.DB.Client, a.Loyalty, a.Media)
+	a.PartnerOffers = offers.New(a.DB.Client, a.Notify, a.Catalog.T)
 	if err := a.Loyalty.Init(ctx); err != nil {
 		return err
 	}
@@ -286,6 +291,7 @@ func (a *App) initWeb(ctx context.Context) error {
 		Media: a.Media, Authz: a.Authz, Sessions: a.Sessions, Members: a.Members, Staff: a.Staff,
 		Notify: a.Notify, Loyalty: a.Loyalty, Offers: a.Offers, Catalog: a.Catalog, Secret: []byte(secret), Ready: a.Ready,
 	}
+	d.PartnerOffers = a.PartnerOffers
 	if a.BotUI != nil {
 		d.Webhook = a.BotUI.HandleUpdate
 	}

@@ -56,6 +56,7 @@ func (a *App) jobDeps() jobs.Deps {
 		Catalog:   a.Catalog,
 		Mature:    func(ctx context.Context) (int, error) { return a.Ledger.MatureDue(ctx, 1000) },
 		Downgrade: a.Loyalty.DowngradeExpired,
+		Archive:   a.PartnerOffers.ArchiveExpired,
 	}
 	if a.Bot != nil {
 		d.Bot = a.Bot

@@ -39,6 +39,8 @@ type Deps struct {
 	Mature func(context.Context) (int, error)
 	// Downgrade ends bought status periods that are over; nil skips it.
 	Downgrade func(context.Context) (int, error)
+	// Archive archives offers past their validity and returns how many; nil skips it.
+	Archive func(context.Context) (int, error)
 	// Notify stores notifications and their delivery state; required.
 	Notify *notify.Service
 	// Catalog translates what the jobs write themselves (the notification's button);
@@ -74,6 +76,7 @@ func NewMux(d Deps) *asynq.ServeMux {
 	mux.Handle(TypePurgeSessions, &sweep{name: "expired sessions purged", run: d.Purge, log: d.Log})
 	mux.Handle(TypeMatureBonuses, &sweep{name: "pending bonuses matured", run: d.Mature, log: d.Log})
 	mux.Handle(TypeDowngradeTiers, &sweep{name: "bought tiers ended", run: d.Downgrade, log: d.Log})
+	mux.Handle(TypeArchiveOffers, &sweep{name: "expired offers archived", run: d.Archive, log: d.Log})
 	return mux
 }
 

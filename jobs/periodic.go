@@ -26,6 +26,7 @@ func DefaultPeriodic() []Periodic {
 		{Type: TypeRedeliverNotifications, Every: 5 * time.Minute},
 		{Type: TypeMatureBonuses, Every: 10 * time.Minute},
 		{Type: TypeDowngradeTiers, Every: time.Hour},
+		{Type: TypeArchiveOffers, Every: 10 * time.Minute},
 	}
 }
 

@@ -29,6 +29,7 @@ import (
 	"ikra/app/media"
 	"ikra/app/members"
 	"ikra/app/notify"
+	"ikra/app/offers"
 	"ikra/app/partners"
 	"ikra/app/web/ui"
 	"ikra/assets"
@@ -57,6 +58,9 @@ type Deps struct {
 	// Webhook handles one bot update as Telegram posted it; nil when Telegram is off.
 	// An error makes Telegram deliver the update again.
 	Webhook func(ctx context.Context, update []byte) error
+
+	// PartnerOffers keeps partners' offers and moderates them (app/offers).
+	PartnerOffers *offers.Service
 }
 
 // Server is the web layer: the Fiber app and what its handlers share.
@@ -83,6 +87,8 @@ type Server struct {
 	ready    func(ctx context.Context) map[string]error
 	limiter  *redis_rate.Limiter
 	onUpdate func(ctx context.Context, update []byte) error
+
+	partnerOffers *offers.Service
 }
 
 // Body size limits: small for forms and JSON, larger only where files are uploaded.
@@ -104,6 +110,7 @@ func New(d Deps) (*Server, error) {
 		secret: d.Secret, assets: fp, ready: d.Ready, onUpdate: d.Webhook,
 		limiter: redis_rate.NewLimiter(d.Redis),
 	}
+	s.partnerOffers = d.PartnerOffers
 	for _, p := range d.Config.TrustedProxies {
 		if !strings.Contains(p, "/") {
 			if strings.Contains(p, ":") {
