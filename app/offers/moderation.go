@@ -165,22 +165,22 @@ func (s *Service) decide(ctx context.Context, actor audit.Entry, kind string, id
 				after = map[string]any{"status": string(offer.StatusPublished)}
 			}
 		case KindRevision:
-			r, err := tx.OfferRevision.Query().Where(offerrevision.ID(id)).WithOffer().Only(ctx)
-			if ent.IsNotFound(err) {
-				return ErrNotFound
-			}
+			exists, err := tx.OfferRevision.Query().Where(offerrevision.ID(id)).Exist(ctx)
 			if err != nil {
 				return err
 			}
-			o = r.Edges.Offer
-			if o.Status != offer.StatusPublished {
-				return ErrState
+			if !exists {
+				return ErrNotFound
 			}
 			status := offerrevision.StatusRejected
 			if approve {
 				status = offerrevision.StatusApproved
 			}
-			n, err := tx.OfferRevision.Update().Where(offerrevision.ID(id), offerrevision.StatusEQ(offerrevision.StatusPending)).
+			// Decide first: the update locks the revision, so the proposal read next
+			// is the one decided on, even if its author was saving a new one.
+			n, err := tx.OfferRevision.Update().
+				Where(offerrevision.ID(id), offerrevision.StatusEQ(offerrevision.StatusPending),
+					offerrevision.HasOfferWith(offer.StatusEQ(offer.StatusPublished))).
 				SetStatus(status).SetReason(reason).SetDecidedAt(now).SetNillableDecidedByID(actor.ActorID).Save(ctx)
 			if err != nil {
 				return err
@@ -188,6 +188,11 @@ func (s *Service) decide(ctx context.Context, actor audit.Entry, kind string, id
 			if n == 0 {
 				return ErrState
 			}
+			r, err := tx.OfferRevision.Query().Where(offerrevision.ID(id)).WithOffer().Only(ctx)
+			if err != nil {
+				return err
+			}
+			o = r.Edges.Offer
 			before = map[string]any{"offer_id": o.ID, "status": string(offerrevision.StatusPending)}
 			after = map[string]any{"status": string(status)}
 			if approve {

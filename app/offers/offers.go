@@ -200,9 +200,15 @@ func (s *Service) Update(ctx context.Context, partnerID, id, authorID int, in Of
 		}
 		switch o.Status {
 		case offer.StatusDraft, offer.StatusRejected:
-			u := tx.Offer.UpdateOneID(o.ID)
+			// Only while still editable: a concurrent submission wins, and what a
+			// moderator reviews is what was submitted.
+			u := tx.Offer.Update().Where(offer.ID(o.ID), offer.StatusIn(offer.StatusDraft, offer.StatusRejected))
 			apply(u.Mutation(), in)
-			return u.Exec(ctx)
+			n, err := u.Save(ctx)
+			if err == nil && n == 0 {
+				err = ErrState
+			}
+			return err
 		case offer.StatusPublished:
 			revised = true
 			data, err := in.data()
@@ -210,7 +216,14 @@ func (s *Service) Update(ctx context.Context, partnerID, id, authorID int, in Of
 				return err
 			}
 			if r := OpenRevision(o); r != nil && r.Status == offerrevision.StatusPending {
-				return tx.OfferRevision.UpdateOneID(r.ID).SetData(data).SetAuthorID(authorID).Exec(ctx)
+				// Replace the proposal only while it is still pending; one decided
+				// meanwhile keeps what the moderator saw, and the edit starts a new one.
+				n, err := tx.OfferRevision.Update().
+					Where(offerrevision.ID(r.ID), offerrevision.StatusEQ(offerrevision.StatusPending)).
+					SetData(data).SetAuthorID(authorID).Save(ctx)
+				if err != nil || n > 0 {
+					return err
+				}
 			}
 			return tx.OfferRevision.Create().SetOfferID(o.ID).SetAuthorID(authorID).SetData(data).
 				SetCreatedAt(s.now()).Exec(ctx)

@@ -150,7 +150,16 @@ func TestOfferModerationJourney(t *testing.T) {
 	if o = w.offer(t, o.ID); o.Status != offer.StatusPending || w.moderated(t, w.ownerID) != 0 {
 		t.Fatalf("an empty reason changed the offer (%s) or notified", o.Status)
 	}
+	apptest.Must(t, db.Member.UpdateOneID(w.managerID).SetLanguage("en").Exec(ctx))
 	mustStatus(t, "reject", w.moderator.Post(review+"/reject", url.Values{"reason": {"Нет фото меню"}}), http.StatusSeeOther)
+	// Each is told in their own language, with the reason and a link to the offer.
+	for id, title := range map[int]string{w.ownerID: "Предложение отклонено", w.managerID: "Offer rejected"} {
+		n, err := db.Notification.Query().Where(notification.MemberID(id), notification.Kind("offer_moderated")).Only(ctx)
+		apptest.Must(t, err)
+		if n.Title != title || !strings.Contains(n.Body, "Нет фото меню") || n.Link != path {
+			t.Errorf("notification to %d: %q %q %q", id, n.Title, n.Body, n.Link)
+		}
+	}
 	if o = w.offer(t, o.ID); o.Status != offer.StatusRejected || o.RejectReason != "Нет фото меню" {
 		t.Fatalf("rejected offer: %s %q", o.Status, o.RejectReason)
 	}
