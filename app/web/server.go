@@ -172,12 +172,8 @@ func New(d Deps) (*Server, error) {
 	return s, nil
 }
 
-var almaty = func() *time.Location {
-	if loc, err := time.LoadLocation("Asia/Almaty"); err == nil {
-		return loc
-	}
-	return time.FixedZone("ALMT", 5*3600)
-}()
+// almaty is the zone dates are shown in (ui.Almaty, which forms read dates in too).
+var almaty = ui.Almaty
 
 // handleError maps an error to a status and renders it as a page or as JSON for /api.
 func (s *Server) handleError(c *fiber.Ctx, err error) error {
