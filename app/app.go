@@ -29,6 +29,7 @@ import (
 	"ikra/app/media"
 	"ikra/app/members"
 	"ikra/app/notify"
+	"ikra/app/offers"
 	"ikra/app/partners"
 	"ikra/app/settings"
 	"ikra/app/store"
@@ -72,6 +73,9 @@ type App struct {
 	Prefix   string
 	Bot      *tgapi.Client // nil when Telegram is off
 	BotUI    *bot.Bot      // the bot's update handler; nil when Telegram is off
+
+	// PartnerOffers keeps partners' offers and moderates them (app/offers).
+	PartnerOffers *offers.Service
 
 	queueClient *asynq.Client
 	closers     []func() error
@@ -215,6 +219,7 @@ func (a *App) initServices(ctx context.Context) error {
 	a.Bookings.SetTexts(bookings.Texts{T: a.Catalog.T, N: a.Catalog.N})
 	a.Bookings.SetLogger(a.Log)
 	a.Members.SetBookingCanceller(a.Bookings.CancelOpenTx)
+	a.PartnerOffers = offers.New(a.DB.Client, a.Notify, a.Catalog.T)
 	if err := a.Loyalty.Init(ctx); err != nil {
 		return err
 	}
@@ -295,6 +300,7 @@ func (a *App) initWeb(ctx context.Context) error {
 		Media: a.Media, Authz: a.Authz, Sessions: a.Sessions, Members: a.Members, Staff: a.Staff,
 		Notify: a.Notify, Loyalty: a.Loyalty, Offers: a.Offers, Images: a.Images, Bookings: a.Bookings, Catalog: a.Catalog, Secret: []byte(secret), Ready: a.Ready,
 	}
+	d.PartnerOffers = a.PartnerOffers
 	if a.BotUI != nil {
 		d.Webhook = a.BotUI.HandleUpdate
 	}

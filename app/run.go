@@ -59,6 +59,7 @@ func (a *App) jobDeps() jobs.Deps {
 		Thumbnail: a.Images.MakeThumbnail,
 		Expire:    func(ctx context.Context) (int, error) { return a.Bookings.Expire(ctx, 1000) },
 		Remind:    func(ctx context.Context) (int, error) { return a.Bookings.Remind(ctx, 1000) },
+		Archive:   a.PartnerOffers.ArchiveExpired,
 	}
 	if a.Bot != nil {
 		d.Bot = a.Bot

@@ -46,6 +46,8 @@ type Deps struct {
 	Expire func(context.Context) (int, error)
 	// Remind reminds members of bookings on their wished day; nil skips it.
 	Remind func(context.Context) (int, error)
+	// Archive archives offers past their validity and returns how many; nil skips it.
+	Archive func(context.Context) (int, error)
 	// Notify stores notifications and their delivery state; required.
 	Notify *notify.Service
 	// Catalog translates what the jobs write themselves (the notification's button);
@@ -84,6 +86,7 @@ func NewMux(d Deps) *asynq.ServeMux {
 	mux.Handle(TypeRemindBookings, &sweep{name: "booking reminders sent", run: d.Remind, log: d.Log})
 	mux.Handle(TypeDowngradeTiers, &sweep{name: "bought tiers ended", run: d.Downgrade, log: d.Log})
 	mux.Handle(TypeMakeThumbnail, &makeThumbnail{make: d.Thumbnail})
+	mux.Handle(TypeArchiveOffers, &sweep{name: "expired offers archived", run: d.Archive, log: d.Log})
 	return mux
 }
 

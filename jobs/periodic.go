@@ -28,6 +28,7 @@ func DefaultPeriodic() []Periodic {
 		{Type: TypeDowngradeTiers, Every: time.Hour},
 		{Type: TypeExpireBookings, Every: 5 * time.Minute},
 		{Type: TypeRemindBookings, Every: time.Hour},
+		{Type: TypeArchiveOffers, Every: 10 * time.Minute},
 	}
 }
 

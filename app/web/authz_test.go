@@ -213,6 +213,19 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"POST /partner/offers/:id/media/:mid/delete": {"/partner/offers/" + offerA + "/media/999999/delete", url.Values{}, expect(forbid, map[string]int{"anon": unauth, "ownerA,managerA,ownerB": nf})},
 		"GET /partner/offers/:id/cover":              {"/partner/offers/" + offerA + "/cover", nil, expect(forbid, map[string]int{"anon": see, "ownerA,managerA,ownerB": nf})},
 		"GET /partner/media/*":                       {"/partner/media/offers/" + offerA + "/none.jpg", nil, expect(forbid, map[string]int{"anon": see, "ownerA,managerA,ownerB": nf})},
+
+		// The partner's offer screens and the moderation queue.
+		"GET /partner/offers/new":         {"/partner/offers/new", nil, expect(forbid, map[string]int{"anon": see, "ownerA,managerA,ownerB": ok})},
+		"POST /partner/offers":            {"/partner/offers", url.Values{"title": {""}}, expect(forbid, map[string]int{"anon": unauth, "ownerA,managerA,ownerB": http.StatusUnprocessableEntity})},
+		"GET /partner/offers/:id/edit":    {"/partner/offers/" + offerA + "/edit", nil, expect(forbid, map[string]int{"anon": see, "ownerA,managerA": ok, "ownerB": nf})},
+		"POST /partner/offers/:id":        {"/partner/offers/" + offerA, url.Values{"title": {""}}, expect(forbid, map[string]int{"anon": unauth, "ownerA,managerA": http.StatusUnprocessableEntity, "ownerB": nf})},
+		"POST /partner/offers/:id/submit": {"/partner/offers/" + offerA + "/submit", url.Values{}, expect(forbid, map[string]int{"anon": unauth, "ownerA,managerA": see, "ownerB": nf})},
+		// A guessed ID: archiving offer A would change the fixture for the routes after it.
+		"POST /partner/offers/:id/archive":         {"/partner/offers/999999/archive", url.Values{}, expect(forbid, map[string]int{"anon": unauth, "ownerA,managerA,ownerB": nf})},
+		"GET /admin/moderation":                    {"/admin/moderation", nil, expect(forbid, map[string]int{"anon": see, "superadmin,moderator": ok})},
+		"GET /admin/moderation/:kind/:id":          {"/admin/moderation/offer/" + offerA, nil, expect(forbid, map[string]int{"anon": see, "superadmin,moderator": ok})},
+		"POST /admin/moderation/:kind/:id/approve": {"/admin/moderation/offer/" + offerA + "/approve", url.Values{}, expect(forbid, map[string]int{"anon": unauth, "superadmin,moderator": see})},
+		"POST /admin/moderation/:kind/:id/reject":  {"/admin/moderation/offer/" + offerA + "/reject", url.Values{"reason": {""}}, expect(forbid, map[string]int{"anon": unauth, "superadmin,moderator": see})},
 	}
 	_ = signedIn
 

@@ -109,8 +109,17 @@ func (s *Server) routes() {
 	p := partner.New(s.db, s.render)
 	r.add(PartnerWS, "GET", "/partner", "partner:view", LimitRead, p.Dashboard)
 	r.add(PartnerWS, "POST", "/partner/switch", "partner:view", LimitWrite, s.switchPartner)
-	r.add(PartnerWS, "GET", "/partner/offers", "offers:read", LimitRead, p.Offers)
-	r.add(PartnerWS, "GET", "/partner/offers/:id", "offers:read", LimitRead, p.Offer)
+
+	po := partner.NewOffers(s.render, s.partnerOffers)
+	r.add(PartnerWS, "GET", "/partner/offers", "offers:read", LimitRead, po.List)
+	r.add(PartnerWS, "GET", "/partner/offers/new", "offers:read", LimitRead, po.New)
+	r.add(PartnerWS, "POST", "/partner/offers", "offers:write", LimitWrite, po.Create)
+	r.add(PartnerWS, "GET", "/partner/offers/:id", "offers:read", LimitRead, po.Show)
+	r.add(PartnerWS, "GET", "/partner/offers/:id/edit", "offers:read", LimitRead, po.Edit)
+	r.add(PartnerWS, "POST", "/partner/offers/:id", "offers:write", LimitWrite, po.Update)
+	r.add(PartnerWS, "POST", "/partner/offers/:id/submit", "offers:write", LimitWrite, po.Submit)
+	r.add(PartnerWS, "POST", "/partner/offers/:id/archive", "offers:write", LimitWrite, po.Archive)
+
 	pc := partner.NewCounter(s.render, s.bookings)
 	r.add(PartnerWS, "GET", "/partner/bookings", "bookings:read", LimitRead, pc.Index)
 	r.add(PartnerWS, "GET", "/partner/bookings/:code", "bookings:read", LimitRead, pc.Show)
@@ -130,7 +139,7 @@ func (s *Server) routes() {
 	r.add(PartnerWS, "GET", "/partner/offers/:id/cover", "offers:read", LimitRead, pi.CoverImage)
 	r.add(PartnerWS, "GET", "/partner/media/*", "offers:read", LimitRead, pi.Media)
 
-	ad := admin.New(s.db, s.render, s.members, s.staff)
+	ad := admin.New(s.db, s.render, s.members, s.staff, s.partnerOffers)
 	r.add(Admin, "GET", "/admin", "admin:view", LimitRead, ad.Dashboard)
 	r.add(Admin, "GET", "/admin/members", "members:read", LimitRead, ad.Members)
 	r.add(Admin, "GET", "/admin/members/:id", "members:read", LimitRead, ad.Member)
@@ -141,6 +150,12 @@ func (s *Server) routes() {
 	r.add(Admin, "POST", "/admin/staff", "staff:write", LimitWrite, ad.Grant)
 	r.add(Admin, "POST", "/admin/staff/:id/revoke", "staff:write", LimitWrite, ad.Revoke)
 	r.add(Admin, "GET", "/admin/audit", "audit:read", LimitRead, ad.Audit)
+
+	mo := admin.NewModeration(s.render, s.partnerOffers)
+	r.add(Admin, "GET", "/admin/moderation", "moderation:review", LimitRead, mo.Queue)
+	r.add(Admin, "GET", "/admin/moderation/:kind/:id", "moderation:review", LimitRead, mo.Review)
+	r.add(Admin, "POST", "/admin/moderation/:kind/:id/approve", "moderation:review", LimitWrite, mo.Approve)
+	r.add(Admin, "POST", "/admin/moderation/:kind/:id/reject", "moderation:review", LimitWrite, mo.Reject)
 
 	al := admin.NewLoyalty(s.db, s.render, s.loyalty, history)
 	r.add(Admin, "GET", "/admin/members/:id/ledger", "ledger:read", LimitRead, al.Ledger)

@@ -31,6 +31,7 @@ import (
 	"ikra/app/media"
 	"ikra/app/members"
 	"ikra/app/notify"
+	"ikra/app/offers"
 	"ikra/app/partners"
 	"ikra/app/web/ui"
 	"ikra/assets"
@@ -61,6 +62,9 @@ type Deps struct {
 	// Webhook handles one bot update as Telegram posted it; nil when Telegram is off.
 	// An error makes Telegram deliver the update again.
 	Webhook func(ctx context.Context, update []byte) error
+
+	// PartnerOffers keeps partners' offers and moderates them (app/offers).
+	PartnerOffers *offers.Service
 }
 
 // Server is the web layer: the Fiber app and what its handlers share.
@@ -89,6 +93,8 @@ type Server struct {
 	ready    func(ctx context.Context) map[string]error
 	limiter  *redis_rate.Limiter
 	onUpdate func(ctx context.Context, update []byte) error
+
+	partnerOffers *offers.Service
 }
 
 // Body size limits: small for forms and JSON, larger only where files are uploaded.
@@ -112,6 +118,7 @@ func New(d Deps) (*Server, error) {
 		secret: d.Secret, assets: fp, ready: d.Ready, onUpdate: d.Webhook,
 		limiter: redis_rate.NewLimiter(d.Redis),
 	}
+	s.partnerOffers = d.PartnerOffers
 	for _, p := range d.Config.TrustedProxies {
 		if !strings.Contains(p, "/") {
 			if strings.Contains(p, ":") {
@@ -179,12 +186,8 @@ func New(d Deps) (*Server, error) {
 	return s, nil
 }
 
-var almaty = func() *time.Location {
-	if loc, err := time.LoadLocation("Asia/Almaty"); err == nil {
-		return loc
-	}
-	return time.FixedZone("ALMT", 5*3600)
-}()
+// almaty is the zone dates are shown in (ui.Almaty, which forms read dates in too).
+var almaty = ui.Almaty
 
 // handleError maps an error to a status and renders it as a page or as JSON for /api.
 func (s *Server) handleError(c *fiber.Ctx, err error) error {

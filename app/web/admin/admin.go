@@ -10,6 +10,7 @@ import (
 
 	"ikra/app/audit"
 	"ikra/app/members"
+	"ikra/app/offers"
 	"ikra/app/partners"
 	"ikra/app/web/ui"
 	"ikra/ent"
@@ -26,11 +27,12 @@ type Handlers struct {
 	render  *ui.Renderer
 	members *members.Service
 	staff   *partners.Staff
+	offers  *offers.Service
 }
 
 // New returns the back office's handlers.
-func New(db *ent.Client, r *ui.Renderer, m *members.Service, s *partners.Staff) *Handlers {
-	return &Handlers{db: db, render: r, members: m, staff: s}
+func New(db *ent.Client, r *ui.Renderer, m *members.Service, s *partners.Staff, o *offers.Service) *Handlers {
+	return &Handlers{db: db, render: r, members: m, staff: s, offers: o}
 }
 
 // actor describes the signed-in staff member for the audit log.
@@ -57,7 +59,7 @@ func (h *Handlers) Dashboard(c *fiber.Ctx) error {
 	if counts["published"], err = h.db.Offer.Query().Where(offer.StatusEQ(offer.StatusPublished)).Count(ctx); err != nil {
 		return err
 	}
-	if counts["pending"], err = h.db.Offer.Query().Where(offer.StatusEQ(offer.StatusPending)).Count(ctx); err != nil {
+	if counts["pending"], err = h.offers.QueueLen(ctx); err != nil {
 		return err
 	}
 	if counts["bookings"], err = h.db.Booking.Query().Count(ctx); err != nil {

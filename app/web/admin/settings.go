@@ -29,7 +29,7 @@ func (f bonusForm) input() (loyalty.RulesInput, ui.FieldErrors) {
 	if in.Welcome, err = strconv.ParseInt(strings.TrimSpace(f.Welcome), 10, 64); err != nil {
 		errs.Add("welcome", "form.number")
 	}
-	bp, ok := percentToBP(f.ReferralPercent)
+	bp, ok := ui.PercentToBP(f.ReferralPercent)
 	if !ok {
 		errs.Add("referral_percent", "form.percent")
 	}
@@ -41,33 +41,6 @@ func (f bonusForm) input() (loyalty.RulesInput, ui.FieldErrors) {
 		errs.Add(bonusFields[field], key)
 	}
 	return in, errs
-}
-
-// percentToBP reads a percentage with at most two decimals ("10", "7,5", "0.25") as
-// basis points, exactly.
-func percentToBP(s string) (int, bool) {
-	s = strings.ReplaceAll(strings.TrimSpace(s), ",", ".")
-	whole, frac, _ := strings.Cut(s, ".")
-	if whole == "" || len(whole) > 4 || len(frac) > 2 {
-		return 0, false
-	}
-	for len(frac) < 2 {
-		frac += "0"
-	}
-	n, err := strconv.Atoi(whole + frac)
-	if err != nil || n < 0 || strings.ContainsAny(whole+frac, "+-") {
-		return 0, false
-	}
-	return n, true
-}
-
-// percentOf shows basis points as the form's percentage: 1000 → "10", 750 → "7.5".
-func percentOf(bp int) string {
-	s := strconv.Itoa(bp / 100)
-	if r := bp % 100; r != 0 {
-		s += "." + strings.TrimRight(strconv.Itoa(100 + r)[1:], "0")
-	}
-	return s
 }
 
 // tierForm is one tier's edit as typed into the settings page.
@@ -138,7 +111,7 @@ func (h *Loyalty) settingsPage(c *fiber.Ctx, tierID int, form map[string]string,
 		rows = append(rows, row)
 	}
 	return fiber.Map{
-		"Welcome": r.Welcome, "ReferralPercent": percentOf(r.ReferralShareBP), "ReversalDays": r.ReversalDays,
+		"Welcome": r.Welcome, "ReferralPercent": ui.BPToPercent(r.ReferralShareBP), "ReversalDays": r.ReversalDays,
 		"Tiers": rows, "TierInputs": tierInputs,
 	}, nil
 }

@@ -185,14 +185,6 @@ func imagesError(err error) error {
 
 func imagesPath(offerID int) string { return "/partner/offers/" + strconv.Itoa(offerID) + "/media" }
 
-func offerID(c *fiber.Ctx) (int, error) {
-	id, err := strconv.Atoi(c.Params("id"))
-	if err != nil || id <= 0 {
-		return 0, ui.ErrNotFound
-	}
-	return id, nil
-}
-
 func mediaIDs(c *fiber.Ctx) (int, int, error) {
 	id, err := offerID(c)
 	if err != nil {

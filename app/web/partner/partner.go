@@ -3,8 +3,6 @@
 package partner
 
 import (
-	"strconv"
-
 	"github.com/gofiber/fiber/v2"
 
 	"ikra/app/web/ui"
@@ -56,34 +54,6 @@ func (h *Handlers) Dashboard(c *fiber.Ctx) error {
 	return h.render.Render(c, ui.LayoutPartner, "partner/dashboard", "partner.dashboard.title", fiber.Map{
 		"PartnerRow": p, "Offers": offers, "Bookings": bookings,
 	})
-}
-
-// Offers lists the partner's offers.
-func (h *Handlers) Offers(c *fiber.Ctx) error {
-	list, err := h.db.Offer.Query().Where(offer.PartnerID(current(c))).
-		WithCategory().WithCity().
-		Order(ent.Desc(offer.FieldUpdatedAt)).Limit(200).All(c.UserContext())
-	if err != nil {
-		return err
-	}
-	return h.render.Render(c, ui.LayoutPartner, "partner/offers/index", "partner.offers.title", fiber.Map{"Offers": list})
-}
-
-// Offer shows one of the partner's offers.
-func (h *Handlers) Offer(c *fiber.Ctx) error {
-	id, err := strconv.Atoi(c.Params("id"))
-	if err != nil {
-		return ui.ErrNotFound
-	}
-	o, err := h.db.Offer.Query().Where(offer.ID(id), offer.PartnerID(current(c))).
-		WithCategory().WithCity().WithMedia().WithMinTier().Only(c.UserContext())
-	if ent.IsNotFound(err) {
-		return ui.ErrNotFound
-	}
-	if err != nil {
-		return err
-	}
-	return h.render.Render(c, ui.LayoutPartner, "partner/offers/show", "", fiber.Map{"Offer": o})
 }
 
 // Staff lists the people who work for the partner.

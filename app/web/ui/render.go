@@ -58,6 +58,9 @@ const (
 	LayoutAdmin   = "layouts/admin"
 )
 
+// Locale is the request's translator, for handlers that prepare text themselves.
+func (r *Renderer) Locale(c *fiber.Ctx) Locale { return Locale{Lang: Lang(c), cat: r.Catalog} }
+
 // Page builds the common page data for this request.
 func (r *Renderer) Page(c *fiber.Ctx, titleKey string, data any) *Page {
 	v := ViewerOf(c)
