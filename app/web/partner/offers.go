@@ -1,6 +1,7 @@
 package partner
 
 import (
+	"context"
 	"errors"
 	"strconv"
 	"strings"
@@ -290,34 +291,28 @@ func (h *Offers) Update(c *fiber.Ctx) error {
 
 // Submit sends a draft or rejected offer for review.
 func (h *Offers) Submit(c *fiber.Ctx) error {
-	id, err := offerID(c)
-	if err != nil {
-		return err
-	}
-	back := "/partner/offers/" + strconv.Itoa(id)
-	err = h.offers.Submit(c.UserContext(), current(c), id)
-	if errors.Is(err, offers.ErrState) {
-		return ui.Redirect(c, back, "error", "flash.offer_locked")
-	}
-	if err != nil {
-		return notFound(err)
-	}
-	return ui.Redirect(c, back, "ok", "flash.offer_submitted")
+	return h.act(c, h.offers.Submit, "flash.offer_submitted")
 }
 
 // Archive takes an offer out of the catalog.
 func (h *Offers) Archive(c *fiber.Ctx) error {
+	return h.act(c, h.offers.Archive, "flash.offer_archived")
+}
+
+// act runs a state change on one of the partner's offers and returns to the offer's
+// page with what came of it.
+func (h *Offers) act(c *fiber.Ctx, change func(ctx context.Context, partnerID, id int) error, done string) error {
 	id, err := offerID(c)
 	if err != nil {
 		return err
 	}
 	back := "/partner/offers/" + strconv.Itoa(id)
-	err = h.offers.Archive(c.UserContext(), current(c), id)
+	err = change(c.UserContext(), current(c), id)
 	if errors.Is(err, offers.ErrState) {
 		return ui.Redirect(c, back, "error", "flash.offer_locked")
 	}
 	if err != nil {
 		return notFound(err)
 	}
-	return ui.Redirect(c, back, "ok", "flash.offer_archived")
+	return ui.Redirect(c, back, "ok", done)
 }
