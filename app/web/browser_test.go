@@ -347,7 +347,7 @@ func TestBrowserLanguageSwitch(t *testing.T) {
 	if got := p.text("main h1"); got != "Settings" {
 		t.Errorf("after switching to English the page is titled %q, want Settings", got)
 	}
-	p.sees("Catalog", "Notifications")
+	p.sees("Catalog", "Inbox")
 	p.screenshot("member-settings-en.png")
 
 	p.navigate("click Catalog in the tab bar", chromedp.Click(chromedp.CSS(`nav.tabbar a[href="/app"]`)))
