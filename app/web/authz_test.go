@@ -226,6 +226,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"GET /admin/moderation/:kind/:id":          {"/admin/moderation/offer/" + offerA, nil, expect(forbid, map[string]int{"anon": see, "superadmin,moderator": ok})},
 		"POST /admin/moderation/:kind/:id/approve": {"/admin/moderation/offer/" + offerA + "/approve", url.Values{}, expect(forbid, map[string]int{"anon": unauth, "superadmin,moderator": see})},
 		"POST /admin/moderation/:kind/:id/reject":  {"/admin/moderation/offer/" + offerA + "/reject", url.Values{"reason": {""}}, expect(forbid, map[string]int{"anon": unauth, "superadmin,moderator": see})},
+
+		// An invite-only offer's invite list: an unknown name (or a member not on the list)
+		// returns to the offer page; partner B's owner gets 404.
+		"POST /partner/offers/:id/invited":             {"/partner/offers/" + offerA + "/invited", url.Values{"member": {"@nobody_here"}}, expect(forbid, map[string]int{"anon": unauth, "ownerA,managerA": see, "ownerB": nf})},
+		"POST /partner/offers/:id/invited/:mid/remove": {"/partner/offers/" + offerA + "/invited/" + memberID + "/remove", url.Values{}, expect(forbid, map[string]int{"anon": unauth, "ownerA,managerA": see, "ownerB": nf})},
 	}
 	_ = signedIn
 

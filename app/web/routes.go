@@ -119,6 +119,8 @@ func (s *Server) routes() {
 	r.add(PartnerWS, "POST", "/partner/offers/:id", "offers:write", LimitWrite, po.Update)
 	r.add(PartnerWS, "POST", "/partner/offers/:id/submit", "offers:write", LimitWrite, po.Submit)
 	r.add(PartnerWS, "POST", "/partner/offers/:id/archive", "offers:write", LimitWrite, po.Archive)
+	r.add(PartnerWS, "POST", "/partner/offers/:id/invited", "offers:write", LimitWrite, po.Invite)
+	r.add(PartnerWS, "POST", "/partner/offers/:id/invited/:mid/remove", "offers:write", LimitWrite, po.Uninvite)
 
 	pc := partner.NewCounter(s.render, s.bookings)
 	r.add(PartnerWS, "GET", "/partner/bookings", "bookings:read", LimitRead, pc.Index)

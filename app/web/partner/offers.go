@@ -12,6 +12,7 @@ import (
 	"ikra/app/offers"
 	"ikra/app/web/ui"
 	"ikra/ent"
+	"ikra/ent/offer"
 )
 
 // Offers serve the partner's offer screens: list, new, edit, submit for review, archive.
@@ -173,9 +174,57 @@ func (h *Offers) Show(c *fiber.Ctx) error {
 	if err != nil {
 		return notFound(err)
 	}
-	return h.render.Render(c, ui.LayoutPartner, "partner/offers/show", "", fiber.Map{
-		"Offer": o, "Revision": offers.OpenRevision(o), "Addresses": o.Addresses,
-	})
+	data := fiber.Map{"Offer": o, "Revision": offers.OpenRevision(o), "Addresses": o.Addresses}
+	// The invite list is shown while the offer, or the edit awaiting review, is invite-only.
+	if in, err := offers.Editing(o); o.Visibility == offer.VisibilityInvite || (err == nil && in.Visibility == string(offer.VisibilityInvite)) {
+		data["ShowInvited"] = true
+		if data["Invited"], err = h.offers.Invited(c.UserContext(), current(c), o.ID); err != nil {
+			return notFound(err)
+		}
+	}
+	return h.render.Render(c, ui.LayoutPartner, "partner/offers/show", "", data)
+}
+
+// Invite adds a member, by Telegram ID or @username, to the offer's invite list.
+func (h *Offers) Invite(c *fiber.Ctx) error {
+	id, err := offerID(c)
+	if err != nil {
+		return err
+	}
+	back := "/partner/offers/" + strconv.Itoa(id) + "#invited"
+	err = h.offers.Invite(c.UserContext(), current(c), id, c.FormValue("member"))
+	switch {
+	case errors.Is(err, offers.ErrNoSuchMember):
+		return ui.Redirect(c, back, "error", "flash.invite_unknown")
+	case errors.Is(err, offers.ErrInviteListFull):
+		return ui.Redirect(c, back, "error", "flash.invite_full")
+	case errors.Is(err, offers.ErrState):
+		return ui.Redirect(c, back, "error", "flash.offer_locked")
+	case err != nil:
+		return notFound(err)
+	}
+	return ui.Redirect(c, back, "ok", "flash.invited")
+}
+
+// Uninvite takes a member off the offer's invite list.
+func (h *Offers) Uninvite(c *fiber.Ctx) error {
+	id, err := offerID(c)
+	if err != nil {
+		return err
+	}
+	mid, err := strconv.Atoi(c.Params("mid"))
+	if err != nil || mid <= 0 {
+		return ui.ErrNotFound
+	}
+	back := "/partner/offers/" + strconv.Itoa(id) + "#invited"
+	err = h.offers.Uninvite(c.UserContext(), current(c), id, mid)
+	if errors.Is(err, offers.ErrState) {
+		return ui.Redirect(c, back, "error", "flash.offer_locked")
+	}
+	if err != nil {
+		return notFound(err)
+	}
+	return ui.Redirect(c, back, "ok", "flash.uninvited")
 }
 
 // formPage renders the new or edit page with the form's values and errors.
