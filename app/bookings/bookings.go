@@ -60,7 +60,7 @@ var (
 )
 
 // Alphabet is what codes are made of: no 0/O, 1/I/L, so a code read aloud or typed
-// from a phone screen cannot be mistaken.
+// from a handset screen cannot be mistaken.
 const Alphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 // CodeLength is the length of a booking code.

@@ -7,7 +7,7 @@ import (
 )
 
 // exifOrientation reads the orientation tag (0x0112) from a JPEG's EXIF block: 1 to
-// 8, or 1 when there is none or it cannot be read. Phone cameras store pictures as
+// 8, or 1 when there is none or it cannot be read. Handset cameras store pictures as
 // the sensor saw them and record the turn here; since the EXIF block is dropped, the
 // turn is applied to the pixels instead.
 func exifOrientation(b []byte) int {

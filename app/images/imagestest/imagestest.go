@@ -46,7 +46,7 @@ func PNG(w, h int) []byte {
 	return buf.Bytes()
 }
 
-// JPEGWithEXIF is a w×h JPEG photo carrying an EXIF block (APP1) as a phone camera
+// JPEGWithEXIF is a w×h JPEG photo carrying an EXIF block (APP1) as a handset camera
 // writes it: the orientation tag (1 to 8) and a GPS block with coordinates and
 // GPSMarker.
 func JPEGWithEXIF(w, h, orientation int) []byte {

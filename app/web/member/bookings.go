@@ -27,7 +27,7 @@ type Bookings struct {
 }
 
 // NewBookings returns the member's booking handlers; baseURL makes the QR a link the
-// cashier's phone camera opens.
+// cashier's handset camera opens.
 func NewBookings(r *ui.Renderer, cat *catalog.Service, b *bookings.Service, baseURL string) *Bookings {
 	return &Bookings{render: r, catalog: cat, bookings: b, baseURL: baseURL}
 }
