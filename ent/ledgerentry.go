@@ -20,7 +20,7 @@ type LedgerEntry struct {
 	ID int `json:"id,omitempty"`
 	// MemberID holds the value of the "member_id" field.
 	MemberID int `json:"member_id,omitempty"`
-	// mature moves a pending amount to available when its reversal window closes
+	// mature moves a pending amount to available when its reversal window closes; refund returns the bonus price of a reversed deal
 	Kind ledgerentry.Kind `json:"kind,omitempty"`
 	// Amount holds the value of the "amount" field.
 	Amount int64 `json:"amount,omitempty"`

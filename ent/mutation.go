@@ -14411,6 +14411,7 @@ type OfferMediaMutation struct {
 	addheight     *int
 	sort          *int
 	addsort       *int
+	status        *offermedia.Status
 	created_at    *time.Time
 	clearedFields map[string]struct{}
 	offer         *int
@@ -14850,6 +14851,42 @@ func (m *OfferMediaMutation) ResetSort() {
 	m.addsort = nil
 }
 
+// SetStatus sets the "status" field.
+func (m *OfferMediaMutation) SetStatus(o offermedia.Status) {
+	m.status = &o
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *OfferMediaMutation) Status() (r offermedia.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the OfferMedia entity.
+// If the OfferMedia object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OfferMediaMutation) OldStatus(ctx context.Context) (v offermedia.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *OfferMediaMutation) ResetStatus() {
+	m.status = nil
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (m *OfferMediaMutation) SetCreatedAt(t time.Time) {
 	m.created_at = &t
@@ -14947,7 +14984,7 @@ func (m *OfferMediaMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *OfferMediaMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 9)
 	if m.offer != nil {
 		fields = append(fields, offermedia.FieldOfferID)
 	}
@@ -14968,6 +15005,9 @@ func (m *OfferMediaMutation) Fields() []string {
 	}
 	if m.sort != nil {
 		fields = append(fields, offermedia.FieldSort)
+	}
+	if m.status != nil {
+		fields = append(fields, offermedia.FieldStatus)
 	}
 	if m.created_at != nil {
 		fields = append(fields, offermedia.FieldCreatedAt)
@@ -14994,6 +15034,8 @@ func (m *OfferMediaMutation) Field(name string) (ent.Value, bool) {
 		return m.Height()
 	case offermedia.FieldSort:
 		return m.Sort()
+	case offermedia.FieldStatus:
+		return m.Status()
 	case offermedia.FieldCreatedAt:
 		return m.CreatedAt()
 	}
@@ -15019,6 +15061,8 @@ func (m *OfferMediaMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldHeight(ctx)
 	case offermedia.FieldSort:
 		return m.OldSort(ctx)
+	case offermedia.FieldStatus:
+		return m.OldStatus(ctx)
 	case offermedia.FieldCreatedAt:
 		return m.OldCreatedAt(ctx)
 	}
@@ -15078,6 +15122,13 @@ func (m *OfferMediaMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetSort(v)
+		return nil
+	case offermedia.FieldStatus:
+		v, ok := value.(offermedia.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
 		return nil
 	case offermedia.FieldCreatedAt:
 		v, ok := value.(time.Time)
@@ -15206,6 +15257,9 @@ func (m *OfferMediaMutation) ResetField(name string) error {
 		return nil
 	case offermedia.FieldSort:
 		m.ResetSort()
+		return nil
+	case offermedia.FieldStatus:
+		m.ResetStatus()
 		return nil
 	case offermedia.FieldCreatedAt:
 		m.ResetCreatedAt()

@@ -32,6 +32,8 @@ type OfferMedia struct {
 	Height int `json:"height,omitempty"`
 	// Sort holds the value of the "sort" field.
 	Sort int `json:"sort,omitempty"`
+	// Status holds the value of the "status" field.
+	Status offermedia.Status `json:"status,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -67,7 +69,7 @@ func (*OfferMedia) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case offermedia.FieldID, offermedia.FieldOfferID, offermedia.FieldSize, offermedia.FieldWidth, offermedia.FieldHeight, offermedia.FieldSort:
 			values[i] = new(sql.NullInt64)
-		case offermedia.FieldKey, offermedia.FieldContentType:
+		case offermedia.FieldKey, offermedia.FieldContentType, offermedia.FieldStatus:
 			values[i] = new(sql.NullString)
 		case offermedia.FieldCreatedAt:
 			values[i] = new(sql.NullTime)
@@ -133,6 +135,12 @@ func (_m *OfferMedia) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field sort", values[i])
 			} else if value.Valid {
 				_m.Sort = int(value.Int64)
+			}
+		case offermedia.FieldStatus:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field status", values[i])
+			} else if value.Valid {
+				_m.Status = offermedia.Status(value.String)
 			}
 		case offermedia.FieldCreatedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -201,6 +209,9 @@ func (_m *OfferMedia) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("sort=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Sort))
+	builder.WriteString(", ")
+	builder.WriteString("status=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Status))
 	builder.WriteString(", ")
 	builder.WriteString("created_at=")
 	builder.WriteString(_m.CreatedAt.Format(time.ANSIC))

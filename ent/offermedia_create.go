@@ -89,6 +89,20 @@ func (_c *OfferMediaCreate) SetNillableSort(v *int) *OfferMediaCreate {
 	return _c
 }
 
+// SetStatus sets the "status" field.
+func (_c *OfferMediaCreate) SetStatus(v offermedia.Status) *OfferMediaCreate {
+	_c.mutation.SetStatus(v)
+	return _c
+}
+
+// SetNillableStatus sets the "status" field if the given value is not nil.
+func (_c *OfferMediaCreate) SetNillableStatus(v *offermedia.Status) *OfferMediaCreate {
+	if v != nil {
+		_c.SetStatus(*v)
+	}
+	return _c
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (_c *OfferMediaCreate) SetCreatedAt(v time.Time) *OfferMediaCreate {
 	_c.mutation.SetCreatedAt(v)
@@ -155,6 +169,10 @@ func (_c *OfferMediaCreate) defaults() {
 		v := offermedia.DefaultSort
 		_c.mutation.SetSort(v)
 	}
+	if _, ok := _c.mutation.Status(); !ok {
+		v := offermedia.DefaultStatus
+		_c.mutation.SetStatus(v)
+	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		v := offermedia.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
@@ -193,6 +211,14 @@ func (_c *OfferMediaCreate) check() error {
 	}
 	if _, ok := _c.mutation.Sort(); !ok {
 		return &ValidationError{Name: "sort", err: errors.New(`ent: missing required field "OfferMedia.sort"`)}
+	}
+	if _, ok := _c.mutation.Status(); !ok {
+		return &ValidationError{Name: "status", err: errors.New(`ent: missing required field "OfferMedia.status"`)}
+	}
+	if v, ok := _c.mutation.Status(); ok {
+		if err := offermedia.StatusValidator(v); err != nil {
+			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "OfferMedia.status": %w`, err)}
+		}
 	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		return &ValidationError{Name: "created_at", err: errors.New(`ent: missing required field "OfferMedia.created_at"`)}
@@ -250,6 +276,10 @@ func (_c *OfferMediaCreate) createSpec() (*OfferMedia, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Sort(); ok {
 		_spec.SetField(offermedia.FieldSort, field.TypeInt, value)
 		_node.Sort = value
+	}
+	if value, ok := _c.mutation.Status(); ok {
+		_spec.SetField(offermedia.FieldStatus, field.TypeEnum, value)
+		_node.Status = value
 	}
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(offermedia.FieldCreatedAt, field.TypeTime, value)
@@ -432,6 +462,18 @@ func (u *OfferMediaUpsert) AddSort(v int) *OfferMediaUpsert {
 	return u
 }
 
+// SetStatus sets the "status" field.
+func (u *OfferMediaUpsert) SetStatus(v offermedia.Status) *OfferMediaUpsert {
+	u.Set(offermedia.FieldStatus, v)
+	return u
+}
+
+// UpdateStatus sets the "status" field to the value that was provided on create.
+func (u *OfferMediaUpsert) UpdateStatus() *OfferMediaUpsert {
+	u.SetExcluded(offermedia.FieldStatus)
+	return u
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (u *OfferMediaUpsert) SetCreatedAt(v time.Time) *OfferMediaUpsert {
 	u.Set(offermedia.FieldCreatedAt, v)
@@ -607,6 +649,20 @@ func (u *OfferMediaUpsertOne) AddSort(v int) *OfferMediaUpsertOne {
 func (u *OfferMediaUpsertOne) UpdateSort() *OfferMediaUpsertOne {
 	return u.Update(func(s *OfferMediaUpsert) {
 		s.UpdateSort()
+	})
+}
+
+// SetStatus sets the "status" field.
+func (u *OfferMediaUpsertOne) SetStatus(v offermedia.Status) *OfferMediaUpsertOne {
+	return u.Update(func(s *OfferMediaUpsert) {
+		s.SetStatus(v)
+	})
+}
+
+// UpdateStatus sets the "status" field to the value that was provided on create.
+func (u *OfferMediaUpsertOne) UpdateStatus() *OfferMediaUpsertOne {
+	return u.Update(func(s *OfferMediaUpsert) {
+		s.UpdateStatus()
 	})
 }
 
@@ -951,6 +1007,20 @@ func (u *OfferMediaUpsertBulk) AddSort(v int) *OfferMediaUpsertBulk {
 func (u *OfferMediaUpsertBulk) UpdateSort() *OfferMediaUpsertBulk {
 	return u.Update(func(s *OfferMediaUpsert) {
 		s.UpdateSort()
+	})
+}
+
+// SetStatus sets the "status" field.
+func (u *OfferMediaUpsertBulk) SetStatus(v offermedia.Status) *OfferMediaUpsertBulk {
+	return u.Update(func(s *OfferMediaUpsert) {
+		s.SetStatus(v)
+	})
+}
+
+// UpdateStatus sets the "status" field to the value that was provided on create.
+func (u *OfferMediaUpsertBulk) UpdateStatus() *OfferMediaUpsertBulk {
+	return u.Update(func(s *OfferMediaUpsert) {
+		s.UpdateStatus()
 	})
 }
 

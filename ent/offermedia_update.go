@@ -156,6 +156,20 @@ func (_u *OfferMediaUpdate) AddSort(v int) *OfferMediaUpdate {
 	return _u
 }
 
+// SetStatus sets the "status" field.
+func (_u *OfferMediaUpdate) SetStatus(v offermedia.Status) *OfferMediaUpdate {
+	_u.mutation.SetStatus(v)
+	return _u
+}
+
+// SetNillableStatus sets the "status" field if the given value is not nil.
+func (_u *OfferMediaUpdate) SetNillableStatus(v *offermedia.Status) *OfferMediaUpdate {
+	if v != nil {
+		_u.SetStatus(*v)
+	}
+	return _u
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (_u *OfferMediaUpdate) SetCreatedAt(v time.Time) *OfferMediaUpdate {
 	_u.mutation.SetCreatedAt(v)
@@ -225,6 +239,11 @@ func (_u *OfferMediaUpdate) check() error {
 			return &ValidationError{Name: "size", err: fmt.Errorf(`ent: validator failed for field "OfferMedia.size": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Status(); ok {
+		if err := offermedia.StatusValidator(v); err != nil {
+			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "OfferMedia.status": %w`, err)}
+		}
+	}
 	if _u.mutation.OfferCleared() && len(_u.mutation.OfferIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "OfferMedia.offer"`)
 	}
@@ -278,6 +297,9 @@ func (_u *OfferMediaUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	}
 	if value, ok := _u.mutation.AddedSort(); ok {
 		_spec.AddField(offermedia.FieldSort, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.Status(); ok {
+		_spec.SetField(offermedia.FieldStatus, field.TypeEnum, value)
 	}
 	if value, ok := _u.mutation.CreatedAt(); ok {
 		_spec.SetField(offermedia.FieldCreatedAt, field.TypeTime, value)
@@ -459,6 +481,20 @@ func (_u *OfferMediaUpdateOne) AddSort(v int) *OfferMediaUpdateOne {
 	return _u
 }
 
+// SetStatus sets the "status" field.
+func (_u *OfferMediaUpdateOne) SetStatus(v offermedia.Status) *OfferMediaUpdateOne {
+	_u.mutation.SetStatus(v)
+	return _u
+}
+
+// SetNillableStatus sets the "status" field if the given value is not nil.
+func (_u *OfferMediaUpdateOne) SetNillableStatus(v *offermedia.Status) *OfferMediaUpdateOne {
+	if v != nil {
+		_u.SetStatus(*v)
+	}
+	return _u
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (_u *OfferMediaUpdateOne) SetCreatedAt(v time.Time) *OfferMediaUpdateOne {
 	_u.mutation.SetCreatedAt(v)
@@ -541,6 +577,11 @@ func (_u *OfferMediaUpdateOne) check() error {
 			return &ValidationError{Name: "size", err: fmt.Errorf(`ent: validator failed for field "OfferMedia.size": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Status(); ok {
+		if err := offermedia.StatusValidator(v); err != nil {
+			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "OfferMedia.status": %w`, err)}
+		}
+	}
 	if _u.mutation.OfferCleared() && len(_u.mutation.OfferIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "OfferMedia.offer"`)
 	}
@@ -611,6 +652,9 @@ func (_u *OfferMediaUpdateOne) sqlSave(ctx context.Context) (_node *OfferMedia, 
 	}
 	if value, ok := _u.mutation.AddedSort(); ok {
 		_spec.AddField(offermedia.FieldSort, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.Status(); ok {
+		_spec.SetField(offermedia.FieldStatus, field.TypeEnum, value)
 	}
 	if value, ok := _u.mutation.CreatedAt(); ok {
 		_spec.SetField(offermedia.FieldCreatedAt, field.TypeTime, value)

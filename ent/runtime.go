@@ -356,7 +356,7 @@ func init() {
 	// offermedia.DefaultSort holds the default value on creation for the sort field.
 	offermedia.DefaultSort = offermediaDescSort.Default.(int)
 	// offermediaDescCreatedAt is the schema descriptor for created_at field.
-	offermediaDescCreatedAt := offermediaFields[7].Descriptor()
+	offermediaDescCreatedAt := offermediaFields[8].Descriptor()
 	// offermedia.DefaultCreatedAt holds the default value on creation for the created_at field.
 	offermedia.DefaultCreatedAt = offermediaDescCreatedAt.Default.(func() time.Time)
 	offerrevisionFields := schema.OfferRevision{}.Fields()

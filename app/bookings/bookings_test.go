@@ -16,6 +16,7 @@ import (
 	"ikra/app/members"
 	"ikra/ent"
 	"ikra/ent/booking"
+	"ikra/ent/ledgerentry"
 	"ikra/ent/notification"
 	"ikra/ent/offer"
 )
@@ -344,14 +345,28 @@ func TestLifecycle(t *testing.T) {
 	_, err = w.svc.NoShow(w.ctx, w.p.ID, b.ID, cashier.ID)
 	mustTransition(err)
 
-	// completed → reversed within the window: the cashback goes.
+	// completed → reversed within the window: the cashback goes, and the bonus price
+	// spent on the deal comes back.
 	_, err = w.svc.Reverse(w.ctx, w.p.ID, b.ID, cashier.ID)
 	apptest.Must(t, err)
-	if bal := w.balance(m); bal.Pending != 0 {
-		t.Fatalf("after reversal: %+v", bal)
+	if bal := w.balance(m); bal.Pending != 0 || bal.Available != 3000 || bal.Reserved != 0 {
+		t.Fatalf("after reversal: %+v (want 3000 available, nothing pending or reserved)", bal)
 	}
 	_, err = w.svc.Reverse(w.ctx, w.p.ID, b.ID, cashier.ID)
 	mustTransition(err)
+	if bal := w.balance(m); bal.Available != 3000 {
+		t.Fatalf("a refused second reversal moved the balance: %+v", bal)
+	}
+	refunds, err := w.env.App.DB.LedgerEntry.Query().Where(ledgerentry.MemberID(m.ID), ledgerentry.KindEQ(ledgerentry.KindRefund)).All(w.ctx)
+	apptest.Must(t, err)
+	if len(refunds) != 1 || refunds[0].Amount != 1000 || refunds[0].RefID != fmt.Sprint(b.ID) {
+		t.Fatalf("refund entries: %+v", refunds)
+	}
+	if n, _ := w.env.App.DB.Notification.Query().Where(notification.MemberID(m.ID), notification.Kind("booking.reversed"),
+		notification.BodyContains("2\u202f000 bonuses of cashback"), notification.BodyContains("1\u202f000 bonuses you spent")).Count(w.ctx); n != 1 {
+		bodies, _ := w.env.App.DB.Notification.Query().Where(notification.MemberID(m.ID), notification.Kind("booking.reversed")).Select(notification.FieldBody).Strings(w.ctx)
+		t.Errorf("the reversal notice does not name the cashback taken back and the bonuses returned: %q", bodies)
+	}
 
 	// Reversing after the window is refused.
 	b = book()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -244,14 +245,50 @@ func (s *Service) Reverse(ctx context.Context, partnerID, id, actorID int) (*ent
 			}
 			return nil, err
 		}
+		refund, err := s.refund(ctx, tx, b, actorID)
+		if err != nil {
+			return nil, err
+		}
 		b, err = b.Update().SetStatus(booking.StatusReversed).SetReversedAt(s.now()).Save(ctx)
-		if err != nil || cb == nil {
+		if err != nil || (cb == nil && refund == 0) {
 			return b, err
 		}
 		return b, s.notifyMember(ctx, tx, b, "reversed", func(lang, title string) (string, string) {
-			return s.t(lang, "notify.booking.reversed.title"), s.n(lang, "notify.booking.reversed.body", cb.Amount, title)
+			var body string
+			if cb != nil {
+				body = s.n(lang, "notify.booking.reversed.body", cb.Amount, title)
+			} else {
+				body = s.t(lang, "notify.booking.reversed.plain", title)
+			}
+			if refund > 0 {
+				body += " " + s.n(lang, "notify.booking.reversed.refund", refund)
+			}
+			return s.t(lang, "notify.booking.reversed.title"), body
 		})
 	})
+}
+
+// refund gives back, in the reversal's transaction, the bonus price the member paid
+// for a deal that is now reversed: the deal did not stand, so neither does what was
+// spent on it. It returns the amount returned (0 for an offer without a bonus price).
+func (s *Service) refund(ctx context.Context, tx *ent.Tx, b *ent.Booking, actorID int) (int64, error) {
+	capture, err := tx.LedgerEntry.Query().Where(ledgerentry.IdempotencyKey(fmt.Sprintf("booking:%d:capture", b.ID)),
+		ledgerentry.MemberID(b.MemberID)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	amount := -capture.Amount
+	if amount <= 0 {
+		return 0, nil
+	}
+	_, err = s.ledger.CreditTx(ctx, tx, ledger.Op{
+		MemberID: b.MemberID, Amount: amount, Kind: ledger.KindRefund, RefType: "booking", RefID: strconv.Itoa(b.ID),
+		ActorID: &actorID, Key: fmt.Sprintf("booking:%d:refund", b.ID),
+	})
+	return amount, err
 }
 
 // notifyMember writes the member's notification about event in the transaction, in

@@ -91,7 +91,7 @@ func (s *Service) Visible(ctx context.Context, memberID int) (*ent.OfferQuery, e
 }
 
 // Offer returns one offer the member may see, with its partner, category, city and
-// images (in order) loaded; any other is ErrNotFound.
+// live images (in order) loaded; any other is ErrNotFound.
 func (s *Service) Offer(ctx context.Context, memberID, offerID int) (*ent.Offer, error) {
 	q, err := s.Visible(ctx, memberID)
 	if err != nil {
@@ -108,12 +108,15 @@ func (s *Service) Offer(ctx context.Context, memberID, offerID int) (*ent.Offer,
 // images in order.
 func WithDetails(q *ent.OfferQuery) *ent.OfferQuery {
 	return q.WithPartner().WithCategory().WithCity().
-		WithMedia(func(q *ent.OfferMediaQuery) { q.Order(ent.Asc(offermedia.FieldSort)) })
+		WithMedia(func(q *ent.OfferMediaQuery) {
+			q.Where(offermedia.StatusEQ(offermedia.StatusLive)).Order(ent.Asc(offermedia.FieldSort))
+		})
 }
 
 // MediaAllowed reports whether the image stored under key, or the image whose
-// thumbnail it is (images.ThumbKey), belongs to an offer the member may see now. A
-// malformed key is simply not allowed.
+// thumbnail it is (images.ThumbKey), is live (not awaiting or refused by a moderator)
+// and belongs to an offer the member may see now. A malformed key is simply not
+// allowed.
 func (s *Service) MediaAllowed(ctx context.Context, memberID int, key string) (bool, error) {
 	if media.ValidKey(key) != nil {
 		return false, nil
@@ -122,7 +125,8 @@ func (s *Service) MediaAllowed(ctx context.Context, memberID int, key string) (b
 	if err != nil {
 		return false, err
 	}
-	return s.db.OfferMedia.Query().Where(offermedia.Key(images.OriginalKey(key)), offermedia.HasOfferWith(p)).Exist(ctx)
+	return s.db.OfferMedia.Query().Where(offermedia.Key(images.OriginalKey(key)), offermedia.StatusEQ(offermedia.StatusLive),
+		offermedia.HasOfferWith(p)).Exist(ctx)
 }
 
 // Image opens an offer image for the member, only when MediaAllowed says so; anything

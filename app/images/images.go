@@ -19,10 +19,13 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"time"
 
 	"entgo.io/ent/dialect"
 
 	"ikra/app/media"
+	"ikra/app/offers"
+	"ikra/app/store"
 	"ikra/ent"
 	"ikra/ent/offer"
 	"ikra/ent/offermedia"
@@ -120,8 +123,10 @@ func (s *Service) offer(ctx context.Context, db *ent.Client, partnerID, offerID 
 
 // Upload checks the picture r yields (size bytes as declared, or -1), re-encodes it
 // without metadata, stores it under an unguessable key and adds it as the offer's
-// last image; its thumbnail is enqueued. A refused picture is a *Refusal saying why.
-func (s *Service) Upload(ctx context.Context, partnerID, offerID int, r io.Reader, size int64) (*ent.OfferMedia, error) {
+// last image; its thumbnail is enqueued. On a published offer the image is pending
+// until a moderator approves the offer's revision (authorID is who added it). A
+// refused picture is a *Refusal saying why.
+func (s *Service) Upload(ctx context.Context, partnerID, offerID, authorID int, r io.Reader, size int64) (*ent.OfferMedia, error) {
 	o, err := s.offer(ctx, s.db, partnerID, offerID)
 	if err != nil {
 		return nil, err
@@ -161,8 +166,25 @@ func (s *Service) Upload(ctx context.Context, partnerID, offerID int, r io.Reade
 		s.forget(key)
 		return nil, err
 	}
-	m, err := s.db.OfferMedia.Create().SetOfferID(o.ID).SetKey(key).SetContentType(c.contentType).
-		SetSize(int64(len(c.data))).SetWidth(c.width).SetHeight(c.height).SetSort(sort).Save(ctx)
+	// An image added to a published offer waits for a moderator with a revision of
+	// it; on an offer not yet published it is reviewed with the whole offer.
+	var m *ent.OfferMedia
+	err = store.WithTx(ctx, s.db, func(tx *ent.Tx) error {
+		o, err := s.offer(ctx, tx.Client(), partnerID, offerID)
+		if err != nil {
+			return err
+		}
+		status := offermedia.StatusLive
+		if o.Status == offer.StatusPublished {
+			status = offermedia.StatusPending
+			if _, err := offers.ProposeTx(ctx, tx, o, authorID, time.Now()); err != nil {
+				return err
+			}
+		}
+		m, err = tx.OfferMedia.Create().SetOfferID(o.ID).SetKey(key).SetContentType(c.contentType).
+			SetSize(int64(len(c.data))).SetWidth(c.width).SetHeight(c.height).SetSort(sort).SetStatus(status).Save(ctx)
+		return err
+	})
 	if err != nil {
 		s.forget(key)
 		return nil, err
@@ -312,6 +334,24 @@ func (s *Service) Open(ctx context.Context, partnerID int, key string) (r io.Rea
 	}
 	orig := OriginalKey(key)
 	ok, err := s.db.OfferMedia.Query().Where(offermedia.Key(orig), offermedia.HasOfferWith(offer.PartnerID(partnerID))).Exist(ctx)
+	if err != nil {
+		return nil, media.Object{}, false, err
+	}
+	if !ok {
+		return nil, media.Object{}, false, ErrNotFound
+	}
+	return s.openThumb(ctx, key, orig)
+}
+
+// OpenForReview opens an image or thumbnail of any offer, whatever its status or its
+// image's: moderators see what they decide on. The caller is a moderation screen,
+// guarded by its permission; members go through the catalog rule instead.
+func (s *Service) OpenForReview(ctx context.Context, key string) (r io.ReadCloser, obj media.Object, stale bool, err error) {
+	if media.ValidKey(key) != nil {
+		return nil, media.Object{}, false, ErrNotFound
+	}
+	orig := OriginalKey(key)
+	ok, err := s.db.OfferMedia.Query().Where(offermedia.Key(orig)).Exist(ctx)
 	if err != nil {
 		return nil, media.Object{}, false, err
 	}

@@ -45,6 +45,7 @@ const (
 	KindReversal     = "reversal"
 	KindAdjustment   = "adjustment"
 	KindMature       = "mature"
+	KindRefund       = "refund"
 )
 
 // MaxReason is how many characters of a reason an entry keeps.

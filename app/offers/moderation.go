@@ -12,6 +12,7 @@ import (
 	"ikra/app/store"
 	"ikra/ent"
 	"ikra/ent/offer"
+	"ikra/ent/offermedia"
 	"ikra/ent/offerrevision"
 	"ikra/ent/staff"
 )
@@ -31,14 +32,15 @@ type Item struct {
 	ID    int    // the offer's or the revision's ID
 	Since time.Time
 	// Offer is the offer (the live version, for a revision) with partner, category,
-	// city and minimum tier loaded.
+	// city, minimum tier and every image (live, pending or rejected) loaded.
 	Offer *ent.Offer
 	// Revision is the proposed change; nil for KindOffer.
 	Revision *ent.OfferRevision
 }
 
 func withModerationDetails(q *ent.OfferQuery) *ent.OfferQuery {
-	return q.WithPartner().WithCategory().WithCity().WithMinTier()
+	return q.WithPartner().WithCategory().WithCity().WithMinTier().
+		WithMedia(func(q *ent.OfferMediaQuery) { q.Order(ent.Asc(offermedia.FieldSort), ent.Asc(offermedia.FieldID)) })
 }
 
 // Queue lists what awaits moderation, oldest first: offers under review and pending
@@ -195,6 +197,20 @@ func (s *Service) decide(ctx context.Context, actor audit.Entry, kind string, id
 			o = r.Edges.Offer
 			before = map[string]any{"offer_id": o.ID, "status": string(offerrevision.StatusPending)}
 			after = map[string]any{"status": string(status)}
+			// Images added to the live offer since go with the revision's fate.
+			media := offermedia.StatusRejected
+			if approve {
+				media = offermedia.StatusLive
+			}
+			images, err := tx.OfferMedia.Update().
+				Where(offermedia.OfferID(o.ID), offermedia.StatusEQ(offermedia.StatusPending)).
+				SetStatus(media).Save(ctx)
+			if err != nil {
+				return err
+			}
+			if images > 0 {
+				after["images"] = images
+			}
 			if approve {
 				in, err := RevisionInput(r)
 				if err != nil {

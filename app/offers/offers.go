@@ -234,6 +234,31 @@ func (s *Service) Update(ctx context.Context, partnerID, id, authorID int, in Of
 	return revised, err
 }
 
+// ProposeTx makes sure a published offer has a revision awaiting review, opening one
+// that proposes the live fields unchanged when there is none: a change that is not a
+// field (a new image) then reaches the moderation queue with it, and goes live only
+// when the revision is approved. Offers not yet published are reviewed whole, so
+// nothing is opened for them; the caller says whether it opened one.
+func ProposeTx(ctx context.Context, tx *ent.Tx, o *ent.Offer, authorID int, at time.Time) (opened bool, err error) {
+	if o.Status != offer.StatusPublished {
+		return false, nil
+	}
+	pending, err := tx.OfferRevision.Query().
+		Where(offerrevision.OfferID(o.ID), offerrevision.StatusEQ(offerrevision.StatusPending)).Exist(ctx)
+	if err != nil || pending {
+		return false, err
+	}
+	data, err := InputOf(o).data()
+	if err != nil {
+		return false, err
+	}
+	c := tx.OfferRevision.Create().SetOfferID(o.ID).SetData(data).SetCreatedAt(at)
+	if authorID > 0 {
+		c.SetAuthorID(authorID)
+	}
+	return true, c.Exec(ctx)
+}
+
 // Submit sends a draft or rejected offer of the partner for review.
 func (s *Service) Submit(ctx context.Context, partnerID, id int) error {
 	n, err := s.db.Offer.Update().

@@ -225,6 +225,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"GET /admin/moderation":                    {"/admin/moderation", nil, expect(forbid, map[string]int{"anon": see, "superadmin,moderator": ok})},
 		"GET /admin/moderation/:kind/:id":          {"/admin/moderation/offer/" + offerA, nil, expect(forbid, map[string]int{"anon": see, "superadmin,moderator": ok})},
 		"POST /admin/moderation/:kind/:id/approve": {"/admin/moderation/offer/" + offerA + "/approve", url.Values{}, expect(forbid, map[string]int{"anon": unauth, "superadmin,moderator": see})},
+		"GET /admin/media/*":                       {"/admin/media/offers/1/none.png", nil, expect(forbid, map[string]int{"anon": see, "superadmin,moderator": nf})},
 		"POST /admin/moderation/:kind/:id/reject":  {"/admin/moderation/offer/" + offerA + "/reject", url.Values{"reason": {""}}, expect(forbid, map[string]int{"anon": unauth, "superadmin,moderator": see})},
 
 		// An invite-only offer's invite list: an unknown name (or a member not on the list)

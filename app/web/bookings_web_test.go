@@ -273,6 +273,35 @@ func TestBookingLifecycleHTTP(t *testing.T) {
 	if bal, _ := w.env.App.Ledger.Balance(w.ctx, m.ID); bal.Reserved != 0 || bal.Available != 3000 || w.status(t, b2.ID) != booking.StatusCancelled {
 		t.Fatalf("after cancelling: %+v, %s", bal, w.status(t, b2.ID))
 	}
+
+	// From the inbox: decline in place with a reason, confirm, and stay in the inbox.
+	b3 := w.book(t, c, m.ID, o, url.Values{})
+	inbox := manager.Get("/partner/bookings")
+	if !strings.Contains(inbox.Body, `action="/partner/bookings/`+b3.Code+`/decline"`) {
+		t.Fatal("the inbox has no decline form for the request")
+	}
+	r := manager.Post("/partner/bookings/"+b3.Code+"/decline", url.Values{"reason": {"Закрыто на ремонт"}, "from": {"inbox"}})
+	if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/partner/bookings" || w.status(t, b3.ID) != booking.StatusDeclined {
+		t.Fatalf("decline from the inbox: %d %s, %s", r.Status, r.Header.Get("Location"), w.status(t, b3.ID))
+	}
+	b4 := w.book(t, c, m.ID, o, url.Values{})
+	r = manager.Post("/partner/bookings/"+b4.Code+"/confirm", url.Values{"from": {"inbox"}})
+	if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/partner/bookings" || w.status(t, b4.ID) != booking.StatusConfirmed {
+		t.Fatalf("confirm from the inbox: %d %s", r.Status, r.Header.Get("Location"))
+	}
+
+	// A reversed deal gives back the bonuses spent on it, with the cashback taken back.
+	flash(t, manager, manager.Post("/partner/bookings/"+b4.Code+"/complete", url.Values{"amount": {"5000"}}))
+	if bal, _ := w.env.App.Ledger.Balance(w.ctx, m.ID); bal.Available != 2000 || bal.Reserved != 0 {
+		t.Fatalf("after completing a bonus-priced deal: %+v", bal)
+	}
+	flash(t, manager, manager.Post("/partner/bookings/"+b4.Code+"/reverse", nil))
+	if bal, _ := w.env.App.Ledger.Balance(w.ctx, m.ID); bal.Available != 3000 || bal.Pending != 0 || w.status(t, b4.ID) != booking.StatusReversed {
+		t.Fatalf("after reversing: %+v, %s", bal, w.status(t, b4.ID))
+	}
+	if page := c.Get("/app/bonuses"); !strings.Contains(page.Body, w.t("bonus.reason.refund")) {
+		t.Error("the member's history does not show the refund")
+	}
 }
 
 // TestBookingTenantIsolation: staff of partner B get 404 for partner A's bookings by

@@ -84,6 +84,15 @@ func (w *imagesWorld) rows(t *testing.T) []*ent.OfferMedia {
 	return rows
 }
 
+// approveImages makes the offer's images live as a moderator's approval does (that
+// path is TestImagesOnPublishedOfferWaitForReview): images added to a published offer
+// wait for review.
+func (w *imagesWorld) approveImages(t *testing.T) {
+	t.Helper()
+	apptest.Must(t, w.env.App.DB.OfferMedia.Update().Where(offermedia.OfferID(w.offer.ID)).
+		SetStatus(offermedia.StatusLive).Exec(context.Background()))
+}
+
 func decodeSize(t *testing.T, body string) image.Point {
 	t.Helper()
 	cfg, _, err := image.DecodeConfig(strings.NewReader(body))
@@ -144,6 +153,7 @@ func TestOfferImageWithoutEXIF(t *testing.T) {
 		t.Fatalf("%d rows", len(rows))
 	}
 	m := rows[0]
+	w.approveImages(t)
 	if !keyPattern.MatchString(m.Key) || !strings.HasPrefix(m.Key, "offers/"+apptest.Itoa(w.offer.ID)+"/") {
 		t.Errorf("key %q is not offers/<offer>/<random>.jpg", m.Key)
 	}
@@ -188,6 +198,7 @@ func TestOfferImageThumbnailJob(t *testing.T) {
 		t.Fatalf("upload: %d\n%.500s", r.Status, r.Body)
 	}
 	m := w.rows(t)[0]
+	w.approveImages(t)
 	thumb := images.ThumbKey(m.Key)
 	cover := "/partner/offers/" + apptest.Itoa(w.offer.ID) + "/cover"
 	if r := w.ownerA.Get(cover); r.Status != http.StatusOK || decodeSize(t, r.Body) != image.Pt(1200, 800) || r.Header.Get("Cache-Control") != "private, no-cache" {

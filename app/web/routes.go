@@ -153,11 +153,12 @@ func (s *Server) routes() {
 	r.add(Admin, "POST", "/admin/staff/:id/revoke", "staff:write", LimitWrite, ad.Revoke)
 	r.add(Admin, "GET", "/admin/audit", "audit:read", LimitRead, ad.Audit)
 
-	mo := admin.NewModeration(s.render, s.partnerOffers)
+	mo := admin.NewModeration(s.render, s.partnerOffers, s.images)
 	r.add(Admin, "GET", "/admin/moderation", "moderation:review", LimitRead, mo.Queue)
 	r.add(Admin, "GET", "/admin/moderation/:kind/:id", "moderation:review", LimitRead, mo.Review)
 	r.add(Admin, "POST", "/admin/moderation/:kind/:id/approve", "moderation:review", LimitWrite, mo.Approve)
 	r.add(Admin, "POST", "/admin/moderation/:kind/:id/reject", "moderation:review", LimitWrite, mo.Reject)
+	r.add(Admin, "GET", "/admin/media/*", "moderation:review", LimitRead, mo.Media)
 
 	al := admin.NewLoyalty(s.db, s.render, s.loyalty, history)
 	r.add(Admin, "GET", "/admin/members/:id/ledger", "ledger:read", LimitRead, al.Ledger)

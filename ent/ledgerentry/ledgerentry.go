@@ -136,6 +136,7 @@ const (
 	KindReversal     Kind = "reversal"
 	KindAdjustment   Kind = "adjustment"
 	KindMature       Kind = "mature"
+	KindRefund       Kind = "refund"
 )
 
 func (k Kind) String() string {
@@ -145,7 +146,7 @@ func (k Kind) String() string {
 // KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
 func KindValidator(k Kind) error {
 	switch k {
-	case KindWelcome, KindCashback, KindReferral, KindReserve, KindCapture, KindRelease, KindSpend, KindTierPurchase, KindAnnulment, KindReversal, KindAdjustment, KindMature:
+	case KindWelcome, KindCashback, KindReferral, KindReserve, KindCapture, KindRelease, KindSpend, KindTierPurchase, KindAnnulment, KindReversal, KindAdjustment, KindMature, KindRefund:
 		return nil
 	default:
 		return fmt.Errorf("ledgerentry: invalid enum value for kind field: %q", k)

@@ -233,7 +233,7 @@ var (
 	// LedgerEntriesColumns holds the columns for the "ledger_entries" table.
 	LedgerEntriesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
-		{Name: "kind", Type: field.TypeEnum, Enums: []string{"welcome", "cashback", "referral", "reserve", "capture", "release", "spend", "tier_purchase", "annulment", "reversal", "adjustment", "mature"}},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"welcome", "cashback", "referral", "reserve", "capture", "release", "spend", "tier_purchase", "annulment", "reversal", "adjustment", "mature", "refund"}},
 		{Name: "amount", Type: field.TypeInt64},
 		{Name: "bucket", Type: field.TypeEnum, Enums: []string{"available", "pending", "reserved"}, Default: "available"},
 		{Name: "reason", Type: field.TypeString, Default: ""},
@@ -445,6 +445,7 @@ var (
 		{Name: "width", Type: field.TypeInt, Default: 0},
 		{Name: "height", Type: field.TypeInt, Default: 0},
 		{Name: "sort", Type: field.TypeInt, Default: 0},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"live", "pending", "rejected"}, Default: "live"},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "offer_id", Type: field.TypeInt},
 	}
@@ -456,7 +457,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "offer_media_offers_media",
-				Columns:    []*schema.Column{OfferMediaColumns[8]},
+				Columns:    []*schema.Column{OfferMediaColumns[9]},
 				RefColumns: []*schema.Column{OffersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},

@@ -3,6 +3,7 @@
 package offermedia
 
 import (
+	"fmt"
 	"time"
 
 	"entgo.io/ent/dialect/sql"
@@ -28,6 +29,8 @@ const (
 	FieldHeight = "height"
 	// FieldSort holds the string denoting the sort field in the database.
 	FieldSort = "sort"
+	// FieldStatus holds the string denoting the status field in the database.
+	FieldStatus = "status"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
 	FieldCreatedAt = "created_at"
 	// EdgeOffer holds the string denoting the offer edge name in mutations.
@@ -53,6 +56,7 @@ var Columns = []string{
 	FieldWidth,
 	FieldHeight,
 	FieldSort,
+	FieldStatus,
 	FieldCreatedAt,
 }
 
@@ -80,6 +84,33 @@ var (
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
 )
+
+// Status defines the type for the "status" enum field.
+type Status string
+
+// StatusLive is the default value of the Status enum.
+const DefaultStatus = StatusLive
+
+// Status values.
+const (
+	StatusLive     Status = "live"
+	StatusPending  Status = "pending"
+	StatusRejected Status = "rejected"
+)
+
+func (s Status) String() string {
+	return string(s)
+}
+
+// StatusValidator is a validator for the "status" field enum values. It is called by the builders before save.
+func StatusValidator(s Status) error {
+	switch s {
+	case StatusLive, StatusPending, StatusRejected:
+		return nil
+	default:
+		return fmt.Errorf("offermedia: invalid enum value for status field: %q", s)
+	}
+}
 
 // OrderOption defines the ordering options for the OfferMedia queries.
 type OrderOption func(*sql.Selector)
@@ -122,6 +153,11 @@ func ByHeight(opts ...sql.OrderTermOption) OrderOption {
 // BySort orders the results by the sort field.
 func BySort(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSort, opts...).ToFunc()
+}
+
+// ByStatus orders the results by the status field.
+func ByStatus(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldStatus, opts...).ToFunc()
 }
 
 // ByCreatedAt orders the results by the created_at field.

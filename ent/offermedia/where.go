@@ -405,6 +405,26 @@ func SortLTE(v int) predicate.OfferMedia {
 	return predicate.OfferMedia(sql.FieldLTE(FieldSort, v))
 }
 
+// StatusEQ applies the EQ predicate on the "status" field.
+func StatusEQ(v Status) predicate.OfferMedia {
+	return predicate.OfferMedia(sql.FieldEQ(FieldStatus, v))
+}
+
+// StatusNEQ applies the NEQ predicate on the "status" field.
+func StatusNEQ(v Status) predicate.OfferMedia {
+	return predicate.OfferMedia(sql.FieldNEQ(FieldStatus, v))
+}
+
+// StatusIn applies the In predicate on the "status" field.
+func StatusIn(vs ...Status) predicate.OfferMedia {
+	return predicate.OfferMedia(sql.FieldIn(FieldStatus, vs...))
+}
+
+// StatusNotIn applies the NotIn predicate on the "status" field.
+func StatusNotIn(vs ...Status) predicate.OfferMedia {
+	return predicate.OfferMedia(sql.FieldNotIn(FieldStatus, vs...))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.OfferMedia {
 	return predicate.OfferMedia(sql.FieldEQ(FieldCreatedAt, v))

@@ -20,8 +20,8 @@ func (LedgerEntry) Fields() []ent.Field {
 		field.Int("member_id").Immutable(),
 		field.Enum("kind").
 			Values("welcome", "cashback", "referral", "reserve", "capture", "release", "spend",
-				"tier_purchase", "annulment", "reversal", "adjustment", "mature").
-			Comment("mature moves a pending amount to available when its reversal window closes").
+				"tier_purchase", "annulment", "reversal", "adjustment", "mature", "refund").
+			Comment("mature moves a pending amount to available when its reversal window closes; refund returns the bonus price of a reversed deal").
 			Immutable(),
 		// Signed amount in whole bonuses.
 		field.Int64("amount").Immutable(),

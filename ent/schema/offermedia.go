@@ -23,6 +23,9 @@ func (OfferMedia) Fields() []ent.Field {
 		field.Int("width").Default(0),
 		field.Int("height").Default(0),
 		field.Int("sort").Default(0),
+		// live images are shown to members; one added to a published offer is pending
+		// until a moderator approves the offer's revision, and rejected if refused.
+		field.Enum("status").Values("live", "pending", "rejected").Default("live"),
 		field.Time("created_at").Default(time.Now),
 	}
 }

@@ -2,25 +2,35 @@ package admin
 
 import (
 	"errors"
+	"io"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
+	"ikra/app/images"
 	"ikra/app/offers"
 	"ikra/app/web/ui"
+	"ikra/ent"
 )
 
 // Moderation serves the moderation queue: new offers and revisions of published ones.
 type Moderation struct {
 	render *ui.Renderer
 	offers *offers.Service
+	images *images.Service
 }
 
 // NewModeration returns the moderation screens' handlers.
-func NewModeration(r *ui.Renderer, s *offers.Service) *Moderation {
-	return &Moderation{render: r, offers: s}
+func NewModeration(r *ui.Renderer, s *offers.Service, im *images.Service) *Moderation {
+	return &Moderation{render: r, offers: s, images: im}
+}
+
+// reviewImage is one image of the offer under review, with its thumbnail's key.
+type reviewImage struct {
+	*ent.OfferMedia
+	ThumbKey string
 }
 
 // Queue lists what awaits a decision, oldest first.
@@ -81,10 +91,37 @@ func (h *Moderation) Review(c *fiber.Ctx) error {
 			rows[i].Proposed, rows[i].Changed = proposed[i], proposed[i] != live[i]
 		}
 	}
+	pics := make([]reviewImage, len(it.Offer.Edges.Media))
+	for i, m := range it.Offer.Edges.Media {
+		pics[i] = reviewImage{OfferMedia: m, ThumbKey: images.ThumbKey(m.Key)}
+	}
 	return h.render.Render(c, ui.LayoutAdmin, "admin/moderation/show", "admin.moderation.title", fiber.Map{
-		"Item": it, "Rows": rows, "Pending": it.Pending(),
+		"Item": it, "Rows": rows, "Pending": it.Pending(), "Images": pics,
 		"Action": "/admin/moderation/" + it.Kind + "/" + strconv.Itoa(it.ID),
 	})
+}
+
+// Media serves an image or thumbnail of an offer under review, whatever its status.
+func (h *Moderation) Media(c *fiber.Ctx) error {
+	r, obj, stale, err := h.images.OpenForReview(c.UserContext(), c.Params("*"))
+	if errors.Is(err, images.ErrNotFound) {
+		return ui.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	b, err := io.ReadAll(r) // read before the reader closes; images are at most 10 MB
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, obj.ContentType)
+	if stale {
+		c.Set(fiber.HeaderCacheControl, "private, no-cache")
+	} else {
+		c.Set(fiber.HeaderCacheControl, "private, max-age=86400")
+	}
+	return c.Send(b)
 }
 
 // reviewLabels name the rows of the review, in the order describe returns them.

@@ -149,6 +149,8 @@ func explain(t func(string, ...any) string, lang string, e *ent.LedgerEntry, boo
 		return t("bonus.reason.mature", what) + own
 	case ledger.KindAdjustment:
 		return t("bonus.reason.adjustment")
+	case ledger.KindRefund:
+		return t("bonus.reason.refund") + own
 	}
 	return string(e.Kind)
 }

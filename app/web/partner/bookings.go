@@ -102,6 +102,9 @@ func (h *Counter) act(c *fiber.Ctx, okKey string, do func(pid, id, actor int) er
 	case err != nil:
 		return err
 	}
+	if c.FormValue("from") == "inbox" {
+		back = "/partner/bookings" // answered from the inbox: back to the next request
+	}
 	return ui.Redirect(c, back, "ok", okKey)
 }
 

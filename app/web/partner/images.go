@@ -11,6 +11,7 @@ import (
 	"ikra/app/images"
 	"ikra/app/web/ui"
 	"ikra/ent"
+	"ikra/ent/offermedia"
 )
 
 // Images serve an offer's images page: upload, order, cover, removal, and the images
@@ -69,13 +70,16 @@ func (h *Images) Upload(c *fiber.Ctx) error {
 		return err
 	}
 	defer f.Close()
-	_, err = h.images.Upload(c.UserContext(), current(c), id, f, fh.Size)
+	m, err := h.images.Upload(c.UserContext(), current(c), id, ui.ViewerOf(c).ID(), f, fh.Size)
 	var refused *images.Refusal
 	if errors.As(err, &refused) {
 		return h.page(c, fiber.StatusUnprocessableEntity, refused.Key)
 	}
 	if err != nil {
 		return imagesError(err)
+	}
+	if m.Status == offermedia.StatusPending {
+		return ui.Redirect(c, imagesPath(id), "ok", "flash.image_uploaded_review")
 	}
 	return ui.Redirect(c, imagesPath(id), "ok", "flash.image_uploaded")
 }
