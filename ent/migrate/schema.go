@@ -430,6 +430,11 @@ var (
 				Columns: []*schema.Column{OffersColumns[23], OffersColumns[6]},
 			},
 			{
+				Name:    "offer_partner_id_updated_at",
+				Unique:  false,
+				Columns: []*schema.Column{OffersColumns[23], OffersColumns[20]},
+			},
+			{
 				Name:    "offer_status_published_at",
 				Unique:  false,
 				Columns: []*schema.Column{OffersColumns[6], OffersColumns[18]},
@@ -460,6 +465,13 @@ var (
 				Columns:    []*schema.Column{OfferMediaColumns[9]},
 				RefColumns: []*schema.Column{OffersColumns[0]},
 				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "offermedia_offer_id_sort",
+				Unique:  false,
+				Columns: []*schema.Column{OfferMediaColumns[9], OfferMediaColumns[6]},
 			},
 		},
 	}
@@ -498,6 +510,18 @@ var (
 				Columns:    []*schema.Column{OfferRevisionsColumns[8]},
 				RefColumns: []*schema.Column{OffersColumns[0]},
 				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "offerrevision_offer_id_status",
+				Unique:  false,
+				Columns: []*schema.Column{OfferRevisionsColumns[8], OfferRevisionsColumns[2]},
+			},
+			{
+				Name:    "offerrevision_status_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{OfferRevisionsColumns[2], OfferRevisionsColumns[4]},
 			},
 		},
 	}

@@ -66,6 +66,7 @@ func (Offer) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("status", "city_id", "category_id"),
 		index.Fields("partner_id", "status"),
+		index.Fields("partner_id", "updated_at"),
 		index.Fields("status", "published_at"),
 	}
 }

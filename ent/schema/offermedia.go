@@ -6,6 +6,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
 )
 
 // OfferMedia is an image attached to an offer, stored in object storage under key.
@@ -34,5 +35,12 @@ func (OfferMedia) Fields() []ent.Field {
 func (OfferMedia) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("offer", Offer.Type).Ref("media").Unique().Required().Field("offer_id"),
+	}
+}
+
+// Indexes of the OfferMedia.
+func (OfferMedia) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("offer_id", "sort"),
 	}
 }

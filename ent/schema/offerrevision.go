@@ -6,6 +6,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
 )
 
 // OfferRevision is a proposed change to an offer that goes through moderation.
@@ -33,5 +34,13 @@ func (OfferRevision) Edges() []ent.Edge {
 		edge.From("offer", Offer.Type).Ref("revisions").Unique().Required().Field("offer_id"),
 		edge.From("author", Member.Type).Ref("authored_revisions").Unique().Field("author_id"),
 		edge.From("decided_by", Member.Type).Ref("decided_revisions").Unique().Field("decided_by_id"),
+	}
+}
+
+// Indexes of the OfferRevision.
+func (OfferRevision) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("offer_id", "status"),
+		index.Fields("status", "created_at"),
 	}
 }
