@@ -21,7 +21,9 @@ type Webhooks struct {
 }
 
 // NewWebhooks returns the webhook screens' handlers.
-func NewWebhooks(r *ui.Renderer, s *webhooks.Service) *Webhooks { return &Webhooks{render: r, hooks: s} }
+func NewWebhooks(r *ui.Renderer, s *webhooks.Service) *Webhooks {
+	return &Webhooks{render: r, hooks: s}
+}
 
 // webhookForm is a new endpoint as typed into the form.
 type webhookForm struct {
@@ -128,7 +130,9 @@ func (h *Webhooks) Show(c *fiber.Ctx) error {
 }
 
 // Disable stops sending events to an endpoint.
-func (h *Webhooks) Disable(c *fiber.Ctx) error { return h.setActive(c, false, "flash.webhook_disabled") }
+func (h *Webhooks) Disable(c *fiber.Ctx) error {
+	return h.setActive(c, false, "flash.webhook_disabled")
+}
 
 // Enable sends events to an endpoint again.
 func (h *Webhooks) Enable(c *fiber.Ctx) error { return h.setActive(c, true, "flash.webhook_enabled") }
