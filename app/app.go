@@ -36,6 +36,7 @@ import (
 	"ikra/app/terms"
 	"ikra/app/tgapi"
 	"ikra/app/web"
+	"ikra/app/webhooks"
 	"ikra/ent"
 	"ikra/jobs"
 )
@@ -76,6 +77,8 @@ type App struct {
 
 	// PartnerOffers keeps partners' offers and moderates them (app/offers).
 	PartnerOffers *offers.Service
+	// Webhooks sends partners' booking events to their endpoints (app/webhooks).
+	Webhooks *webhooks.Service
 
 	queueClient *asynq.Client
 	closers     []func() error
@@ -215,9 +218,12 @@ func (a *App) initServices(ctx context.Context) error {
 	a.Loyalty.SetTexts(a.Catalog.T)
 	a.Offers = catalog.New(a.DB.Client, a.Loyalty, a.Media)
 	a.Images = images.New(a.DB.Client, a.DB.Dialect, a.Media, a.Queue, a.Log)
+	a.Webhooks = webhooks.New(a.DB.Client, a.Queue, webhooks.Guard{AllowPrivate: a.Config.WebhookAllowPrivate})
+	a.Webhooks.SetLogger(a.Log)
 	a.Bookings = bookings.New(a.DB.Client, a.DB.Dialect, a.Offers, a.Loyalty, a.Notify, a.Settings)
 	a.Bookings.SetTexts(bookings.Texts{T: a.Catalog.T, N: a.Catalog.N})
 	a.Bookings.SetLogger(a.Log)
+	a.Bookings.SetWebhooks(a.Webhooks)
 	a.Members.SetBookingCanceller(a.Bookings.CancelOpenTx)
 	a.PartnerOffers = offers.New(a.DB.Client, a.Notify, a.Catalog.T)
 	if err := a.Loyalty.Init(ctx); err != nil {
@@ -301,6 +307,7 @@ func (a *App) initWeb(ctx context.Context) error {
 		Notify: a.Notify, Loyalty: a.Loyalty, Offers: a.Offers, Images: a.Images, Bookings: a.Bookings, Catalog: a.Catalog, Secret: []byte(secret), Ready: a.Ready,
 	}
 	d.PartnerOffers = a.PartnerOffers
+	d.Webhooks = a.Webhooks
 	if a.BotUI != nil {
 		d.Webhook = a.BotUI.HandleUpdate
 	}

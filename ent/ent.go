@@ -29,6 +29,9 @@ import (
 	"ikra/ent/termsacceptance"
 	"ikra/ent/termsversion"
 	"ikra/ent/tier"
+	"ikra/ent/webhookdelivery"
+	"ikra/ent/webhookendpoint"
+	"ikra/ent/webhookevent"
 	"ikra/ent/welcomegrant"
 	"reflect"
 	"sync"
@@ -119,6 +122,9 @@ func checkColumn(t, c string) error {
 			termsacceptance.Table: termsacceptance.ValidColumn,
 			termsversion.Table:    termsversion.ValidColumn,
 			tier.Table:            tier.ValidColumn,
+			webhookdelivery.Table: webhookdelivery.ValidColumn,
+			webhookendpoint.Table: webhookendpoint.ValidColumn,
+			webhookevent.Table:    webhookevent.ValidColumn,
 			welcomegrant.Table:    welcomegrant.ValidColumn,
 		})
 	})

@@ -60,6 +60,12 @@ type Tx struct {
 	TermsVersion *TermsVersionClient
 	// Tier is the client for interacting with the Tier builders.
 	Tier *TierClient
+	// WebhookDelivery is the client for interacting with the WebhookDelivery builders.
+	WebhookDelivery *WebhookDeliveryClient
+	// WebhookEndpoint is the client for interacting with the WebhookEndpoint builders.
+	WebhookEndpoint *WebhookEndpointClient
+	// WebhookEvent is the client for interacting with the WebhookEvent builders.
+	WebhookEvent *WebhookEventClient
 	// WelcomeGrant is the client for interacting with the WelcomeGrant builders.
 	WelcomeGrant *WelcomeGrantClient
 
@@ -216,6 +222,9 @@ func (tx *Tx) init() {
 	tx.TermsAcceptance = NewTermsAcceptanceClient(tx.config)
 	tx.TermsVersion = NewTermsVersionClient(tx.config)
 	tx.Tier = NewTierClient(tx.config)
+	tx.WebhookDelivery = NewWebhookDeliveryClient(tx.config)
+	tx.WebhookEndpoint = NewWebhookEndpointClient(tx.config)
+	tx.WebhookEvent = NewWebhookEventClient(tx.config)
 	tx.WelcomeGrant = NewWelcomeGrantClient(tx.config)
 }
 

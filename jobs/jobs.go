@@ -16,6 +16,7 @@ import (
 	"ikra/app/i18n"
 	"ikra/app/notify"
 	"ikra/app/tgapi"
+	"ikra/app/webhooks"
 	"ikra/ent"
 )
 
@@ -48,6 +49,11 @@ type Deps struct {
 	Remind func(context.Context) (int, error)
 	// Archive archives offers past their validity and returns how many; nil skips it.
 	Archive func(context.Context) (int, error)
+	// Webhooks keeps partners' webhook deliveries; nil fails those tasks without
+	// retrying and skips the sweep.
+	Webhooks *webhooks.Service
+	// Queue enqueues the retries of webhook deliveries; required with Webhooks.
+	Queue *Queue
 	// Notify stores notifications and their delivery state; required.
 	Notify *notify.Service
 	// Catalog translates what the jobs write themselves (the notification's button);
@@ -86,6 +92,15 @@ func NewMux(d Deps) *asynq.ServeMux {
 	mux.Handle(TypeRemindBookings, &sweep{name: "booking reminders sent", run: d.Remind, log: d.Log})
 	mux.Handle(TypeDowngradeTiers, &sweep{name: "bought tiers ended", run: d.Downgrade, log: d.Log})
 	mux.Handle(TypeMakeThumbnail, &makeThumbnail{make: d.Thumbnail})
+	if d.Webhooks != nil && d.Queue != nil {
+		mux.Handle(TypeDeliverWebhook, &deliverWebhook{hooks: d.Webhooks, client: d.Webhooks.Guard().Client(webhooks.Timeout),
+			log: d.Log, queue: d.Queue.EnqueueWebhook})
+	} else {
+		mux.HandleFunc(TypeDeliverWebhook, func(context.Context, *asynq.Task) error {
+			return fmt.Errorf("webhooks are not configured: %w", asynq.SkipRetry)
+		})
+	}
+	mux.Handle(TypeRedeliverWebhooks, &redeliverWebhooks{hooks: d.Webhooks, log: d.Log})
 	mux.Handle(TypeArchiveOffers, &sweep{name: "expired offers archived", run: d.Archive, log: d.Log})
 	return mux
 }

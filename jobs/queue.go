@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/hibiken/asynq"
+
+	"ikra/app/webhooks"
 )
 
 // Queue puts tasks on one named asynq queue. It is the notify.Enqueuer of the app.
@@ -40,5 +42,12 @@ func (q *Queue) Enqueue(ctx context.Context, t *asynq.Task, opts ...asynq.Option
 // NewDeliverNotification.
 func (q *Queue) EnqueueDelivery(ctx context.Context, notificationID int) error {
 	_, err := q.Enqueue(ctx, NewDeliverNotification(notificationID))
+	return err
+}
+
+// EnqueueWebhook schedules a webhook delivery attempt; see NewDeliverWebhook. It is the
+// webhooks.Enqueuer of the app.
+func (q *Queue) EnqueueWebhook(ctx context.Context, a webhooks.Attempt) error {
+	_, err := q.Enqueue(ctx, NewDeliverWebhook(a))
 	return err
 }

@@ -30,6 +30,7 @@ import (
 	"ikra/app/notify"
 	"ikra/app/settings"
 	"ikra/app/store"
+	"ikra/app/webhooks"
 	"ikra/ent"
 	"ikra/ent/booking"
 	"ikra/ent/offer"
@@ -87,6 +88,7 @@ type Service struct {
 	loyalty  *loyalty.Service
 	notify   *notify.Service
 	settings *settings.Store
+	webhooks *webhooks.Service
 	texts    Texts
 	log      *slog.Logger
 	// AnswerWindow is how long a request waits for the partner before it expires.
@@ -101,6 +103,10 @@ func New(db *ent.Client, dialectName string, cat *catalog.Service, l *loyalty.Se
 	return &Service{db: db, dialect: dialectName, catalog: cat, ledger: l.Ledger(), loyalty: l, notify: n, settings: st,
 		log: slog.Default(), AnswerWindow: DefaultAnswerWindow}
 }
+
+// SetWebhooks sets where booking events for partners' webhooks are written (in each
+// transition's transaction); nil writes none.
+func (s *Service) SetWebhooks(w *webhooks.Service) { s.webhooks = w }
 
 // SetTexts sets how notification texts are translated.
 func (s *Service) SetTexts(t Texts) { s.texts = t }
@@ -251,6 +257,9 @@ func (s *Service) request(ctx context.Context, tx *ent.Tx, in Input, visible pre
 		return nil, err
 	}
 	if err := s.notifyStaff(ctx, tx, b, o); err != nil {
+		return nil, err
+	}
+	if err := s.event(ctx, tx, b, webhooks.BookingRequested, "", 0); err != nil {
 		return nil, err
 	}
 	s.log.Info("booking requested", "booking_id", b.ID, "offer_id", o.ID, "member_id", in.MemberID, "partner_id", o.PartnerID)

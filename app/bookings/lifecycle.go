@@ -15,6 +15,7 @@ import (
 	"ikra/app/loyalty"
 	"ikra/app/notify"
 	"ikra/app/store"
+	"ikra/app/webhooks"
 	"ikra/ent"
 	"ikra/ent/booking"
 	"ikra/ent/ledgerentry"
@@ -75,6 +76,9 @@ func (s *Service) Confirm(ctx context.Context, partnerID, id, actorID int) (*ent
 		if err != nil {
 			return nil, err
 		}
+		if err := s.event(ctx, tx, b, webhooks.BookingConfirmed, "", 0); err != nil {
+			return nil, err
+		}
 		return b, s.notifyMember(ctx, tx, b, "confirmed", func(lang, title string) (string, string) {
 			return s.t(lang, "notify.booking.confirmed.title"), s.t(lang, "notify.booking.confirmed.body", title, b.Code)
 		})
@@ -95,6 +99,9 @@ func (s *Service) Decline(ctx context.Context, partnerID, id, actorID int, reaso
 		if err != nil {
 			return nil, err
 		}
+		if err := s.event(ctx, tx, b, webhooks.BookingCancelled, "declined", 0); err != nil {
+			return nil, err
+		}
 		return b, s.notifyMember(ctx, tx, b, "declined", func(lang, title string) (string, string) {
 			return s.t(lang, "notify.booking.declined.title"), s.t(lang, "notify.booking.declined.body", title, reason)
 		})
@@ -113,7 +120,11 @@ func (s *Service) cancel(ctx context.Context, tx *ent.Tx, b *ent.Booking, actor 
 	if err := s.release(ctx, tx, b, actor); err != nil {
 		return nil, err
 	}
-	return b.Update().SetStatus(booking.StatusCancelled).SetCancelledAt(s.now()).Save(ctx)
+	b, err := b.Update().SetStatus(booking.StatusCancelled).SetCancelledAt(s.now()).Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return b, s.event(ctx, tx, b, webhooks.BookingCancelled, "member", 0)
 }
 
 // CancelOpenTx cancels every open booking of a member inside the caller's transaction
@@ -152,6 +163,9 @@ func (s *Service) Expire(ctx context.Context, limit int) (int, error) {
 			}
 			b, err := b.Update().SetStatus(booking.StatusExpired).SetCancelledAt(s.now()).Save(ctx)
 			if err != nil {
+				return nil, err
+			}
+			if err := s.event(ctx, tx, b, webhooks.BookingCancelled, "expired", 0); err != nil {
 				return nil, err
 			}
 			return b, s.notifyMember(ctx, tx, b, "expired", func(lang, title string) (string, string) {
@@ -199,6 +213,9 @@ func (s *Service) Complete(ctx context.Context, partnerID, id, actorID int, deal
 		if e != nil {
 			cashback = e.Amount
 		}
+		if err := s.event(ctx, tx, b, webhooks.BookingCompleted, "", cashback); err != nil {
+			return nil, err
+		}
 		err = s.notifyMember(ctx, tx, b, "completed", func(lang, title string) (string, string) {
 			if cashback > 0 {
 				return s.t(lang, "notify.booking.completed.title"), s.n(lang, "notify.booking.completed.body", cashback, title)
@@ -219,7 +236,11 @@ func (s *Service) NoShow(ctx context.Context, partnerID, id, actorID int) (*ent.
 		if err := s.release(ctx, tx, b, &actorID); err != nil {
 			return nil, err
 		}
-		return b.Update().SetStatus(booking.StatusNoShow).SetCancelledAt(s.now()).Save(ctx)
+		b, err := b.Update().SetStatus(booking.StatusNoShow).SetCancelledAt(s.now()).Save(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return b, s.event(ctx, tx, b, webhooks.BookingCancelled, "no_show", 0)
 	})
 }
 
@@ -250,8 +271,18 @@ func (s *Service) Reverse(ctx context.Context, partnerID, id, actorID int) (*ent
 			return nil, err
 		}
 		b, err = b.Update().SetStatus(booking.StatusReversed).SetReversedAt(s.now()).Save(ctx)
-		if err != nil || (cb == nil && refund == 0) {
-			return b, err
+		if err != nil {
+			return nil, err
+		}
+		var reversed int64
+		if cb != nil {
+			reversed = cb.Amount
+		}
+		if err := s.event(ctx, tx, b, webhooks.BookingReversed, "", reversed); err != nil {
+			return nil, err
+		}
+		if cb == nil && refund == 0 {
+			return b, nil
 		}
 		return b, s.notifyMember(ctx, tx, b, "reversed", func(lang, title string) (string, string) {
 			var body string
@@ -289,6 +320,34 @@ func (s *Service) refund(ctx context.Context, tx *ent.Tx, b *ent.Booking, actorI
 		ActorID: &actorID, Key: fmt.Sprintf("booking:%d:refund", b.ID),
 	})
 	return amount, err
+}
+
+// event writes the partner's webhook event about b in the transaction of its change:
+// the booking as the counter shows it, with the member's first name only. reason says
+// how a cancelled booking ended (member, declined, expired, no_show); cashback is what
+// a completion credited or a reversal took back.
+func (s *Service) event(ctx context.Context, tx *ent.Tx, b *ent.Booking, typ, reason string, cashback int64) error {
+	if s.webhooks == nil {
+		return nil
+	}
+	m, err := tx.Member.Get(ctx, b.MemberID)
+	if err != nil {
+		return err
+	}
+	o, err := tx.Offer.Get(ctx, b.OfferID)
+	if err != nil {
+		return err
+	}
+	wb := webhooks.Booking{
+		Code: b.Code, Status: string(b.Status), OfferID: o.ID, OfferTitle: o.Title, MemberFirstName: m.FirstName,
+		BonusPrice: b.BonusPrice, DealAmountTiyn: b.DealAmount, Cashback: cashback, Reason: reason,
+		DeclineReason: b.DeclineReason, CreatedAt: b.CreatedAt.UTC().Truncate(time.Second),
+	}
+	if b.VisitAt != nil {
+		wb.VisitDate = b.VisitAt.In(Almaty).Format("2006-01-02")
+	}
+	_, err = s.webhooks.AddTx(ctx, tx, b.PartnerID, typ, webhooks.BookingData{Booking: wb})
+	return err
 }
 
 // notifyMember writes the member's notification about event in the transaction, in

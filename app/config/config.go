@@ -44,6 +44,10 @@ type Config struct {
 	RateMember     int           // IKRA_RATE_MEMBER, page and API reads per member (or address) per minute (default 300)
 	RateWrite      int           // IKRA_RATE_WRITE, unsafe requests (POST, DELETE) per member (or address) per minute (default 60)
 	LogLevel       string        // IKRA_LOG_LEVEL: debug, info, warn, error
+	// WebhookAllowPrivate (IKRA_WEBHOOK_ALLOW_PRIVATE, default on in demo mode only) lets
+	// partners' webhooks reach private and loopback addresses (plain HTTP to loopback
+	// only): for development and tests, never in production.
+	WebhookAllowPrivate bool
 }
 
 // Load builds a Config from getenv and validates it.
@@ -116,6 +120,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if !c.Demo && c.BotToken == "" {
 		bad("TELEGRAM_BOT_TOKEN", "required when demo mode is off: nobody could sign in")
+	}
+	if c.WebhookAllowPrivate, err = parseBool(getenv("IKRA_WEBHOOK_ALLOW_PRIVATE"), c.Demo); err != nil {
+		bad("IKRA_WEBHOOK_ALLOW_PRIVATE", "%v", err)
 	}
 	if c.SessionSecret != "" && len(c.SessionSecret) < 32 {
 		bad("IKRA_SESSION_SECRET", "must be at least 32 characters")

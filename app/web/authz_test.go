@@ -76,6 +76,22 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
+// webhookA registers an endpoint of partner A with one delivery, and returns their IDs.
+func (f *fixture) webhookA(t *testing.T) (string, string) {
+	ctx := context.Background()
+	db := f.env.App.DB.Client
+	ep, err := db.WebhookEndpoint.Create().SetPartnerID(f.partnerA).SetURL("https://example.com/hook").SetSecret("whsec_test").
+		SetEvents([]string{"booking.completed"}).Save(ctx)
+	apptest.Must(t, err)
+	ev, err := db.WebhookEvent.Create().SetEventID("6f1c1a3e-0000-4000-8000-000000000001").SetPartnerID(f.partnerA).
+		SetType("booking.completed").SetPayload("{}").Save(ctx)
+	apptest.Must(t, err)
+	d, err := db.WebhookDelivery.Create().SetPartnerID(f.partnerA).SetEndpointID(ep.ID).SetEventID(ev.ID).
+		SetStatus("failed").Save(ctx)
+	apptest.Must(t, err)
+	return apptest.Itoa(ep.ID), apptest.Itoa(d.ID)
+}
+
 // client signs a fresh client in as role (a fresh session per request keeps routes
 // that end sessions from disturbing the others).
 func (f *fixture) client(t *testing.T, role string) *apptest.Client {
@@ -121,6 +137,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	platform := "superadmin,moderator,support,concierge"
 	signedIn := "member," + partnerStaff + "," + platform
 	cssPath := f.env.App.Web.AssetPath("css/app.css")
+	hookA, deliveryA := f.webhookA(t)
 
 	type row struct {
 		path string // concrete path to request
@@ -232,6 +249,16 @@ func TestAuthorizationMatrix(t *testing.T) {
 		// returns to the offer page; partner B's owner gets 404.
 		"POST /partner/offers/:id/invited":             {"/partner/offers/" + offerA + "/invited", url.Values{"member": {"@nobody_here"}}, expect(forbid, map[string]int{"anon": unauth, "ownerA,managerA": see, "ownerB": nf})},
 		"POST /partner/offers/:id/invited/:mid/remove": {"/partner/offers/" + offerA + "/invited/" + memberID + "/remove", url.Values{}, expect(forbid, map[string]int{"anon": unauth, "ownerA,managerA": see, "ownerB": nf})},
+
+		// Webhooks: the owner only; partner B's owner gets 404 for partner A's endpoint.
+		"GET /partner/webhooks":                             {"/partner/webhooks", nil, expect(forbid, map[string]int{"anon": see, "ownerA,ownerB": ok})},
+		"POST /partner/webhooks":                            {"/partner/webhooks", url.Values{"url": {""}}, expect(forbid, map[string]int{"anon": unauth, "ownerA,ownerB": http.StatusUnprocessableEntity})},
+		"GET /partner/webhooks/:id":                         {"/partner/webhooks/" + hookA, nil, expect(forbid, map[string]int{"anon": see, "ownerA": ok, "ownerB": nf})},
+		"POST /partner/webhooks/:id/disable":                {"/partner/webhooks/" + hookA + "/disable", url.Values{}, expect(forbid, map[string]int{"anon": unauth, "ownerA": see, "ownerB": nf})},
+		"POST /partner/webhooks/:id/enable":                 {"/partner/webhooks/" + hookA + "/enable", url.Values{}, expect(forbid, map[string]int{"anon": unauth, "ownerA": see, "ownerB": nf})},
+		"POST /partner/webhooks/:id/deliveries/:did/resend": {"/partner/webhooks/" + hookA + "/deliveries/" + deliveryA + "/resend", url.Values{}, expect(forbid, map[string]int{"anon": unauth, "ownerA": see, "ownerB": nf})},
+		// A guessed ID: deleting the endpoint would change the fixture for the routes after it.
+		"POST /partner/webhooks/:id/delete": {"/partner/webhooks/999999/delete", url.Values{}, expect(forbid, map[string]int{"anon": unauth, "ownerA,ownerB": nf})},
 	}
 	_ = signedIn
 

@@ -132,6 +132,15 @@ func (s *Server) routes() {
 	r.add(PartnerWS, "POST", "/partner/bookings/:code/reverse", "bookings:redeem", LimitWrite, pc.Reverse)
 	r.add(PartnerWS, "GET", "/partner/staff", "staff:read", LimitRead, p.Staff)
 
+	pw := partner.NewWebhooks(s.render, s.webhooks)
+	r.add(PartnerWS, "GET", "/partner/webhooks", "webhooks:write", LimitRead, pw.List)
+	r.add(PartnerWS, "POST", "/partner/webhooks", "webhooks:write", LimitWrite, pw.Create)
+	r.add(PartnerWS, "GET", "/partner/webhooks/:id", "webhooks:write", LimitRead, pw.Show)
+	r.add(PartnerWS, "POST", "/partner/webhooks/:id/disable", "webhooks:write", LimitWrite, pw.Disable)
+	r.add(PartnerWS, "POST", "/partner/webhooks/:id/enable", "webhooks:write", LimitWrite, pw.Enable)
+	r.add(PartnerWS, "POST", "/partner/webhooks/:id/delete", "webhooks:write", LimitWrite, pw.Delete)
+	r.add(PartnerWS, "POST", "/partner/webhooks/:id/deliveries/:did/resend", "webhooks:write", LimitWrite, pw.Resend)
+
 	pi := partner.NewImages(s.images, s.render)
 	r.add(PartnerWS, "GET", "/partner/offers/:id/media", "offers:read", LimitRead, pi.Page)
 	r.add(PartnerWS, "POST", "/partner/offers/:id/media", "offers:write", LimitWrite, pi.Upload)

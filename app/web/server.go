@@ -34,6 +34,7 @@ import (
 	"ikra/app/offers"
 	"ikra/app/partners"
 	"ikra/app/web/ui"
+	"ikra/app/webhooks"
 	"ikra/assets"
 	"ikra/ent"
 	"ikra/views"
@@ -65,6 +66,8 @@ type Deps struct {
 
 	// PartnerOffers keeps partners' offers and moderates them (app/offers).
 	PartnerOffers *offers.Service
+	// Webhooks keeps partners' webhook endpoints and deliveries (app/webhooks).
+	Webhooks *webhooks.Service
 }
 
 // Server is the web layer: the Fiber app and what its handlers share.
@@ -95,6 +98,7 @@ type Server struct {
 	onUpdate func(ctx context.Context, update []byte) error
 
 	partnerOffers *offers.Service
+	webhooks      *webhooks.Service
 }
 
 // Body size limits: small for forms and JSON, larger only where files are uploaded.
@@ -119,6 +123,7 @@ func New(d Deps) (*Server, error) {
 		limiter: redis_rate.NewLimiter(d.Redis),
 	}
 	s.partnerOffers = d.PartnerOffers
+	s.webhooks = d.Webhooks
 	for _, p := range d.Config.TrustedProxies {
 		if !strings.Contains(p, "/") {
 			if strings.Contains(p, ":") {

@@ -75,5 +75,14 @@ type TermsVersion func(*sql.Selector)
 // Tier is the predicate function for tier builders.
 type Tier func(*sql.Selector)
 
+// WebhookDelivery is the predicate function for webhookdelivery builders.
+type WebhookDelivery func(*sql.Selector)
+
+// WebhookEndpoint is the predicate function for webhookendpoint builders.
+type WebhookEndpoint func(*sql.Selector)
+
+// WebhookEvent is the predicate function for webhookevent builders.
+type WebhookEvent func(*sql.Selector)
+
 // WelcomeGrant is the predicate function for welcomegrant builders.
 type WelcomeGrant func(*sql.Selector)
