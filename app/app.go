@@ -14,6 +14,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"ikra/app/analytics"
 	"ikra/app/auth"
 	"ikra/app/authz"
 	"ikra/app/bookings"
@@ -76,6 +77,10 @@ type App struct {
 
 	// PartnerOffers keeps partners' offers and moderates them (app/offers).
 	PartnerOffers *offers.Service
+	// Analytics answers partners' analytics; Views records offer views in the
+	// background: Serve runs its flush loop, Close writes out what is left.
+	Analytics *analytics.Service
+	Views     *analytics.Recorder
 
 	queueClient *asynq.Client
 	closers     []func() error
@@ -220,6 +225,9 @@ func (a *App) initServices(ctx context.Context) error {
 	a.Bookings.SetLogger(a.Log)
 	a.Members.SetBookingCanceller(a.Bookings.CancelOpenTx)
 	a.PartnerOffers = offers.New(a.DB.Client, a.Notify, a.Catalog.T)
+	a.Analytics = analytics.New(a.DB.Client)
+	a.Views = analytics.NewRecorder(a.DB.Client, a.Log, a.Config.ViewBuffer, a.Config.ViewFlush)
+	a.closers = append(a.closers, a.Views.Close) // closed before the database: the last views are written
 	if err := a.Loyalty.Init(ctx); err != nil {
 		return err
 	}
@@ -301,6 +309,7 @@ func (a *App) initWeb(ctx context.Context) error {
 		Notify: a.Notify, Loyalty: a.Loyalty, Offers: a.Offers, Images: a.Images, Bookings: a.Bookings, Catalog: a.Catalog, Secret: []byte(secret), Ready: a.Ready,
 	}
 	d.PartnerOffers = a.PartnerOffers
+	d.Analytics, d.Views = a.Analytics, a.Views
 	if a.BotUI != nil {
 		d.Webhook = a.BotUI.HandleUpdate
 	}

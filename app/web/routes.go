@@ -77,6 +77,7 @@ func (s *Server) routes() {
 	r.add(Public, "POST", "/telegram/webhook/:secret", "", LimitBot, s.webhook)
 
 	m := member.New(s.render, s.sessions, s.members, s.notify, s.catalog)
+	m.RecordViews(s.views)
 	r.add(Member, "GET", "/app", "cabinet:use", LimitRead, m.Home)
 	r.add(Member, "GET", "/app/offers/:id", "offers:browse", LimitRead, m.Offer)
 	r.add(Member, "GET", "/app/notifications", "cabinet:use", LimitRead, m.Notifications)
@@ -132,6 +133,10 @@ func (s *Server) routes() {
 	r.add(PartnerWS, "POST", "/partner/bookings/:code/reverse", "bookings:redeem", LimitWrite, pc.Reverse)
 	r.add(PartnerWS, "GET", "/partner/staff", "staff:read", LimitRead, p.Staff)
 
+	pa := partner.NewAnalytics(s.render, s.analytics)
+	r.add(PartnerWS, "GET", "/partner/analytics", "analytics:read", LimitRead, pa.Page)
+	r.add(PartnerWS, "GET", "/partner/analytics.csv", "analytics:read", LimitRead, pa.CSV)
+
 	pi := partner.NewImages(s.images, s.render)
 	r.add(PartnerWS, "GET", "/partner/offers/:id/media", "offers:read", LimitRead, pi.Page)
 	r.add(PartnerWS, "POST", "/partner/offers/:id/media", "offers:write", LimitWrite, pi.Upload)
@@ -174,6 +179,7 @@ func (s *Server) routes() {
 	r.add(API, "GET", "/api/v1/bonuses", "cabinet:use", LimitRead, ap.Bonuses)
 
 	ab := api.NewBookings(s.catalog, s.bookings)
+	ab.RecordViews(s.views)
 	r.add(API, "GET", "/api/v1/offers", "offers:browse", LimitRead, ab.Offers)
 	r.add(API, "GET", "/api/v1/offers/:id", "offers:browse", LimitRead, ab.Offer)
 	r.add(API, "POST", "/api/v1/bookings", "bookings:own", LimitWrite, ab.Book)

@@ -19,6 +19,7 @@ import (
 	"github.com/gofiber/template/html/v2"
 	"github.com/redis/go-redis/v9"
 
+	"ikra/app/analytics"
 	"ikra/app/auth"
 	"ikra/app/authz"
 	"ikra/app/bookings"
@@ -65,6 +66,10 @@ type Deps struct {
 
 	// PartnerOffers keeps partners' offers and moderates them (app/offers).
 	PartnerOffers *offers.Service
+	// Analytics answers the partner's analytics; Views records offer views in the
+	// background (both app/analytics).
+	Analytics *analytics.Service
+	Views     *analytics.Recorder
 }
 
 // Server is the web layer: the Fiber app and what its handlers share.
@@ -95,6 +100,8 @@ type Server struct {
 	onUpdate func(ctx context.Context, update []byte) error
 
 	partnerOffers *offers.Service
+	analytics     *analytics.Service
+	views         *analytics.Recorder
 }
 
 // Body size limits: small for forms and JSON, larger only where files are uploaded.
@@ -119,6 +126,7 @@ func New(d Deps) (*Server, error) {
 		limiter: redis_rate.NewLimiter(d.Redis),
 	}
 	s.partnerOffers = d.PartnerOffers
+	s.analytics, s.views = d.Analytics, d.Views
 	for _, p := range d.Config.TrustedProxies {
 		if !strings.Contains(p, "/") {
 			if strings.Contains(p, ":") {
