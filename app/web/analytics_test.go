@@ -103,7 +103,7 @@ func testAnalyticsNumbers(t *testing.T, env *apptest.Env) {
 		if cashback > 0 {
 			apptest.Must(t, dbc.LedgerEntry.Create().SetMemberID(m.ID).SetKind(ledgerentry.KindCashback).SetAmount(cashback).
 				SetBucket(ledgerentry.BucketPending).SetRefType("booking").SetRefID(strconv.Itoa(b.ID)).
-				SetIdempotencyKey("cashback:booking:" + strconv.Itoa(b.ID)).Exec(ctx))
+				SetIdempotencyKey("cashback:booking:"+strconv.Itoa(b.ID)).Exec(ctx))
 		}
 		return b
 	}
