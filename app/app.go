@@ -14,6 +14,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"ikra/app/analytics"
 	"ikra/app/auth"
 	"ikra/app/authz"
 	"ikra/app/bookings"
@@ -79,6 +80,10 @@ type App struct {
 	PartnerOffers *offers.Service
 	// Webhooks sends partners' booking events to their endpoints (app/webhooks).
 	Webhooks *webhooks.Service
+	// Analytics answers partners' analytics; Views records offer views in the
+	// background: Serve runs its flush loop, Close writes out what is left.
+	Analytics *analytics.Service
+	Views     *analytics.Recorder
 
 	queueClient *asynq.Client
 	closers     []func() error
@@ -226,6 +231,9 @@ func (a *App) initServices(ctx context.Context) error {
 	a.Bookings.SetWebhooks(a.Webhooks)
 	a.Members.SetBookingCanceller(a.Bookings.CancelOpenTx)
 	a.PartnerOffers = offers.New(a.DB.Client, a.Notify, a.Catalog.T)
+	a.Analytics = analytics.New(a.DB.Client)
+	a.Views = analytics.NewRecorder(a.DB.Client, a.Log, a.Config.ViewBuffer, a.Config.ViewFlush)
+	a.closers = append(a.closers, a.Views.Close) // closed before the database: the last views are written
 	if err := a.Loyalty.Init(ctx); err != nil {
 		return err
 	}
@@ -308,6 +316,7 @@ func (a *App) initWeb(ctx context.Context) error {
 	}
 	d.PartnerOffers = a.PartnerOffers
 	d.Webhooks = a.Webhooks
+	d.Analytics, d.Views = a.Analytics, a.Views
 	if a.BotUI != nil {
 		d.Webhook = a.BotUI.HandleUpdate
 	}

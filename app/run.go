@@ -17,6 +17,7 @@ import (
 func (a *App) Serve(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { a.Authz.Watch(ctx, time.Minute); return nil })
+	g.Go(func() error { a.Views.Run(ctx); return nil })
 	if a.Config.Worker {
 		g.Go(func() error { return a.runWorker(ctx) })
 	}

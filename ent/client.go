@@ -24,6 +24,7 @@ import (
 	"ikra/ent/offer"
 	"ikra/ent/offermedia"
 	"ikra/ent/offerrevision"
+	"ikra/ent/offerview"
 	"ikra/ent/partner"
 	"ikra/ent/referral"
 	"ikra/ent/session"
@@ -78,6 +79,8 @@ type Client struct {
 	OfferMedia *OfferMediaClient
 	// OfferRevision is the client for interacting with the OfferRevision builders.
 	OfferRevision *OfferRevisionClient
+	// OfferView is the client for interacting with the OfferView builders.
+	OfferView *OfferViewClient
 	// Partner is the client for interacting with the Partner builders.
 	Partner *PartnerClient
 	// Referral is the client for interacting with the Referral builders.
@@ -130,6 +133,7 @@ func (c *Client) init() {
 	c.Offer = NewOfferClient(c.config)
 	c.OfferMedia = NewOfferMediaClient(c.config)
 	c.OfferRevision = NewOfferRevisionClient(c.config)
+	c.OfferView = NewOfferViewClient(c.config)
 	c.Partner = NewPartnerClient(c.config)
 	c.Referral = NewReferralClient(c.config)
 	c.Session = NewSessionClient(c.config)
@@ -249,6 +253,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Offer:           NewOfferClient(cfg),
 		OfferMedia:      NewOfferMediaClient(cfg),
 		OfferRevision:   NewOfferRevisionClient(cfg),
+		OfferView:       NewOfferViewClient(cfg),
 		Partner:         NewPartnerClient(cfg),
 		Referral:        NewReferralClient(cfg),
 		Session:         NewSessionClient(cfg),
@@ -295,6 +300,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Offer:           NewOfferClient(cfg),
 		OfferMedia:      NewOfferMediaClient(cfg),
 		OfferRevision:   NewOfferRevisionClient(cfg),
+		OfferView:       NewOfferViewClient(cfg),
 		Partner:         NewPartnerClient(cfg),
 		Referral:        NewReferralClient(cfg),
 		Session:         NewSessionClient(cfg),
@@ -340,9 +346,9 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.AuditLog, c.Balance, c.Booking, c.Category, c.City, c.Claim, c.Consent,
 		c.LedgerEntry, c.Member, c.Notification, c.Offer, c.OfferMedia,
-		c.OfferRevision, c.Partner, c.Referral, c.Session, c.Setting, c.Staff,
-		c.SupportMessage, c.SupportThread, c.TermsAcceptance, c.TermsVersion, c.Tier,
-		c.WebhookDelivery, c.WebhookEndpoint, c.WebhookEvent, c.WelcomeGrant,
+		c.OfferRevision, c.OfferView, c.Partner, c.Referral, c.Session, c.Setting,
+		c.Staff, c.SupportMessage, c.SupportThread, c.TermsAcceptance, c.TermsVersion,
+		c.Tier, c.WebhookDelivery, c.WebhookEndpoint, c.WebhookEvent, c.WelcomeGrant,
 	} {
 		n.Use(hooks...)
 	}
@@ -354,9 +360,9 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.AuditLog, c.Balance, c.Booking, c.Category, c.City, c.Claim, c.Consent,
 		c.LedgerEntry, c.Member, c.Notification, c.Offer, c.OfferMedia,
-		c.OfferRevision, c.Partner, c.Referral, c.Session, c.Setting, c.Staff,
-		c.SupportMessage, c.SupportThread, c.TermsAcceptance, c.TermsVersion, c.Tier,
-		c.WebhookDelivery, c.WebhookEndpoint, c.WebhookEvent, c.WelcomeGrant,
+		c.OfferRevision, c.OfferView, c.Partner, c.Referral, c.Session, c.Setting,
+		c.Staff, c.SupportMessage, c.SupportThread, c.TermsAcceptance, c.TermsVersion,
+		c.Tier, c.WebhookDelivery, c.WebhookEndpoint, c.WebhookEvent, c.WelcomeGrant,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -391,6 +397,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.OfferMedia.mutate(ctx, m)
 	case *OfferRevisionMutation:
 		return c.OfferRevision.mutate(ctx, m)
+	case *OfferViewMutation:
+		return c.OfferView.mutate(ctx, m)
 	case *PartnerMutation:
 		return c.Partner.mutate(ctx, m)
 	case *ReferralMutation:
@@ -2985,6 +2993,139 @@ func (c *OfferRevisionClient) mutate(ctx context.Context, m *OfferRevisionMutati
 	}
 }
 
+// OfferViewClient is a client for the OfferView schema.
+type OfferViewClient struct {
+	config
+}
+
+// NewOfferViewClient returns a client for the OfferView from the given config.
+func NewOfferViewClient(c config) *OfferViewClient {
+	return &OfferViewClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `offerview.Hooks(f(g(h())))`.
+func (c *OfferViewClient) Use(hooks ...Hook) {
+	c.hooks.OfferView = append(c.hooks.OfferView, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `offerview.Intercept(f(g(h())))`.
+func (c *OfferViewClient) Intercept(interceptors ...Interceptor) {
+	c.inters.OfferView = append(c.inters.OfferView, interceptors...)
+}
+
+// Create returns a builder for creating a OfferView entity.
+func (c *OfferViewClient) Create() *OfferViewCreate {
+	mutation := newOfferViewMutation(c.config, OpCreate)
+	return &OfferViewCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of OfferView entities.
+func (c *OfferViewClient) CreateBulk(builders ...*OfferViewCreate) *OfferViewCreateBulk {
+	return &OfferViewCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *OfferViewClient) MapCreateBulk(slice any, setFunc func(*OfferViewCreate, int)) *OfferViewCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &OfferViewCreateBulk{err: fmt.Errorf("calling to OfferViewClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*OfferViewCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &OfferViewCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for OfferView.
+func (c *OfferViewClient) Update() *OfferViewUpdate {
+	mutation := newOfferViewMutation(c.config, OpUpdate)
+	return &OfferViewUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *OfferViewClient) UpdateOne(_m *OfferView) *OfferViewUpdateOne {
+	mutation := newOfferViewMutation(c.config, OpUpdateOne, withOfferView(_m))
+	return &OfferViewUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *OfferViewClient) UpdateOneID(id int) *OfferViewUpdateOne {
+	mutation := newOfferViewMutation(c.config, OpUpdateOne, withOfferViewID(id))
+	return &OfferViewUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for OfferView.
+func (c *OfferViewClient) Delete() *OfferViewDelete {
+	mutation := newOfferViewMutation(c.config, OpDelete)
+	return &OfferViewDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *OfferViewClient) DeleteOne(_m *OfferView) *OfferViewDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *OfferViewClient) DeleteOneID(id int) *OfferViewDeleteOne {
+	builder := c.Delete().Where(offerview.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &OfferViewDeleteOne{builder}
+}
+
+// Query returns a query builder for OfferView.
+func (c *OfferViewClient) Query() *OfferViewQuery {
+	return &OfferViewQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeOfferView},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a OfferView entity by its id.
+func (c *OfferViewClient) Get(ctx context.Context, id int) (*OfferView, error) {
+	return c.Query().Where(offerview.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *OfferViewClient) GetX(ctx context.Context, id int) *OfferView {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *OfferViewClient) Hooks() []Hook {
+	return c.hooks.OfferView
+}
+
+// Interceptors returns the client interceptors.
+func (c *OfferViewClient) Interceptors() []Interceptor {
+	return c.inters.OfferView
+}
+
+func (c *OfferViewClient) mutate(ctx context.Context, m *OfferViewMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&OfferViewCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&OfferViewUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&OfferViewUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&OfferViewDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown OfferView mutation op: %q", m.Op())
+	}
+}
+
 // PartnerClient is a client for the Partner schema.
 type PartnerClient struct {
 	config
@@ -5267,15 +5408,16 @@ func (c *WelcomeGrantClient) mutate(ctx context.Context, m *WelcomeGrantMutation
 type (
 	hooks struct {
 		AuditLog, Balance, Booking, Category, City, Claim, Consent, LedgerEntry, Member,
-		Notification, Offer, OfferMedia, OfferRevision, Partner, Referral, Session,
-		Setting, Staff, SupportMessage, SupportThread, TermsAcceptance, TermsVersion,
-		Tier, WebhookDelivery, WebhookEndpoint, WebhookEvent, WelcomeGrant []ent.Hook
+		Notification, Offer, OfferMedia, OfferRevision, OfferView, Partner, Referral,
+		Session, Setting, Staff, SupportMessage, SupportThread, TermsAcceptance,
+		TermsVersion, Tier, WebhookDelivery, WebhookEndpoint, WebhookEvent,
+		WelcomeGrant []ent.Hook
 	}
 	inters struct {
 		AuditLog, Balance, Booking, Category, City, Claim, Consent, LedgerEntry, Member,
-		Notification, Offer, OfferMedia, OfferRevision, Partner, Referral, Session,
-		Setting, Staff, SupportMessage, SupportThread, TermsAcceptance, TermsVersion,
-		Tier, WebhookDelivery, WebhookEndpoint, WebhookEvent,
+		Notification, Offer, OfferMedia, OfferRevision, OfferView, Partner, Referral,
+		Session, Setting, Staff, SupportMessage, SupportThread, TermsAcceptance,
+		TermsVersion, Tier, WebhookDelivery, WebhookEndpoint, WebhookEvent,
 		WelcomeGrant []ent.Interceptor
 	}
 )

@@ -19,6 +19,7 @@ import (
 	"ikra/ent/offer"
 	"ikra/ent/offermedia"
 	"ikra/ent/offerrevision"
+	"ikra/ent/offerview"
 	"ikra/ent/partner"
 	"ikra/ent/referral"
 	"ikra/ent/session"
@@ -112,6 +113,7 @@ func checkColumn(t, c string) error {
 			offer.Table:           offer.ValidColumn,
 			offermedia.Table:      offermedia.ValidColumn,
 			offerrevision.Table:   offerrevision.ValidColumn,
+			offerview.Table:       offerview.ValidColumn,
 			partner.Table:         partner.ValidColumn,
 			referral.Table:        referral.ValidColumn,
 			session.Table:         session.ValidColumn,

@@ -19,6 +19,7 @@ import (
 	"ikra/ent/offer"
 	"ikra/ent/offermedia"
 	"ikra/ent/offerrevision"
+	"ikra/ent/offerview"
 	"ikra/ent/partner"
 	"ikra/ent/predicate"
 	"ikra/ent/referral"
@@ -63,6 +64,7 @@ const (
 	TypeOffer           = "Offer"
 	TypeOfferMedia      = "OfferMedia"
 	TypeOfferRevision   = "OfferRevision"
+	TypeOfferView       = "OfferView"
 	TypePartner         = "Partner"
 	TypeReferral        = "Referral"
 	TypeSession         = "Session"
@@ -16259,6 +16261,650 @@ func (m *OfferRevisionMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown OfferRevision edge %s", name)
+}
+
+// OfferViewMutation represents an operation that mutates the OfferView nodes in the graph.
+type OfferViewMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	offer_id      *int
+	addoffer_id   *int
+	partner_id    *int
+	addpartner_id *int
+	member_id     *int
+	addmember_id  *int
+	day           *string
+	created_at    *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*OfferView, error)
+	predicates    []predicate.OfferView
+}
+
+var _ ent.Mutation = (*OfferViewMutation)(nil)
+
+// offerviewOption allows management of the mutation configuration using functional options.
+type offerviewOption func(*OfferViewMutation)
+
+// newOfferViewMutation creates new mutation for the OfferView entity.
+func newOfferViewMutation(c config, op Op, opts ...offerviewOption) *OfferViewMutation {
+	m := &OfferViewMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeOfferView,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withOfferViewID sets the ID field of the mutation.
+func withOfferViewID(id int) offerviewOption {
+	return func(m *OfferViewMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *OfferView
+		)
+		m.oldValue = func(ctx context.Context) (*OfferView, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().OfferView.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withOfferView sets the old OfferView of the mutation.
+func withOfferView(node *OfferView) offerviewOption {
+	return func(m *OfferViewMutation) {
+		m.oldValue = func(context.Context) (*OfferView, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m OfferViewMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m OfferViewMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *OfferViewMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *OfferViewMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().OfferView.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetOfferID sets the "offer_id" field.
+func (m *OfferViewMutation) SetOfferID(i int) {
+	m.offer_id = &i
+	m.addoffer_id = nil
+}
+
+// OfferID returns the value of the "offer_id" field in the mutation.
+func (m *OfferViewMutation) OfferID() (r int, exists bool) {
+	v := m.offer_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOfferID returns the old "offer_id" field's value of the OfferView entity.
+// If the OfferView object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OfferViewMutation) OldOfferID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOfferID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOfferID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOfferID: %w", err)
+	}
+	return oldValue.OfferID, nil
+}
+
+// AddOfferID adds i to the "offer_id" field.
+func (m *OfferViewMutation) AddOfferID(i int) {
+	if m.addoffer_id != nil {
+		*m.addoffer_id += i
+	} else {
+		m.addoffer_id = &i
+	}
+}
+
+// AddedOfferID returns the value that was added to the "offer_id" field in this mutation.
+func (m *OfferViewMutation) AddedOfferID() (r int, exists bool) {
+	v := m.addoffer_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetOfferID resets all changes to the "offer_id" field.
+func (m *OfferViewMutation) ResetOfferID() {
+	m.offer_id = nil
+	m.addoffer_id = nil
+}
+
+// SetPartnerID sets the "partner_id" field.
+func (m *OfferViewMutation) SetPartnerID(i int) {
+	m.partner_id = &i
+	m.addpartner_id = nil
+}
+
+// PartnerID returns the value of the "partner_id" field in the mutation.
+func (m *OfferViewMutation) PartnerID() (r int, exists bool) {
+	v := m.partner_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPartnerID returns the old "partner_id" field's value of the OfferView entity.
+// If the OfferView object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OfferViewMutation) OldPartnerID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPartnerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPartnerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPartnerID: %w", err)
+	}
+	return oldValue.PartnerID, nil
+}
+
+// AddPartnerID adds i to the "partner_id" field.
+func (m *OfferViewMutation) AddPartnerID(i int) {
+	if m.addpartner_id != nil {
+		*m.addpartner_id += i
+	} else {
+		m.addpartner_id = &i
+	}
+}
+
+// AddedPartnerID returns the value that was added to the "partner_id" field in this mutation.
+func (m *OfferViewMutation) AddedPartnerID() (r int, exists bool) {
+	v := m.addpartner_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPartnerID resets all changes to the "partner_id" field.
+func (m *OfferViewMutation) ResetPartnerID() {
+	m.partner_id = nil
+	m.addpartner_id = nil
+}
+
+// SetMemberID sets the "member_id" field.
+func (m *OfferViewMutation) SetMemberID(i int) {
+	m.member_id = &i
+	m.addmember_id = nil
+}
+
+// MemberID returns the value of the "member_id" field in the mutation.
+func (m *OfferViewMutation) MemberID() (r int, exists bool) {
+	v := m.member_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMemberID returns the old "member_id" field's value of the OfferView entity.
+// If the OfferView object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OfferViewMutation) OldMemberID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMemberID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMemberID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMemberID: %w", err)
+	}
+	return oldValue.MemberID, nil
+}
+
+// AddMemberID adds i to the "member_id" field.
+func (m *OfferViewMutation) AddMemberID(i int) {
+	if m.addmember_id != nil {
+		*m.addmember_id += i
+	} else {
+		m.addmember_id = &i
+	}
+}
+
+// AddedMemberID returns the value that was added to the "member_id" field in this mutation.
+func (m *OfferViewMutation) AddedMemberID() (r int, exists bool) {
+	v := m.addmember_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMemberID resets all changes to the "member_id" field.
+func (m *OfferViewMutation) ResetMemberID() {
+	m.member_id = nil
+	m.addmember_id = nil
+}
+
+// SetDay sets the "day" field.
+func (m *OfferViewMutation) SetDay(s string) {
+	m.day = &s
+}
+
+// Day returns the value of the "day" field in the mutation.
+func (m *OfferViewMutation) Day() (r string, exists bool) {
+	v := m.day
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDay returns the old "day" field's value of the OfferView entity.
+// If the OfferView object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OfferViewMutation) OldDay(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDay is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDay requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDay: %w", err)
+	}
+	return oldValue.Day, nil
+}
+
+// ResetDay resets all changes to the "day" field.
+func (m *OfferViewMutation) ResetDay() {
+	m.day = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *OfferViewMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *OfferViewMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the OfferView entity.
+// If the OfferView object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OfferViewMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *OfferViewMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// Where appends a list predicates to the OfferViewMutation builder.
+func (m *OfferViewMutation) Where(ps ...predicate.OfferView) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the OfferViewMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *OfferViewMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.OfferView, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *OfferViewMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *OfferViewMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (OfferView).
+func (m *OfferViewMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *OfferViewMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.offer_id != nil {
+		fields = append(fields, offerview.FieldOfferID)
+	}
+	if m.partner_id != nil {
+		fields = append(fields, offerview.FieldPartnerID)
+	}
+	if m.member_id != nil {
+		fields = append(fields, offerview.FieldMemberID)
+	}
+	if m.day != nil {
+		fields = append(fields, offerview.FieldDay)
+	}
+	if m.created_at != nil {
+		fields = append(fields, offerview.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *OfferViewMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case offerview.FieldOfferID:
+		return m.OfferID()
+	case offerview.FieldPartnerID:
+		return m.PartnerID()
+	case offerview.FieldMemberID:
+		return m.MemberID()
+	case offerview.FieldDay:
+		return m.Day()
+	case offerview.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *OfferViewMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case offerview.FieldOfferID:
+		return m.OldOfferID(ctx)
+	case offerview.FieldPartnerID:
+		return m.OldPartnerID(ctx)
+	case offerview.FieldMemberID:
+		return m.OldMemberID(ctx)
+	case offerview.FieldDay:
+		return m.OldDay(ctx)
+	case offerview.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown OfferView field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *OfferViewMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case offerview.FieldOfferID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOfferID(v)
+		return nil
+	case offerview.FieldPartnerID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPartnerID(v)
+		return nil
+	case offerview.FieldMemberID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMemberID(v)
+		return nil
+	case offerview.FieldDay:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDay(v)
+		return nil
+	case offerview.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown OfferView field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *OfferViewMutation) AddedFields() []string {
+	var fields []string
+	if m.addoffer_id != nil {
+		fields = append(fields, offerview.FieldOfferID)
+	}
+	if m.addpartner_id != nil {
+		fields = append(fields, offerview.FieldPartnerID)
+	}
+	if m.addmember_id != nil {
+		fields = append(fields, offerview.FieldMemberID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *OfferViewMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case offerview.FieldOfferID:
+		return m.AddedOfferID()
+	case offerview.FieldPartnerID:
+		return m.AddedPartnerID()
+	case offerview.FieldMemberID:
+		return m.AddedMemberID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *OfferViewMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case offerview.FieldOfferID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddOfferID(v)
+		return nil
+	case offerview.FieldPartnerID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPartnerID(v)
+		return nil
+	case offerview.FieldMemberID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMemberID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown OfferView numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *OfferViewMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *OfferViewMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *OfferViewMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown OfferView nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *OfferViewMutation) ResetField(name string) error {
+	switch name {
+	case offerview.FieldOfferID:
+		m.ResetOfferID()
+		return nil
+	case offerview.FieldPartnerID:
+		m.ResetPartnerID()
+		return nil
+	case offerview.FieldMemberID:
+		m.ResetMemberID()
+		return nil
+	case offerview.FieldDay:
+		m.ResetDay()
+		return nil
+	case offerview.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown OfferView field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *OfferViewMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *OfferViewMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *OfferViewMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *OfferViewMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *OfferViewMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *OfferViewMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *OfferViewMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown OfferView unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *OfferViewMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown OfferView edge %s", name)
 }
 
 // PartnerMutation represents an operation that mutates the Partner nodes in the graph.

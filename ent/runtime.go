@@ -16,6 +16,7 @@ import (
 	"ikra/ent/offer"
 	"ikra/ent/offermedia"
 	"ikra/ent/offerrevision"
+	"ikra/ent/offerview"
 	"ikra/ent/partner"
 	"ikra/ent/referral"
 	"ikra/ent/schema"
@@ -372,6 +373,16 @@ func init() {
 	offerrevisionDescCreatedAt := offerrevisionFields[6].Descriptor()
 	// offerrevision.DefaultCreatedAt holds the default value on creation for the created_at field.
 	offerrevision.DefaultCreatedAt = offerrevisionDescCreatedAt.Default.(func() time.Time)
+	offerviewFields := schema.OfferView{}.Fields()
+	_ = offerviewFields
+	// offerviewDescDay is the schema descriptor for day field.
+	offerviewDescDay := offerviewFields[3].Descriptor()
+	// offerview.DayValidator is a validator for the "day" field. It is called by the builders before save.
+	offerview.DayValidator = offerviewDescDay.Validators[0].(func(string) error)
+	// offerviewDescCreatedAt is the schema descriptor for created_at field.
+	offerviewDescCreatedAt := offerviewFields[4].Descriptor()
+	// offerview.DefaultCreatedAt holds the default value on creation for the created_at field.
+	offerview.DefaultCreatedAt = offerviewDescCreatedAt.Default.(func() time.Time)
 	partnerFields := schema.Partner{}.Fields()
 	_ = partnerFields
 	// partnerDescName is the schema descriptor for name field.

@@ -40,6 +40,8 @@ type Tx struct {
 	OfferMedia *OfferMediaClient
 	// OfferRevision is the client for interacting with the OfferRevision builders.
 	OfferRevision *OfferRevisionClient
+	// OfferView is the client for interacting with the OfferView builders.
+	OfferView *OfferViewClient
 	// Partner is the client for interacting with the Partner builders.
 	Partner *PartnerClient
 	// Referral is the client for interacting with the Referral builders.
@@ -212,6 +214,7 @@ func (tx *Tx) init() {
 	tx.Offer = NewOfferClient(tx.config)
 	tx.OfferMedia = NewOfferMediaClient(tx.config)
 	tx.OfferRevision = NewOfferRevisionClient(tx.config)
+	tx.OfferView = NewOfferViewClient(tx.config)
 	tx.Partner = NewPartnerClient(tx.config)
 	tx.Referral = NewReferralClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)

@@ -48,6 +48,8 @@ type Config struct {
 	// partners' webhooks reach private and loopback addresses (plain HTTP to loopback
 	// only): for development and tests, never in production.
 	WebhookAllowPrivate bool
+	ViewBuffer          int           // IKRA_VIEW_BUFFER, offer views held in memory between writes (default 10000)
+	ViewFlush           time.Duration // IKRA_VIEW_FLUSH, how often buffered offer views are written (default 3s)
 }
 
 // Load builds a Config from getenv and validates it.
@@ -161,6 +163,12 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.RateWrite, err = parsePositive(getenv("IKRA_RATE_WRITE"), 60); err != nil {
 		bad("IKRA_RATE_WRITE", "%v", err)
+	}
+	if c.ViewBuffer, err = parsePositive(getenv("IKRA_VIEW_BUFFER"), 10000); err != nil {
+		bad("IKRA_VIEW_BUFFER", "%v", err)
+	}
+	if c.ViewFlush, err = parseDuration(getenv("IKRA_VIEW_FLUSH"), 3*time.Second); err != nil || c.ViewFlush <= 0 {
+		bad("IKRA_VIEW_FLUSH", "must be a positive duration such as 3s")
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -259,6 +259,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"POST /partner/webhooks/:id/deliveries/:did/resend": {"/partner/webhooks/" + hookA + "/deliveries/" + deliveryA + "/resend", url.Values{}, expect(forbid, map[string]int{"anon": unauth, "ownerA": see, "ownerB": nf})},
 		// A guessed ID: deleting the endpoint would change the fixture for the routes after it.
 		"POST /partner/webhooks/:id/delete": {"/partner/webhooks/999999/delete", url.Values{}, expect(forbid, map[string]int{"anon": unauth, "ownerA,ownerB": nf})},
+		// Analytics: owners and managers; partner A's offer in partner B's filter is 404.
+		"GET /partner/analytics":     {"/partner/analytics?offer=" + offerA, nil, expect(forbid, map[string]int{"anon": see, "ownerA,managerA": ok, "ownerB": nf})},
+		"GET /partner/analytics.csv": {"/partner/analytics.csv?offer=" + offerA, nil, expect(forbid, map[string]int{"anon": see, "ownerA,managerA": ok, "ownerB": nf})},
 	}
 	_ = signedIn
 

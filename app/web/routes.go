@@ -77,6 +77,7 @@ func (s *Server) routes() {
 	r.add(Public, "POST", "/telegram/webhook/:secret", "", LimitBot, s.webhook)
 
 	m := member.New(s.render, s.sessions, s.members, s.notify, s.catalog)
+	m.RecordViews(s.views)
 	r.add(Member, "GET", "/app", "cabinet:use", LimitRead, m.Home)
 	r.add(Member, "GET", "/app/offers/:id", "offers:browse", LimitRead, m.Offer)
 	r.add(Member, "GET", "/app/notifications", "cabinet:use", LimitRead, m.Notifications)
@@ -140,6 +141,9 @@ func (s *Server) routes() {
 	r.add(PartnerWS, "POST", "/partner/webhooks/:id/enable", "webhooks:write", LimitWrite, pw.Enable)
 	r.add(PartnerWS, "POST", "/partner/webhooks/:id/delete", "webhooks:write", LimitWrite, pw.Delete)
 	r.add(PartnerWS, "POST", "/partner/webhooks/:id/deliveries/:did/resend", "webhooks:write", LimitWrite, pw.Resend)
+	pa := partner.NewAnalytics(s.render, s.analytics)
+	r.add(PartnerWS, "GET", "/partner/analytics", "analytics:read", LimitRead, pa.Page)
+	r.add(PartnerWS, "GET", "/partner/analytics.csv", "analytics:read", LimitRead, pa.CSV)
 
 	pi := partner.NewImages(s.images, s.render)
 	r.add(PartnerWS, "GET", "/partner/offers/:id/media", "offers:read", LimitRead, pi.Page)
@@ -184,6 +188,7 @@ func (s *Server) routes() {
 	r.add(API, "GET", "/api/v1/bonuses", "cabinet:use", LimitRead, ap.Bonuses)
 
 	ab := api.NewBookings(s.catalog, s.bookings)
+	ab.RecordViews(s.views)
 	r.add(API, "GET", "/api/v1/offers", "offers:browse", LimitRead, ab.Offers)
 	r.add(API, "GET", "/api/v1/offers/:id", "offers:browse", LimitRead, ab.Offer)
 	r.add(API, "POST", "/api/v1/bookings", "bookings:own", LimitWrite, ab.Book)

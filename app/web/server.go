@@ -19,6 +19,7 @@ import (
 	"github.com/gofiber/template/html/v2"
 	"github.com/redis/go-redis/v9"
 
+	"ikra/app/analytics"
 	"ikra/app/auth"
 	"ikra/app/authz"
 	"ikra/app/bookings"
@@ -68,6 +69,10 @@ type Deps struct {
 	PartnerOffers *offers.Service
 	// Webhooks keeps partners' webhook endpoints and deliveries (app/webhooks).
 	Webhooks *webhooks.Service
+	// Analytics answers the partner's analytics; Views records offer views in the
+	// background (both app/analytics).
+	Analytics *analytics.Service
+	Views     *analytics.Recorder
 }
 
 // Server is the web layer: the Fiber app and what its handlers share.
@@ -99,6 +104,8 @@ type Server struct {
 
 	partnerOffers *offers.Service
 	webhooks      *webhooks.Service
+	analytics     *analytics.Service
+	views         *analytics.Recorder
 }
 
 // Body size limits: small for forms and JSON, larger only where files are uploaded.
@@ -124,6 +131,7 @@ func New(d Deps) (*Server, error) {
 	}
 	s.partnerOffers = d.PartnerOffers
 	s.webhooks = d.Webhooks
+	s.analytics, s.views = d.Analytics, d.Views
 	for _, p := range d.Config.TrustedProxies {
 		if !strings.Contains(p, "/") {
 			if strings.Contains(p, ":") {

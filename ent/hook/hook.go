@@ -164,6 +164,18 @@ func (f OfferRevisionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Valu
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.OfferRevisionMutation", m)
 }
 
+// The OfferViewFunc type is an adapter to allow the use of ordinary
+// function as OfferView mutator.
+type OfferViewFunc func(context.Context, *ent.OfferViewMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f OfferViewFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.OfferViewMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.OfferViewMutation", m)
+}
+
 // The PartnerFunc type is an adapter to allow the use of ordinary
 // function as Partner mutator.
 type PartnerFunc func(context.Context, *ent.PartnerMutation) (ent.Value, error)

@@ -525,6 +525,33 @@ var (
 			},
 		},
 	}
+	// OfferViewsColumns holds the columns for the "offer_views" table.
+	OfferViewsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "offer_id", Type: field.TypeInt},
+		{Name: "partner_id", Type: field.TypeInt},
+		{Name: "member_id", Type: field.TypeInt},
+		{Name: "day", Type: field.TypeString, Size: 10},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// OfferViewsTable holds the schema information for the "offer_views" table.
+	OfferViewsTable = &schema.Table{
+		Name:       "offer_views",
+		Columns:    OfferViewsColumns,
+		PrimaryKey: []*schema.Column{OfferViewsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "offerview_partner_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{OfferViewsColumns[2], OfferViewsColumns[5]},
+			},
+			{
+				Name:    "offerview_offer_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{OfferViewsColumns[1], OfferViewsColumns[5]},
+			},
+		},
+	}
 	// PartnersColumns holds the columns for the "partners" table.
 	PartnersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1028,6 +1055,7 @@ var (
 		OffersTable,
 		OfferMediaTable,
 		OfferRevisionsTable,
+		OfferViewsTable,
 		PartnersTable,
 		ReferralsTable,
 		SessionsTable,

@@ -45,6 +45,9 @@ type OfferMedia func(*sql.Selector)
 // OfferRevision is the predicate function for offerrevision builders.
 type OfferRevision func(*sql.Selector)
 
+// OfferView is the predicate function for offerview builders.
+type OfferView func(*sql.Selector)
+
 // Partner is the predicate function for partner builders.
 type Partner func(*sql.Selector)
 

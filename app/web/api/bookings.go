@@ -8,6 +8,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"ikra/app/analytics"
 	"ikra/app/bookings"
 	"ikra/app/catalog"
 	"ikra/app/ledger"
@@ -20,7 +21,11 @@ import (
 type Bookings struct {
 	catalog  *catalog.Service
 	bookings *bookings.Service
+	views    *analytics.Recorder
 }
+
+// RecordViews makes the offer endpoint record each view with r, in the background.
+func (h *Bookings) RecordViews(r *analytics.Recorder) { h.views = r }
 
 // NewBookings returns the catalog and booking API handlers.
 func NewBookings(cat *catalog.Service, b *bookings.Service) *Bookings {
@@ -129,6 +134,7 @@ func (h *Bookings) Offer(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	h.views.Record(analytics.View{OfferID: o.ID, PartnerID: o.PartnerID, MemberID: ui.ViewerOf(c).ID()})
 	return c.JSON(offerJSON(o, ui.Lang(c)))
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"ikra/app/analytics"
 	"ikra/app/auth"
 	"ikra/app/catalog"
 	"ikra/app/members"
@@ -24,12 +25,16 @@ type Handlers struct {
 	members  *members.Service
 	notify   *notify.Service
 	catalog  *catalog.Service
+	views    *analytics.Recorder
 }
 
 // New returns the member cabinet's handlers.
 func New(r *ui.Renderer, s *auth.Sessions, m *members.Service, n *notify.Service, cat *catalog.Service) *Handlers {
 	return &Handlers{render: r, sessions: s, members: m, notify: n, catalog: cat}
 }
+
+// RecordViews makes the offer page record each view with r, in the background.
+func (h *Handlers) RecordViews(r *analytics.Recorder) { h.views = r }
 
 // pageSize caps catalog pagination (anti-scraping).
 const pageSize = 24
@@ -68,6 +73,7 @@ func (h *Handlers) Offer(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	h.views.Record(analytics.View{OfferID: o.ID, PartnerID: o.PartnerID, MemberID: ui.ViewerOf(c).ID()})
 	return h.render.Render(c, ui.LayoutMember, "app/offer", "", fiber.Map{"Offer": o, "BookKey": NewKey()})
 }
 
