@@ -14,6 +14,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"ikra/app/apikeys"
 	"ikra/app/auth"
 	"ikra/app/authz"
 	"ikra/app/bookings"
@@ -76,6 +77,8 @@ type App struct {
 
 	// PartnerOffers keeps partners' offers and moderates them (app/offers).
 	PartnerOffers *offers.Service
+	// APIKeys keeps partners' POS/CRM API keys and the API's idempotency (app/apikeys).
+	APIKeys *apikeys.Service
 
 	queueClient *asynq.Client
 	closers     []func() error
@@ -220,6 +223,7 @@ func (a *App) initServices(ctx context.Context) error {
 	a.Bookings.SetLogger(a.Log)
 	a.Members.SetBookingCanceller(a.Bookings.CancelOpenTx)
 	a.PartnerOffers = offers.New(a.DB.Client, a.Notify, a.Catalog.T)
+	a.APIKeys = apikeys.New(a.DB.Client)
 	if err := a.Loyalty.Init(ctx); err != nil {
 		return err
 	}
@@ -301,6 +305,7 @@ func (a *App) initWeb(ctx context.Context) error {
 		Notify: a.Notify, Loyalty: a.Loyalty, Offers: a.Offers, Images: a.Images, Bookings: a.Bookings, Catalog: a.Catalog, Secret: []byte(secret), Ready: a.Ready,
 	}
 	d.PartnerOffers = a.PartnerOffers
+	d.APIKeys = a.APIKeys
 	if a.BotUI != nil {
 		d.Webhook = a.BotUI.HandleUpdate
 	}

@@ -96,6 +96,9 @@ func New(db *ent.Client) *Service {
 	return &Service{db: db, now: time.Now, touched: map[int]time.Time{}}
 }
 
+// SetClock replaces the clock (tests).
+func (s *Service) SetClock(now func() time.Time) { s.now = now }
+
 // Hash is the stored form of a key's secret: SHA-256, hex.
 func Hash(secret string) string {
 	sum := sha256.Sum256([]byte(secret))

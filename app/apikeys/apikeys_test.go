@@ -1,4 +1,4 @@
-package apikeys
+package apikeys_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"ikra/app/apikeys"
 	"ikra/app/apptest"
 	"ikra/app/audit"
 	"ikra/ent/auditlog"
@@ -28,28 +29,28 @@ func TestKeys(t *testing.T) {
 			apptest.Must(t, err)
 			pb, err := db.Partner.Create().SetName("B").SetSlug("b").SetBin("000000000002").Save(ctx)
 			apptest.Must(t, err)
-			s := New(db.Client)
+			s := apikeys.New(db.Client)
 			now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
-			s.now = func() time.Time { return now }
+			s.SetClock(func() time.Time { return now })
 			by := audit.Entry{ActorRole: "owner"}
 
-			var ve *ValidationError
+			var ve *apikeys.ValidationError
 			if _, _, err := s.Create(ctx, by, pa.ID, 1, " ", nil); !errors.As(err, &ve) || ve.Fields["name"] == "" || ve.Fields["scopes"] == "" {
 				t.Fatalf("empty name and no scope: %v", err)
 			}
 			if _, _, err := s.Create(ctx, by, pa.ID, 1, "Till", []string{"admin"}); !errors.As(err, &ve) || ve.Fields["scopes"] != "keys.scopes_invalid" {
 				t.Fatalf("unknown scope: %v", err)
 			}
-			row, secret, err := s.Create(ctx, by, pa.ID, 1, "Till", []string{ScopeRedeem, ScopeRead})
+			row, secret, err := s.Create(ctx, by, pa.ID, 1, "Till", []string{apikeys.ScopeRedeem, apikeys.ScopeRead})
 			apptest.Must(t, err)
-			if !strings.HasPrefix(secret, Prefix) || len(secret) != keyLength || !strings.HasPrefix(secret, row.Prefix) ||
-				row.SecretHash != Hash(secret) || strings.Contains(row.SecretHash, secret[len(Prefix):]) {
+			if !strings.HasPrefix(secret, apikeys.Prefix) || len(secret) != len(apikeys.Prefix)+43 || !strings.HasPrefix(secret, row.Prefix) ||
+				row.SecretHash != apikeys.Hash(secret) || strings.Contains(row.SecretHash, secret[len(apikeys.Prefix):]) {
 				t.Fatalf("key %q stored as %+v", secret, row)
 			}
 			if fmt.Sprint(row.Scopes) != "[read redeem]" {
 				t.Fatalf("scopes %v", row.Scopes)
 			}
-			_, other, err := s.Create(ctx, by, pa.ID, 1, "CRM", []string{ScopeRead})
+			_, other, err := s.Create(ctx, by, pa.ID, 1, "CRM", []string{apikeys.ScopeRead})
 			apptest.Must(t, err)
 			if other == secret {
 				t.Fatal("two keys are the same")
@@ -57,12 +58,12 @@ func TestKeys(t *testing.T) {
 
 			k, err := s.Authenticate(ctx, secret)
 			apptest.Must(t, err)
-			if k.PartnerID != pa.ID || !k.Allows(ScopeRedeem) || k.CreatedBy != 1 {
+			if k.PartnerID != pa.ID || !k.Allows(apikeys.ScopeRedeem) || k.CreatedBy != 1 {
 				t.Fatalf("authenticated %+v", k)
 			}
-			for _, bad := range []string{"", secret[:len(secret)-1], "Bearer " + secret, strings.Replace(secret, Prefix, "ikrb_", 1),
+			for _, bad := range []string{"", secret[:len(secret)-1], "Bearer " + secret, strings.Replace(secret, apikeys.Prefix, "ikrb_", 1),
 				secret[:len(secret)-1] + "A"} {
-				if _, err := s.Authenticate(ctx, bad); !errors.Is(err, ErrUnauthorized) && bad != secret {
+				if _, err := s.Authenticate(ctx, bad); !errors.Is(err, apikeys.ErrUnauthorized) && bad != secret {
 					t.Errorf("key %q: %v", bad, err)
 				}
 			}
@@ -89,7 +90,7 @@ func TestKeys(t *testing.T) {
 				t.Errorf("last-used time %v after a minute, want %v", used(), now)
 			}
 
-			if err := s.Revoke(ctx, by, pb.ID, row.ID); !errors.Is(err, ErrNotFound) {
+			if err := s.Revoke(ctx, by, pb.ID, row.ID); !errors.Is(err, apikeys.ErrNotFound) {
 				t.Fatalf("partner B revokes A's key: %v", err)
 			}
 			if list, _ := s.List(ctx, pb.ID); len(list) != 0 {
@@ -97,7 +98,7 @@ func TestKeys(t *testing.T) {
 			}
 			apptest.Must(t, s.Revoke(ctx, by, pa.ID, row.ID))
 			apptest.Must(t, s.Revoke(ctx, by, pa.ID, row.ID))
-			if _, err := s.Authenticate(ctx, secret); !errors.Is(err, ErrUnauthorized) {
+			if _, err := s.Authenticate(ctx, secret); !errors.Is(err, apikeys.ErrUnauthorized) {
 				t.Fatalf("revoked key: %v", err)
 			}
 			for action, want := range map[string]int{"apikey.create": 2, "apikey.revoke": 1} {
@@ -109,7 +110,7 @@ func TestKeys(t *testing.T) {
 			}
 
 			apptest.Must(t, db.Partner.UpdateOneID(pa.ID).SetStatus(partner.StatusSuspended).Exec(ctx))
-			if _, err := s.Authenticate(ctx, other); !errors.Is(err, ErrPartnerInactive) {
+			if _, err := s.Authenticate(ctx, other); !errors.Is(err, apikeys.ErrPartnerInactive) {
 				t.Fatalf("key of a suspended partner: %v", err)
 			}
 		})
@@ -123,12 +124,12 @@ func TestIdempotent(t *testing.T) {
 	for _, db := range apptest.Databases(t) {
 		t.Run(db.Name, func(t *testing.T) {
 			ctx := context.Background()
-			s := New(db.Client)
+			s := apikeys.New(db.Client)
 			var runs atomic.Int32
-			do := func() (Answer, error) {
+			do := func() (apikeys.Answer, error) {
 				n := runs.Add(1)
 				time.Sleep(50 * time.Millisecond) // long enough for the duplicates to pile up
-				return Answer{Status: http.StatusOK, Body: []byte(fmt.Sprintf(`{"run":%d}`, n))}, nil
+				return apikeys.Answer{Status: http.StatusOK, Body: []byte(fmt.Sprintf(`{"run":%d}`, n))}, nil
 			}
 			a, replayed, err := s.Idempotent(ctx, 1, "k1", "complete X 100", do)
 			apptest.Must(t, err)
@@ -140,13 +141,13 @@ func TestIdempotent(t *testing.T) {
 			if !replayed || string(a.Body) != `{"run":1}` || runs.Load() != 1 {
 				t.Fatalf("retry: %v %s, %d runs", replayed, a.Body, runs.Load())
 			}
-			if _, _, err := s.Idempotent(ctx, 1, "k1", "complete X 200", do); !errors.Is(err, ErrKeyReused) {
+			if _, _, err := s.Idempotent(ctx, 1, "k1", "complete X 200", do); !errors.Is(err, apikeys.ErrKeyReused) {
 				t.Fatalf("other request: %v", err)
 			}
 			if _, replayed, err := s.Idempotent(ctx, 2, "k1", "complete X 100", do); err != nil || replayed || runs.Load() != 2 {
 				t.Fatalf("another API key's k1: %v %v", replayed, err)
 			}
-			if _, _, err := s.Idempotent(ctx, 1, strings.Repeat("x", MaxIdempotencyKey+1), "r", do); !errors.Is(err, ErrBadIdempotencyKey) {
+			if _, _, err := s.Idempotent(ctx, 1, strings.Repeat("x", apikeys.MaxIdempotencyKey+1), "r", do); !errors.Is(err, apikeys.ErrBadIdempotencyKey) {
 				t.Fatalf("long key: %v", err)
 			}
 
@@ -173,10 +174,10 @@ func TestIdempotent(t *testing.T) {
 			}
 
 			failed := errors.New("boom")
-			if _, _, err := s.Idempotent(ctx, 1, "k3", "r", func() (Answer, error) { return Answer{}, failed }); !errors.Is(err, failed) {
+			if _, _, err := s.Idempotent(ctx, 1, "k3", "r", func() (apikeys.Answer, error) { return apikeys.Answer{}, failed }); !errors.Is(err, failed) {
 				t.Fatalf("failure: %v", err)
 			}
-			if a, replayed, err := s.Idempotent(ctx, 1, "k3", "r", func() (Answer, error) { return Answer{Status: 201, Body: []byte("{}")}, nil }); err != nil || replayed || a.Status != 201 {
+			if a, replayed, err := s.Idempotent(ctx, 1, "k3", "r", func() (apikeys.Answer, error) { return apikeys.Answer{Status: 201, Body: []byte("{}")}, nil }); err != nil || replayed || a.Status != 201 {
 				t.Fatalf("retry after a failure: %v %v %d", err, replayed, a.Status)
 			}
 		})

@@ -19,6 +19,7 @@ import (
 	"github.com/gofiber/template/html/v2"
 	"github.com/redis/go-redis/v9"
 
+	"ikra/app/apikeys"
 	"ikra/app/auth"
 	"ikra/app/authz"
 	"ikra/app/bookings"
@@ -65,6 +66,8 @@ type Deps struct {
 
 	// PartnerOffers keeps partners' offers and moderates them (app/offers).
 	PartnerOffers *offers.Service
+	// APIKeys keeps partners' POS/CRM API keys and the API's idempotency (app/apikeys).
+	APIKeys *apikeys.Service
 }
 
 // Server is the web layer: the Fiber app and what its handlers share.
@@ -95,6 +98,7 @@ type Server struct {
 	onUpdate func(ctx context.Context, update []byte) error
 
 	partnerOffers *offers.Service
+	apiKeys       *apikeys.Service
 }
 
 // Body size limits: small for forms and JSON, larger only where files are uploaded.
@@ -119,6 +123,7 @@ func New(d Deps) (*Server, error) {
 		limiter: redis_rate.NewLimiter(d.Redis),
 	}
 	s.partnerOffers = d.PartnerOffers
+	s.apiKeys = d.APIKeys
 	for _, p := range d.Config.TrustedProxies {
 		if !strings.Contains(p, "/") {
 			if strings.Contains(p, ":") {
