@@ -60,6 +60,8 @@ func (a *App) jobDeps() jobs.Deps {
 		Expire:    func(ctx context.Context) (int, error) { return a.Bookings.Expire(ctx, 1000) },
 		Remind:    func(ctx context.Context) (int, error) { return a.Bookings.Remind(ctx, 1000) },
 		Archive:   a.PartnerOffers.ArchiveExpired,
+
+		PruneIdempotency: a.APIKeys.PruneIdempotency,
 	}
 	if a.Bot != nil {
 		d.Bot = a.Bot

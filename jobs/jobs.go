@@ -48,6 +48,9 @@ type Deps struct {
 	Remind func(context.Context) (int, error)
 	// Archive archives offers past their validity and returns how many; nil skips it.
 	Archive func(context.Context) (int, error)
+	// PruneIdempotency deletes the API's stored answers past their retention; nil
+	// skips it.
+	PruneIdempotency func(context.Context) (int, error)
 	// Notify stores notifications and their delivery state; required.
 	Notify *notify.Service
 	// Catalog translates what the jobs write themselves (the notification's button);
@@ -87,6 +90,7 @@ func NewMux(d Deps) *asynq.ServeMux {
 	mux.Handle(TypeDowngradeTiers, &sweep{name: "bought tiers ended", run: d.Downgrade, log: d.Log})
 	mux.Handle(TypeMakeThumbnail, &makeThumbnail{make: d.Thumbnail})
 	mux.Handle(TypeArchiveOffers, &sweep{name: "expired offers archived", run: d.Archive, log: d.Log})
+	mux.Handle(TypePruneIdempotency, &sweep{name: "API idempotency records pruned", run: d.PruneIdempotency, log: d.Log})
 	return mux
 }
 

@@ -29,6 +29,7 @@ func DefaultPeriodic() []Periodic {
 		{Type: TypeExpireBookings, Every: 5 * time.Minute},
 		{Type: TypeRemindBookings, Every: time.Hour},
 		{Type: TypeArchiveOffers, Every: 10 * time.Minute},
+		{Type: TypePruneIdempotency, Every: time.Hour},
 	}
 }
 

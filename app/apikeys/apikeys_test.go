@@ -180,6 +180,18 @@ func TestIdempotent(t *testing.T) {
 			if a, replayed, err := s.Idempotent(ctx, 1, "k3", "r", func() (apikeys.Answer, error) { return apikeys.Answer{Status: 201, Body: []byte("{}")}, nil }); err != nil || replayed || a.Status != 201 {
 				t.Fatalf("retry after a failure: %v %v %d", err, replayed, a.Status)
 			}
+
+			// A day later the answers are pruned, and a key used again runs anew.
+			if n, err := s.PruneIdempotency(ctx); err != nil || n != 0 {
+				t.Fatalf("pruned %d fresh answers: %v", n, err)
+			}
+			s.SetClock(func() time.Time { return time.Now().Add(apikeys.IdempotencyRetention + time.Hour) })
+			if n, err := s.PruneIdempotency(ctx); err != nil || n != 4 {
+				t.Fatalf("pruned %d old answers, want 4: %v", n, err)
+			}
+			if _, replayed, err := s.Idempotent(ctx, 1, "k1", "complete X 200", do); err != nil || replayed {
+				t.Fatalf("a pruned key: %v %v", replayed, err)
+			}
 		})
 	}
 }

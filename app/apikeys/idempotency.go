@@ -112,3 +112,13 @@ func (s *Service) run(ctx context.Context, rec *ent.IdempotencyRecord, do func()
 	err = rec.Update().SetStatus(ans.Status).SetBody(string(ans.Body)).SetCompletedAt(s.now()).Exec(settle)
 	return ans, false, err
 }
+
+// IdempotencyRetention is how long the first answer of a write is kept for retries.
+const IdempotencyRetention = 24 * time.Hour
+
+// PruneIdempotency deletes the stored answers older than IdempotencyRetention and
+// reports how many; a periodic job calls it. A key used again after that runs anew.
+func (s *Service) PruneIdempotency(ctx context.Context) (int, error) {
+	return s.db.IdempotencyRecord.Delete().
+		Where(idempotencyrecord.CreatedAtLT(s.now().Add(-IdempotencyRetention))).Exec(ctx)
+}

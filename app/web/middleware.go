@@ -58,6 +58,9 @@ func (s *Server) requestContext(c *fiber.Ctx) (err error) {
 		if v := ui.ViewerOf(c); v != nil {
 			attrs = append(attrs, "member_id", v.ID())
 		}
+		if k := ui.APIKeyOf(c); k != nil {
+			attrs = append(attrs, "api_key_id", k.ID, "partner_id", k.PartnerID)
+		}
 		level := slog.LevelInfo
 		if status >= 500 {
 			level = slog.LevelError
