@@ -89,11 +89,17 @@ type Service struct {
 
 	mu      sync.Mutex
 	touched map[int]time.Time // key → when this node last wrote its last-used time
+
+	stripes [64]chan struct{} // in-process locks of idempotency keys (idempotency.go)
 }
 
 // New returns the API key service.
 func New(db *ent.Client) *Service {
-	return &Service{db: db, now: time.Now, touched: map[int]time.Time{}}
+	s := &Service{db: db, now: time.Now, touched: map[int]time.Time{}}
+	for i := range s.stripes {
+		s.stripes[i] = make(chan struct{}, 1)
+	}
+	return s
 }
 
 // SetClock replaces the clock (tests).

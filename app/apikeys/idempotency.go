@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"hash/fnv"
 	"time"
 	"unicode/utf8"
 
@@ -47,7 +49,9 @@ var (
 // The rule holds under concurrency because the key is claimed before do runs: a row is
 // inserted under a unique index on (API key, Idempotency-Key), so of concurrent
 // duplicates exactly one inserts it and runs do; the others see the row, wait for its
-// answer and replay it, or give up with ErrInProgress after waitFor. An answer of 5xx,
+// answer and replay it, or give up with ErrInProgress after waitFor. Duplicates on
+// one node first queue on an in-process lock, so only one of them at a time reaches
+// the database; the row decides between nodes. An answer of 5xx,
 // or an error from do, releases the claim so that a retry runs again (the domain
 // functions roll back on error, so nothing happened); any other answer is kept.
 func (s *Service) Idempotent(ctx context.Context, keyID int, idemKey string, request string, do func() (Answer, error)) (ans Answer, replayed bool, err error) {
@@ -57,6 +61,18 @@ func (s *Service) Idempotent(ctx context.Context, keyID int, idemKey string, req
 	sum := sha256.Sum256([]byte(request))
 	hash := hex.EncodeToString(sum[:])
 	deadline := time.Now().Add(waitFor)
+	// Duplicates on this node queue here rather than in the database: a duplicate
+	// whose insert waited for SQLite's write lock would hold a pooled connection that
+	// the first request's transaction may need, and stall it.
+	stripe := s.stripe(keyID, idemKey)
+	select {
+	case stripe <- struct{}{}:
+		defer func() { <-stripe }()
+	case <-ctx.Done():
+		return Answer{}, false, ctx.Err()
+	case <-time.After(time.Until(deadline)):
+		return Answer{}, false, ErrInProgress
+	}
 	for {
 		rec, err := s.db.IdempotencyRecord.Create().SetAPIKeyID(keyID).SetKey(idemKey).SetRequestHash(hash).
 			SetCreatedAt(s.now()).Save(ctx)
@@ -95,6 +111,14 @@ func (s *Service) Idempotent(ctx context.Context, keyID int, idemKey string, req
 		case <-time.After(pollEvery):
 		}
 	}
+}
+
+// stripe is the in-process lock of an (API key, Idempotency-Key) pair: one of a fixed
+// set, so that unrelated keys rarely share one and memory does not grow with keys.
+func (s *Service) stripe(keyID int, idemKey string) chan struct{} {
+	h := fnv.New32a()
+	fmt.Fprintf(h, "%d\x00%s", keyID, idemKey)
+	return s.stripes[h.Sum32()%uint32(len(s.stripes))]
 }
 
 // run carries out a claimed request and stores its answer, or releases the claim.
