@@ -15,6 +15,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"ikra/app/analytics"
+	"ikra/app/apikeys"
 	"ikra/app/auth"
 	"ikra/app/authz"
 	"ikra/app/bookings"
@@ -84,6 +85,8 @@ type App struct {
 	// background: Serve runs its flush loop, Close writes out what is left.
 	Analytics *analytics.Service
 	Views     *analytics.Recorder
+	// APIKeys keeps partners' POS/CRM API keys and the API's idempotency (app/apikeys).
+	APIKeys *apikeys.Service
 
 	queueClient *asynq.Client
 	closers     []func() error
@@ -234,6 +237,7 @@ func (a *App) initServices(ctx context.Context) error {
 	a.Analytics = analytics.New(a.DB.Client)
 	a.Views = analytics.NewRecorder(a.DB.Client, a.Log, a.Config.ViewBuffer, a.Config.ViewFlush)
 	a.closers = append(a.closers, a.Views.Close) // closed before the database: the last views are written
+	a.APIKeys = apikeys.New(a.DB.Client)
 	if err := a.Loyalty.Init(ctx); err != nil {
 		return err
 	}
@@ -317,6 +321,7 @@ func (a *App) initWeb(ctx context.Context) error {
 	d.PartnerOffers = a.PartnerOffers
 	d.Webhooks = a.Webhooks
 	d.Analytics, d.Views = a.Analytics, a.Views
+	d.APIKeys = a.APIKeys
 	if a.BotUI != nil {
 		d.Webhook = a.BotUI.HandleUpdate
 	}

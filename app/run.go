@@ -63,6 +63,8 @@ func (a *App) jobDeps() jobs.Deps {
 		Archive:   a.PartnerOffers.ArchiveExpired,
 		Webhooks:  a.Webhooks,
 		Queue:     a.Queue,
+
+		PruneIdempotency: a.APIKeys.PruneIdempotency,
 	}
 	if a.Bot != nil {
 		d.Bot = a.Bot

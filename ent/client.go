@@ -11,6 +11,7 @@ import (
 
 	"ikra/ent/migrate"
 
+	"ikra/ent/apikey"
 	"ikra/ent/auditlog"
 	"ikra/ent/balance"
 	"ikra/ent/booking"
@@ -18,6 +19,7 @@ import (
 	"ikra/ent/city"
 	"ikra/ent/claim"
 	"ikra/ent/consent"
+	"ikra/ent/idempotencyrecord"
 	"ikra/ent/ledgerentry"
 	"ikra/ent/member"
 	"ikra/ent/notification"
@@ -53,6 +55,8 @@ type Client struct {
 	config
 	// Schema is the client for creating, migrating and dropping schema.
 	Schema *migrate.Schema
+	// APIKey is the client for interacting with the APIKey builders.
+	APIKey *APIKeyClient
 	// AuditLog is the client for interacting with the AuditLog builders.
 	AuditLog *AuditLogClient
 	// Balance is the client for interacting with the Balance builders.
@@ -67,6 +71,8 @@ type Client struct {
 	Claim *ClaimClient
 	// Consent is the client for interacting with the Consent builders.
 	Consent *ConsentClient
+	// IdempotencyRecord is the client for interacting with the IdempotencyRecord builders.
+	IdempotencyRecord *IdempotencyRecordClient
 	// LedgerEntry is the client for interacting with the LedgerEntry builders.
 	LedgerEntry *LedgerEntryClient
 	// Member is the client for interacting with the Member builders.
@@ -120,6 +126,7 @@ func NewClient(opts ...Option) *Client {
 
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
+	c.APIKey = NewAPIKeyClient(c.config)
 	c.AuditLog = NewAuditLogClient(c.config)
 	c.Balance = NewBalanceClient(c.config)
 	c.Booking = NewBookingClient(c.config)
@@ -127,6 +134,7 @@ func (c *Client) init() {
 	c.City = NewCityClient(c.config)
 	c.Claim = NewClaimClient(c.config)
 	c.Consent = NewConsentClient(c.config)
+	c.IdempotencyRecord = NewIdempotencyRecordClient(c.config)
 	c.LedgerEntry = NewLedgerEntryClient(c.config)
 	c.Member = NewMemberClient(c.config)
 	c.Notification = NewNotificationClient(c.config)
@@ -238,36 +246,38 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:             ctx,
-		config:          cfg,
-		AuditLog:        NewAuditLogClient(cfg),
-		Balance:         NewBalanceClient(cfg),
-		Booking:         NewBookingClient(cfg),
-		Category:        NewCategoryClient(cfg),
-		City:            NewCityClient(cfg),
-		Claim:           NewClaimClient(cfg),
-		Consent:         NewConsentClient(cfg),
-		LedgerEntry:     NewLedgerEntryClient(cfg),
-		Member:          NewMemberClient(cfg),
-		Notification:    NewNotificationClient(cfg),
-		Offer:           NewOfferClient(cfg),
-		OfferMedia:      NewOfferMediaClient(cfg),
-		OfferRevision:   NewOfferRevisionClient(cfg),
-		OfferView:       NewOfferViewClient(cfg),
-		Partner:         NewPartnerClient(cfg),
-		Referral:        NewReferralClient(cfg),
-		Session:         NewSessionClient(cfg),
-		Setting:         NewSettingClient(cfg),
-		Staff:           NewStaffClient(cfg),
-		SupportMessage:  NewSupportMessageClient(cfg),
-		SupportThread:   NewSupportThreadClient(cfg),
-		TermsAcceptance: NewTermsAcceptanceClient(cfg),
-		TermsVersion:    NewTermsVersionClient(cfg),
-		Tier:            NewTierClient(cfg),
-		WebhookDelivery: NewWebhookDeliveryClient(cfg),
-		WebhookEndpoint: NewWebhookEndpointClient(cfg),
-		WebhookEvent:    NewWebhookEventClient(cfg),
-		WelcomeGrant:    NewWelcomeGrantClient(cfg),
+		ctx:               ctx,
+		config:            cfg,
+		APIKey:            NewAPIKeyClient(cfg),
+		AuditLog:          NewAuditLogClient(cfg),
+		Balance:           NewBalanceClient(cfg),
+		Booking:           NewBookingClient(cfg),
+		Category:          NewCategoryClient(cfg),
+		City:              NewCityClient(cfg),
+		Claim:             NewClaimClient(cfg),
+		Consent:           NewConsentClient(cfg),
+		IdempotencyRecord: NewIdempotencyRecordClient(cfg),
+		LedgerEntry:       NewLedgerEntryClient(cfg),
+		Member:            NewMemberClient(cfg),
+		Notification:      NewNotificationClient(cfg),
+		Offer:             NewOfferClient(cfg),
+		OfferMedia:        NewOfferMediaClient(cfg),
+		OfferRevision:     NewOfferRevisionClient(cfg),
+		OfferView:         NewOfferViewClient(cfg),
+		Partner:           NewPartnerClient(cfg),
+		Referral:          NewReferralClient(cfg),
+		Session:           NewSessionClient(cfg),
+		Setting:           NewSettingClient(cfg),
+		Staff:             NewStaffClient(cfg),
+		SupportMessage:    NewSupportMessageClient(cfg),
+		SupportThread:     NewSupportThreadClient(cfg),
+		TermsAcceptance:   NewTermsAcceptanceClient(cfg),
+		TermsVersion:      NewTermsVersionClient(cfg),
+		Tier:              NewTierClient(cfg),
+		WebhookDelivery:   NewWebhookDeliveryClient(cfg),
+		WebhookEndpoint:   NewWebhookEndpointClient(cfg),
+		WebhookEvent:      NewWebhookEventClient(cfg),
+		WelcomeGrant:      NewWelcomeGrantClient(cfg),
 	}, nil
 }
 
@@ -285,43 +295,45 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:             ctx,
-		config:          cfg,
-		AuditLog:        NewAuditLogClient(cfg),
-		Balance:         NewBalanceClient(cfg),
-		Booking:         NewBookingClient(cfg),
-		Category:        NewCategoryClient(cfg),
-		City:            NewCityClient(cfg),
-		Claim:           NewClaimClient(cfg),
-		Consent:         NewConsentClient(cfg),
-		LedgerEntry:     NewLedgerEntryClient(cfg),
-		Member:          NewMemberClient(cfg),
-		Notification:    NewNotificationClient(cfg),
-		Offer:           NewOfferClient(cfg),
-		OfferMedia:      NewOfferMediaClient(cfg),
-		OfferRevision:   NewOfferRevisionClient(cfg),
-		OfferView:       NewOfferViewClient(cfg),
-		Partner:         NewPartnerClient(cfg),
-		Referral:        NewReferralClient(cfg),
-		Session:         NewSessionClient(cfg),
-		Setting:         NewSettingClient(cfg),
-		Staff:           NewStaffClient(cfg),
-		SupportMessage:  NewSupportMessageClient(cfg),
-		SupportThread:   NewSupportThreadClient(cfg),
-		TermsAcceptance: NewTermsAcceptanceClient(cfg),
-		TermsVersion:    NewTermsVersionClient(cfg),
-		Tier:            NewTierClient(cfg),
-		WebhookDelivery: NewWebhookDeliveryClient(cfg),
-		WebhookEndpoint: NewWebhookEndpointClient(cfg),
-		WebhookEvent:    NewWebhookEventClient(cfg),
-		WelcomeGrant:    NewWelcomeGrantClient(cfg),
+		ctx:               ctx,
+		config:            cfg,
+		APIKey:            NewAPIKeyClient(cfg),
+		AuditLog:          NewAuditLogClient(cfg),
+		Balance:           NewBalanceClient(cfg),
+		Booking:           NewBookingClient(cfg),
+		Category:          NewCategoryClient(cfg),
+		City:              NewCityClient(cfg),
+		Claim:             NewClaimClient(cfg),
+		Consent:           NewConsentClient(cfg),
+		IdempotencyRecord: NewIdempotencyRecordClient(cfg),
+		LedgerEntry:       NewLedgerEntryClient(cfg),
+		Member:            NewMemberClient(cfg),
+		Notification:      NewNotificationClient(cfg),
+		Offer:             NewOfferClient(cfg),
+		OfferMedia:        NewOfferMediaClient(cfg),
+		OfferRevision:     NewOfferRevisionClient(cfg),
+		OfferView:         NewOfferViewClient(cfg),
+		Partner:           NewPartnerClient(cfg),
+		Referral:          NewReferralClient(cfg),
+		Session:           NewSessionClient(cfg),
+		Setting:           NewSettingClient(cfg),
+		Staff:             NewStaffClient(cfg),
+		SupportMessage:    NewSupportMessageClient(cfg),
+		SupportThread:     NewSupportThreadClient(cfg),
+		TermsAcceptance:   NewTermsAcceptanceClient(cfg),
+		TermsVersion:      NewTermsVersionClient(cfg),
+		Tier:              NewTierClient(cfg),
+		WebhookDelivery:   NewWebhookDeliveryClient(cfg),
+		WebhookEndpoint:   NewWebhookEndpointClient(cfg),
+		WebhookEvent:      NewWebhookEventClient(cfg),
+		WelcomeGrant:      NewWelcomeGrantClient(cfg),
 	}, nil
 }
 
 // Debug returns a new debug-client. It's used to get verbose logging on specific operations.
 //
 //	client.Debug().
-//		AuditLog.
+//		APIKey.
 //		Query().
 //		Count(ctx)
 func (c *Client) Debug() *Client {
@@ -344,11 +356,12 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.AuditLog, c.Balance, c.Booking, c.Category, c.City, c.Claim, c.Consent,
-		c.LedgerEntry, c.Member, c.Notification, c.Offer, c.OfferMedia,
-		c.OfferRevision, c.OfferView, c.Partner, c.Referral, c.Session, c.Setting,
-		c.Staff, c.SupportMessage, c.SupportThread, c.TermsAcceptance, c.TermsVersion,
-		c.Tier, c.WebhookDelivery, c.WebhookEndpoint, c.WebhookEvent, c.WelcomeGrant,
+		c.APIKey, c.AuditLog, c.Balance, c.Booking, c.Category, c.City, c.Claim,
+		c.Consent, c.IdempotencyRecord, c.LedgerEntry, c.Member, c.Notification,
+		c.Offer, c.OfferMedia, c.OfferRevision, c.OfferView, c.Partner, c.Referral,
+		c.Session, c.Setting, c.Staff, c.SupportMessage, c.SupportThread,
+		c.TermsAcceptance, c.TermsVersion, c.Tier, c.WebhookDelivery,
+		c.WebhookEndpoint, c.WebhookEvent, c.WelcomeGrant,
 	} {
 		n.Use(hooks...)
 	}
@@ -358,11 +371,12 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.AuditLog, c.Balance, c.Booking, c.Category, c.City, c.Claim, c.Consent,
-		c.LedgerEntry, c.Member, c.Notification, c.Offer, c.OfferMedia,
-		c.OfferRevision, c.OfferView, c.Partner, c.Referral, c.Session, c.Setting,
-		c.Staff, c.SupportMessage, c.SupportThread, c.TermsAcceptance, c.TermsVersion,
-		c.Tier, c.WebhookDelivery, c.WebhookEndpoint, c.WebhookEvent, c.WelcomeGrant,
+		c.APIKey, c.AuditLog, c.Balance, c.Booking, c.Category, c.City, c.Claim,
+		c.Consent, c.IdempotencyRecord, c.LedgerEntry, c.Member, c.Notification,
+		c.Offer, c.OfferMedia, c.OfferRevision, c.OfferView, c.Partner, c.Referral,
+		c.Session, c.Setting, c.Staff, c.SupportMessage, c.SupportThread,
+		c.TermsAcceptance, c.TermsVersion, c.Tier, c.WebhookDelivery,
+		c.WebhookEndpoint, c.WebhookEvent, c.WelcomeGrant,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -371,6 +385,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 // Mutate implements the ent.Mutator interface.
 func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
+	case *APIKeyMutation:
+		return c.APIKey.mutate(ctx, m)
 	case *AuditLogMutation:
 		return c.AuditLog.mutate(ctx, m)
 	case *BalanceMutation:
@@ -385,6 +401,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Claim.mutate(ctx, m)
 	case *ConsentMutation:
 		return c.Consent.mutate(ctx, m)
+	case *IdempotencyRecordMutation:
+		return c.IdempotencyRecord.mutate(ctx, m)
 	case *LedgerEntryMutation:
 		return c.LedgerEntry.mutate(ctx, m)
 	case *MemberMutation:
@@ -429,6 +447,139 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.WelcomeGrant.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
+	}
+}
+
+// APIKeyClient is a client for the APIKey schema.
+type APIKeyClient struct {
+	config
+}
+
+// NewAPIKeyClient returns a client for the APIKey from the given config.
+func NewAPIKeyClient(c config) *APIKeyClient {
+	return &APIKeyClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `apikey.Hooks(f(g(h())))`.
+func (c *APIKeyClient) Use(hooks ...Hook) {
+	c.hooks.APIKey = append(c.hooks.APIKey, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `apikey.Intercept(f(g(h())))`.
+func (c *APIKeyClient) Intercept(interceptors ...Interceptor) {
+	c.inters.APIKey = append(c.inters.APIKey, interceptors...)
+}
+
+// Create returns a builder for creating a APIKey entity.
+func (c *APIKeyClient) Create() *APIKeyCreate {
+	mutation := newAPIKeyMutation(c.config, OpCreate)
+	return &APIKeyCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of APIKey entities.
+func (c *APIKeyClient) CreateBulk(builders ...*APIKeyCreate) *APIKeyCreateBulk {
+	return &APIKeyCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *APIKeyClient) MapCreateBulk(slice any, setFunc func(*APIKeyCreate, int)) *APIKeyCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &APIKeyCreateBulk{err: fmt.Errorf("calling to APIKeyClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*APIKeyCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &APIKeyCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for APIKey.
+func (c *APIKeyClient) Update() *APIKeyUpdate {
+	mutation := newAPIKeyMutation(c.config, OpUpdate)
+	return &APIKeyUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *APIKeyClient) UpdateOne(_m *APIKey) *APIKeyUpdateOne {
+	mutation := newAPIKeyMutation(c.config, OpUpdateOne, withAPIKey(_m))
+	return &APIKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *APIKeyClient) UpdateOneID(id int) *APIKeyUpdateOne {
+	mutation := newAPIKeyMutation(c.config, OpUpdateOne, withAPIKeyID(id))
+	return &APIKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for APIKey.
+func (c *APIKeyClient) Delete() *APIKeyDelete {
+	mutation := newAPIKeyMutation(c.config, OpDelete)
+	return &APIKeyDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *APIKeyClient) DeleteOne(_m *APIKey) *APIKeyDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *APIKeyClient) DeleteOneID(id int) *APIKeyDeleteOne {
+	builder := c.Delete().Where(apikey.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &APIKeyDeleteOne{builder}
+}
+
+// Query returns a query builder for APIKey.
+func (c *APIKeyClient) Query() *APIKeyQuery {
+	return &APIKeyQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAPIKey},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a APIKey entity by its id.
+func (c *APIKeyClient) Get(ctx context.Context, id int) (*APIKey, error) {
+	return c.Query().Where(apikey.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *APIKeyClient) GetX(ctx context.Context, id int) *APIKey {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *APIKeyClient) Hooks() []Hook {
+	return c.hooks.APIKey
+}
+
+// Interceptors returns the client interceptors.
+func (c *APIKeyClient) Interceptors() []Interceptor {
+	return c.inters.APIKey
+}
+
+func (c *APIKeyClient) mutate(ctx context.Context, m *APIKeyMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&APIKeyCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&APIKeyUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&APIKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&APIKeyDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown APIKey mutation op: %q", m.Op())
 	}
 }
 
@@ -1568,6 +1719,139 @@ func (c *ConsentClient) mutate(ctx context.Context, m *ConsentMutation) (Value, 
 		return (&ConsentDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Consent mutation op: %q", m.Op())
+	}
+}
+
+// IdempotencyRecordClient is a client for the IdempotencyRecord schema.
+type IdempotencyRecordClient struct {
+	config
+}
+
+// NewIdempotencyRecordClient returns a client for the IdempotencyRecord from the given config.
+func NewIdempotencyRecordClient(c config) *IdempotencyRecordClient {
+	return &IdempotencyRecordClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `idempotencyrecord.Hooks(f(g(h())))`.
+func (c *IdempotencyRecordClient) Use(hooks ...Hook) {
+	c.hooks.IdempotencyRecord = append(c.hooks.IdempotencyRecord, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `idempotencyrecord.Intercept(f(g(h())))`.
+func (c *IdempotencyRecordClient) Intercept(interceptors ...Interceptor) {
+	c.inters.IdempotencyRecord = append(c.inters.IdempotencyRecord, interceptors...)
+}
+
+// Create returns a builder for creating a IdempotencyRecord entity.
+func (c *IdempotencyRecordClient) Create() *IdempotencyRecordCreate {
+	mutation := newIdempotencyRecordMutation(c.config, OpCreate)
+	return &IdempotencyRecordCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of IdempotencyRecord entities.
+func (c *IdempotencyRecordClient) CreateBulk(builders ...*IdempotencyRecordCreate) *IdempotencyRecordCreateBulk {
+	return &IdempotencyRecordCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *IdempotencyRecordClient) MapCreateBulk(slice any, setFunc func(*IdempotencyRecordCreate, int)) *IdempotencyRecordCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &IdempotencyRecordCreateBulk{err: fmt.Errorf("calling to IdempotencyRecordClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*IdempotencyRecordCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &IdempotencyRecordCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for IdempotencyRecord.
+func (c *IdempotencyRecordClient) Update() *IdempotencyRecordUpdate {
+	mutation := newIdempotencyRecordMutation(c.config, OpUpdate)
+	return &IdempotencyRecordUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *IdempotencyRecordClient) UpdateOne(_m *IdempotencyRecord) *IdempotencyRecordUpdateOne {
+	mutation := newIdempotencyRecordMutation(c.config, OpUpdateOne, withIdempotencyRecord(_m))
+	return &IdempotencyRecordUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *IdempotencyRecordClient) UpdateOneID(id int) *IdempotencyRecordUpdateOne {
+	mutation := newIdempotencyRecordMutation(c.config, OpUpdateOne, withIdempotencyRecordID(id))
+	return &IdempotencyRecordUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for IdempotencyRecord.
+func (c *IdempotencyRecordClient) Delete() *IdempotencyRecordDelete {
+	mutation := newIdempotencyRecordMutation(c.config, OpDelete)
+	return &IdempotencyRecordDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *IdempotencyRecordClient) DeleteOne(_m *IdempotencyRecord) *IdempotencyRecordDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *IdempotencyRecordClient) DeleteOneID(id int) *IdempotencyRecordDeleteOne {
+	builder := c.Delete().Where(idempotencyrecord.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &IdempotencyRecordDeleteOne{builder}
+}
+
+// Query returns a query builder for IdempotencyRecord.
+func (c *IdempotencyRecordClient) Query() *IdempotencyRecordQuery {
+	return &IdempotencyRecordQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeIdempotencyRecord},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a IdempotencyRecord entity by its id.
+func (c *IdempotencyRecordClient) Get(ctx context.Context, id int) (*IdempotencyRecord, error) {
+	return c.Query().Where(idempotencyrecord.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *IdempotencyRecordClient) GetX(ctx context.Context, id int) *IdempotencyRecord {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *IdempotencyRecordClient) Hooks() []Hook {
+	return c.hooks.IdempotencyRecord
+}
+
+// Interceptors returns the client interceptors.
+func (c *IdempotencyRecordClient) Interceptors() []Interceptor {
+	return c.inters.IdempotencyRecord
+}
+
+func (c *IdempotencyRecordClient) mutate(ctx context.Context, m *IdempotencyRecordMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&IdempotencyRecordCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&IdempotencyRecordUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&IdempotencyRecordUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&IdempotencyRecordDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown IdempotencyRecord mutation op: %q", m.Op())
 	}
 }
 
@@ -5407,18 +5691,18 @@ func (c *WelcomeGrantClient) mutate(ctx context.Context, m *WelcomeGrantMutation
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		AuditLog, Balance, Booking, Category, City, Claim, Consent, LedgerEntry, Member,
-		Notification, Offer, OfferMedia, OfferRevision, OfferView, Partner, Referral,
-		Session, Setting, Staff, SupportMessage, SupportThread, TermsAcceptance,
-		TermsVersion, Tier, WebhookDelivery, WebhookEndpoint, WebhookEvent,
-		WelcomeGrant []ent.Hook
+		APIKey, AuditLog, Balance, Booking, Category, City, Claim, Consent,
+		IdempotencyRecord, LedgerEntry, Member, Notification, Offer, OfferMedia,
+		OfferRevision, OfferView, Partner, Referral, Session, Setting, Staff,
+		SupportMessage, SupportThread, TermsAcceptance, TermsVersion, Tier,
+		WebhookDelivery, WebhookEndpoint, WebhookEvent, WelcomeGrant []ent.Hook
 	}
 	inters struct {
-		AuditLog, Balance, Booking, Category, City, Claim, Consent, LedgerEntry, Member,
-		Notification, Offer, OfferMedia, OfferRevision, OfferView, Partner, Referral,
-		Session, Setting, Staff, SupportMessage, SupportThread, TermsAcceptance,
-		TermsVersion, Tier, WebhookDelivery, WebhookEndpoint, WebhookEvent,
-		WelcomeGrant []ent.Interceptor
+		APIKey, AuditLog, Balance, Booking, Category, City, Claim, Consent,
+		IdempotencyRecord, LedgerEntry, Member, Notification, Offer, OfferMedia,
+		OfferRevision, OfferView, Partner, Referral, Session, Setting, Staff,
+		SupportMessage, SupportThread, TermsAcceptance, TermsVersion, Tier,
+		WebhookDelivery, WebhookEndpoint, WebhookEvent, WelcomeGrant []ent.Interceptor
 	}
 )
 

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"ikra/ent/apikey"
 	"ikra/ent/auditlog"
 	"ikra/ent/balance"
 	"ikra/ent/booking"
@@ -13,6 +14,7 @@ import (
 	"ikra/ent/city"
 	"ikra/ent/claim"
 	"ikra/ent/consent"
+	"ikra/ent/idempotencyrecord"
 	"ikra/ent/ledgerentry"
 	"ikra/ent/member"
 	"ikra/ent/notification"
@@ -100,34 +102,36 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			auditlog.Table:        auditlog.ValidColumn,
-			balance.Table:         balance.ValidColumn,
-			booking.Table:         booking.ValidColumn,
-			category.Table:        category.ValidColumn,
-			city.Table:            city.ValidColumn,
-			claim.Table:           claim.ValidColumn,
-			consent.Table:         consent.ValidColumn,
-			ledgerentry.Table:     ledgerentry.ValidColumn,
-			member.Table:          member.ValidColumn,
-			notification.Table:    notification.ValidColumn,
-			offer.Table:           offer.ValidColumn,
-			offermedia.Table:      offermedia.ValidColumn,
-			offerrevision.Table:   offerrevision.ValidColumn,
-			offerview.Table:       offerview.ValidColumn,
-			partner.Table:         partner.ValidColumn,
-			referral.Table:        referral.ValidColumn,
-			session.Table:         session.ValidColumn,
-			setting.Table:         setting.ValidColumn,
-			staff.Table:           staff.ValidColumn,
-			supportmessage.Table:  supportmessage.ValidColumn,
-			supportthread.Table:   supportthread.ValidColumn,
-			termsacceptance.Table: termsacceptance.ValidColumn,
-			termsversion.Table:    termsversion.ValidColumn,
-			tier.Table:            tier.ValidColumn,
-			webhookdelivery.Table: webhookdelivery.ValidColumn,
-			webhookendpoint.Table: webhookendpoint.ValidColumn,
-			webhookevent.Table:    webhookevent.ValidColumn,
-			welcomegrant.Table:    welcomegrant.ValidColumn,
+			apikey.Table:            apikey.ValidColumn,
+			auditlog.Table:          auditlog.ValidColumn,
+			balance.Table:           balance.ValidColumn,
+			booking.Table:           booking.ValidColumn,
+			category.Table:          category.ValidColumn,
+			city.Table:              city.ValidColumn,
+			claim.Table:             claim.ValidColumn,
+			consent.Table:           consent.ValidColumn,
+			idempotencyrecord.Table: idempotencyrecord.ValidColumn,
+			ledgerentry.Table:       ledgerentry.ValidColumn,
+			member.Table:            member.ValidColumn,
+			notification.Table:      notification.ValidColumn,
+			offer.Table:             offer.ValidColumn,
+			offermedia.Table:        offermedia.ValidColumn,
+			offerrevision.Table:     offerrevision.ValidColumn,
+			offerview.Table:         offerview.ValidColumn,
+			partner.Table:           partner.ValidColumn,
+			referral.Table:          referral.ValidColumn,
+			session.Table:           session.ValidColumn,
+			setting.Table:           setting.ValidColumn,
+			staff.Table:             staff.ValidColumn,
+			supportmessage.Table:    supportmessage.ValidColumn,
+			supportthread.Table:     supportthread.ValidColumn,
+			termsacceptance.Table:   termsacceptance.ValidColumn,
+			termsversion.Table:      termsversion.ValidColumn,
+			tier.Table:              tier.ValidColumn,
+			webhookdelivery.Table:   webhookdelivery.ValidColumn,
+			webhookendpoint.Table:   webhookendpoint.ValidColumn,
+			webhookevent.Table:      webhookevent.ValidColumn,
+			welcomegrant.Table:      welcomegrant.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

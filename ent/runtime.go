@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"ikra/ent/apikey"
 	"ikra/ent/auditlog"
 	"ikra/ent/balance"
 	"ikra/ent/booking"
@@ -10,6 +11,7 @@ import (
 	"ikra/ent/city"
 	"ikra/ent/claim"
 	"ikra/ent/consent"
+	"ikra/ent/idempotencyrecord"
 	"ikra/ent/ledgerentry"
 	"ikra/ent/member"
 	"ikra/ent/notification"
@@ -39,6 +41,24 @@ import (
 // (default values, validators, hooks and policies) and stitches it
 // to their package variables.
 func init() {
+	apikeyFields := schema.APIKey{}.Fields()
+	_ = apikeyFields
+	// apikeyDescName is the schema descriptor for name field.
+	apikeyDescName := apikeyFields[1].Descriptor()
+	// apikey.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	apikey.NameValidator = apikeyDescName.Validators[0].(func(string) error)
+	// apikeyDescPrefix is the schema descriptor for prefix field.
+	apikeyDescPrefix := apikeyFields[3].Descriptor()
+	// apikey.PrefixValidator is a validator for the "prefix" field. It is called by the builders before save.
+	apikey.PrefixValidator = apikeyDescPrefix.Validators[0].(func(string) error)
+	// apikeyDescSecretHash is the schema descriptor for secret_hash field.
+	apikeyDescSecretHash := apikeyFields[4].Descriptor()
+	// apikey.SecretHashValidator is a validator for the "secret_hash" field. It is called by the builders before save.
+	apikey.SecretHashValidator = apikeyDescSecretHash.Validators[0].(func(string) error)
+	// apikeyDescCreatedAt is the schema descriptor for created_at field.
+	apikeyDescCreatedAt := apikeyFields[6].Descriptor()
+	// apikey.DefaultCreatedAt holds the default value on creation for the created_at field.
+	apikey.DefaultCreatedAt = apikeyDescCreatedAt.Default.(func() time.Time)
 	auditlogFields := schema.AuditLog{}.Fields()
 	_ = auditlogFields
 	// auditlogDescActorRole is the schema descriptor for actor_role field.
@@ -181,6 +201,38 @@ func init() {
 	consentDescGivenAt := consentFields[4].Descriptor()
 	// consent.DefaultGivenAt holds the default value on creation for the given_at field.
 	consent.DefaultGivenAt = consentDescGivenAt.Default.(func() time.Time)
+	idempotencyrecordFields := schema.IdempotencyRecord{}.Fields()
+	_ = idempotencyrecordFields
+	// idempotencyrecordDescKey is the schema descriptor for key field.
+	idempotencyrecordDescKey := idempotencyrecordFields[1].Descriptor()
+	// idempotencyrecord.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	idempotencyrecord.KeyValidator = func() func(string) error {
+		validators := idempotencyrecordDescKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(key string) error {
+			for _, fn := range fns {
+				if err := fn(key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// idempotencyrecordDescStatus is the schema descriptor for status field.
+	idempotencyrecordDescStatus := idempotencyrecordFields[3].Descriptor()
+	// idempotencyrecord.DefaultStatus holds the default value on creation for the status field.
+	idempotencyrecord.DefaultStatus = idempotencyrecordDescStatus.Default.(int)
+	// idempotencyrecordDescBody is the schema descriptor for body field.
+	idempotencyrecordDescBody := idempotencyrecordFields[4].Descriptor()
+	// idempotencyrecord.DefaultBody holds the default value on creation for the body field.
+	idempotencyrecord.DefaultBody = idempotencyrecordDescBody.Default.(string)
+	// idempotencyrecordDescCreatedAt is the schema descriptor for created_at field.
+	idempotencyrecordDescCreatedAt := idempotencyrecordFields[5].Descriptor()
+	// idempotencyrecord.DefaultCreatedAt holds the default value on creation for the created_at field.
+	idempotencyrecord.DefaultCreatedAt = idempotencyrecordDescCreatedAt.Default.(func() time.Time)
 	ledgerentryFields := schema.LedgerEntry{}.Fields()
 	_ = ledgerentryFields
 	// ledgerentryDescReason is the schema descriptor for reason field.

@@ -14,6 +14,8 @@ import (
 // Tx is a transactional client that is created by calling Client.Tx().
 type Tx struct {
 	config
+	// APIKey is the client for interacting with the APIKey builders.
+	APIKey *APIKeyClient
 	// AuditLog is the client for interacting with the AuditLog builders.
 	AuditLog *AuditLogClient
 	// Balance is the client for interacting with the Balance builders.
@@ -28,6 +30,8 @@ type Tx struct {
 	Claim *ClaimClient
 	// Consent is the client for interacting with the Consent builders.
 	Consent *ConsentClient
+	// IdempotencyRecord is the client for interacting with the IdempotencyRecord builders.
+	IdempotencyRecord *IdempotencyRecordClient
 	// LedgerEntry is the client for interacting with the LedgerEntry builders.
 	LedgerEntry *LedgerEntryClient
 	// Member is the client for interacting with the Member builders.
@@ -201,6 +205,7 @@ func (tx *Tx) Client() *Client {
 }
 
 func (tx *Tx) init() {
+	tx.APIKey = NewAPIKeyClient(tx.config)
 	tx.AuditLog = NewAuditLogClient(tx.config)
 	tx.Balance = NewBalanceClient(tx.config)
 	tx.Booking = NewBookingClient(tx.config)
@@ -208,6 +213,7 @@ func (tx *Tx) init() {
 	tx.City = NewCityClient(tx.config)
 	tx.Claim = NewClaimClient(tx.config)
 	tx.Consent = NewConsentClient(tx.config)
+	tx.IdempotencyRecord = NewIdempotencyRecordClient(tx.config)
 	tx.LedgerEntry = NewLedgerEntryClient(tx.config)
 	tx.Member = NewMemberClient(tx.config)
 	tx.Notification = NewNotificationClient(tx.config)
@@ -238,7 +244,7 @@ func (tx *Tx) init() {
 // of them in order to commit or rollback the transaction.
 //
 // If a closed transaction is embedded in one of the generated entities, and the entity
-// applies a query, for example: AuditLog.QueryXXX(), the query will be executed
+// applies a query, for example: APIKey.QueryXXX(), the query will be executed
 // through the driver which created this transaction.
 //
 // Note that txDriver is not goroutine safe.

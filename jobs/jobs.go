@@ -54,6 +54,9 @@ type Deps struct {
 	Webhooks *webhooks.Service
 	// Queue enqueues the retries of webhook deliveries; required with Webhooks.
 	Queue *Queue
+	// PruneIdempotency deletes the API's stored answers past their retention; nil
+	// skips it.
+	PruneIdempotency func(context.Context) (int, error)
 	// Notify stores notifications and their delivery state; required.
 	Notify *notify.Service
 	// Catalog translates what the jobs write themselves (the notification's button);
@@ -102,6 +105,7 @@ func NewMux(d Deps) *asynq.ServeMux {
 	}
 	mux.Handle(TypeRedeliverWebhooks, &redeliverWebhooks{hooks: d.Webhooks, log: d.Log})
 	mux.Handle(TypeArchiveOffers, &sweep{name: "expired offers archived", run: d.Archive, log: d.Log})
+	mux.Handle(TypePruneIdempotency, &sweep{name: "API idempotency records pruned", run: d.PruneIdempotency, log: d.Log})
 	return mux
 }
 

@@ -30,6 +30,7 @@ func DefaultPeriodic() []Periodic {
 		{Type: TypeRemindBookings, Every: time.Hour},
 		{Type: TypeArchiveOffers, Every: 10 * time.Minute},
 		{Type: TypeRedeliverWebhooks, Every: time.Minute},
+		{Type: TypePruneIdempotency, Every: time.Hour},
 	}
 }
 

@@ -102,6 +102,7 @@ func New(t testing.TB, opts ...Option) *Env {
 		"IKRA_RATE_AUTH":        "100000",
 		"IKRA_RATE_MEMBER":      "100000",
 		"IKRA_RATE_WRITE":       "100000",
+		"IKRA_RATE_API":         "100000",
 	}
 	prefix := "t" + randHex(6) + ":"
 	st := &setup{env: env}

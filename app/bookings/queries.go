@@ -59,3 +59,20 @@ func (s *Service) MemberList(ctx context.Context, memberID, limit int) ([]*ent.B
 func Cancellable(b *ent.Booking) bool {
 	return b.Status == booking.StatusRequested || b.Status == booking.StatusConfirmed
 }
+
+// PartnerPage returns a page of the partner's bookings, newest first (by ID), of one
+// status when status is set, starting after the booking beforeID when it is positive.
+// An unknown status is ErrNotFound.
+func (s *Service) PartnerPage(ctx context.Context, partnerID int, status string, beforeID, limit int) ([]*ent.Booking, error) {
+	q := s.db.Booking.Query().Where(booking.PartnerID(partnerID))
+	if status != "" {
+		if booking.StatusValidator(booking.Status(status)) != nil {
+			return nil, ErrNotFound
+		}
+		q.Where(booking.StatusEQ(booking.Status(status)))
+	}
+	if beforeID > 0 {
+		q.Where(booking.IDLT(beforeID))
+	}
+	return q.WithMember().WithOffer().Order(ent.Desc(booking.FieldID)).Limit(limit).All(ctx)
+}

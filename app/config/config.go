@@ -43,6 +43,7 @@ type Config struct {
 	RateAuth       int           // IKRA_RATE_AUTH, sign-in attempts per address per minute (default 30)
 	RateMember     int           // IKRA_RATE_MEMBER, page and API reads per member (or address) per minute (default 300)
 	RateWrite      int           // IKRA_RATE_WRITE, unsafe requests (POST, DELETE) per member (or address) per minute (default 60)
+	RateAPI        int           // IKRA_RATE_API, POS/CRM API calls per API key per minute (default 120)
 	LogLevel       string        // IKRA_LOG_LEVEL: debug, info, warn, error
 	// WebhookAllowPrivate (IKRA_WEBHOOK_ALLOW_PRIVATE, default on in demo mode only) lets
 	// partners' webhooks reach private and loopback addresses (plain HTTP to loopback
@@ -169,6 +170,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.ViewFlush, err = parseDuration(getenv("IKRA_VIEW_FLUSH"), 3*time.Second); err != nil || c.ViewFlush <= 0 {
 		bad("IKRA_VIEW_FLUSH", "must be a positive duration such as 3s")
+	}
+	if c.RateAPI, err = parsePositive(getenv("IKRA_RATE_API"), 120); err != nil {
+		bad("IKRA_RATE_API", "%v", err)
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -51,6 +51,12 @@ func TestLoad(t *testing.T) {
 				t.Fatalf("rates: auth %d member %d write %d", c.RateAuth, c.RateMember, c.RateWrite)
 			}
 		}},
+		{name: "bad API rate", env: map[string]string{"IKRA_RATE_API": "-1"}, wantErr: "IKRA_RATE_API"},
+		{name: "API rate", env: map[string]string{}, check: func(t *testing.T, c Config) {
+			if c.RateAPI != 120 {
+				t.Fatalf("API rate %d, want 120", c.RateAPI)
+			}
+		}},
 		{name: "bad proxy", env: map[string]string{"IKRA_TRUSTED_PROXIES": "nope"}, wantErr: "IKRA_TRUSTED_PROXIES"},
 		{name: "short secret", env: map[string]string{"IKRA_SESSION_SECRET": "short"}, wantErr: "IKRA_SESSION_SECRET"},
 		{name: "production", env: map[string]string{"IKRA_ADDR": "0.0.0.0:8080", "TELEGRAM_BOT_TOKEN": "1:abc", "IKRA_BASE_URL": "https://ikra.example/", "IKRA_TRUSTED_PROXIES": "10.0.0.0/8"}, check: func(t *testing.T, c Config) {

@@ -27,6 +27,7 @@ type fixture struct {
 	bookingID int
 	partnerA  int
 	memberID  int
+	keyA      int // an API key of partner A
 }
 
 // newFixture builds two partners with staff of every role, platform staff, a member,
@@ -73,6 +74,9 @@ func newFixture(t *testing.T) *fixture {
 	b, err := db.Booking.Create().SetCode("K7M2Q9AB").SetMemberID(f.memberID).SetOfferID(o.ID).SetPartnerID(pa.ID).Save(ctx)
 	apptest.Must(t, err)
 	f.bookingA, f.bookingID = b.Code, b.ID
+	k, _, err := env.App.APIKeys.Create(ctx, audit.Entry{ActorRole: "test"}, pa.ID, id("ownerA"), "till", []string{"read", "redeem"})
+	apptest.Must(t, err)
+	f.keyA = k.ID
 	return f
 }
 
@@ -262,6 +266,21 @@ func TestAuthorizationMatrix(t *testing.T) {
 		// Analytics: owners and managers; partner A's offer in partner B's filter is 404.
 		"GET /partner/analytics":     {"/partner/analytics?offer=" + offerA, nil, expect(forbid, map[string]int{"anon": see, "ownerA,managerA": ok, "ownerB": nf})},
 		"GET /partner/analytics.csv": {"/partner/analytics.csv?offer=" + offerA, nil, expect(forbid, map[string]int{"anon": see, "ownerA,managerA": ok, "ownerB": nf})},
+		// The owner's API keys screen; partner B's owner gets 404 for A's key.
+		"GET /partner/keys":             {"/partner/keys", nil, expect(forbid, map[string]int{"anon": see, "ownerA,ownerB": ok})},
+		"POST /partner/keys":            {"/partner/keys", url.Values{"name": {""}}, expect(forbid, map[string]int{"anon": unauth, "ownerA,ownerB": http.StatusUnprocessableEntity})},
+		"POST /partner/keys/:id/revoke": {"/partner/keys/" + apptest.Itoa(f.keyA) + "/revoke", url.Values{}, expect(forbid, map[string]int{"anon": unauth, "ownerA": see, "ownerB": nf})},
+
+		// The POS/CRM API takes a bearer key and nothing else: every session is 401
+		// (keys are checked in TestPartnerAPIKeys); its description is public.
+		"GET /api/partner/v1/openapi.json":             {"/api/partner/v1/openapi.json", nil, expect(ok, nil)},
+		"GET /api/partner/v1/offers":                   {"/api/partner/v1/offers", nil, expect(unauth, nil)},
+		"GET /api/partner/v1/bookings":                 {"/api/partner/v1/bookings", nil, expect(unauth, nil)},
+		"GET /api/partner/v1/bookings/:code":           {"/api/partner/v1/bookings/" + f.bookingA, nil, expect(unauth, nil)},
+		"POST /api/partner/v1/bookings/:code/confirm":  {"/api/partner/v1/bookings/" + f.bookingA + "/confirm", url.Values{}, expect(unauth, nil)},
+		"POST /api/partner/v1/bookings/:code/decline":  {"/api/partner/v1/bookings/" + f.bookingA + "/decline", url.Values{"reason": {"x"}}, expect(unauth, nil)},
+		"POST /api/partner/v1/bookings/:code/complete": {"/api/partner/v1/bookings/" + f.bookingA + "/complete", url.Values{"amount": {"100"}}, expect(unauth, nil)},
+		"POST /api/partner/v1/bookings/:code/reverse":  {"/api/partner/v1/bookings/" + f.bookingA + "/reverse", url.Values{}, expect(unauth, nil)},
 	}
 	_ = signedIn
 

@@ -58,6 +58,9 @@ func (s *Server) requestContext(c *fiber.Ctx) (err error) {
 		if v := ui.ViewerOf(c); v != nil {
 			attrs = append(attrs, "member_id", v.ID())
 		}
+		if k := ui.APIKeyOf(c); k != nil {
+			attrs = append(attrs, "api_key_id", k.ID, "partner_id", k.PartnerID)
+		}
 		level := slog.LevelInfo
 		if status >= 500 {
 			level = slog.LevelError
@@ -152,6 +155,16 @@ func (s *Server) tgSession(c *fiber.Ctx) bool {
 // An unknown or dead token is ignored and its cookie cleared: the server never adopts
 // a session ID it did not issue.
 func (s *Server) loadSession(c *fiber.Ctx) error {
+	if bearerPath(c.Path()) {
+		// The POS/CRM API knows only its bearer keys: a session cookie is not read,
+		// and no cookie is set.
+		lang := i18n.FromAcceptLanguage(c.Get(fiber.HeaderAcceptLanguage))
+		if lang == "" {
+			lang = i18n.Default
+		}
+		ui.SetLang(c, lang)
+		return c.Next()
+	}
 	token := c.Cookies(sessionCookie)
 	if token != "" {
 		cur, err := s.sessions.Lookup(c.UserContext(), token)
@@ -248,6 +261,11 @@ func (s *Server) checkCSRF(c *fiber.Ctx) error {
 	if strings.HasPrefix(c.Path(), "/telegram/webhook/") {
 		return c.Next() // authenticated by Telegram's secret header instead
 	}
+	if bearerPath(c.Path()) {
+		// Authenticated by the Authorization header alone, which a browser never adds
+		// to a cross-site request by itself: there is no cookie to ride on.
+		return c.Next()
+	}
 	got := c.Get("X-CSRF-Token")
 	if got == "" {
 		got = bodyField(c, "_csrf")
@@ -257,6 +275,16 @@ func (s *Server) checkCSRF(c *fiber.Ctx) error {
 		return ui.ErrCSRF
 	}
 	return c.Next()
+}
+
+// bearerPrefix is where the POS/CRM API lives: bearer keys only, no cookies.
+const bearerPrefix = "/api/partner/v1/"
+
+// bearerPath reports whether path belongs to the POS/CRM API. Fiber routes are
+// case-insensitive and ignore a trailing slash, so the test is too.
+func bearerPath(path string) bool {
+	p := strings.ToLower(path)
+	return strings.HasPrefix(p, bearerPrefix) || p+"/" == bearerPrefix
 }
 
 // bodyField is a field of a URL-encoded or multipart form body. Unlike c.FormValue it
@@ -285,38 +313,53 @@ func bodyLimit(n int) fiber.Handler {
 // rateLimit allows perMinute requests per key per minute as a token bucket (GCRA, in
 // Redis, shared by every node): a full bucket admits a burst of perMinute, then one
 // request every minute/perMinute, so no moment of the clock admits twice the limit.
-// The key is the member when signed in and the client address otherwise (never a
-// header from an untrusted peer). Without Redis the limit fails open.
+// The key is the API key on the POS/CRM API, the member when signed in, and the client
+// address otherwise (never a header from an untrusted peer). Without Redis the limit
+// fails open.
 func (s *Server) rateLimit(name string, perMinute int) fiber.Handler {
 	limit := redis_rate.PerMinute(perMinute)
 	return func(c *fiber.Ctx) error {
 		key := "ip:" + ui.IP(c)
-		v := ui.ViewerOf(c)
-		if v != nil {
+		if v := ui.ViewerOf(c); v != nil {
 			key = "m:" + strconv.Itoa(v.ID())
 		}
-		ctx, cancel := context.WithTimeout(c.UserContext(), time.Second)
-		res, err := s.limiter.Allow(ctx, s.prefix+"rl:"+name+":"+key, limit)
-		cancel()
-		if err != nil {
-			s.log.Warn("rate limit unavailable", "request_id", ui.RequestID(c), "limit", name, "err", err)
-			return c.Next() // fail open: Redis trouble must not take the site down
+		if k := ui.APIKeyOf(c); k != nil {
+			key = "k:" + strconv.Itoa(k.ID)
 		}
-		if res.Allowed == 0 {
-			wait := int64(math.Ceil(res.RetryAfter.Seconds()))
-			if wait < 1 {
-				wait = 1
-			}
-			c.Set(fiber.HeaderRetryAfter, strconv.FormatInt(wait, 10))
-			attrs := []any{"request_id", ui.RequestID(c), "limit", name, "path", c.Path(), "ip", ui.IP(c)}
-			if v != nil {
-				attrs = append(attrs, "member_id", v.ID())
-			}
-			s.log.Warn("rate limited", attrs...)
-			return ui.ErrTooMany
+		if err := s.limited(c, name, key, limit); err != nil {
+			return err
 		}
 		return c.Next()
 	}
+}
+
+// limited takes one request from the bucket of limit name and key: nil while the
+// bucket admits it, else ui.ErrTooMany with Retry-After set and a warning logged.
+func (s *Server) limited(c *fiber.Ctx, name, key string, limit redis_rate.Limit) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), time.Second)
+	res, err := s.limiter.Allow(ctx, s.prefix+"rl:"+name+":"+key, limit)
+	cancel()
+	if err != nil {
+		s.log.Warn("rate limit unavailable", "request_id", ui.RequestID(c), "limit", name, "err", err)
+		return nil // fail open: Redis trouble must not take the site down
+	}
+	if res.Allowed > 0 {
+		return nil
+	}
+	wait := int64(math.Ceil(res.RetryAfter.Seconds()))
+	if wait < 1 {
+		wait = 1
+	}
+	c.Set(fiber.HeaderRetryAfter, strconv.FormatInt(wait, 10))
+	attrs := []any{"request_id", ui.RequestID(c), "limit", name, "path", c.Path(), "ip", ui.IP(c)}
+	if v := ui.ViewerOf(c); v != nil {
+		attrs = append(attrs, "member_id", v.ID())
+	}
+	if k := ui.APIKeyOf(c); k != nil {
+		attrs = append(attrs, "api_key_id", k.ID)
+	}
+	s.log.Warn("rate limited", attrs...)
+	return ui.ErrTooMany
 }
 
 // clearCookie removes a cookie. On HTTPS the removal is SameSite=None so that it also

@@ -1,16 +1,20 @@
 package web
 
 import (
+	"errors"
 	"strings"
 
+	"github.com/go-redis/redis_rate/v10"
 	"github.com/gofiber/fiber/v2"
 
+	"ikra/app/apikeys"
 	"ikra/app/authz"
 	"ikra/app/terms"
 	"ikra/app/web/admin"
 	"ikra/app/web/api"
 	"ikra/app/web/member"
 	"ikra/app/web/partner"
+	"ikra/app/web/partnerapi"
 	"ikra/app/web/ui"
 )
 
@@ -21,6 +25,10 @@ const (
 	PartnerWS = "partner" // /partner: staff of the current partner
 	Admin     = "admin"   // /admin: platform staff
 	API       = "api"     // /api: signed-in member, JSON
+	// PartnerAPI is /api/partner/v1, the POS/CRM API: a partner's API key in
+	// "Authorization: Bearer", and nothing else (no session, no CSRF); the route's
+	// permission is the scope the key must hold (apikeys.ScopeRead, ScopeRedeem).
+	PartnerAPI = "partnerapi"
 )
 
 // Rate limits a route can name; every route line says which one it takes. Each limit
@@ -31,6 +39,7 @@ const (
 	LimitRead  = "read"    // signed-in pages, media and API reads: IKRA_RATE_MEMBER per minute
 	LimitWrite = "write"   // every unsafe method (POST, DELETE): IKRA_RATE_WRITE per minute
 	LimitBot   = "webhook" // Telegram's webhook deliveries: webhookPerMinute per address
+	LimitAPI   = "api"     // POS/CRM API calls: IKRA_RATE_API per API key per minute
 )
 
 // webhookPerMinute caps the webhook per address far above what Telegram delivers
@@ -62,6 +71,7 @@ func (s *Server) routes() {
 		LimitRead:  s.rateLimit(LimitRead, s.cfg.RateMember),
 		LimitWrite: s.rateLimit(LimitWrite, s.cfg.RateWrite),
 		LimitBot:   s.rateLimit(LimitBot, webhookPerMinute),
+		LimitAPI:   s.rateLimit(LimitAPI, s.cfg.RateAPI),
 	}}
 	r.add(Public, "GET", "/", "", NoLimit, s.home)
 	r.add(Public, "GET", "/login", "", NoLimit, s.login)
@@ -195,6 +205,22 @@ func (s *Server) routes() {
 	r.add(API, "GET", "/api/v1/bookings", "bookings:own", LimitRead, ab.Bookings)
 	r.add(API, "POST", "/api/v1/bookings/:id/cancel", "bookings:own", LimitWrite, ab.Cancel)
 
+	pk := partner.NewKeys(s.render, s.apiKeys)
+	r.add(PartnerWS, "GET", "/partner/keys", "keys:write", LimitRead, pk.Index)
+	r.add(PartnerWS, "POST", "/partner/keys", "keys:write", LimitWrite, pk.Create)
+	r.add(PartnerWS, "POST", "/partner/keys/:id/revoke", "keys:write", LimitWrite, pk.Revoke)
+
+	// The POS/CRM API: the permission on each line is the scope the key must hold.
+	pv := partnerapi.New(s.render.Catalog, s.apiKeys, s.bookings, s.partnerOffers)
+	r.add(Public, "GET", partnerapi.Base+"/openapi.json", "", NoLimit, pv.OpenAPI)
+	r.add(PartnerAPI, "GET", partnerapi.Base+"/offers", apikeys.ScopeRead, LimitAPI, pv.Offers)
+	r.add(PartnerAPI, "GET", partnerapi.Base+"/bookings", apikeys.ScopeRead, LimitAPI, pv.Bookings)
+	r.add(PartnerAPI, "GET", partnerapi.Base+"/bookings/:code", apikeys.ScopeRead, LimitAPI, pv.Booking)
+	r.add(PartnerAPI, "POST", partnerapi.Base+"/bookings/:code/confirm", apikeys.ScopeRedeem, LimitAPI, pv.Confirm)
+	r.add(PartnerAPI, "POST", partnerapi.Base+"/bookings/:code/decline", apikeys.ScopeRedeem, LimitAPI, pv.Decline)
+	r.add(PartnerAPI, "POST", partnerapi.Base+"/bookings/:code/complete", apikeys.ScopeRedeem, LimitAPI, pv.Complete)
+	r.add(PartnerAPI, "POST", partnerapi.Base+"/bookings/:code/reverse", apikeys.ScopeRedeem, LimitAPI, pv.Reverse)
+
 	s.Routes = r.table
 	a.Use(func(c *fiber.Ctx) error { return ui.ErrNotFound })
 }
@@ -216,6 +242,17 @@ func (r *router) add(ws, method, path, perm, limit string, handlers ...fiber.Han
 		panic("web: " + method + " " + path + " needs a rate limit")
 	case limit == LimitRead && !safe:
 		panic("web: " + method + " " + path + " changes something: it takes a write limit")
+	}
+	if ws == PartnerAPI {
+		if limit != LimitAPI {
+			panic("web: " + method + " " + path + " is in the POS/CRM API: it takes the api limit")
+		}
+		// The key is known only once it is checked, so here the limit, kept per key,
+		// comes after the authentication; failed attempts count against the client
+		// address's sign-in limit instead (apiKey).
+		handlers = append([]fiber.Handler{r.s.apiKey, r.limits[LimitAPI], r.s.scope(perm)}, handlers...)
+		r.s.App.Add(method, path, handlers...)
+		return
 	}
 	var guard fiber.Handler
 	switch ws {
@@ -257,6 +294,42 @@ func (s *Server) guard(perm string, domain func(*fiber.Ctx, *ui.Viewer) (string,
 		}
 		if !s.authz.Can(v.ID(), dom, perm) {
 			return ui.ErrForbidden
+		}
+		return c.Next()
+	}
+}
+
+// apiKey authenticates a POS/CRM API request by its "Authorization: Bearer <key>"
+// header alone and puts the key, and so its partner, in the context. A missing,
+// malformed, unknown or revoked key is 401, and counts against the client address's
+// sign-in limit (IKRA_RATE_AUTH), so keys cannot be tried in bulk; a key of a
+// partner that is not active is 403.
+func (s *Server) apiKey(c *fiber.Ctx) error {
+	scheme, token, _ := strings.Cut(strings.TrimSpace(c.Get(fiber.HeaderAuthorization)), " ")
+	if strings.EqualFold(scheme, "Bearer") {
+		k, err := s.apiKeys.Authenticate(c.UserContext(), strings.TrimSpace(token))
+		switch {
+		case err == nil:
+			ui.SetAPIKey(c, k)
+			return c.Next()
+		case errors.Is(err, apikeys.ErrPartnerInactive):
+			return ui.Fail(fiber.StatusForbidden, "error.partner_inactive", err)
+		case !errors.Is(err, apikeys.ErrUnauthorized):
+			return err
+		}
+	}
+	if err := s.limited(c, LimitAuth, "ip:"+ui.IP(c), redis_rate.PerMinute(s.cfg.RateAuth)); err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="ikra"`)
+	return ui.Fail(fiber.StatusUnauthorized, "error.api_key", nil)
+}
+
+// scope lets a POS/CRM API request through when its key holds the route's scope.
+func (s *Server) scope(want string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if k := ui.APIKeyOf(c); k == nil || !k.Allows(want) {
+			return ui.Fail(fiber.StatusForbidden, "error.api_scope", nil)
 		}
 		return c.Next()
 	}

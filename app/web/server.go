@@ -20,6 +20,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"ikra/app/analytics"
+	"ikra/app/apikeys"
 	"ikra/app/auth"
 	"ikra/app/authz"
 	"ikra/app/bookings"
@@ -73,6 +74,8 @@ type Deps struct {
 	// background (both app/analytics).
 	Analytics *analytics.Service
 	Views     *analytics.Recorder
+	// APIKeys keeps partners' POS/CRM API keys and the API's idempotency (app/apikeys).
+	APIKeys *apikeys.Service
 }
 
 // Server is the web layer: the Fiber app and what its handlers share.
@@ -106,6 +109,7 @@ type Server struct {
 	webhooks      *webhooks.Service
 	analytics     *analytics.Service
 	views         *analytics.Recorder
+	apiKeys       *apikeys.Service
 }
 
 // Body size limits: small for forms and JSON, larger only where files are uploaded.
@@ -132,6 +136,7 @@ func New(d Deps) (*Server, error) {
 	s.partnerOffers = d.PartnerOffers
 	s.webhooks = d.Webhooks
 	s.analytics, s.views = d.Analytics, d.Views
+	s.apiKeys = d.APIKeys
 	for _, p := range d.Config.TrustedProxies {
 		if !strings.Contains(p, "/") {
 			if strings.Contains(p, ":") {

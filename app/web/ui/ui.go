@@ -10,6 +10,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"ikra/app/apikeys"
 	"ikra/app/i18n"
 	"ikra/app/members"
 	"ikra/ent"
@@ -23,6 +24,7 @@ const (
 	keyCSRF    = "ikra.csrf"
 	keyIP      = "ikra.ip"
 	keyReqID   = "ikra.reqid"
+	keyAPIKey  = "ikra.apikey"
 )
 
 // Viewer is the signed-in person making the request.
@@ -83,6 +85,15 @@ func SetPartner(c *fiber.Ctx, p PartnerRole) { c.Locals(keyPartner, p) }
 func PartnerOf(c *fiber.Ctx) (PartnerRole, bool) {
 	p, ok := c.Locals(keyPartner).(PartnerRole)
 	return p, ok
+}
+
+// SetAPIKey stores the API key that authenticated the request (POS/CRM API).
+func SetAPIKey(c *fiber.Ctx, k *apikeys.Key) { c.Locals(keyAPIKey, k) }
+
+// APIKeyOf returns the API key of the request, or nil outside the POS/CRM API.
+func APIKeyOf(c *fiber.Ctx) *apikeys.Key {
+	k, _ := c.Locals(keyAPIKey).(*apikeys.Key)
+	return k
 }
 
 // SetLang stores the request's interface language.
