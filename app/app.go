@@ -60,6 +60,8 @@ type App struct {
 	Sessions *auth.Sessions
 	Members  *members.Service
 	Staff    *partners.Staff
+	// Partners takes partner applications, approves them, suspends partners.
+	Partners *partners.Service
 	Notify   *notify.Service
 	Settings *settings.Store
 	Ledger   *ledger.Ledger
@@ -220,6 +222,8 @@ func (a *App) initServices(ctx context.Context) error {
 	a.Bookings.SetLogger(a.Log)
 	a.Members.SetBookingCanceller(a.Bookings.CancelOpenTx)
 	a.PartnerOffers = offers.New(a.DB.Client, a.Notify, a.Catalog.T)
+	a.Staff.SetDialect(a.DB.Dialect)
+	a.Partners = partners.NewService(a.DB.Client, a.DB.Dialect, a.Notify, a.Catalog.T, a.Authz.Changed)
 	if err := a.Loyalty.Init(ctx); err != nil {
 		return err
 	}
@@ -301,6 +305,7 @@ func (a *App) initWeb(ctx context.Context) error {
 		Notify: a.Notify, Loyalty: a.Loyalty, Offers: a.Offers, Images: a.Images, Bookings: a.Bookings, Catalog: a.Catalog, Secret: []byte(secret), Ready: a.Ready,
 	}
 	d.PartnerOffers = a.PartnerOffers
+	d.Partners = a.Partners
 	if a.BotUI != nil {
 		d.Webhook = a.BotUI.HandleUpdate
 	}

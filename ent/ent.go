@@ -20,10 +20,12 @@ import (
 	"ikra/ent/offermedia"
 	"ikra/ent/offerrevision"
 	"ikra/ent/partner"
+	"ikra/ent/partnerapplication"
 	"ikra/ent/referral"
 	"ikra/ent/session"
 	"ikra/ent/setting"
 	"ikra/ent/staff"
+	"ikra/ent/staffinvite"
 	"ikra/ent/supportmessage"
 	"ikra/ent/supportthread"
 	"ikra/ent/termsacceptance"
@@ -96,30 +98,32 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			auditlog.Table:        auditlog.ValidColumn,
-			balance.Table:         balance.ValidColumn,
-			booking.Table:         booking.ValidColumn,
-			category.Table:        category.ValidColumn,
-			city.Table:            city.ValidColumn,
-			claim.Table:           claim.ValidColumn,
-			consent.Table:         consent.ValidColumn,
-			ledgerentry.Table:     ledgerentry.ValidColumn,
-			member.Table:          member.ValidColumn,
-			notification.Table:    notification.ValidColumn,
-			offer.Table:           offer.ValidColumn,
-			offermedia.Table:      offermedia.ValidColumn,
-			offerrevision.Table:   offerrevision.ValidColumn,
-			partner.Table:         partner.ValidColumn,
-			referral.Table:        referral.ValidColumn,
-			session.Table:         session.ValidColumn,
-			setting.Table:         setting.ValidColumn,
-			staff.Table:           staff.ValidColumn,
-			supportmessage.Table:  supportmessage.ValidColumn,
-			supportthread.Table:   supportthread.ValidColumn,
-			termsacceptance.Table: termsacceptance.ValidColumn,
-			termsversion.Table:    termsversion.ValidColumn,
-			tier.Table:            tier.ValidColumn,
-			welcomegrant.Table:    welcomegrant.ValidColumn,
+			auditlog.Table:           auditlog.ValidColumn,
+			balance.Table:            balance.ValidColumn,
+			booking.Table:            booking.ValidColumn,
+			category.Table:           category.ValidColumn,
+			city.Table:               city.ValidColumn,
+			claim.Table:              claim.ValidColumn,
+			consent.Table:            consent.ValidColumn,
+			ledgerentry.Table:        ledgerentry.ValidColumn,
+			member.Table:             member.ValidColumn,
+			notification.Table:       notification.ValidColumn,
+			offer.Table:              offer.ValidColumn,
+			offermedia.Table:         offermedia.ValidColumn,
+			offerrevision.Table:      offerrevision.ValidColumn,
+			partner.Table:            partner.ValidColumn,
+			partnerapplication.Table: partnerapplication.ValidColumn,
+			referral.Table:           referral.ValidColumn,
+			session.Table:            session.ValidColumn,
+			setting.Table:            setting.ValidColumn,
+			staff.Table:              staff.ValidColumn,
+			staffinvite.Table:        staffinvite.ValidColumn,
+			supportmessage.Table:     supportmessage.ValidColumn,
+			supportthread.Table:      supportthread.ValidColumn,
+			termsacceptance.Table:    termsacceptance.ValidColumn,
+			termsversion.Table:       termsversion.ValidColumn,
+			tier.Table:               tier.ValidColumn,
+			welcomegrant.Table:       welcomegrant.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -6,6 +6,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"ikra/app/authz"
+	"ikra/app/partners"
 	"ikra/app/terms"
 	"ikra/app/web/admin"
 	"ikra/app/web/api"
@@ -130,7 +131,20 @@ func (s *Server) routes() {
 	r.add(PartnerWS, "POST", "/partner/bookings/:code/complete", "bookings:redeem", LimitWrite, pc.Complete)
 	r.add(PartnerWS, "POST", "/partner/bookings/:code/no-show", "bookings:redeem", LimitWrite, pc.NoShow)
 	r.add(PartnerWS, "POST", "/partner/bookings/:code/reverse", "bookings:redeem", LimitWrite, pc.Reverse)
-	r.add(PartnerWS, "GET", "/partner/staff", "staff:read", LimitRead, p.Staff)
+
+	// Partner onboarding: any member applies and accepts invite links; the owner manages staff.
+	pa := partner.NewApply(s.render, s.partners, s.partnerOffers)
+	r.add(Member, "GET", "/partner/apply", "cabinet:use", LimitRead, pa.Form)
+	r.add(Member, "POST", "/partner/apply", "cabinet:use", LimitWrite, pa.Submit)
+	pv := partner.NewInvite(s.render, s.staff)
+	r.add(Member, "GET", "/partner/invite/:token", "cabinet:use", LimitRead, pv.Show)
+	r.add(Member, "POST", "/partner/invite/:token", "cabinet:use", LimitWrite, pv.Accept)
+	ps := partner.NewStaff(s.render, s.staff, s.cfg.BaseURL)
+	r.add(PartnerWS, "GET", "/partner/staff", "staff:read", LimitRead, ps.List)
+	r.add(PartnerWS, "POST", "/partner/staff/invites", "staff:write", LimitWrite, ps.CreateInvite)
+	r.add(PartnerWS, "POST", "/partner/staff/invites/:id/revoke", "staff:write", LimitWrite, ps.RevokeInvite)
+	r.add(PartnerWS, "POST", "/partner/staff/:id/role", "staff:write", LimitWrite, ps.ChangeRole)
+	r.add(PartnerWS, "POST", "/partner/staff/:id/remove", "staff:write", LimitWrite, ps.Remove)
 
 	pi := partner.NewImages(s.images, s.render)
 	r.add(PartnerWS, "GET", "/partner/offers/:id/media", "offers:read", LimitRead, pi.Page)
@@ -148,6 +162,15 @@ func (s *Server) routes() {
 	r.add(Admin, "POST", "/admin/members/:id/block", "members:block", LimitWrite, ad.Block)
 	r.add(Admin, "POST", "/admin/members/:id/unblock", "members:block", LimitWrite, ad.Unblock)
 	r.add(Admin, "GET", "/admin/partners", "partners:read", LimitRead, ad.Partners)
+	// Applications come before /admin/partners/:id, which would otherwise take them.
+	on := admin.NewOnboarding(s.db, s.render, s.partners)
+	r.add(Admin, "GET", "/admin/partners/applications", "partners:review", LimitRead, on.Queue)
+	r.add(Admin, "GET", "/admin/partners/applications/:id", "partners:review", LimitRead, on.Show)
+	r.add(Admin, "POST", "/admin/partners/applications/:id/approve", "partners:review", LimitWrite, on.Approve)
+	r.add(Admin, "POST", "/admin/partners/applications/:id/reject", "partners:review", LimitWrite, on.Reject)
+	r.add(Admin, "GET", "/admin/partners/:id", "partners:read", LimitRead, on.Partner)
+	r.add(Admin, "POST", "/admin/partners/:id/suspend", "partners:suspend", LimitWrite, on.Suspend)
+	r.add(Admin, "POST", "/admin/partners/:id/reactivate", "partners:suspend", LimitWrite, on.Reactivate)
 	r.add(Admin, "GET", "/admin/staff", "staff:read", LimitRead, ad.Staff)
 	r.add(Admin, "POST", "/admin/staff", "staff:write", LimitWrite, ad.Grant)
 	r.add(Admin, "POST", "/admin/staff/:id/revoke", "staff:write", LimitWrite, ad.Revoke)
@@ -209,6 +232,9 @@ func (r *router) add(ws, method, path, perm, limit string, handlers ...fiber.Han
 		guard = r.s.guard(perm, func(*fiber.Ctx, *ui.Viewer) (string, error) { return authz.Club, nil })
 	case PartnerWS:
 		guard = r.s.guard(perm, r.s.currentPartner)
+		if !partners.SuspendedMay(perm) {
+			guard = r.s.guard(perm, r.s.activePartner)
+		}
 	case Admin:
 		guard = r.s.guard(perm, func(*fiber.Ctx, *ui.Viewer) (string, error) { return authz.Platform, nil })
 	default:
@@ -262,4 +288,18 @@ func (s *Server) currentPartner(c *fiber.Ctx, v *ui.Viewer) (string, error) {
 	}
 	ui.SetPartner(c, chosen)
 	return authz.PartnerDomain(chosen.PartnerID), nil
+}
+
+// activePartner is currentPartner for permissions a suspended partner's staff no
+// longer use (partners.SuspendedMay): while suspended, they are refused with the reason
+// shown on the page.
+func (s *Server) activePartner(c *fiber.Ctx, v *ui.Viewer) (string, error) {
+	dom, err := s.currentPartner(c, v)
+	if err != nil {
+		return "", err
+	}
+	if p, _ := ui.PartnerOf(c); p.Suspended {
+		return "", ui.ErrPartnerSuspended
+	}
+	return dom, nil
 }

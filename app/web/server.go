@@ -65,6 +65,8 @@ type Deps struct {
 
 	// PartnerOffers keeps partners' offers and moderates them (app/offers).
 	PartnerOffers *offers.Service
+	// Partners takes partner applications, approves them, suspends partners.
+	Partners *partners.Service
 }
 
 // Server is the web layer: the Fiber app and what its handlers share.
@@ -95,6 +97,7 @@ type Server struct {
 	onUpdate func(ctx context.Context, update []byte) error
 
 	partnerOffers *offers.Service
+	partners      *partners.Service
 }
 
 // Body size limits: small for forms and JSON, larger only where files are uploaded.
@@ -119,6 +122,7 @@ func New(d Deps) (*Server, error) {
 		limiter: redis_rate.NewLimiter(d.Redis),
 	}
 	s.partnerOffers = d.PartnerOffers
+	s.partners = d.Partners
 	for _, p := range d.Config.TrustedProxies {
 		if !strings.Contains(p, "/") {
 			if strings.Contains(p, ":") {
