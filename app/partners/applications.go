@@ -179,6 +179,14 @@ func (s *Service) Apply(ctx context.Context, memberID int, in ApplicationInput) 
 			}
 			return err
 		}
+		pending, err := tx.PartnerApplication.Query().
+			Where(partnerapplication.MemberID(memberID), partnerapplication.StatusEQ(partnerapplication.StatusPending)).Exist(ctx)
+		if err != nil {
+			return err
+		}
+		if pending {
+			return ErrPendingExists
+		}
 		if _, ok := errs["category_id"]; !ok {
 			if ok, err := tx.Category.Query().Where(category.ID(in.CategoryID)).Exist(ctx); err != nil {
 				return err
@@ -204,14 +212,6 @@ func (s *Service) Apply(ctx context.Context, memberID int, in ApplicationInput) 
 		}
 		if len(errs) > 0 {
 			return &ValidationError{Fields: errs}
-		}
-		pending, err := tx.PartnerApplication.Query().
-			Where(partnerapplication.MemberID(memberID), partnerapplication.StatusEQ(partnerapplication.StatusPending)).Exist(ctx)
-		if err != nil {
-			return err
-		}
-		if pending {
-			return ErrPendingExists
 		}
 		row, err = tx.PartnerApplication.Create().
 			SetMemberID(memberID).SetBrand(in.Brand).SetLegalName(in.LegalName).SetBin(in.BIN).

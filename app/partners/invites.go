@@ -240,9 +240,6 @@ func (s *Staff) AcceptInvite(ctx context.Context, actor audit.Entry, memberID in
 // cannot be demoted (ErrLastOwner); another partner's staff row is ErrNotFound.
 func (s *Staff) ChangeRole(ctx context.Context, actor audit.Entry, partnerID, staffID int, role string) error {
 	pid := partnerID
-	if !fits(role, &pid) {
-		return ErrBadRole
-	}
 	err := store.WithTx(ctx, s.db, func(tx *ent.Tx) error {
 		if _, err := lockPartner(ctx, tx, s.dialect, partnerID); err != nil {
 			return err
@@ -253,6 +250,9 @@ func (s *Staff) ChangeRole(ctx context.Context, actor audit.Entry, partnerID, st
 		}
 		if err != nil {
 			return err
+		}
+		if !fits(role, &pid) {
+			return ErrBadRole
 		}
 		if string(row.Role) == role {
 			return nil
