@@ -261,8 +261,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		// Partner onboarding: applying and invite links (any member), staff management
 		// (owner; a manager only reads), applications and suspension in the back office.
 		"GET /partner/apply":                            {"/partner/apply", nil, expect(ok, map[string]int{"anon": see})},
-		"POST /partner/apply":                           {"/partner/apply", url.Values{"brand": {""}}, expect(http.StatusUnprocessableEntity, map[string]int{"anon": unauth})},
-		"GET /partner/invite/:token":                    {"/partner/invite/" + openToken, nil, expect(ok, map[string]int{"anon": see})},
+		"POST /partner/apply":                           {"/partner/apply", url.Values{"brand": {""}}, expect(http.StatusUnprocessableEntity, map[string]int{"anon": unauth, "member": see})}, // member: one pending already
+		"GET /partner/invite/:token":                    {"/partner/invite/" + openToken, nil, expect(ok, map[string]int{"anon": see, counter: http.StatusConflict})},                         // A's staff already work there
 		"POST /partner/invite/:token":                   {"/partner/invite/nosuchtoken", url.Values{}, expect(nf, map[string]int{"anon": unauth})},
 		"POST /partner/staff/invites":                   {"/partner/staff/invites", url.Values{"role": {"owner"}}, expect(forbid, map[string]int{"anon": unauth, "ownerA,ownerB": see})},
 		"POST /partner/staff/invites/:id/revoke":        {"/partner/staff/invites/" + inviteA + "/revoke", url.Values{}, expect(forbid, map[string]int{"anon": unauth, "ownerA": see, "ownerB": nf})},

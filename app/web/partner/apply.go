@@ -155,6 +155,13 @@ func (h *Invite) Show(c *fiber.Ctx) error {
 	if _, known := inviteProblems[err]; err != nil && !known {
 		return err
 	}
+	if err == nil {
+		for _, p := range ui.ViewerOf(c).Partners {
+			if p.PartnerID == v.Partner.ID {
+				err = partners.ErrAlreadyHeld
+			}
+		}
+	}
 	return h.invitePage(c, v, err)
 }
 
