@@ -394,7 +394,7 @@ func TestStaffRolesAndLastOwner(t *testing.T) {
 		}
 	}
 	for path, form := range map[string]url.Values{
-		"/partner/staff/invites": {"role": {"cashier"}},
+		"/partner/staff/invites":                                    {"role": {"cashier"}},
 		"/partner/staff/" + apptest.Itoa(cashierRow.ID) + "/role":   {"role": {"manager"}},
 		"/partner/staff/" + apptest.Itoa(cashierRow.ID) + "/remove": nil,
 	} {
