@@ -450,7 +450,7 @@ func TestStaffRolesAndLastOwner(t *testing.T) {
 // A person working for two partners sees the switcher and acts for the one chosen.
 func TestStaffOfTwoPartnersSwitch(t *testing.T) {
 	o := newOnboarding(t)
-	_, ownerA := o.ownerWorld(t, 9451, operatorBIN)
+	pa, ownerA := o.ownerWorld(t, 9451, operatorBIN)
 	pb, ownerB := o.ownerWorld(t, 9452, "100000000001")
 	token := o.invite(t, ownerB, "cashier")
 	flash(t, ownerA, ownerA.Post("/partner/invite/"+token, nil))
@@ -461,6 +461,14 @@ func TestStaffOfTwoPartnersSwitch(t *testing.T) {
 	flash(t, ownerA, ownerA.Post("/partner/switch", url.Values{"partner_id": {apptest.Itoa(pb.ID)}}))
 	if r := ownerA.Get("/partner/staff"); r.Status != http.StatusForbidden {
 		t.Errorf("as partner B's cashier, staff page: %d", r.Status)
+	}
+	// With partner A suspended, a fresh sign-in acts for the active partner B first.
+	flash(t, o.moderator, o.moderator.Post("/admin/partners/"+apptest.Itoa(pa.ID)+"/suspend", url.Values{"reason": {"Проверка"}}))
+	fresh := o.env.Client()
+	fresh.SignIn(9451, "Владелец")
+	if r := fresh.Get("/partner"); r.Status != http.StatusOK || strings.Contains(r.Body, o.t("partner.suspended_banner")) ||
+		!strings.Contains(r.Body, o.t("role.cashier")) {
+		t.Errorf("default partner with one suspended: %d", r.Status)
 	}
 }
 

@@ -274,12 +274,19 @@ func (s *Server) guard(perm string, domain func(*fiber.Ctx, *ui.Viewer) (string,
 }
 
 // currentPartner picks the partner a staff member acts for: the one chosen with
-// /partner/switch if they still work there, else their first.
+// /partner/switch if they still work there, else their first active one (else their
+// first).
 func (s *Server) currentPartner(c *fiber.Ctx, v *ui.Viewer) (string, error) {
 	if len(v.Partners) == 0 {
 		return "", ui.ErrForbidden
 	}
+	// Without a choice, an active partner comes before a suspended one.
 	chosen := v.Partners[0]
+	for i := len(v.Partners) - 1; i >= 0; i-- {
+		if !v.Partners[i].Suspended {
+			chosen = v.Partners[i]
+		}
+	}
 	want := c.Cookies(partnerCookie)
 	for _, p := range v.Partners {
 		if itoa(p.PartnerID) == want {
