@@ -63,6 +63,8 @@ type App struct {
 	Sessions *auth.Sessions
 	Members  *members.Service
 	Staff    *partners.Staff
+	// Partners takes partner applications, approves them, suspends partners.
+	Partners *partners.Service
 	Notify   *notify.Service
 	Settings *settings.Store
 	Ledger   *ledger.Ledger
@@ -238,6 +240,8 @@ func (a *App) initServices(ctx context.Context) error {
 	a.Views = analytics.NewRecorder(a.DB.Client, a.Log, a.Config.ViewBuffer, a.Config.ViewFlush)
 	a.closers = append(a.closers, a.Views.Close) // closed before the database: the last views are written
 	a.APIKeys = apikeys.New(a.DB.Client)
+	a.Staff.SetDialect(a.DB.Dialect)
+	a.Partners = partners.NewService(a.DB.Client, a.DB.Dialect, a.Notify, a.Catalog.T, a.Authz.Changed)
 	if err := a.Loyalty.Init(ctx); err != nil {
 		return err
 	}
@@ -322,6 +326,7 @@ func (a *App) initWeb(ctx context.Context) error {
 	d.Webhooks = a.Webhooks
 	d.Analytics, d.Views = a.Analytics, a.Views
 	d.APIKeys = a.APIKeys
+	d.Partners = a.Partners
 	if a.BotUI != nil {
 		d.Webhook = a.BotUI.HandleUpdate
 	}

@@ -28,10 +28,12 @@ import (
 	"ikra/ent/offerrevision"
 	"ikra/ent/offerview"
 	"ikra/ent/partner"
+	"ikra/ent/partnerapplication"
 	"ikra/ent/referral"
 	"ikra/ent/session"
 	"ikra/ent/setting"
 	"ikra/ent/staff"
+	"ikra/ent/staffinvite"
 	"ikra/ent/supportmessage"
 	"ikra/ent/supportthread"
 	"ikra/ent/termsacceptance"
@@ -89,6 +91,8 @@ type Client struct {
 	OfferView *OfferViewClient
 	// Partner is the client for interacting with the Partner builders.
 	Partner *PartnerClient
+	// PartnerApplication is the client for interacting with the PartnerApplication builders.
+	PartnerApplication *PartnerApplicationClient
 	// Referral is the client for interacting with the Referral builders.
 	Referral *ReferralClient
 	// Session is the client for interacting with the Session builders.
@@ -97,6 +101,8 @@ type Client struct {
 	Setting *SettingClient
 	// Staff is the client for interacting with the Staff builders.
 	Staff *StaffClient
+	// StaffInvite is the client for interacting with the StaffInvite builders.
+	StaffInvite *StaffInviteClient
 	// SupportMessage is the client for interacting with the SupportMessage builders.
 	SupportMessage *SupportMessageClient
 	// SupportThread is the client for interacting with the SupportThread builders.
@@ -143,10 +149,12 @@ func (c *Client) init() {
 	c.OfferRevision = NewOfferRevisionClient(c.config)
 	c.OfferView = NewOfferViewClient(c.config)
 	c.Partner = NewPartnerClient(c.config)
+	c.PartnerApplication = NewPartnerApplicationClient(c.config)
 	c.Referral = NewReferralClient(c.config)
 	c.Session = NewSessionClient(c.config)
 	c.Setting = NewSettingClient(c.config)
 	c.Staff = NewStaffClient(c.config)
+	c.StaffInvite = NewStaffInviteClient(c.config)
 	c.SupportMessage = NewSupportMessageClient(c.config)
 	c.SupportThread = NewSupportThreadClient(c.config)
 	c.TermsAcceptance = NewTermsAcceptanceClient(c.config)
@@ -246,38 +254,40 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:               ctx,
-		config:            cfg,
-		APIKey:            NewAPIKeyClient(cfg),
-		AuditLog:          NewAuditLogClient(cfg),
-		Balance:           NewBalanceClient(cfg),
-		Booking:           NewBookingClient(cfg),
-		Category:          NewCategoryClient(cfg),
-		City:              NewCityClient(cfg),
-		Claim:             NewClaimClient(cfg),
-		Consent:           NewConsentClient(cfg),
-		IdempotencyRecord: NewIdempotencyRecordClient(cfg),
-		LedgerEntry:       NewLedgerEntryClient(cfg),
-		Member:            NewMemberClient(cfg),
-		Notification:      NewNotificationClient(cfg),
-		Offer:             NewOfferClient(cfg),
-		OfferMedia:        NewOfferMediaClient(cfg),
-		OfferRevision:     NewOfferRevisionClient(cfg),
-		OfferView:         NewOfferViewClient(cfg),
-		Partner:           NewPartnerClient(cfg),
-		Referral:          NewReferralClient(cfg),
-		Session:           NewSessionClient(cfg),
-		Setting:           NewSettingClient(cfg),
-		Staff:             NewStaffClient(cfg),
-		SupportMessage:    NewSupportMessageClient(cfg),
-		SupportThread:     NewSupportThreadClient(cfg),
-		TermsAcceptance:   NewTermsAcceptanceClient(cfg),
-		TermsVersion:      NewTermsVersionClient(cfg),
-		Tier:              NewTierClient(cfg),
-		WebhookDelivery:   NewWebhookDeliveryClient(cfg),
-		WebhookEndpoint:   NewWebhookEndpointClient(cfg),
-		WebhookEvent:      NewWebhookEventClient(cfg),
-		WelcomeGrant:      NewWelcomeGrantClient(cfg),
+		ctx:                ctx,
+		config:             cfg,
+		APIKey:             NewAPIKeyClient(cfg),
+		AuditLog:           NewAuditLogClient(cfg),
+		Balance:            NewBalanceClient(cfg),
+		Booking:            NewBookingClient(cfg),
+		Category:           NewCategoryClient(cfg),
+		City:               NewCityClient(cfg),
+		Claim:              NewClaimClient(cfg),
+		Consent:            NewConsentClient(cfg),
+		IdempotencyRecord:  NewIdempotencyRecordClient(cfg),
+		LedgerEntry:        NewLedgerEntryClient(cfg),
+		Member:             NewMemberClient(cfg),
+		Notification:       NewNotificationClient(cfg),
+		Offer:              NewOfferClient(cfg),
+		OfferMedia:         NewOfferMediaClient(cfg),
+		OfferRevision:      NewOfferRevisionClient(cfg),
+		OfferView:          NewOfferViewClient(cfg),
+		Partner:            NewPartnerClient(cfg),
+		PartnerApplication: NewPartnerApplicationClient(cfg),
+		Referral:           NewReferralClient(cfg),
+		Session:            NewSessionClient(cfg),
+		Setting:            NewSettingClient(cfg),
+		Staff:              NewStaffClient(cfg),
+		StaffInvite:        NewStaffInviteClient(cfg),
+		SupportMessage:     NewSupportMessageClient(cfg),
+		SupportThread:      NewSupportThreadClient(cfg),
+		TermsAcceptance:    NewTermsAcceptanceClient(cfg),
+		TermsVersion:       NewTermsVersionClient(cfg),
+		Tier:               NewTierClient(cfg),
+		WebhookDelivery:    NewWebhookDeliveryClient(cfg),
+		WebhookEndpoint:    NewWebhookEndpointClient(cfg),
+		WebhookEvent:       NewWebhookEventClient(cfg),
+		WelcomeGrant:       NewWelcomeGrantClient(cfg),
 	}, nil
 }
 
@@ -295,38 +305,40 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:               ctx,
-		config:            cfg,
-		APIKey:            NewAPIKeyClient(cfg),
-		AuditLog:          NewAuditLogClient(cfg),
-		Balance:           NewBalanceClient(cfg),
-		Booking:           NewBookingClient(cfg),
-		Category:          NewCategoryClient(cfg),
-		City:              NewCityClient(cfg),
-		Claim:             NewClaimClient(cfg),
-		Consent:           NewConsentClient(cfg),
-		IdempotencyRecord: NewIdempotencyRecordClient(cfg),
-		LedgerEntry:       NewLedgerEntryClient(cfg),
-		Member:            NewMemberClient(cfg),
-		Notification:      NewNotificationClient(cfg),
-		Offer:             NewOfferClient(cfg),
-		OfferMedia:        NewOfferMediaClient(cfg),
-		OfferRevision:     NewOfferRevisionClient(cfg),
-		OfferView:         NewOfferViewClient(cfg),
-		Partner:           NewPartnerClient(cfg),
-		Referral:          NewReferralClient(cfg),
-		Session:           NewSessionClient(cfg),
-		Setting:           NewSettingClient(cfg),
-		Staff:             NewStaffClient(cfg),
-		SupportMessage:    NewSupportMessageClient(cfg),
-		SupportThread:     NewSupportThreadClient(cfg),
-		TermsAcceptance:   NewTermsAcceptanceClient(cfg),
-		TermsVersion:      NewTermsVersionClient(cfg),
-		Tier:              NewTierClient(cfg),
-		WebhookDelivery:   NewWebhookDeliveryClient(cfg),
-		WebhookEndpoint:   NewWebhookEndpointClient(cfg),
-		WebhookEvent:      NewWebhookEventClient(cfg),
-		WelcomeGrant:      NewWelcomeGrantClient(cfg),
+		ctx:                ctx,
+		config:             cfg,
+		APIKey:             NewAPIKeyClient(cfg),
+		AuditLog:           NewAuditLogClient(cfg),
+		Balance:            NewBalanceClient(cfg),
+		Booking:            NewBookingClient(cfg),
+		Category:           NewCategoryClient(cfg),
+		City:               NewCityClient(cfg),
+		Claim:              NewClaimClient(cfg),
+		Consent:            NewConsentClient(cfg),
+		IdempotencyRecord:  NewIdempotencyRecordClient(cfg),
+		LedgerEntry:        NewLedgerEntryClient(cfg),
+		Member:             NewMemberClient(cfg),
+		Notification:       NewNotificationClient(cfg),
+		Offer:              NewOfferClient(cfg),
+		OfferMedia:         NewOfferMediaClient(cfg),
+		OfferRevision:      NewOfferRevisionClient(cfg),
+		OfferView:          NewOfferViewClient(cfg),
+		Partner:            NewPartnerClient(cfg),
+		PartnerApplication: NewPartnerApplicationClient(cfg),
+		Referral:           NewReferralClient(cfg),
+		Session:            NewSessionClient(cfg),
+		Setting:            NewSettingClient(cfg),
+		Staff:              NewStaffClient(cfg),
+		StaffInvite:        NewStaffInviteClient(cfg),
+		SupportMessage:     NewSupportMessageClient(cfg),
+		SupportThread:      NewSupportThreadClient(cfg),
+		TermsAcceptance:    NewTermsAcceptanceClient(cfg),
+		TermsVersion:       NewTermsVersionClient(cfg),
+		Tier:               NewTierClient(cfg),
+		WebhookDelivery:    NewWebhookDeliveryClient(cfg),
+		WebhookEndpoint:    NewWebhookEndpointClient(cfg),
+		WebhookEvent:       NewWebhookEventClient(cfg),
+		WelcomeGrant:       NewWelcomeGrantClient(cfg),
 	}, nil
 }
 
@@ -358,10 +370,10 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIKey, c.AuditLog, c.Balance, c.Booking, c.Category, c.City, c.Claim,
 		c.Consent, c.IdempotencyRecord, c.LedgerEntry, c.Member, c.Notification,
-		c.Offer, c.OfferMedia, c.OfferRevision, c.OfferView, c.Partner, c.Referral,
-		c.Session, c.Setting, c.Staff, c.SupportMessage, c.SupportThread,
-		c.TermsAcceptance, c.TermsVersion, c.Tier, c.WebhookDelivery,
-		c.WebhookEndpoint, c.WebhookEvent, c.WelcomeGrant,
+		c.Offer, c.OfferMedia, c.OfferRevision, c.OfferView, c.Partner,
+		c.PartnerApplication, c.Referral, c.Session, c.Setting, c.Staff, c.StaffInvite,
+		c.SupportMessage, c.SupportThread, c.TermsAcceptance, c.TermsVersion, c.Tier,
+		c.WebhookDelivery, c.WebhookEndpoint, c.WebhookEvent, c.WelcomeGrant,
 	} {
 		n.Use(hooks...)
 	}
@@ -373,10 +385,10 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIKey, c.AuditLog, c.Balance, c.Booking, c.Category, c.City, c.Claim,
 		c.Consent, c.IdempotencyRecord, c.LedgerEntry, c.Member, c.Notification,
-		c.Offer, c.OfferMedia, c.OfferRevision, c.OfferView, c.Partner, c.Referral,
-		c.Session, c.Setting, c.Staff, c.SupportMessage, c.SupportThread,
-		c.TermsAcceptance, c.TermsVersion, c.Tier, c.WebhookDelivery,
-		c.WebhookEndpoint, c.WebhookEvent, c.WelcomeGrant,
+		c.Offer, c.OfferMedia, c.OfferRevision, c.OfferView, c.Partner,
+		c.PartnerApplication, c.Referral, c.Session, c.Setting, c.Staff, c.StaffInvite,
+		c.SupportMessage, c.SupportThread, c.TermsAcceptance, c.TermsVersion, c.Tier,
+		c.WebhookDelivery, c.WebhookEndpoint, c.WebhookEvent, c.WelcomeGrant,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -419,6 +431,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.OfferView.mutate(ctx, m)
 	case *PartnerMutation:
 		return c.Partner.mutate(ctx, m)
+	case *PartnerApplicationMutation:
+		return c.PartnerApplication.mutate(ctx, m)
 	case *ReferralMutation:
 		return c.Referral.mutate(ctx, m)
 	case *SessionMutation:
@@ -427,6 +441,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Setting.mutate(ctx, m)
 	case *StaffMutation:
 		return c.Staff.mutate(ctx, m)
+	case *StaffInviteMutation:
+		return c.StaffInvite.mutate(ctx, m)
 	case *SupportMessageMutation:
 		return c.SupportMessage.mutate(ctx, m)
 	case *SupportThreadMutation:
@@ -3623,6 +3639,139 @@ func (c *PartnerClient) mutate(ctx context.Context, m *PartnerMutation) (Value, 
 	}
 }
 
+// PartnerApplicationClient is a client for the PartnerApplication schema.
+type PartnerApplicationClient struct {
+	config
+}
+
+// NewPartnerApplicationClient returns a client for the PartnerApplication from the given config.
+func NewPartnerApplicationClient(c config) *PartnerApplicationClient {
+	return &PartnerApplicationClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `partnerapplication.Hooks(f(g(h())))`.
+func (c *PartnerApplicationClient) Use(hooks ...Hook) {
+	c.hooks.PartnerApplication = append(c.hooks.PartnerApplication, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `partnerapplication.Intercept(f(g(h())))`.
+func (c *PartnerApplicationClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PartnerApplication = append(c.inters.PartnerApplication, interceptors...)
+}
+
+// Create returns a builder for creating a PartnerApplication entity.
+func (c *PartnerApplicationClient) Create() *PartnerApplicationCreate {
+	mutation := newPartnerApplicationMutation(c.config, OpCreate)
+	return &PartnerApplicationCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PartnerApplication entities.
+func (c *PartnerApplicationClient) CreateBulk(builders ...*PartnerApplicationCreate) *PartnerApplicationCreateBulk {
+	return &PartnerApplicationCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PartnerApplicationClient) MapCreateBulk(slice any, setFunc func(*PartnerApplicationCreate, int)) *PartnerApplicationCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PartnerApplicationCreateBulk{err: fmt.Errorf("calling to PartnerApplicationClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PartnerApplicationCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PartnerApplicationCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PartnerApplication.
+func (c *PartnerApplicationClient) Update() *PartnerApplicationUpdate {
+	mutation := newPartnerApplicationMutation(c.config, OpUpdate)
+	return &PartnerApplicationUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PartnerApplicationClient) UpdateOne(_m *PartnerApplication) *PartnerApplicationUpdateOne {
+	mutation := newPartnerApplicationMutation(c.config, OpUpdateOne, withPartnerApplication(_m))
+	return &PartnerApplicationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PartnerApplicationClient) UpdateOneID(id int) *PartnerApplicationUpdateOne {
+	mutation := newPartnerApplicationMutation(c.config, OpUpdateOne, withPartnerApplicationID(id))
+	return &PartnerApplicationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PartnerApplication.
+func (c *PartnerApplicationClient) Delete() *PartnerApplicationDelete {
+	mutation := newPartnerApplicationMutation(c.config, OpDelete)
+	return &PartnerApplicationDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PartnerApplicationClient) DeleteOne(_m *PartnerApplication) *PartnerApplicationDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PartnerApplicationClient) DeleteOneID(id int) *PartnerApplicationDeleteOne {
+	builder := c.Delete().Where(partnerapplication.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PartnerApplicationDeleteOne{builder}
+}
+
+// Query returns a query builder for PartnerApplication.
+func (c *PartnerApplicationClient) Query() *PartnerApplicationQuery {
+	return &PartnerApplicationQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePartnerApplication},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PartnerApplication entity by its id.
+func (c *PartnerApplicationClient) Get(ctx context.Context, id int) (*PartnerApplication, error) {
+	return c.Query().Where(partnerapplication.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PartnerApplicationClient) GetX(ctx context.Context, id int) *PartnerApplication {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *PartnerApplicationClient) Hooks() []Hook {
+	return c.hooks.PartnerApplication
+}
+
+// Interceptors returns the client interceptors.
+func (c *PartnerApplicationClient) Interceptors() []Interceptor {
+	return c.inters.PartnerApplication
+}
+
+func (c *PartnerApplicationClient) mutate(ctx context.Context, m *PartnerApplicationMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PartnerApplicationCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PartnerApplicationUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PartnerApplicationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PartnerApplicationDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown PartnerApplication mutation op: %q", m.Op())
+	}
+}
+
 // ReferralClient is a client for the Referral schema.
 type ReferralClient struct {
 	config
@@ -4232,6 +4381,139 @@ func (c *StaffClient) mutate(ctx context.Context, m *StaffMutation) (Value, erro
 		return (&StaffDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Staff mutation op: %q", m.Op())
+	}
+}
+
+// StaffInviteClient is a client for the StaffInvite schema.
+type StaffInviteClient struct {
+	config
+}
+
+// NewStaffInviteClient returns a client for the StaffInvite from the given config.
+func NewStaffInviteClient(c config) *StaffInviteClient {
+	return &StaffInviteClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `staffinvite.Hooks(f(g(h())))`.
+func (c *StaffInviteClient) Use(hooks ...Hook) {
+	c.hooks.StaffInvite = append(c.hooks.StaffInvite, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `staffinvite.Intercept(f(g(h())))`.
+func (c *StaffInviteClient) Intercept(interceptors ...Interceptor) {
+	c.inters.StaffInvite = append(c.inters.StaffInvite, interceptors...)
+}
+
+// Create returns a builder for creating a StaffInvite entity.
+func (c *StaffInviteClient) Create() *StaffInviteCreate {
+	mutation := newStaffInviteMutation(c.config, OpCreate)
+	return &StaffInviteCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of StaffInvite entities.
+func (c *StaffInviteClient) CreateBulk(builders ...*StaffInviteCreate) *StaffInviteCreateBulk {
+	return &StaffInviteCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *StaffInviteClient) MapCreateBulk(slice any, setFunc func(*StaffInviteCreate, int)) *StaffInviteCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &StaffInviteCreateBulk{err: fmt.Errorf("calling to StaffInviteClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*StaffInviteCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &StaffInviteCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for StaffInvite.
+func (c *StaffInviteClient) Update() *StaffInviteUpdate {
+	mutation := newStaffInviteMutation(c.config, OpUpdate)
+	return &StaffInviteUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *StaffInviteClient) UpdateOne(_m *StaffInvite) *StaffInviteUpdateOne {
+	mutation := newStaffInviteMutation(c.config, OpUpdateOne, withStaffInvite(_m))
+	return &StaffInviteUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *StaffInviteClient) UpdateOneID(id int) *StaffInviteUpdateOne {
+	mutation := newStaffInviteMutation(c.config, OpUpdateOne, withStaffInviteID(id))
+	return &StaffInviteUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for StaffInvite.
+func (c *StaffInviteClient) Delete() *StaffInviteDelete {
+	mutation := newStaffInviteMutation(c.config, OpDelete)
+	return &StaffInviteDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *StaffInviteClient) DeleteOne(_m *StaffInvite) *StaffInviteDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *StaffInviteClient) DeleteOneID(id int) *StaffInviteDeleteOne {
+	builder := c.Delete().Where(staffinvite.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &StaffInviteDeleteOne{builder}
+}
+
+// Query returns a query builder for StaffInvite.
+func (c *StaffInviteClient) Query() *StaffInviteQuery {
+	return &StaffInviteQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeStaffInvite},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a StaffInvite entity by its id.
+func (c *StaffInviteClient) Get(ctx context.Context, id int) (*StaffInvite, error) {
+	return c.Query().Where(staffinvite.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *StaffInviteClient) GetX(ctx context.Context, id int) *StaffInvite {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *StaffInviteClient) Hooks() []Hook {
+	return c.hooks.StaffInvite
+}
+
+// Interceptors returns the client interceptors.
+func (c *StaffInviteClient) Interceptors() []Interceptor {
+	return c.inters.StaffInvite
+}
+
+func (c *StaffInviteClient) mutate(ctx context.Context, m *StaffInviteMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&StaffInviteCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&StaffInviteUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&StaffInviteUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&StaffInviteDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown StaffInvite mutation op: %q", m.Op())
 	}
 }
 
@@ -5693,16 +5975,18 @@ type (
 	hooks struct {
 		APIKey, AuditLog, Balance, Booking, Category, City, Claim, Consent,
 		IdempotencyRecord, LedgerEntry, Member, Notification, Offer, OfferMedia,
-		OfferRevision, OfferView, Partner, Referral, Session, Setting, Staff,
-		SupportMessage, SupportThread, TermsAcceptance, TermsVersion, Tier,
-		WebhookDelivery, WebhookEndpoint, WebhookEvent, WelcomeGrant []ent.Hook
+		OfferRevision, OfferView, Partner, PartnerApplication, Referral, Session,
+		Setting, Staff, StaffInvite, SupportMessage, SupportThread, TermsAcceptance,
+		TermsVersion, Tier, WebhookDelivery, WebhookEndpoint, WebhookEvent,
+		WelcomeGrant []ent.Hook
 	}
 	inters struct {
 		APIKey, AuditLog, Balance, Booking, Category, City, Claim, Consent,
 		IdempotencyRecord, LedgerEntry, Member, Notification, Offer, OfferMedia,
-		OfferRevision, OfferView, Partner, Referral, Session, Setting, Staff,
-		SupportMessage, SupportThread, TermsAcceptance, TermsVersion, Tier,
-		WebhookDelivery, WebhookEndpoint, WebhookEvent, WelcomeGrant []ent.Interceptor
+		OfferRevision, OfferView, Partner, PartnerApplication, Referral, Session,
+		Setting, Staff, StaffInvite, SupportMessage, SupportThread, TermsAcceptance,
+		TermsVersion, Tier, WebhookDelivery, WebhookEndpoint, WebhookEvent,
+		WelcomeGrant []ent.Interceptor
 	}
 )
 

@@ -23,10 +23,12 @@ import (
 	"ikra/ent/offerrevision"
 	"ikra/ent/offerview"
 	"ikra/ent/partner"
+	"ikra/ent/partnerapplication"
 	"ikra/ent/referral"
 	"ikra/ent/session"
 	"ikra/ent/setting"
 	"ikra/ent/staff"
+	"ikra/ent/staffinvite"
 	"ikra/ent/supportmessage"
 	"ikra/ent/supportthread"
 	"ikra/ent/termsacceptance"
@@ -102,36 +104,38 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			apikey.Table:            apikey.ValidColumn,
-			auditlog.Table:          auditlog.ValidColumn,
-			balance.Table:           balance.ValidColumn,
-			booking.Table:           booking.ValidColumn,
-			category.Table:          category.ValidColumn,
-			city.Table:              city.ValidColumn,
-			claim.Table:             claim.ValidColumn,
-			consent.Table:           consent.ValidColumn,
-			idempotencyrecord.Table: idempotencyrecord.ValidColumn,
-			ledgerentry.Table:       ledgerentry.ValidColumn,
-			member.Table:            member.ValidColumn,
-			notification.Table:      notification.ValidColumn,
-			offer.Table:             offer.ValidColumn,
-			offermedia.Table:        offermedia.ValidColumn,
-			offerrevision.Table:     offerrevision.ValidColumn,
-			offerview.Table:         offerview.ValidColumn,
-			partner.Table:           partner.ValidColumn,
-			referral.Table:          referral.ValidColumn,
-			session.Table:           session.ValidColumn,
-			setting.Table:           setting.ValidColumn,
-			staff.Table:             staff.ValidColumn,
-			supportmessage.Table:    supportmessage.ValidColumn,
-			supportthread.Table:     supportthread.ValidColumn,
-			termsacceptance.Table:   termsacceptance.ValidColumn,
-			termsversion.Table:      termsversion.ValidColumn,
-			tier.Table:              tier.ValidColumn,
-			webhookdelivery.Table:   webhookdelivery.ValidColumn,
-			webhookendpoint.Table:   webhookendpoint.ValidColumn,
-			webhookevent.Table:      webhookevent.ValidColumn,
-			welcomegrant.Table:      welcomegrant.ValidColumn,
+			apikey.Table:             apikey.ValidColumn,
+			auditlog.Table:           auditlog.ValidColumn,
+			balance.Table:            balance.ValidColumn,
+			booking.Table:            booking.ValidColumn,
+			category.Table:           category.ValidColumn,
+			city.Table:               city.ValidColumn,
+			claim.Table:              claim.ValidColumn,
+			consent.Table:            consent.ValidColumn,
+			idempotencyrecord.Table:  idempotencyrecord.ValidColumn,
+			ledgerentry.Table:        ledgerentry.ValidColumn,
+			member.Table:             member.ValidColumn,
+			notification.Table:       notification.ValidColumn,
+			offer.Table:              offer.ValidColumn,
+			offermedia.Table:         offermedia.ValidColumn,
+			offerrevision.Table:      offerrevision.ValidColumn,
+			offerview.Table:          offerview.ValidColumn,
+			partner.Table:            partner.ValidColumn,
+			partnerapplication.Table: partnerapplication.ValidColumn,
+			referral.Table:           referral.ValidColumn,
+			session.Table:            session.ValidColumn,
+			setting.Table:            setting.ValidColumn,
+			staff.Table:              staff.ValidColumn,
+			staffinvite.Table:        staffinvite.ValidColumn,
+			supportmessage.Table:     supportmessage.ValidColumn,
+			supportthread.Table:      supportthread.ValidColumn,
+			termsacceptance.Table:    termsacceptance.ValidColumn,
+			termsversion.Table:       termsversion.ValidColumn,
+			tier.Table:               tier.ValidColumn,
+			webhookdelivery.Table:    webhookdelivery.ValidColumn,
+			webhookendpoint.Table:    webhookendpoint.ValidColumn,
+			webhookevent.Table:       webhookevent.ValidColumn,
+			welcomegrant.Table:       welcomegrant.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

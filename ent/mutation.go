@@ -23,11 +23,13 @@ import (
 	"ikra/ent/offerrevision"
 	"ikra/ent/offerview"
 	"ikra/ent/partner"
+	"ikra/ent/partnerapplication"
 	"ikra/ent/predicate"
 	"ikra/ent/referral"
 	"ikra/ent/session"
 	"ikra/ent/setting"
 	"ikra/ent/staff"
+	"ikra/ent/staffinvite"
 	"ikra/ent/supportmessage"
 	"ikra/ent/supportthread"
 	"ikra/ent/termsacceptance"
@@ -53,36 +55,38 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeAPIKey            = "APIKey"
-	TypeAuditLog          = "AuditLog"
-	TypeBalance           = "Balance"
-	TypeBooking           = "Booking"
-	TypeCategory          = "Category"
-	TypeCity              = "City"
-	TypeClaim             = "Claim"
-	TypeConsent           = "Consent"
-	TypeIdempotencyRecord = "IdempotencyRecord"
-	TypeLedgerEntry       = "LedgerEntry"
-	TypeMember            = "Member"
-	TypeNotification      = "Notification"
-	TypeOffer             = "Offer"
-	TypeOfferMedia        = "OfferMedia"
-	TypeOfferRevision     = "OfferRevision"
-	TypeOfferView         = "OfferView"
-	TypePartner           = "Partner"
-	TypeReferral          = "Referral"
-	TypeSession           = "Session"
-	TypeSetting           = "Setting"
-	TypeStaff             = "Staff"
-	TypeSupportMessage    = "SupportMessage"
-	TypeSupportThread     = "SupportThread"
-	TypeTermsAcceptance   = "TermsAcceptance"
-	TypeTermsVersion      = "TermsVersion"
-	TypeTier              = "Tier"
-	TypeWebhookDelivery   = "WebhookDelivery"
-	TypeWebhookEndpoint   = "WebhookEndpoint"
-	TypeWebhookEvent      = "WebhookEvent"
-	TypeWelcomeGrant      = "WelcomeGrant"
+	TypeAPIKey             = "APIKey"
+	TypeAuditLog           = "AuditLog"
+	TypeBalance            = "Balance"
+	TypeBooking            = "Booking"
+	TypeCategory           = "Category"
+	TypeCity               = "City"
+	TypeClaim              = "Claim"
+	TypeConsent            = "Consent"
+	TypeIdempotencyRecord  = "IdempotencyRecord"
+	TypeLedgerEntry        = "LedgerEntry"
+	TypeMember             = "Member"
+	TypeNotification       = "Notification"
+	TypeOffer              = "Offer"
+	TypeOfferMedia         = "OfferMedia"
+	TypeOfferRevision      = "OfferRevision"
+	TypeOfferView          = "OfferView"
+	TypePartner            = "Partner"
+	TypePartnerApplication = "PartnerApplication"
+	TypeReferral           = "Referral"
+	TypeSession            = "Session"
+	TypeSetting            = "Setting"
+	TypeStaff              = "Staff"
+	TypeStaffInvite        = "StaffInvite"
+	TypeSupportMessage     = "SupportMessage"
+	TypeSupportThread      = "SupportThread"
+	TypeTermsAcceptance    = "TermsAcceptance"
+	TypeTermsVersion       = "TermsVersion"
+	TypeTier               = "Tier"
+	TypeWebhookDelivery    = "WebhookDelivery"
+	TypeWebhookEndpoint    = "WebhookEndpoint"
+	TypeWebhookEvent       = "WebhookEvent"
+	TypeWelcomeGrant       = "WelcomeGrant"
 )
 
 // APIKeyMutation represents an operation that mutates the APIKey nodes in the graph.
@@ -19743,6 +19747,1372 @@ func (m *PartnerMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Partner edge %s", name)
 }
 
+// PartnerApplicationMutation represents an operation that mutates the PartnerApplication nodes in the graph.
+type PartnerApplicationMutation struct {
+	config
+	op             Op
+	typ            string
+	id             *int
+	member_id      *int
+	addmember_id   *int
+	brand          *string
+	legal_name     *string
+	bin            *string
+	category_id    *int
+	addcategory_id *int
+	city_id        *int
+	addcity_id     *int
+	address        *string
+	email          *string
+	website        *string
+	description    *string
+	status         *partnerapplication.Status
+	reason         *string
+	partner_id     *int
+	addpartner_id  *int
+	decided_by     *int
+	adddecided_by  *int
+	decided_at     *time.Time
+	created_at     *time.Time
+	clearedFields  map[string]struct{}
+	done           bool
+	oldValue       func(context.Context) (*PartnerApplication, error)
+	predicates     []predicate.PartnerApplication
+}
+
+var _ ent.Mutation = (*PartnerApplicationMutation)(nil)
+
+// partnerapplicationOption allows management of the mutation configuration using functional options.
+type partnerapplicationOption func(*PartnerApplicationMutation)
+
+// newPartnerApplicationMutation creates new mutation for the PartnerApplication entity.
+func newPartnerApplicationMutation(c config, op Op, opts ...partnerapplicationOption) *PartnerApplicationMutation {
+	m := &PartnerApplicationMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePartnerApplication,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPartnerApplicationID sets the ID field of the mutation.
+func withPartnerApplicationID(id int) partnerapplicationOption {
+	return func(m *PartnerApplicationMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *PartnerApplication
+		)
+		m.oldValue = func(ctx context.Context) (*PartnerApplication, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().PartnerApplication.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPartnerApplication sets the old PartnerApplication of the mutation.
+func withPartnerApplication(node *PartnerApplication) partnerapplicationOption {
+	return func(m *PartnerApplicationMutation) {
+		m.oldValue = func(context.Context) (*PartnerApplication, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PartnerApplicationMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PartnerApplicationMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PartnerApplicationMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PartnerApplicationMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().PartnerApplication.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetMemberID sets the "member_id" field.
+func (m *PartnerApplicationMutation) SetMemberID(i int) {
+	m.member_id = &i
+	m.addmember_id = nil
+}
+
+// MemberID returns the value of the "member_id" field in the mutation.
+func (m *PartnerApplicationMutation) MemberID() (r int, exists bool) {
+	v := m.member_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMemberID returns the old "member_id" field's value of the PartnerApplication entity.
+// If the PartnerApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PartnerApplicationMutation) OldMemberID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMemberID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMemberID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMemberID: %w", err)
+	}
+	return oldValue.MemberID, nil
+}
+
+// AddMemberID adds i to the "member_id" field.
+func (m *PartnerApplicationMutation) AddMemberID(i int) {
+	if m.addmember_id != nil {
+		*m.addmember_id += i
+	} else {
+		m.addmember_id = &i
+	}
+}
+
+// AddedMemberID returns the value that was added to the "member_id" field in this mutation.
+func (m *PartnerApplicationMutation) AddedMemberID() (r int, exists bool) {
+	v := m.addmember_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMemberID resets all changes to the "member_id" field.
+func (m *PartnerApplicationMutation) ResetMemberID() {
+	m.member_id = nil
+	m.addmember_id = nil
+}
+
+// SetBrand sets the "brand" field.
+func (m *PartnerApplicationMutation) SetBrand(s string) {
+	m.brand = &s
+}
+
+// Brand returns the value of the "brand" field in the mutation.
+func (m *PartnerApplicationMutation) Brand() (r string, exists bool) {
+	v := m.brand
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBrand returns the old "brand" field's value of the PartnerApplication entity.
+// If the PartnerApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PartnerApplicationMutation) OldBrand(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBrand is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBrand requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBrand: %w", err)
+	}
+	return oldValue.Brand, nil
+}
+
+// ResetBrand resets all changes to the "brand" field.
+func (m *PartnerApplicationMutation) ResetBrand() {
+	m.brand = nil
+}
+
+// SetLegalName sets the "legal_name" field.
+func (m *PartnerApplicationMutation) SetLegalName(s string) {
+	m.legal_name = &s
+}
+
+// LegalName returns the value of the "legal_name" field in the mutation.
+func (m *PartnerApplicationMutation) LegalName() (r string, exists bool) {
+	v := m.legal_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLegalName returns the old "legal_name" field's value of the PartnerApplication entity.
+// If the PartnerApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PartnerApplicationMutation) OldLegalName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLegalName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLegalName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLegalName: %w", err)
+	}
+	return oldValue.LegalName, nil
+}
+
+// ResetLegalName resets all changes to the "legal_name" field.
+func (m *PartnerApplicationMutation) ResetLegalName() {
+	m.legal_name = nil
+}
+
+// SetBin sets the "bin" field.
+func (m *PartnerApplicationMutation) SetBin(s string) {
+	m.bin = &s
+}
+
+// Bin returns the value of the "bin" field in the mutation.
+func (m *PartnerApplicationMutation) Bin() (r string, exists bool) {
+	v := m.bin
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBin returns the old "bin" field's value of the PartnerApplication entity.
+// If the PartnerApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PartnerApplicationMutation) OldBin(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBin is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBin requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBin: %w", err)
+	}
+	return oldValue.Bin, nil
+}
+
+// ResetBin resets all changes to the "bin" field.
+func (m *PartnerApplicationMutation) ResetBin() {
+	m.bin = nil
+}
+
+// SetCategoryID sets the "category_id" field.
+func (m *PartnerApplicationMutation) SetCategoryID(i int) {
+	m.category_id = &i
+	m.addcategory_id = nil
+}
+
+// CategoryID returns the value of the "category_id" field in the mutation.
+func (m *PartnerApplicationMutation) CategoryID() (r int, exists bool) {
+	v := m.category_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCategoryID returns the old "category_id" field's value of the PartnerApplication entity.
+// If the PartnerApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PartnerApplicationMutation) OldCategoryID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCategoryID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCategoryID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCategoryID: %w", err)
+	}
+	return oldValue.CategoryID, nil
+}
+
+// AddCategoryID adds i to the "category_id" field.
+func (m *PartnerApplicationMutation) AddCategoryID(i int) {
+	if m.addcategory_id != nil {
+		*m.addcategory_id += i
+	} else {
+		m.addcategory_id = &i
+	}
+}
+
+// AddedCategoryID returns the value that was added to the "category_id" field in this mutation.
+func (m *PartnerApplicationMutation) AddedCategoryID() (r int, exists bool) {
+	v := m.addcategory_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCategoryID resets all changes to the "category_id" field.
+func (m *PartnerApplicationMutation) ResetCategoryID() {
+	m.category_id = nil
+	m.addcategory_id = nil
+}
+
+// SetCityID sets the "city_id" field.
+func (m *PartnerApplicationMutation) SetCityID(i int) {
+	m.city_id = &i
+	m.addcity_id = nil
+}
+
+// CityID returns the value of the "city_id" field in the mutation.
+func (m *PartnerApplicationMutation) CityID() (r int, exists bool) {
+	v := m.city_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCityID returns the old "city_id" field's value of the PartnerApplication entity.
+// If the PartnerApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PartnerApplicationMutation) OldCityID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCityID: %w", err)
+	}
+	return oldValue.CityID, nil
+}
+
+// AddCityID adds i to the "city_id" field.
+func (m *PartnerApplicationMutation) AddCityID(i int) {
+	if m.addcity_id != nil {
+		*m.addcity_id += i
+	} else {
+		m.addcity_id = &i
+	}
+}
+
+// AddedCityID returns the value that was added to the "city_id" field in this mutation.
+func (m *PartnerApplicationMutation) AddedCityID() (r int, exists bool) {
+	v := m.addcity_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCityID resets all changes to the "city_id" field.
+func (m *PartnerApplicationMutation) ResetCityID() {
+	m.city_id = nil
+	m.addcity_id = nil
+}
+
+// SetAddress sets the "address" field.
+func (m *PartnerApplicationMutation) SetAddress(s string) {
+	m.address = &s
+}
+
+// Address returns the value of the "address" field in the mutation.
+func (m *PartnerApplicationMutation) Address() (r string, exists bool) {
+	v := m.address
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAddress returns the old "address" field's value of the PartnerApplication entity.
+// If the PartnerApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PartnerApplicationMutation) OldAddress(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAddress is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAddress requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAddress: %w", err)
+	}
+	return oldValue.Address, nil
+}
+
+// ResetAddress resets all changes to the "address" field.
+func (m *PartnerApplicationMutation) ResetAddress() {
+	m.address = nil
+}
+
+// SetEmail sets the "email" field.
+func (m *PartnerApplicationMutation) SetEmail(s string) {
+	m.email = &s
+}
+
+// Email returns the value of the "email" field in the mutation.
+func (m *PartnerApplicationMutation) Email() (r string, exists bool) {
+	v := m.email
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEmail returns the old "email" field's value of the PartnerApplication entity.
+// If the PartnerApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PartnerApplicationMutation) OldEmail(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEmail is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEmail requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEmail: %w", err)
+	}
+	return oldValue.Email, nil
+}
+
+// ResetEmail resets all changes to the "email" field.
+func (m *PartnerApplicationMutation) ResetEmail() {
+	m.email = nil
+}
+
+// SetWebsite sets the "website" field.
+func (m *PartnerApplicationMutation) SetWebsite(s string) {
+	m.website = &s
+}
+
+// Website returns the value of the "website" field in the mutation.
+func (m *PartnerApplicationMutation) Website() (r string, exists bool) {
+	v := m.website
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWebsite returns the old "website" field's value of the PartnerApplication entity.
+// If the PartnerApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PartnerApplicationMutation) OldWebsite(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWebsite is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWebsite requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWebsite: %w", err)
+	}
+	return oldValue.Website, nil
+}
+
+// ResetWebsite resets all changes to the "website" field.
+func (m *PartnerApplicationMutation) ResetWebsite() {
+	m.website = nil
+}
+
+// SetDescription sets the "description" field.
+func (m *PartnerApplicationMutation) SetDescription(s string) {
+	m.description = &s
+}
+
+// Description returns the value of the "description" field in the mutation.
+func (m *PartnerApplicationMutation) Description() (r string, exists bool) {
+	v := m.description
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDescription returns the old "description" field's value of the PartnerApplication entity.
+// If the PartnerApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PartnerApplicationMutation) OldDescription(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDescription is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDescription requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDescription: %w", err)
+	}
+	return oldValue.Description, nil
+}
+
+// ResetDescription resets all changes to the "description" field.
+func (m *PartnerApplicationMutation) ResetDescription() {
+	m.description = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *PartnerApplicationMutation) SetStatus(pa partnerapplication.Status) {
+	m.status = &pa
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *PartnerApplicationMutation) Status() (r partnerapplication.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the PartnerApplication entity.
+// If the PartnerApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PartnerApplicationMutation) OldStatus(ctx context.Context) (v partnerapplication.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *PartnerApplicationMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetReason sets the "reason" field.
+func (m *PartnerApplicationMutation) SetReason(s string) {
+	m.reason = &s
+}
+
+// Reason returns the value of the "reason" field in the mutation.
+func (m *PartnerApplicationMutation) Reason() (r string, exists bool) {
+	v := m.reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReason returns the old "reason" field's value of the PartnerApplication entity.
+// If the PartnerApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PartnerApplicationMutation) OldReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReason: %w", err)
+	}
+	return oldValue.Reason, nil
+}
+
+// ResetReason resets all changes to the "reason" field.
+func (m *PartnerApplicationMutation) ResetReason() {
+	m.reason = nil
+}
+
+// SetPartnerID sets the "partner_id" field.
+func (m *PartnerApplicationMutation) SetPartnerID(i int) {
+	m.partner_id = &i
+	m.addpartner_id = nil
+}
+
+// PartnerID returns the value of the "partner_id" field in the mutation.
+func (m *PartnerApplicationMutation) PartnerID() (r int, exists bool) {
+	v := m.partner_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPartnerID returns the old "partner_id" field's value of the PartnerApplication entity.
+// If the PartnerApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PartnerApplicationMutation) OldPartnerID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPartnerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPartnerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPartnerID: %w", err)
+	}
+	return oldValue.PartnerID, nil
+}
+
+// AddPartnerID adds i to the "partner_id" field.
+func (m *PartnerApplicationMutation) AddPartnerID(i int) {
+	if m.addpartner_id != nil {
+		*m.addpartner_id += i
+	} else {
+		m.addpartner_id = &i
+	}
+}
+
+// AddedPartnerID returns the value that was added to the "partner_id" field in this mutation.
+func (m *PartnerApplicationMutation) AddedPartnerID() (r int, exists bool) {
+	v := m.addpartner_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearPartnerID clears the value of the "partner_id" field.
+func (m *PartnerApplicationMutation) ClearPartnerID() {
+	m.partner_id = nil
+	m.addpartner_id = nil
+	m.clearedFields[partnerapplication.FieldPartnerID] = struct{}{}
+}
+
+// PartnerIDCleared returns if the "partner_id" field was cleared in this mutation.
+func (m *PartnerApplicationMutation) PartnerIDCleared() bool {
+	_, ok := m.clearedFields[partnerapplication.FieldPartnerID]
+	return ok
+}
+
+// ResetPartnerID resets all changes to the "partner_id" field.
+func (m *PartnerApplicationMutation) ResetPartnerID() {
+	m.partner_id = nil
+	m.addpartner_id = nil
+	delete(m.clearedFields, partnerapplication.FieldPartnerID)
+}
+
+// SetDecidedBy sets the "decided_by" field.
+func (m *PartnerApplicationMutation) SetDecidedBy(i int) {
+	m.decided_by = &i
+	m.adddecided_by = nil
+}
+
+// DecidedBy returns the value of the "decided_by" field in the mutation.
+func (m *PartnerApplicationMutation) DecidedBy() (r int, exists bool) {
+	v := m.decided_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDecidedBy returns the old "decided_by" field's value of the PartnerApplication entity.
+// If the PartnerApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PartnerApplicationMutation) OldDecidedBy(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDecidedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDecidedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDecidedBy: %w", err)
+	}
+	return oldValue.DecidedBy, nil
+}
+
+// AddDecidedBy adds i to the "decided_by" field.
+func (m *PartnerApplicationMutation) AddDecidedBy(i int) {
+	if m.adddecided_by != nil {
+		*m.adddecided_by += i
+	} else {
+		m.adddecided_by = &i
+	}
+}
+
+// AddedDecidedBy returns the value that was added to the "decided_by" field in this mutation.
+func (m *PartnerApplicationMutation) AddedDecidedBy() (r int, exists bool) {
+	v := m.adddecided_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearDecidedBy clears the value of the "decided_by" field.
+func (m *PartnerApplicationMutation) ClearDecidedBy() {
+	m.decided_by = nil
+	m.adddecided_by = nil
+	m.clearedFields[partnerapplication.FieldDecidedBy] = struct{}{}
+}
+
+// DecidedByCleared returns if the "decided_by" field was cleared in this mutation.
+func (m *PartnerApplicationMutation) DecidedByCleared() bool {
+	_, ok := m.clearedFields[partnerapplication.FieldDecidedBy]
+	return ok
+}
+
+// ResetDecidedBy resets all changes to the "decided_by" field.
+func (m *PartnerApplicationMutation) ResetDecidedBy() {
+	m.decided_by = nil
+	m.adddecided_by = nil
+	delete(m.clearedFields, partnerapplication.FieldDecidedBy)
+}
+
+// SetDecidedAt sets the "decided_at" field.
+func (m *PartnerApplicationMutation) SetDecidedAt(t time.Time) {
+	m.decided_at = &t
+}
+
+// DecidedAt returns the value of the "decided_at" field in the mutation.
+func (m *PartnerApplicationMutation) DecidedAt() (r time.Time, exists bool) {
+	v := m.decided_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDecidedAt returns the old "decided_at" field's value of the PartnerApplication entity.
+// If the PartnerApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PartnerApplicationMutation) OldDecidedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDecidedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDecidedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDecidedAt: %w", err)
+	}
+	return oldValue.DecidedAt, nil
+}
+
+// ClearDecidedAt clears the value of the "decided_at" field.
+func (m *PartnerApplicationMutation) ClearDecidedAt() {
+	m.decided_at = nil
+	m.clearedFields[partnerapplication.FieldDecidedAt] = struct{}{}
+}
+
+// DecidedAtCleared returns if the "decided_at" field was cleared in this mutation.
+func (m *PartnerApplicationMutation) DecidedAtCleared() bool {
+	_, ok := m.clearedFields[partnerapplication.FieldDecidedAt]
+	return ok
+}
+
+// ResetDecidedAt resets all changes to the "decided_at" field.
+func (m *PartnerApplicationMutation) ResetDecidedAt() {
+	m.decided_at = nil
+	delete(m.clearedFields, partnerapplication.FieldDecidedAt)
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *PartnerApplicationMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *PartnerApplicationMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the PartnerApplication entity.
+// If the PartnerApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PartnerApplicationMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *PartnerApplicationMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// Where appends a list predicates to the PartnerApplicationMutation builder.
+func (m *PartnerApplicationMutation) Where(ps ...predicate.PartnerApplication) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PartnerApplicationMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PartnerApplicationMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.PartnerApplication, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PartnerApplicationMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PartnerApplicationMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (PartnerApplication).
+func (m *PartnerApplicationMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PartnerApplicationMutation) Fields() []string {
+	fields := make([]string, 0, 16)
+	if m.member_id != nil {
+		fields = append(fields, partnerapplication.FieldMemberID)
+	}
+	if m.brand != nil {
+		fields = append(fields, partnerapplication.FieldBrand)
+	}
+	if m.legal_name != nil {
+		fields = append(fields, partnerapplication.FieldLegalName)
+	}
+	if m.bin != nil {
+		fields = append(fields, partnerapplication.FieldBin)
+	}
+	if m.category_id != nil {
+		fields = append(fields, partnerapplication.FieldCategoryID)
+	}
+	if m.city_id != nil {
+		fields = append(fields, partnerapplication.FieldCityID)
+	}
+	if m.address != nil {
+		fields = append(fields, partnerapplication.FieldAddress)
+	}
+	if m.email != nil {
+		fields = append(fields, partnerapplication.FieldEmail)
+	}
+	if m.website != nil {
+		fields = append(fields, partnerapplication.FieldWebsite)
+	}
+	if m.description != nil {
+		fields = append(fields, partnerapplication.FieldDescription)
+	}
+	if m.status != nil {
+		fields = append(fields, partnerapplication.FieldStatus)
+	}
+	if m.reason != nil {
+		fields = append(fields, partnerapplication.FieldReason)
+	}
+	if m.partner_id != nil {
+		fields = append(fields, partnerapplication.FieldPartnerID)
+	}
+	if m.decided_by != nil {
+		fields = append(fields, partnerapplication.FieldDecidedBy)
+	}
+	if m.decided_at != nil {
+		fields = append(fields, partnerapplication.FieldDecidedAt)
+	}
+	if m.created_at != nil {
+		fields = append(fields, partnerapplication.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PartnerApplicationMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case partnerapplication.FieldMemberID:
+		return m.MemberID()
+	case partnerapplication.FieldBrand:
+		return m.Brand()
+	case partnerapplication.FieldLegalName:
+		return m.LegalName()
+	case partnerapplication.FieldBin:
+		return m.Bin()
+	case partnerapplication.FieldCategoryID:
+		return m.CategoryID()
+	case partnerapplication.FieldCityID:
+		return m.CityID()
+	case partnerapplication.FieldAddress:
+		return m.Address()
+	case partnerapplication.FieldEmail:
+		return m.Email()
+	case partnerapplication.FieldWebsite:
+		return m.Website()
+	case partnerapplication.FieldDescription:
+		return m.Description()
+	case partnerapplication.FieldStatus:
+		return m.Status()
+	case partnerapplication.FieldReason:
+		return m.Reason()
+	case partnerapplication.FieldPartnerID:
+		return m.PartnerID()
+	case partnerapplication.FieldDecidedBy:
+		return m.DecidedBy()
+	case partnerapplication.FieldDecidedAt:
+		return m.DecidedAt()
+	case partnerapplication.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PartnerApplicationMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case partnerapplication.FieldMemberID:
+		return m.OldMemberID(ctx)
+	case partnerapplication.FieldBrand:
+		return m.OldBrand(ctx)
+	case partnerapplication.FieldLegalName:
+		return m.OldLegalName(ctx)
+	case partnerapplication.FieldBin:
+		return m.OldBin(ctx)
+	case partnerapplication.FieldCategoryID:
+		return m.OldCategoryID(ctx)
+	case partnerapplication.FieldCityID:
+		return m.OldCityID(ctx)
+	case partnerapplication.FieldAddress:
+		return m.OldAddress(ctx)
+	case partnerapplication.FieldEmail:
+		return m.OldEmail(ctx)
+	case partnerapplication.FieldWebsite:
+		return m.OldWebsite(ctx)
+	case partnerapplication.FieldDescription:
+		return m.OldDescription(ctx)
+	case partnerapplication.FieldStatus:
+		return m.OldStatus(ctx)
+	case partnerapplication.FieldReason:
+		return m.OldReason(ctx)
+	case partnerapplication.FieldPartnerID:
+		return m.OldPartnerID(ctx)
+	case partnerapplication.FieldDecidedBy:
+		return m.OldDecidedBy(ctx)
+	case partnerapplication.FieldDecidedAt:
+		return m.OldDecidedAt(ctx)
+	case partnerapplication.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown PartnerApplication field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PartnerApplicationMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case partnerapplication.FieldMemberID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMemberID(v)
+		return nil
+	case partnerapplication.FieldBrand:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBrand(v)
+		return nil
+	case partnerapplication.FieldLegalName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLegalName(v)
+		return nil
+	case partnerapplication.FieldBin:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBin(v)
+		return nil
+	case partnerapplication.FieldCategoryID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCategoryID(v)
+		return nil
+	case partnerapplication.FieldCityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCityID(v)
+		return nil
+	case partnerapplication.FieldAddress:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAddress(v)
+		return nil
+	case partnerapplication.FieldEmail:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEmail(v)
+		return nil
+	case partnerapplication.FieldWebsite:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWebsite(v)
+		return nil
+	case partnerapplication.FieldDescription:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDescription(v)
+		return nil
+	case partnerapplication.FieldStatus:
+		v, ok := value.(partnerapplication.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case partnerapplication.FieldReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReason(v)
+		return nil
+	case partnerapplication.FieldPartnerID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPartnerID(v)
+		return nil
+	case partnerapplication.FieldDecidedBy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDecidedBy(v)
+		return nil
+	case partnerapplication.FieldDecidedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDecidedAt(v)
+		return nil
+	case partnerapplication.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PartnerApplication field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PartnerApplicationMutation) AddedFields() []string {
+	var fields []string
+	if m.addmember_id != nil {
+		fields = append(fields, partnerapplication.FieldMemberID)
+	}
+	if m.addcategory_id != nil {
+		fields = append(fields, partnerapplication.FieldCategoryID)
+	}
+	if m.addcity_id != nil {
+		fields = append(fields, partnerapplication.FieldCityID)
+	}
+	if m.addpartner_id != nil {
+		fields = append(fields, partnerapplication.FieldPartnerID)
+	}
+	if m.adddecided_by != nil {
+		fields = append(fields, partnerapplication.FieldDecidedBy)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PartnerApplicationMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case partnerapplication.FieldMemberID:
+		return m.AddedMemberID()
+	case partnerapplication.FieldCategoryID:
+		return m.AddedCategoryID()
+	case partnerapplication.FieldCityID:
+		return m.AddedCityID()
+	case partnerapplication.FieldPartnerID:
+		return m.AddedPartnerID()
+	case partnerapplication.FieldDecidedBy:
+		return m.AddedDecidedBy()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PartnerApplicationMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case partnerapplication.FieldMemberID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMemberID(v)
+		return nil
+	case partnerapplication.FieldCategoryID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCategoryID(v)
+		return nil
+	case partnerapplication.FieldCityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCityID(v)
+		return nil
+	case partnerapplication.FieldPartnerID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPartnerID(v)
+		return nil
+	case partnerapplication.FieldDecidedBy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDecidedBy(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PartnerApplication numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PartnerApplicationMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(partnerapplication.FieldPartnerID) {
+		fields = append(fields, partnerapplication.FieldPartnerID)
+	}
+	if m.FieldCleared(partnerapplication.FieldDecidedBy) {
+		fields = append(fields, partnerapplication.FieldDecidedBy)
+	}
+	if m.FieldCleared(partnerapplication.FieldDecidedAt) {
+		fields = append(fields, partnerapplication.FieldDecidedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PartnerApplicationMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PartnerApplicationMutation) ClearField(name string) error {
+	switch name {
+	case partnerapplication.FieldPartnerID:
+		m.ClearPartnerID()
+		return nil
+	case partnerapplication.FieldDecidedBy:
+		m.ClearDecidedBy()
+		return nil
+	case partnerapplication.FieldDecidedAt:
+		m.ClearDecidedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown PartnerApplication nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PartnerApplicationMutation) ResetField(name string) error {
+	switch name {
+	case partnerapplication.FieldMemberID:
+		m.ResetMemberID()
+		return nil
+	case partnerapplication.FieldBrand:
+		m.ResetBrand()
+		return nil
+	case partnerapplication.FieldLegalName:
+		m.ResetLegalName()
+		return nil
+	case partnerapplication.FieldBin:
+		m.ResetBin()
+		return nil
+	case partnerapplication.FieldCategoryID:
+		m.ResetCategoryID()
+		return nil
+	case partnerapplication.FieldCityID:
+		m.ResetCityID()
+		return nil
+	case partnerapplication.FieldAddress:
+		m.ResetAddress()
+		return nil
+	case partnerapplication.FieldEmail:
+		m.ResetEmail()
+		return nil
+	case partnerapplication.FieldWebsite:
+		m.ResetWebsite()
+		return nil
+	case partnerapplication.FieldDescription:
+		m.ResetDescription()
+		return nil
+	case partnerapplication.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case partnerapplication.FieldReason:
+		m.ResetReason()
+		return nil
+	case partnerapplication.FieldPartnerID:
+		m.ResetPartnerID()
+		return nil
+	case partnerapplication.FieldDecidedBy:
+		m.ResetDecidedBy()
+		return nil
+	case partnerapplication.FieldDecidedAt:
+		m.ResetDecidedAt()
+		return nil
+	case partnerapplication.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown PartnerApplication field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PartnerApplicationMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PartnerApplicationMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PartnerApplicationMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PartnerApplicationMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PartnerApplicationMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PartnerApplicationMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PartnerApplicationMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown PartnerApplication unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PartnerApplicationMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown PartnerApplication edge %s", name)
+}
+
 // ReferralMutation represents an operation that mutates the Referral nodes in the graph.
 type ReferralMutation struct {
 	config
@@ -22281,6 +23651,927 @@ func (m *StaffMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Staff edge %s", name)
+}
+
+// StaffInviteMutation represents an operation that mutates the StaffInvite nodes in the graph.
+type StaffInviteMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	partner_id    *int
+	addpartner_id *int
+	role          *staffinvite.Role
+	token_hash    *string
+	created_by    *int
+	addcreated_by *int
+	expires_at    *time.Time
+	used_at       *time.Time
+	used_by       *int
+	addused_by    *int
+	revoked_at    *time.Time
+	created_at    *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*StaffInvite, error)
+	predicates    []predicate.StaffInvite
+}
+
+var _ ent.Mutation = (*StaffInviteMutation)(nil)
+
+// staffinviteOption allows management of the mutation configuration using functional options.
+type staffinviteOption func(*StaffInviteMutation)
+
+// newStaffInviteMutation creates new mutation for the StaffInvite entity.
+func newStaffInviteMutation(c config, op Op, opts ...staffinviteOption) *StaffInviteMutation {
+	m := &StaffInviteMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeStaffInvite,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withStaffInviteID sets the ID field of the mutation.
+func withStaffInviteID(id int) staffinviteOption {
+	return func(m *StaffInviteMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *StaffInvite
+		)
+		m.oldValue = func(ctx context.Context) (*StaffInvite, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().StaffInvite.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withStaffInvite sets the old StaffInvite of the mutation.
+func withStaffInvite(node *StaffInvite) staffinviteOption {
+	return func(m *StaffInviteMutation) {
+		m.oldValue = func(context.Context) (*StaffInvite, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m StaffInviteMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m StaffInviteMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *StaffInviteMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *StaffInviteMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().StaffInvite.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetPartnerID sets the "partner_id" field.
+func (m *StaffInviteMutation) SetPartnerID(i int) {
+	m.partner_id = &i
+	m.addpartner_id = nil
+}
+
+// PartnerID returns the value of the "partner_id" field in the mutation.
+func (m *StaffInviteMutation) PartnerID() (r int, exists bool) {
+	v := m.partner_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPartnerID returns the old "partner_id" field's value of the StaffInvite entity.
+// If the StaffInvite object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StaffInviteMutation) OldPartnerID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPartnerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPartnerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPartnerID: %w", err)
+	}
+	return oldValue.PartnerID, nil
+}
+
+// AddPartnerID adds i to the "partner_id" field.
+func (m *StaffInviteMutation) AddPartnerID(i int) {
+	if m.addpartner_id != nil {
+		*m.addpartner_id += i
+	} else {
+		m.addpartner_id = &i
+	}
+}
+
+// AddedPartnerID returns the value that was added to the "partner_id" field in this mutation.
+func (m *StaffInviteMutation) AddedPartnerID() (r int, exists bool) {
+	v := m.addpartner_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPartnerID resets all changes to the "partner_id" field.
+func (m *StaffInviteMutation) ResetPartnerID() {
+	m.partner_id = nil
+	m.addpartner_id = nil
+}
+
+// SetRole sets the "role" field.
+func (m *StaffInviteMutation) SetRole(s staffinvite.Role) {
+	m.role = &s
+}
+
+// Role returns the value of the "role" field in the mutation.
+func (m *StaffInviteMutation) Role() (r staffinvite.Role, exists bool) {
+	v := m.role
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRole returns the old "role" field's value of the StaffInvite entity.
+// If the StaffInvite object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StaffInviteMutation) OldRole(ctx context.Context) (v staffinvite.Role, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRole is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRole requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRole: %w", err)
+	}
+	return oldValue.Role, nil
+}
+
+// ResetRole resets all changes to the "role" field.
+func (m *StaffInviteMutation) ResetRole() {
+	m.role = nil
+}
+
+// SetTokenHash sets the "token_hash" field.
+func (m *StaffInviteMutation) SetTokenHash(s string) {
+	m.token_hash = &s
+}
+
+// TokenHash returns the value of the "token_hash" field in the mutation.
+func (m *StaffInviteMutation) TokenHash() (r string, exists bool) {
+	v := m.token_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTokenHash returns the old "token_hash" field's value of the StaffInvite entity.
+// If the StaffInvite object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StaffInviteMutation) OldTokenHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTokenHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTokenHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTokenHash: %w", err)
+	}
+	return oldValue.TokenHash, nil
+}
+
+// ResetTokenHash resets all changes to the "token_hash" field.
+func (m *StaffInviteMutation) ResetTokenHash() {
+	m.token_hash = nil
+}
+
+// SetCreatedBy sets the "created_by" field.
+func (m *StaffInviteMutation) SetCreatedBy(i int) {
+	m.created_by = &i
+	m.addcreated_by = nil
+}
+
+// CreatedBy returns the value of the "created_by" field in the mutation.
+func (m *StaffInviteMutation) CreatedBy() (r int, exists bool) {
+	v := m.created_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedBy returns the old "created_by" field's value of the StaffInvite entity.
+// If the StaffInvite object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StaffInviteMutation) OldCreatedBy(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedBy: %w", err)
+	}
+	return oldValue.CreatedBy, nil
+}
+
+// AddCreatedBy adds i to the "created_by" field.
+func (m *StaffInviteMutation) AddCreatedBy(i int) {
+	if m.addcreated_by != nil {
+		*m.addcreated_by += i
+	} else {
+		m.addcreated_by = &i
+	}
+}
+
+// AddedCreatedBy returns the value that was added to the "created_by" field in this mutation.
+func (m *StaffInviteMutation) AddedCreatedBy() (r int, exists bool) {
+	v := m.addcreated_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCreatedBy resets all changes to the "created_by" field.
+func (m *StaffInviteMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.addcreated_by = nil
+}
+
+// SetExpiresAt sets the "expires_at" field.
+func (m *StaffInviteMutation) SetExpiresAt(t time.Time) {
+	m.expires_at = &t
+}
+
+// ExpiresAt returns the value of the "expires_at" field in the mutation.
+func (m *StaffInviteMutation) ExpiresAt() (r time.Time, exists bool) {
+	v := m.expires_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpiresAt returns the old "expires_at" field's value of the StaffInvite entity.
+// If the StaffInvite object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StaffInviteMutation) OldExpiresAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpiresAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpiresAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpiresAt: %w", err)
+	}
+	return oldValue.ExpiresAt, nil
+}
+
+// ResetExpiresAt resets all changes to the "expires_at" field.
+func (m *StaffInviteMutation) ResetExpiresAt() {
+	m.expires_at = nil
+}
+
+// SetUsedAt sets the "used_at" field.
+func (m *StaffInviteMutation) SetUsedAt(t time.Time) {
+	m.used_at = &t
+}
+
+// UsedAt returns the value of the "used_at" field in the mutation.
+func (m *StaffInviteMutation) UsedAt() (r time.Time, exists bool) {
+	v := m.used_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUsedAt returns the old "used_at" field's value of the StaffInvite entity.
+// If the StaffInvite object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StaffInviteMutation) OldUsedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUsedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUsedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUsedAt: %w", err)
+	}
+	return oldValue.UsedAt, nil
+}
+
+// ClearUsedAt clears the value of the "used_at" field.
+func (m *StaffInviteMutation) ClearUsedAt() {
+	m.used_at = nil
+	m.clearedFields[staffinvite.FieldUsedAt] = struct{}{}
+}
+
+// UsedAtCleared returns if the "used_at" field was cleared in this mutation.
+func (m *StaffInviteMutation) UsedAtCleared() bool {
+	_, ok := m.clearedFields[staffinvite.FieldUsedAt]
+	return ok
+}
+
+// ResetUsedAt resets all changes to the "used_at" field.
+func (m *StaffInviteMutation) ResetUsedAt() {
+	m.used_at = nil
+	delete(m.clearedFields, staffinvite.FieldUsedAt)
+}
+
+// SetUsedBy sets the "used_by" field.
+func (m *StaffInviteMutation) SetUsedBy(i int) {
+	m.used_by = &i
+	m.addused_by = nil
+}
+
+// UsedBy returns the value of the "used_by" field in the mutation.
+func (m *StaffInviteMutation) UsedBy() (r int, exists bool) {
+	v := m.used_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUsedBy returns the old "used_by" field's value of the StaffInvite entity.
+// If the StaffInvite object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StaffInviteMutation) OldUsedBy(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUsedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUsedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUsedBy: %w", err)
+	}
+	return oldValue.UsedBy, nil
+}
+
+// AddUsedBy adds i to the "used_by" field.
+func (m *StaffInviteMutation) AddUsedBy(i int) {
+	if m.addused_by != nil {
+		*m.addused_by += i
+	} else {
+		m.addused_by = &i
+	}
+}
+
+// AddedUsedBy returns the value that was added to the "used_by" field in this mutation.
+func (m *StaffInviteMutation) AddedUsedBy() (r int, exists bool) {
+	v := m.addused_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearUsedBy clears the value of the "used_by" field.
+func (m *StaffInviteMutation) ClearUsedBy() {
+	m.used_by = nil
+	m.addused_by = nil
+	m.clearedFields[staffinvite.FieldUsedBy] = struct{}{}
+}
+
+// UsedByCleared returns if the "used_by" field was cleared in this mutation.
+func (m *StaffInviteMutation) UsedByCleared() bool {
+	_, ok := m.clearedFields[staffinvite.FieldUsedBy]
+	return ok
+}
+
+// ResetUsedBy resets all changes to the "used_by" field.
+func (m *StaffInviteMutation) ResetUsedBy() {
+	m.used_by = nil
+	m.addused_by = nil
+	delete(m.clearedFields, staffinvite.FieldUsedBy)
+}
+
+// SetRevokedAt sets the "revoked_at" field.
+func (m *StaffInviteMutation) SetRevokedAt(t time.Time) {
+	m.revoked_at = &t
+}
+
+// RevokedAt returns the value of the "revoked_at" field in the mutation.
+func (m *StaffInviteMutation) RevokedAt() (r time.Time, exists bool) {
+	v := m.revoked_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRevokedAt returns the old "revoked_at" field's value of the StaffInvite entity.
+// If the StaffInvite object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StaffInviteMutation) OldRevokedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRevokedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRevokedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRevokedAt: %w", err)
+	}
+	return oldValue.RevokedAt, nil
+}
+
+// ClearRevokedAt clears the value of the "revoked_at" field.
+func (m *StaffInviteMutation) ClearRevokedAt() {
+	m.revoked_at = nil
+	m.clearedFields[staffinvite.FieldRevokedAt] = struct{}{}
+}
+
+// RevokedAtCleared returns if the "revoked_at" field was cleared in this mutation.
+func (m *StaffInviteMutation) RevokedAtCleared() bool {
+	_, ok := m.clearedFields[staffinvite.FieldRevokedAt]
+	return ok
+}
+
+// ResetRevokedAt resets all changes to the "revoked_at" field.
+func (m *StaffInviteMutation) ResetRevokedAt() {
+	m.revoked_at = nil
+	delete(m.clearedFields, staffinvite.FieldRevokedAt)
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *StaffInviteMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *StaffInviteMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the StaffInvite entity.
+// If the StaffInvite object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StaffInviteMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *StaffInviteMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// Where appends a list predicates to the StaffInviteMutation builder.
+func (m *StaffInviteMutation) Where(ps ...predicate.StaffInvite) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the StaffInviteMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *StaffInviteMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.StaffInvite, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *StaffInviteMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *StaffInviteMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (StaffInvite).
+func (m *StaffInviteMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *StaffInviteMutation) Fields() []string {
+	fields := make([]string, 0, 9)
+	if m.partner_id != nil {
+		fields = append(fields, staffinvite.FieldPartnerID)
+	}
+	if m.role != nil {
+		fields = append(fields, staffinvite.FieldRole)
+	}
+	if m.token_hash != nil {
+		fields = append(fields, staffinvite.FieldTokenHash)
+	}
+	if m.created_by != nil {
+		fields = append(fields, staffinvite.FieldCreatedBy)
+	}
+	if m.expires_at != nil {
+		fields = append(fields, staffinvite.FieldExpiresAt)
+	}
+	if m.used_at != nil {
+		fields = append(fields, staffinvite.FieldUsedAt)
+	}
+	if m.used_by != nil {
+		fields = append(fields, staffinvite.FieldUsedBy)
+	}
+	if m.revoked_at != nil {
+		fields = append(fields, staffinvite.FieldRevokedAt)
+	}
+	if m.created_at != nil {
+		fields = append(fields, staffinvite.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *StaffInviteMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case staffinvite.FieldPartnerID:
+		return m.PartnerID()
+	case staffinvite.FieldRole:
+		return m.Role()
+	case staffinvite.FieldTokenHash:
+		return m.TokenHash()
+	case staffinvite.FieldCreatedBy:
+		return m.CreatedBy()
+	case staffinvite.FieldExpiresAt:
+		return m.ExpiresAt()
+	case staffinvite.FieldUsedAt:
+		return m.UsedAt()
+	case staffinvite.FieldUsedBy:
+		return m.UsedBy()
+	case staffinvite.FieldRevokedAt:
+		return m.RevokedAt()
+	case staffinvite.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *StaffInviteMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case staffinvite.FieldPartnerID:
+		return m.OldPartnerID(ctx)
+	case staffinvite.FieldRole:
+		return m.OldRole(ctx)
+	case staffinvite.FieldTokenHash:
+		return m.OldTokenHash(ctx)
+	case staffinvite.FieldCreatedBy:
+		return m.OldCreatedBy(ctx)
+	case staffinvite.FieldExpiresAt:
+		return m.OldExpiresAt(ctx)
+	case staffinvite.FieldUsedAt:
+		return m.OldUsedAt(ctx)
+	case staffinvite.FieldUsedBy:
+		return m.OldUsedBy(ctx)
+	case staffinvite.FieldRevokedAt:
+		return m.OldRevokedAt(ctx)
+	case staffinvite.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown StaffInvite field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *StaffInviteMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case staffinvite.FieldPartnerID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPartnerID(v)
+		return nil
+	case staffinvite.FieldRole:
+		v, ok := value.(staffinvite.Role)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRole(v)
+		return nil
+	case staffinvite.FieldTokenHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTokenHash(v)
+		return nil
+	case staffinvite.FieldCreatedBy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedBy(v)
+		return nil
+	case staffinvite.FieldExpiresAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpiresAt(v)
+		return nil
+	case staffinvite.FieldUsedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUsedAt(v)
+		return nil
+	case staffinvite.FieldUsedBy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUsedBy(v)
+		return nil
+	case staffinvite.FieldRevokedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRevokedAt(v)
+		return nil
+	case staffinvite.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown StaffInvite field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *StaffInviteMutation) AddedFields() []string {
+	var fields []string
+	if m.addpartner_id != nil {
+		fields = append(fields, staffinvite.FieldPartnerID)
+	}
+	if m.addcreated_by != nil {
+		fields = append(fields, staffinvite.FieldCreatedBy)
+	}
+	if m.addused_by != nil {
+		fields = append(fields, staffinvite.FieldUsedBy)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *StaffInviteMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case staffinvite.FieldPartnerID:
+		return m.AddedPartnerID()
+	case staffinvite.FieldCreatedBy:
+		return m.AddedCreatedBy()
+	case staffinvite.FieldUsedBy:
+		return m.AddedUsedBy()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *StaffInviteMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case staffinvite.FieldPartnerID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPartnerID(v)
+		return nil
+	case staffinvite.FieldCreatedBy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCreatedBy(v)
+		return nil
+	case staffinvite.FieldUsedBy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUsedBy(v)
+		return nil
+	}
+	return fmt.Errorf("unknown StaffInvite numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *StaffInviteMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(staffinvite.FieldUsedAt) {
+		fields = append(fields, staffinvite.FieldUsedAt)
+	}
+	if m.FieldCleared(staffinvite.FieldUsedBy) {
+		fields = append(fields, staffinvite.FieldUsedBy)
+	}
+	if m.FieldCleared(staffinvite.FieldRevokedAt) {
+		fields = append(fields, staffinvite.FieldRevokedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *StaffInviteMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *StaffInviteMutation) ClearField(name string) error {
+	switch name {
+	case staffinvite.FieldUsedAt:
+		m.ClearUsedAt()
+		return nil
+	case staffinvite.FieldUsedBy:
+		m.ClearUsedBy()
+		return nil
+	case staffinvite.FieldRevokedAt:
+		m.ClearRevokedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown StaffInvite nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *StaffInviteMutation) ResetField(name string) error {
+	switch name {
+	case staffinvite.FieldPartnerID:
+		m.ResetPartnerID()
+		return nil
+	case staffinvite.FieldRole:
+		m.ResetRole()
+		return nil
+	case staffinvite.FieldTokenHash:
+		m.ResetTokenHash()
+		return nil
+	case staffinvite.FieldCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case staffinvite.FieldExpiresAt:
+		m.ResetExpiresAt()
+		return nil
+	case staffinvite.FieldUsedAt:
+		m.ResetUsedAt()
+		return nil
+	case staffinvite.FieldUsedBy:
+		m.ResetUsedBy()
+		return nil
+	case staffinvite.FieldRevokedAt:
+		m.ResetRevokedAt()
+		return nil
+	case staffinvite.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown StaffInvite field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *StaffInviteMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *StaffInviteMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *StaffInviteMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *StaffInviteMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *StaffInviteMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *StaffInviteMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *StaffInviteMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown StaffInvite unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *StaffInviteMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown StaffInvite edge %s", name)
 }
 
 // SupportMessageMutation represents an operation that mutates the SupportMessage nodes in the graph.

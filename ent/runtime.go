@@ -20,11 +20,13 @@ import (
 	"ikra/ent/offerrevision"
 	"ikra/ent/offerview"
 	"ikra/ent/partner"
+	"ikra/ent/partnerapplication"
 	"ikra/ent/referral"
 	"ikra/ent/schema"
 	"ikra/ent/session"
 	"ikra/ent/setting"
 	"ikra/ent/staff"
+	"ikra/ent/staffinvite"
 	"ikra/ent/supportmessage"
 	"ikra/ent/supportthread"
 	"ikra/ent/termsacceptance"
@@ -481,6 +483,58 @@ func init() {
 	partner.DefaultUpdatedAt = partnerDescUpdatedAt.Default.(func() time.Time)
 	// partner.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	partner.UpdateDefaultUpdatedAt = partnerDescUpdatedAt.UpdateDefault.(func() time.Time)
+	partnerapplicationFields := schema.PartnerApplication{}.Fields()
+	_ = partnerapplicationFields
+	// partnerapplicationDescBrand is the schema descriptor for brand field.
+	partnerapplicationDescBrand := partnerapplicationFields[1].Descriptor()
+	// partnerapplication.BrandValidator is a validator for the "brand" field. It is called by the builders before save.
+	partnerapplication.BrandValidator = partnerapplicationDescBrand.Validators[0].(func(string) error)
+	// partnerapplicationDescLegalName is the schema descriptor for legal_name field.
+	partnerapplicationDescLegalName := partnerapplicationFields[2].Descriptor()
+	// partnerapplication.LegalNameValidator is a validator for the "legal_name" field. It is called by the builders before save.
+	partnerapplication.LegalNameValidator = partnerapplicationDescLegalName.Validators[0].(func(string) error)
+	// partnerapplicationDescBin is the schema descriptor for bin field.
+	partnerapplicationDescBin := partnerapplicationFields[3].Descriptor()
+	// partnerapplication.BinValidator is a validator for the "bin" field. It is called by the builders before save.
+	partnerapplication.BinValidator = func() func(string) error {
+		validators := partnerapplicationDescBin.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(bin string) error {
+			for _, fn := range fns {
+				if err := fn(bin); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// partnerapplicationDescAddress is the schema descriptor for address field.
+	partnerapplicationDescAddress := partnerapplicationFields[6].Descriptor()
+	// partnerapplication.DefaultAddress holds the default value on creation for the address field.
+	partnerapplication.DefaultAddress = partnerapplicationDescAddress.Default.(string)
+	// partnerapplicationDescEmail is the schema descriptor for email field.
+	partnerapplicationDescEmail := partnerapplicationFields[7].Descriptor()
+	// partnerapplication.DefaultEmail holds the default value on creation for the email field.
+	partnerapplication.DefaultEmail = partnerapplicationDescEmail.Default.(string)
+	// partnerapplicationDescWebsite is the schema descriptor for website field.
+	partnerapplicationDescWebsite := partnerapplicationFields[8].Descriptor()
+	// partnerapplication.DefaultWebsite holds the default value on creation for the website field.
+	partnerapplication.DefaultWebsite = partnerapplicationDescWebsite.Default.(string)
+	// partnerapplicationDescDescription is the schema descriptor for description field.
+	partnerapplicationDescDescription := partnerapplicationFields[9].Descriptor()
+	// partnerapplication.DefaultDescription holds the default value on creation for the description field.
+	partnerapplication.DefaultDescription = partnerapplicationDescDescription.Default.(string)
+	// partnerapplicationDescReason is the schema descriptor for reason field.
+	partnerapplicationDescReason := partnerapplicationFields[11].Descriptor()
+	// partnerapplication.DefaultReason holds the default value on creation for the reason field.
+	partnerapplication.DefaultReason = partnerapplicationDescReason.Default.(string)
+	// partnerapplicationDescCreatedAt is the schema descriptor for created_at field.
+	partnerapplicationDescCreatedAt := partnerapplicationFields[15].Descriptor()
+	// partnerapplication.DefaultCreatedAt holds the default value on creation for the created_at field.
+	partnerapplication.DefaultCreatedAt = partnerapplicationDescCreatedAt.Default.(func() time.Time)
 	referralFields := schema.Referral{}.Fields()
 	_ = referralFields
 	// referralDescCreatedAt is the schema descriptor for created_at field.
@@ -527,6 +581,16 @@ func init() {
 	staffDescCreatedAt := staffFields[3].Descriptor()
 	// staff.DefaultCreatedAt holds the default value on creation for the created_at field.
 	staff.DefaultCreatedAt = staffDescCreatedAt.Default.(func() time.Time)
+	staffinviteFields := schema.StaffInvite{}.Fields()
+	_ = staffinviteFields
+	// staffinviteDescTokenHash is the schema descriptor for token_hash field.
+	staffinviteDescTokenHash := staffinviteFields[2].Descriptor()
+	// staffinvite.TokenHashValidator is a validator for the "token_hash" field. It is called by the builders before save.
+	staffinvite.TokenHashValidator = staffinviteDescTokenHash.Validators[0].(func(string) error)
+	// staffinviteDescCreatedAt is the schema descriptor for created_at field.
+	staffinviteDescCreatedAt := staffinviteFields[8].Descriptor()
+	// staffinvite.DefaultCreatedAt holds the default value on creation for the created_at field.
+	staffinvite.DefaultCreatedAt = staffinviteDescCreatedAt.Default.(func() time.Time)
 	supportmessageFields := schema.SupportMessage{}.Fields()
 	_ = supportmessageFields
 	// supportmessageDescFromStaff is the schema descriptor for from_staff field.

@@ -48,6 +48,8 @@ type Tx struct {
 	OfferView *OfferViewClient
 	// Partner is the client for interacting with the Partner builders.
 	Partner *PartnerClient
+	// PartnerApplication is the client for interacting with the PartnerApplication builders.
+	PartnerApplication *PartnerApplicationClient
 	// Referral is the client for interacting with the Referral builders.
 	Referral *ReferralClient
 	// Session is the client for interacting with the Session builders.
@@ -56,6 +58,8 @@ type Tx struct {
 	Setting *SettingClient
 	// Staff is the client for interacting with the Staff builders.
 	Staff *StaffClient
+	// StaffInvite is the client for interacting with the StaffInvite builders.
+	StaffInvite *StaffInviteClient
 	// SupportMessage is the client for interacting with the SupportMessage builders.
 	SupportMessage *SupportMessageClient
 	// SupportThread is the client for interacting with the SupportThread builders.
@@ -222,10 +226,12 @@ func (tx *Tx) init() {
 	tx.OfferRevision = NewOfferRevisionClient(tx.config)
 	tx.OfferView = NewOfferViewClient(tx.config)
 	tx.Partner = NewPartnerClient(tx.config)
+	tx.PartnerApplication = NewPartnerApplicationClient(tx.config)
 	tx.Referral = NewReferralClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
 	tx.Setting = NewSettingClient(tx.config)
 	tx.Staff = NewStaffClient(tx.config)
+	tx.StaffInvite = NewStaffInviteClient(tx.config)
 	tx.SupportMessage = NewSupportMessageClient(tx.config)
 	tx.SupportThread = NewSupportThreadClient(tx.config)
 	tx.TermsAcceptance = NewTermsAcceptanceClient(tx.config)

@@ -1,5 +1,33 @@
 package partners
 
+import "errors"
+
+// What is wrong with a BIN, as CheckBIN tells it.
+var (
+	ErrBINLength     = errors.New("partners: a BIN has 12 digits")
+	ErrBINDigits     = errors.New("partners: a BIN holds digits only")
+	ErrBINCheckDigit = errors.New("partners: the BIN's last digit does not match its check digit")
+	ErrBINNoCheck    = errors.New("partners: no BIN can start with these 11 digits")
+)
+
+// CheckBIN says what is wrong with s as a BIN, or nil when ValidBIN accepts it.
+func CheckBIN(s string) error {
+	switch {
+	case !allDigits(s):
+		return ErrBINDigits
+	case len(s) != binLen:
+		return ErrBINLength
+	}
+	d, ok := binCheckDigit(s[:binLen-1])
+	if !ok {
+		return ErrBINNoCheck
+	}
+	if int(s[binLen-1]-'0') != d {
+		return ErrBINCheckDigit
+	}
+	return nil
+}
+
 // binLen is the length of a Kazakhstan BIN or IIN.
 const binLen = 12
 

@@ -98,3 +98,31 @@ func pad11(n int) string {
 	}
 	return string(b)
 }
+
+// The platform operator's own BIN (the user agreement, §10) is valid; its last digit
+// changed, it is not, and CheckBIN names each problem.
+func TestCheckBIN(t *testing.T) {
+	const operator = "251050011210"
+	cases := []struct {
+		in   string
+		want error
+	}{
+		{operator, nil},
+		{"251050011211", ErrBINCheckDigit},
+		{"251050011219", ErrBINCheckDigit},
+		{"25105001121", ErrBINLength},
+		{"2510500112100", ErrBINLength},
+		{"", ErrBINLength},
+		{"25105001121O", ErrBINDigits},
+		{"2510 5001121", ErrBINDigits},
+		{"605000000000", ErrBINNoCheck},
+	}
+	for _, c := range cases {
+		if got := CheckBIN(c.in); got != c.want {
+			t.Errorf("CheckBIN(%q) = %v, want %v", c.in, got, c.want)
+		}
+		if ValidBIN(c.in) != (c.want == nil) {
+			t.Errorf("ValidBIN(%q) disagrees with CheckBIN", c.in)
+		}
+	}
+}

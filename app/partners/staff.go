@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"ikra/app/audit"
 	"ikra/app/members"
@@ -36,10 +37,21 @@ type Changed func(ctx context.Context) error
 type Staff struct {
 	db      *ent.Client
 	changed Changed
+	dialect string
+	now     func() time.Time
 }
 
 // NewStaff returns the staff service.
-func NewStaff(db *ent.Client, changed Changed) *Staff { return &Staff{db: db, changed: changed} }
+func NewStaff(db *ent.Client, changed Changed) *Staff {
+	return &Staff{db: db, changed: changed, now: time.Now}
+}
+
+// SetDialect names the database dialect, so PostgreSQL takes row locks where SQLite
+// already holds the write lock.
+func (s *Staff) SetDialect(d string) { s.dialect = d }
+
+// SetClock replaces the clock (tests).
+func (s *Staff) SetClock(now func() time.Time) { s.now = now }
 
 // Grant gives a member a role: in a partner when partnerID is set, on the platform
 // otherwise. The rank rule applies (members.CheckGrant, members.CheckRank): nobody

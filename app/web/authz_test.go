@@ -11,9 +11,11 @@ import (
 
 	"ikra/app/apptest"
 	"ikra/app/audit"
+	"ikra/app/partners"
 	"ikra/ent"
 	"ikra/ent/member"
 	"ikra/ent/offer"
+	"ikra/ent/staff"
 )
 
 // roles of the authorization matrix; "ownerB" is the owner of another partner.
@@ -143,6 +145,30 @@ func TestAuthorizationMatrix(t *testing.T) {
 	cssPath := f.env.App.Web.AssetPath("css/app.css")
 	hookA, deliveryA := f.webhookA(t)
 
+	// Partner onboarding: a pending application, two invite links of partner A (one to
+	// open, one to revoke) and partner A's owner's staff row (the last owner: removing
+	// it is refused, so the matrix changes nothing).
+	ctx := context.Background()
+	ownerAID := memberIDOf(t, f.env, f.tg["ownerA"])
+	actorA := audit.Entry{ActorID: &ownerAID, ActorRole: "owner"}
+	openToken, _, err := f.env.App.Staff.Invite(ctx, actorA, f.partnerA, "cashier")
+	apptest.Must(t, err)
+	_, toRevoke, err := f.env.App.Staff.Invite(ctx, actorA, f.partnerA, "manager")
+	apptest.Must(t, err)
+	inviteA := apptest.Itoa(toRevoke.ID)
+	ownerRow, err := f.env.App.DB.Staff.Query().Where(staff.MemberID(ownerAID), staff.PartnerID(f.partnerA)).Only(ctx)
+	apptest.Must(t, err)
+	staffA := apptest.Itoa(ownerRow.ID)
+	cat, err := f.env.App.DB.Category.Query().First(ctx)
+	apptest.Must(t, err)
+	cityRow, err := f.env.App.DB.City.Query().First(ctx)
+	apptest.Must(t, err)
+	application, err := f.env.App.Partners.Apply(ctx, f.memberID, partners.ApplicationInput{Brand: "Cafe", LegalName: "TOO Cafe",
+		BIN: partners.MakeBIN("10000000007"), CategoryID: cat.ID, CityID: cityRow.ID, Address: "Abay 1", Email: "a@cafe.kz", Description: "Coffee"})
+	apptest.Must(t, err)
+	applicationID := apptest.Itoa(application.ID)
+	partnerA := apptest.Itoa(f.partnerA)
+
 	type row struct {
 		path string // concrete path to request
 		form url.Values
@@ -204,7 +230,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"GET /partner/offers/:id":               {"/partner/offers/" + offerA, nil, expect(forbid, map[string]int{"anon": see, "ownerA,managerA": ok, "ownerB": nf})},
 		"GET /partner/bookings":                 {"/partner/bookings", nil, expect(forbid, map[string]int{"anon": see, partnerStaff: ok})},
 		"GET /partner/bookings/:code":           {"/partner/bookings/" + f.bookingA, nil, expect(forbid, map[string]int{"anon": see, "ownerA,managerA,cashierA": ok, "ownerB": nf})},
-		"GET /partner/staff":                    {"/partner/staff", nil, expect(forbid, map[string]int{"anon": see, "ownerA,managerA,ownerB": ok})},
+		"GET /partner/staff":                    {"/partner/staff", nil, expect(forbid, map[string]int{"anon": see, "ownerA,managerA,ownerB": ok})}, // cashiers do not see staff
 		"GET /admin":                            {"/admin", nil, expect(forbid, map[string]int{"anon": see, platform: ok})},
 		"GET /admin/members":                    {"/admin/members", nil, expect(forbid, map[string]int{"anon": see, platform: ok})},
 		"GET /admin/members/:id":                {"/admin/members/" + memberID, nil, expect(forbid, map[string]int{"anon": see, platform: ok})},
@@ -281,6 +307,23 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"POST /api/partner/v1/bookings/:code/decline":  {"/api/partner/v1/bookings/" + f.bookingA + "/decline", url.Values{"reason": {"x"}}, expect(unauth, nil)},
 		"POST /api/partner/v1/bookings/:code/complete": {"/api/partner/v1/bookings/" + f.bookingA + "/complete", url.Values{"amount": {"100"}}, expect(unauth, nil)},
 		"POST /api/partner/v1/bookings/:code/reverse":  {"/api/partner/v1/bookings/" + f.bookingA + "/reverse", url.Values{}, expect(unauth, nil)},
+		// Partner onboarding: applying and invite links (any member), staff management
+		// (owner; a manager only reads), applications and suspension in the back office.
+		"GET /partner/apply":                            {"/partner/apply", nil, expect(ok, map[string]int{"anon": see})},
+		"POST /partner/apply":                           {"/partner/apply", url.Values{"brand": {""}}, expect(http.StatusUnprocessableEntity, map[string]int{"anon": unauth, "member": see})}, // member: one pending already
+		"GET /partner/invite/:token":                    {"/partner/invite/" + openToken, nil, expect(ok, map[string]int{"anon": see, counter: http.StatusConflict})},                         // A's staff already work there
+		"POST /partner/invite/:token":                   {"/partner/invite/nosuchtoken", url.Values{}, expect(nf, map[string]int{"anon": unauth})},
+		"POST /partner/staff/invites":                   {"/partner/staff/invites", url.Values{"role": {"owner"}}, expect(forbid, map[string]int{"anon": unauth, "ownerA,ownerB": see})},
+		"POST /partner/staff/invites/:id/revoke":        {"/partner/staff/invites/" + inviteA + "/revoke", url.Values{}, expect(forbid, map[string]int{"anon": unauth, "ownerA": see, "ownerB": nf})},
+		"POST /partner/staff/:id/role":                  {"/partner/staff/" + staffA + "/role", url.Values{"role": {"cashier"}}, expect(forbid, map[string]int{"anon": unauth, "ownerA": see, "ownerB": nf})},
+		"POST /partner/staff/:id/remove":                {"/partner/staff/" + staffA + "/remove", url.Values{}, expect(forbid, map[string]int{"anon": unauth, "ownerA": see, "ownerB": nf})},
+		"GET /admin/partners/applications":              {"/admin/partners/applications", nil, expect(forbid, map[string]int{"anon": see, "superadmin,moderator": ok})},
+		"GET /admin/partners/applications/:id":          {"/admin/partners/applications/" + applicationID, nil, expect(forbid, map[string]int{"anon": see, "superadmin,moderator": ok})},
+		"POST /admin/partners/applications/:id/approve": {"/admin/partners/applications/999999/approve", url.Values{}, expect(forbid, map[string]int{"anon": unauth, "superadmin,moderator": nf})},
+		"POST /admin/partners/applications/:id/reject":  {"/admin/partners/applications/" + applicationID + "/reject", url.Values{"reason": {""}}, expect(forbid, map[string]int{"anon": unauth, "superadmin,moderator": see})},
+		"GET /admin/partners/:id":                       {"/admin/partners/" + partnerA, nil, expect(forbid, map[string]int{"anon": see, "superadmin,moderator": ok})},
+		"POST /admin/partners/:id/suspend":              {"/admin/partners/" + partnerA + "/suspend", url.Values{"reason": {""}}, expect(forbid, map[string]int{"anon": unauth, "superadmin,moderator": see})},
+		"POST /admin/partners/:id/reactivate":           {"/admin/partners/" + partnerA + "/reactivate", url.Values{"reason": {""}}, expect(forbid, map[string]int{"anon": unauth, "superadmin,moderator": see})},
 	}
 	_ = signedIn
 

@@ -53,7 +53,7 @@ func (s *Server) requestContext(c *fiber.Ctx) (err error) {
 			err = s.handleError(c, fmt.Errorf("panic: %v", v))
 		}
 		status := c.Response().StatusCode()
-		attrs := []any{"request_id", id, "method", c.Method(), "path", c.Path(), "status", status,
+		attrs := []any{"request_id", id, "method", c.Method(), "path", loggedPath(c.Path()), "status", status,
 			"duration_ms", time.Since(start).Milliseconds()}
 		if v := ui.ViewerOf(c); v != nil {
 			attrs = append(attrs, "member_id", v.ID())
@@ -73,6 +73,18 @@ func (s *Server) requestContext(c *fiber.Ctx) (err error) {
 		return s.handleError(c, err)
 	}
 	return nil
+}
+
+// loggedPath is the path as the access log shows it: an invite link's token is a
+// credential, so it is cut out.
+func loggedPath(p string) string {
+	if rest, ok := strings.CutPrefix(p, "/partner/invite/"); ok && rest != "" {
+		if _, tail, ok := strings.Cut(rest, "/"); ok {
+			return "/partner/invite/…/" + tail
+		}
+		return "/partner/invite/…"
+	}
+	return p
 }
 
 // validRequestID accepts a proxy's request ID only when it is short and plain.
@@ -201,8 +213,11 @@ func (s *Server) viewer(c *fiber.Ctx, cur auth.Current) (*ui.Viewer, error) {
 	v := &ui.Viewer{Member: m, SessionID: cur.SessionID, Channel: cur.Channel,
 		Can: func(domain, perm string) bool { return s.authz.Can(m.ID, domain, perm) }}
 	v.Platform = s.authz.Roles(m.ID, authz.Platform)
+	// Partner roles come from the database on every request (the session cache keeps
+	// only the member ID), so a member removed from a partner loses it at once. Staff of
+	// a suspended partner keep it, with its status: the portal shows them why.
 	rows, err := s.db.Staff.Query().
-		Where(staff.MemberID(m.ID), staff.PartnerIDNotNil(), staff.HasPartnerWith(partner.StatusEQ(partner.StatusActive))).
+		Where(staff.MemberID(m.ID), staff.PartnerIDNotNil()).
 		WithPartner().
 		Order(ent.Asc(staff.FieldPartnerID)).
 		All(ctx)
@@ -210,7 +225,9 @@ func (s *Server) viewer(c *fiber.Ctx, cur auth.Current) (*ui.Viewer, error) {
 		return nil, err
 	}
 	for _, r := range rows {
-		v.Partners = append(v.Partners, ui.PartnerRole{PartnerID: *r.PartnerID, Name: r.Edges.Partner.Name, Role: string(r.Role)})
+		p := r.Edges.Partner
+		v.Partners = append(v.Partners, ui.PartnerRole{PartnerID: *r.PartnerID, Name: p.Name, Role: string(r.Role),
+			Suspended: p.Status == partner.StatusSuspended, SuspendedReason: p.SuspendedReason})
 	}
 	return v, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"ikra/app/apikeys"
 	"ikra/app/authz"
+	"ikra/app/partners"
 	"ikra/app/terms"
 	"ikra/app/web/admin"
 	"ikra/app/web/api"
@@ -141,7 +142,20 @@ func (s *Server) routes() {
 	r.add(PartnerWS, "POST", "/partner/bookings/:code/complete", "bookings:redeem", LimitWrite, pc.Complete)
 	r.add(PartnerWS, "POST", "/partner/bookings/:code/no-show", "bookings:redeem", LimitWrite, pc.NoShow)
 	r.add(PartnerWS, "POST", "/partner/bookings/:code/reverse", "bookings:redeem", LimitWrite, pc.Reverse)
-	r.add(PartnerWS, "GET", "/partner/staff", "staff:read", LimitRead, p.Staff)
+
+	// Partner onboarding: any member applies and accepts invite links; the owner manages staff.
+	pa := partner.NewApply(s.render, s.partners, s.partnerOffers)
+	r.add(Member, "GET", "/partner/apply", "cabinet:use", LimitRead, pa.Form)
+	r.add(Member, "POST", "/partner/apply", "cabinet:use", LimitWrite, pa.Submit)
+	pv := partner.NewInvite(s.render, s.staff)
+	r.add(Member, "GET", "/partner/invite/:token", "cabinet:use", LimitRead, pv.Show)
+	r.add(Member, "POST", "/partner/invite/:token", "cabinet:use", LimitWrite, pv.Accept)
+	ps := partner.NewStaff(s.render, s.staff, s.cfg.BaseURL)
+	r.add(PartnerWS, "GET", "/partner/staff", "staff:read", LimitRead, ps.List)
+	r.add(PartnerWS, "POST", "/partner/staff/invites", "staff:write", LimitWrite, ps.CreateInvite)
+	r.add(PartnerWS, "POST", "/partner/staff/invites/:id/revoke", "staff:write", LimitWrite, ps.RevokeInvite)
+	r.add(PartnerWS, "POST", "/partner/staff/:id/role", "staff:write", LimitWrite, ps.ChangeRole)
+	r.add(PartnerWS, "POST", "/partner/staff/:id/remove", "staff:write", LimitWrite, ps.Remove)
 
 	pw := partner.NewWebhooks(s.render, s.webhooks)
 	r.add(PartnerWS, "GET", "/partner/webhooks", "webhooks:write", LimitRead, pw.List)
@@ -151,9 +165,9 @@ func (s *Server) routes() {
 	r.add(PartnerWS, "POST", "/partner/webhooks/:id/enable", "webhooks:write", LimitWrite, pw.Enable)
 	r.add(PartnerWS, "POST", "/partner/webhooks/:id/delete", "webhooks:write", LimitWrite, pw.Delete)
 	r.add(PartnerWS, "POST", "/partner/webhooks/:id/deliveries/:did/resend", "webhooks:write", LimitWrite, pw.Resend)
-	pa := partner.NewAnalytics(s.render, s.analytics)
-	r.add(PartnerWS, "GET", "/partner/analytics", "analytics:read", LimitRead, pa.Page)
-	r.add(PartnerWS, "GET", "/partner/analytics.csv", "analytics:read", LimitRead, pa.CSV)
+	pan := partner.NewAnalytics(s.render, s.analytics)
+	r.add(PartnerWS, "GET", "/partner/analytics", "analytics:read", LimitRead, pan.Page)
+	r.add(PartnerWS, "GET", "/partner/analytics.csv", "analytics:read", LimitRead, pan.CSV)
 
 	pi := partner.NewImages(s.images, s.render)
 	r.add(PartnerWS, "GET", "/partner/offers/:id/media", "offers:read", LimitRead, pi.Page)
@@ -171,6 +185,15 @@ func (s *Server) routes() {
 	r.add(Admin, "POST", "/admin/members/:id/block", "members:block", LimitWrite, ad.Block)
 	r.add(Admin, "POST", "/admin/members/:id/unblock", "members:block", LimitWrite, ad.Unblock)
 	r.add(Admin, "GET", "/admin/partners", "partners:read", LimitRead, ad.Partners)
+	// Applications come before /admin/partners/:id, which would otherwise take them.
+	on := admin.NewOnboarding(s.db, s.render, s.partners)
+	r.add(Admin, "GET", "/admin/partners/applications", "partners:review", LimitRead, on.Queue)
+	r.add(Admin, "GET", "/admin/partners/applications/:id", "partners:review", LimitRead, on.Show)
+	r.add(Admin, "POST", "/admin/partners/applications/:id/approve", "partners:review", LimitWrite, on.Approve)
+	r.add(Admin, "POST", "/admin/partners/applications/:id/reject", "partners:review", LimitWrite, on.Reject)
+	r.add(Admin, "GET", "/admin/partners/:id", "partners:read", LimitRead, on.Partner)
+	r.add(Admin, "POST", "/admin/partners/:id/suspend", "partners:suspend", LimitWrite, on.Suspend)
+	r.add(Admin, "POST", "/admin/partners/:id/reactivate", "partners:suspend", LimitWrite, on.Reactivate)
 	r.add(Admin, "GET", "/admin/staff", "staff:read", LimitRead, ad.Staff)
 	r.add(Admin, "POST", "/admin/staff", "staff:write", LimitWrite, ad.Grant)
 	r.add(Admin, "POST", "/admin/staff/:id/revoke", "staff:write", LimitWrite, ad.Revoke)
@@ -211,15 +234,15 @@ func (s *Server) routes() {
 	r.add(PartnerWS, "POST", "/partner/keys/:id/revoke", "keys:write", LimitWrite, pk.Revoke)
 
 	// The POS/CRM API: the permission on each line is the scope the key must hold.
-	pv := partnerapi.New(s.render.Catalog, s.apiKeys, s.bookings, s.partnerOffers)
-	r.add(Public, "GET", partnerapi.Base+"/openapi.json", "", NoLimit, pv.OpenAPI)
-	r.add(PartnerAPI, "GET", partnerapi.Base+"/offers", apikeys.ScopeRead, LimitAPI, pv.Offers)
-	r.add(PartnerAPI, "GET", partnerapi.Base+"/bookings", apikeys.ScopeRead, LimitAPI, pv.Bookings)
-	r.add(PartnerAPI, "GET", partnerapi.Base+"/bookings/:code", apikeys.ScopeRead, LimitAPI, pv.Booking)
-	r.add(PartnerAPI, "POST", partnerapi.Base+"/bookings/:code/confirm", apikeys.ScopeRedeem, LimitAPI, pv.Confirm)
-	r.add(PartnerAPI, "POST", partnerapi.Base+"/bookings/:code/decline", apikeys.ScopeRedeem, LimitAPI, pv.Decline)
-	r.add(PartnerAPI, "POST", partnerapi.Base+"/bookings/:code/complete", apikeys.ScopeRedeem, LimitAPI, pv.Complete)
-	r.add(PartnerAPI, "POST", partnerapi.Base+"/bookings/:code/reverse", apikeys.ScopeRedeem, LimitAPI, pv.Reverse)
+	papi := partnerapi.New(s.render.Catalog, s.apiKeys, s.bookings, s.partnerOffers)
+	r.add(Public, "GET", partnerapi.Base+"/openapi.json", "", NoLimit, papi.OpenAPI)
+	r.add(PartnerAPI, "GET", partnerapi.Base+"/offers", apikeys.ScopeRead, LimitAPI, papi.Offers)
+	r.add(PartnerAPI, "GET", partnerapi.Base+"/bookings", apikeys.ScopeRead, LimitAPI, papi.Bookings)
+	r.add(PartnerAPI, "GET", partnerapi.Base+"/bookings/:code", apikeys.ScopeRead, LimitAPI, papi.Booking)
+	r.add(PartnerAPI, "POST", partnerapi.Base+"/bookings/:code/confirm", apikeys.ScopeRedeem, LimitAPI, papi.Confirm)
+	r.add(PartnerAPI, "POST", partnerapi.Base+"/bookings/:code/decline", apikeys.ScopeRedeem, LimitAPI, papi.Decline)
+	r.add(PartnerAPI, "POST", partnerapi.Base+"/bookings/:code/complete", apikeys.ScopeRedeem, LimitAPI, papi.Complete)
+	r.add(PartnerAPI, "POST", partnerapi.Base+"/bookings/:code/reverse", apikeys.ScopeRedeem, LimitAPI, papi.Reverse)
 
 	s.Routes = r.table
 	a.Use(func(c *fiber.Ctx) error { return ui.ErrNotFound })
@@ -261,6 +284,9 @@ func (r *router) add(ws, method, path, perm, limit string, handlers ...fiber.Han
 		guard = r.s.guard(perm, func(*fiber.Ctx, *ui.Viewer) (string, error) { return authz.Club, nil })
 	case PartnerWS:
 		guard = r.s.guard(perm, r.s.currentPartner)
+		if !partners.SuspendedMay(perm) {
+			guard = r.s.guard(perm, r.s.activePartner)
+		}
 	case Admin:
 		guard = r.s.guard(perm, func(*fiber.Ctx, *ui.Viewer) (string, error) { return authz.Platform, nil })
 	default:
@@ -336,12 +362,19 @@ func (s *Server) scope(want string) fiber.Handler {
 }
 
 // currentPartner picks the partner a staff member acts for: the one chosen with
-// /partner/switch if they still work there, else their first.
+// /partner/switch if they still work there, else their first active one (else their
+// first).
 func (s *Server) currentPartner(c *fiber.Ctx, v *ui.Viewer) (string, error) {
 	if len(v.Partners) == 0 {
 		return "", ui.ErrForbidden
 	}
+	// Without a choice, an active partner comes before a suspended one.
 	chosen := v.Partners[0]
+	for i := len(v.Partners) - 1; i >= 0; i-- {
+		if !v.Partners[i].Suspended {
+			chosen = v.Partners[i]
+		}
+	}
 	want := c.Cookies(partnerCookie)
 	for _, p := range v.Partners {
 		if itoa(p.PartnerID) == want {
@@ -350,4 +383,18 @@ func (s *Server) currentPartner(c *fiber.Ctx, v *ui.Viewer) (string, error) {
 	}
 	ui.SetPartner(c, chosen)
 	return authz.PartnerDomain(chosen.PartnerID), nil
+}
+
+// activePartner is currentPartner for permissions a suspended partner's staff no
+// longer use (partners.SuspendedMay): while suspended, they are refused with the reason
+// shown on the page.
+func (s *Server) activePartner(c *fiber.Ctx, v *ui.Viewer) (string, error) {
+	dom, err := s.currentPartner(c, v)
+	if err != nil {
+		return "", err
+	}
+	if p, _ := ui.PartnerOf(c); p.Suspended {
+		return "", ui.ErrPartnerSuspended
+	}
+	return dom, nil
 }

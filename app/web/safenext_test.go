@@ -30,3 +30,17 @@ func TestSafeNext(t *testing.T) {
 		}
 	}
 }
+
+// An invite link's token is a credential: the access log never shows it.
+func TestLoggedPathHidesInviteTokens(t *testing.T) {
+	for in, want := range map[string]string{
+		"/partner/invite/abcDEF123_-":        "/partner/invite/…",
+		"/partner/invite/abcDEF123_-/accept": "/partner/invite/…/accept",
+		"/partner/invite/":                   "/partner/invite/",
+		"/partner/staff":                     "/partner/staff",
+	} {
+		if got := loggedPath(in); got != want {
+			t.Errorf("loggedPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

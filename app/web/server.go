@@ -76,6 +76,8 @@ type Deps struct {
 	Views     *analytics.Recorder
 	// APIKeys keeps partners' POS/CRM API keys and the API's idempotency (app/apikeys).
 	APIKeys *apikeys.Service
+	// Partners takes partner applications, approves them, suspends partners.
+	Partners *partners.Service
 }
 
 // Server is the web layer: the Fiber app and what its handlers share.
@@ -110,6 +112,7 @@ type Server struct {
 	analytics     *analytics.Service
 	views         *analytics.Recorder
 	apiKeys       *apikeys.Service
+	partners      *partners.Service
 }
 
 // Body size limits: small for forms and JSON, larger only where files are uploaded.
@@ -137,6 +140,7 @@ func New(d Deps) (*Server, error) {
 	s.webhooks = d.Webhooks
 	s.analytics, s.views = d.Analytics, d.Views
 	s.apiKeys = d.APIKeys
+	s.partners = d.Partners
 	for _, p := range d.Config.TrustedProxies {
 		if !strings.Contains(p, "/") {
 			if strings.Contains(p, ":") {

@@ -212,6 +212,18 @@ func (f PartnerFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, err
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PartnerMutation", m)
 }
 
+// The PartnerApplicationFunc type is an adapter to allow the use of ordinary
+// function as PartnerApplication mutator.
+type PartnerApplicationFunc func(context.Context, *ent.PartnerApplicationMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PartnerApplicationFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PartnerApplicationMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PartnerApplicationMutation", m)
+}
+
 // The ReferralFunc type is an adapter to allow the use of ordinary
 // function as Referral mutator.
 type ReferralFunc func(context.Context, *ent.ReferralMutation) (ent.Value, error)
@@ -258,6 +270,18 @@ func (f StaffFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.StaffMutation", m)
+}
+
+// The StaffInviteFunc type is an adapter to allow the use of ordinary
+// function as StaffInvite mutator.
+type StaffInviteFunc func(context.Context, *ent.StaffInviteMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f StaffInviteFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.StaffInviteMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.StaffInviteMutation", m)
 }
 
 // The SupportMessageFunc type is an adapter to allow the use of ordinary

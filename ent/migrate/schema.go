@@ -636,6 +636,49 @@ var (
 			},
 		},
 	}
+	// PartnerApplicationsColumns holds the columns for the "partner_applications" table.
+	PartnerApplicationsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "member_id", Type: field.TypeInt},
+		{Name: "brand", Type: field.TypeString},
+		{Name: "legal_name", Type: field.TypeString},
+		{Name: "bin", Type: field.TypeString, Size: 12},
+		{Name: "category_id", Type: field.TypeInt},
+		{Name: "city_id", Type: field.TypeInt},
+		{Name: "address", Type: field.TypeString, Default: ""},
+		{Name: "email", Type: field.TypeString, Default: ""},
+		{Name: "website", Type: field.TypeString, Default: ""},
+		{Name: "description", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"pending", "approved", "rejected"}, Default: "pending"},
+		{Name: "reason", Type: field.TypeString, Default: ""},
+		{Name: "partner_id", Type: field.TypeInt, Nullable: true},
+		{Name: "decided_by", Type: field.TypeInt, Nullable: true},
+		{Name: "decided_at", Type: field.TypeTime, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// PartnerApplicationsTable holds the schema information for the "partner_applications" table.
+	PartnerApplicationsTable = &schema.Table{
+		Name:       "partner_applications",
+		Columns:    PartnerApplicationsColumns,
+		PrimaryKey: []*schema.Column{PartnerApplicationsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "partnerapplication_member_id",
+				Unique:  false,
+				Columns: []*schema.Column{PartnerApplicationsColumns[1]},
+			},
+			{
+				Name:    "partnerapplication_status_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{PartnerApplicationsColumns[11], PartnerApplicationsColumns[16]},
+			},
+			{
+				Name:    "partnerapplication_bin",
+				Unique:  false,
+				Columns: []*schema.Column{PartnerApplicationsColumns[4]},
+			},
+		},
+	}
 	// ReferralsColumns holds the columns for the "referrals" table.
 	ReferralsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -755,6 +798,32 @@ var (
 				Name:    "staff_partner_id",
 				Unique:  false,
 				Columns: []*schema.Column{StaffsColumns[4]},
+			},
+		},
+	}
+	// StaffInvitesColumns holds the columns for the "staff_invites" table.
+	StaffInvitesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "partner_id", Type: field.TypeInt},
+		{Name: "role", Type: field.TypeEnum, Enums: []string{"manager", "cashier"}},
+		{Name: "token_hash", Type: field.TypeString, Unique: true},
+		{Name: "created_by", Type: field.TypeInt},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "used_at", Type: field.TypeTime, Nullable: true},
+		{Name: "used_by", Type: field.TypeInt, Nullable: true},
+		{Name: "revoked_at", Type: field.TypeTime, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// StaffInvitesTable holds the schema information for the "staff_invites" table.
+	StaffInvitesTable = &schema.Table{
+		Name:       "staff_invites",
+		Columns:    StaffInvitesColumns,
+		PrimaryKey: []*schema.Column{StaffInvitesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "staffinvite_partner_id",
+				Unique:  false,
+				Columns: []*schema.Column{StaffInvitesColumns[1]},
 			},
 		},
 	}
@@ -1109,10 +1178,12 @@ var (
 		OfferRevisionsTable,
 		OfferViewsTable,
 		PartnersTable,
+		PartnerApplicationsTable,
 		ReferralsTable,
 		SessionsTable,
 		SettingsTable,
 		StaffsTable,
+		StaffInvitesTable,
 		SupportMessagesTable,
 		SupportThreadsTable,
 		TermsAcceptancesTable,

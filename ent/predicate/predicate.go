@@ -57,6 +57,9 @@ type OfferView func(*sql.Selector)
 // Partner is the predicate function for partner builders.
 type Partner func(*sql.Selector)
 
+// PartnerApplication is the predicate function for partnerapplication builders.
+type PartnerApplication func(*sql.Selector)
+
 // Referral is the predicate function for referral builders.
 type Referral func(*sql.Selector)
 
@@ -68,6 +71,9 @@ type Setting func(*sql.Selector)
 
 // Staff is the predicate function for staff builders.
 type Staff func(*sql.Selector)
+
+// StaffInvite is the predicate function for staffinvite builders.
+type StaffInvite func(*sql.Selector)
 
 // SupportMessage is the predicate function for supportmessage builders.
 type SupportMessage func(*sql.Selector)

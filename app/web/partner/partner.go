@@ -9,7 +9,6 @@ import (
 	"ikra/ent"
 	"ikra/ent/booking"
 	"ikra/ent/offer"
-	"ikra/ent/staff"
 )
 
 // Handlers serve the partner portal.
@@ -54,14 +53,4 @@ func (h *Handlers) Dashboard(c *fiber.Ctx) error {
 	return h.render.Render(c, ui.LayoutPartner, "partner/dashboard", "partner.dashboard.title", fiber.Map{
 		"PartnerRow": p, "Offers": offers, "Bookings": bookings,
 	})
-}
-
-// Staff lists the people who work for the partner.
-func (h *Handlers) Staff(c *fiber.Ctx) error {
-	list, err := h.db.Staff.Query().Where(staff.PartnerID(current(c))).WithMember().
-		Order(ent.Asc(staff.FieldRole), ent.Asc(staff.FieldID)).All(c.UserContext())
-	if err != nil {
-		return err
-	}
-	return h.render.Render(c, ui.LayoutPartner, "partner/staff", "partner.staff.title", fiber.Map{"Staff": list})
 }

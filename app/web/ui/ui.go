@@ -58,6 +58,10 @@ type PartnerRole struct {
 	PartnerID int
 	Name      string
 	Role      string
+	// Suspended is set while the platform has suspended the partner; its staff see
+	// SuspendedReason on every portal page.
+	Suspended       bool
+	SuspendedReason string
 }
 
 // ID is the viewer's member ID.
@@ -164,6 +168,8 @@ var (
 	ErrBadRequest   = &Error{Status: fiber.StatusBadRequest, Key: "error.bad_request"}
 	ErrCSRF         = &Error{Status: fiber.StatusForbidden, Key: "error.csrf"}
 	ErrTooMany      = &Error{Status: fiber.StatusTooManyRequests, Key: "error.too_many"}
+	// ErrPartnerSuspended refuses a change in the portal of a suspended partner.
+	ErrPartnerSuspended = &Error{Status: fiber.StatusForbidden, Key: "error.partner_suspended"}
 )
 
 // Conflict answers a request that reuses an idempotency key with other parameters:
