@@ -200,7 +200,7 @@ func TestVerbs(t *testing.T) {
 
 // Every language has every Russian key, with the same printf arguments in every form,
 // and every plural text has the categories its language needs; no language has a key
-// Russian lacks (see also web's TestLanguage).
+// Russian lacks.
 func TestCatalogsComplete(t *testing.T) {
 	c := load(t)
 	for _, lang := range Languages {
@@ -241,6 +241,23 @@ func TestCatalogsComplete(t *testing.T) {
 			if !c.Has(Default, key) {
 				t.Errorf("ru lacks %q, which %s has", key, lang)
 			}
+		}
+	}
+}
+
+// A category, city or tier shows its name in the page's language, or the Russian one
+// when that is not filled in.
+func TestName(t *testing.T) {
+	for _, tt := range []struct{ lang, en, kk, want string }{
+		{"ru", "Restaurants", "Мейрамханалар", "Рестораны"},
+		{"en", "Restaurants", "Мейрамханалар", "Restaurants"},
+		{"kk", "Restaurants", "Мейрамханалар", "Мейрамханалар"},
+		{"kk", "Restaurants", "", "Рестораны"},
+		{"en", "", "Мейрамханалар", "Рестораны"},
+		{"de", "Restaurants", "Мейрамханалар", "Рестораны"},
+	} {
+		if got := Name(tt.lang, "Рестораны", tt.en, tt.kk); got != tt.want {
+			t.Errorf("Name(%s, en %q, kk %q) = %q, want %q", tt.lang, tt.en, tt.kk, got, tt.want)
 		}
 	}
 }
