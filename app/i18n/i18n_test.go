@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
 
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
 )
@@ -258,6 +259,32 @@ func TestName(t *testing.T) {
 	} {
 		if got := Name(tt.lang, "Рестораны", tt.en, tt.kk); got != tt.want {
 			t.Errorf("Name(%s, en %q, kk %q) = %q, want %q", tt.lang, tt.en, tt.kk, got, tt.want)
+		}
+	}
+}
+
+// sameInKazakh are the texts Kazakh writes as Russian does: loanwords and names.
+var sameInKazakh = map[string]bool{
+	"Модерация": true, "Платформа": true, "Каталог": true, "Профиль": true, "кэшбэк": true, "Кэшбэк": true,
+	"кэшбэк %s": true, "Код": true, "бот": true, "сайт": true, "Қазақша": true, "Русский": true,
+	"Бэк-офис": true, "Кабинет": true, "кассир": true, "менеджер": true, "модератор": true, "суперадмин": true,
+	"%s бонус": true,
+}
+
+// A Kazakh text that reads exactly as the Russian one is a text left untranslated,
+// unless it is one of the words both languages share.
+func TestKazakhTranslated(t *testing.T) {
+	c := load(t)
+	for key, ru := range c.msgs[Default] {
+		kk := c.msgs["kk"][key]
+		if kk == nil {
+			continue // TestCatalogsComplete reports it
+		}
+		for cat, text := range forms(kk) {
+			if text == forms(ru)[cat] && strings.ContainsFunc(text, func(r rune) bool { return unicode.Is(unicode.Cyrillic, r) }) &&
+				!sameInKazakh[text] {
+				t.Errorf("kk %q (%s) is the Russian text %q", key, cat, text)
+			}
 		}
 	}
 }
