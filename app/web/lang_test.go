@@ -198,3 +198,18 @@ func TestKazakhPagesHaveNoRussian(t *testing.T) {
 		t.Errorf("the Kazakh status page lacks the Kazakh tier names")
 	}
 }
+
+// A member reading the deletion page in Kazakh confirms with the Kazakh word it shows.
+func TestKazakhDeleteConfirmation(t *testing.T) {
+	env := apptest.New(t)
+	c := signInMiniApp(t, env, 8811, "Айгерим", "kk")
+	if r := c.Get("/app/settings/delete"); r.Status != http.StatusOK || !strings.Contains(r.Body, "ЖОЮ") {
+		t.Fatalf("the Kazakh deletion page does not ask for ЖОЮ: %d", r.Status)
+	}
+	if r := c.Post("/app/settings/delete", url.Values{"confirm": {"жоюу"}}); r.Status != http.StatusUnprocessableEntity {
+		t.Errorf("a wrong word: status %d", r.Status)
+	}
+	if r := c.Post("/app/settings/delete", url.Values{"confirm": {" жою "}}); r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/" {
+		t.Errorf("the Kazakh word: status %d, location %q", r.Status, r.Header.Get("Location"))
+	}
+}
