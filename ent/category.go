@@ -22,6 +22,8 @@ type Category struct {
 	NameRu string `json:"name_ru,omitempty"`
 	// NameEn holds the value of the "name_en" field.
 	NameEn string `json:"name_en,omitempty"`
+	// NameKk holds the value of the "name_kk" field.
+	NameKk string `json:"name_kk,omitempty"`
 	// Icon holds the value of the "icon" field.
 	Icon string `json:"icon,omitempty"`
 	// Sort holds the value of the "sort" field.
@@ -79,7 +81,7 @@ func (*Category) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case category.FieldID, category.FieldSort:
 			values[i] = new(sql.NullInt64)
-		case category.FieldSlug, category.FieldNameRu, category.FieldNameEn, category.FieldIcon:
+		case category.FieldSlug, category.FieldNameRu, category.FieldNameEn, category.FieldNameKk, category.FieldIcon:
 			values[i] = new(sql.NullString)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -119,6 +121,12 @@ func (_m *Category) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field name_en", values[i])
 			} else if value.Valid {
 				_m.NameEn = value.String
+			}
+		case category.FieldNameKk:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field name_kk", values[i])
+			} else if value.Valid {
+				_m.NameKk = value.String
 			}
 		case category.FieldIcon:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -191,6 +199,9 @@ func (_m *Category) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("name_en=")
 	builder.WriteString(_m.NameEn)
+	builder.WriteString(", ")
+	builder.WriteString("name_kk=")
+	builder.WriteString(_m.NameKk)
 	builder.WriteString(", ")
 	builder.WriteString("icon=")
 	builder.WriteString(_m.Icon)

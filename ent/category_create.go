@@ -42,6 +42,20 @@ func (_c *CategoryCreate) SetNameEn(v string) *CategoryCreate {
 	return _c
 }
 
+// SetNameKk sets the "name_kk" field.
+func (_c *CategoryCreate) SetNameKk(v string) *CategoryCreate {
+	_c.mutation.SetNameKk(v)
+	return _c
+}
+
+// SetNillableNameKk sets the "name_kk" field if the given value is not nil.
+func (_c *CategoryCreate) SetNillableNameKk(v *string) *CategoryCreate {
+	if v != nil {
+		_c.SetNameKk(*v)
+	}
+	return _c
+}
+
 // SetIcon sets the "icon" field.
 func (_c *CategoryCreate) SetIcon(v string) *CategoryCreate {
 	_c.mutation.SetIcon(v)
@@ -150,6 +164,10 @@ func (_c *CategoryCreate) ExecX(ctx context.Context) {
 
 // defaults sets the default values of the builder before save.
 func (_c *CategoryCreate) defaults() {
+	if _, ok := _c.mutation.NameKk(); !ok {
+		v := category.DefaultNameKk
+		_c.mutation.SetNameKk(v)
+	}
 	if _, ok := _c.mutation.Icon(); !ok {
 		v := category.DefaultIcon
 		_c.mutation.SetIcon(v)
@@ -175,6 +193,9 @@ func (_c *CategoryCreate) check() error {
 	}
 	if _, ok := _c.mutation.NameEn(); !ok {
 		return &ValidationError{Name: "name_en", err: errors.New(`ent: missing required field "Category.name_en"`)}
+	}
+	if _, ok := _c.mutation.NameKk(); !ok {
+		return &ValidationError{Name: "name_kk", err: errors.New(`ent: missing required field "Category.name_kk"`)}
 	}
 	if _, ok := _c.mutation.Icon(); !ok {
 		return &ValidationError{Name: "icon", err: errors.New(`ent: missing required field "Category.icon"`)}
@@ -220,6 +241,10 @@ func (_c *CategoryCreate) createSpec() (*Category, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.NameEn(); ok {
 		_spec.SetField(category.FieldNameEn, field.TypeString, value)
 		_node.NameEn = value
+	}
+	if value, ok := _c.mutation.NameKk(); ok {
+		_spec.SetField(category.FieldNameKk, field.TypeString, value)
+		_node.NameKk = value
 	}
 	if value, ok := _c.mutation.Icon(); ok {
 		_spec.SetField(category.FieldIcon, field.TypeString, value)
@@ -365,6 +390,18 @@ func (u *CategoryUpsert) UpdateNameEn() *CategoryUpsert {
 	return u
 }
 
+// SetNameKk sets the "name_kk" field.
+func (u *CategoryUpsert) SetNameKk(v string) *CategoryUpsert {
+	u.Set(category.FieldNameKk, v)
+	return u
+}
+
+// UpdateNameKk sets the "name_kk" field to the value that was provided on create.
+func (u *CategoryUpsert) UpdateNameKk() *CategoryUpsert {
+	u.SetExcluded(category.FieldNameKk)
+	return u
+}
+
 // SetIcon sets the "icon" field.
 func (u *CategoryUpsert) SetIcon(v string) *CategoryUpsert {
 	u.Set(category.FieldIcon, v)
@@ -474,6 +511,20 @@ func (u *CategoryUpsertOne) SetNameEn(v string) *CategoryUpsertOne {
 func (u *CategoryUpsertOne) UpdateNameEn() *CategoryUpsertOne {
 	return u.Update(func(s *CategoryUpsert) {
 		s.UpdateNameEn()
+	})
+}
+
+// SetNameKk sets the "name_kk" field.
+func (u *CategoryUpsertOne) SetNameKk(v string) *CategoryUpsertOne {
+	return u.Update(func(s *CategoryUpsert) {
+		s.SetNameKk(v)
+	})
+}
+
+// UpdateNameKk sets the "name_kk" field to the value that was provided on create.
+func (u *CategoryUpsertOne) UpdateNameKk() *CategoryUpsertOne {
+	return u.Update(func(s *CategoryUpsert) {
+		s.UpdateNameKk()
 	})
 }
 
@@ -755,6 +806,20 @@ func (u *CategoryUpsertBulk) SetNameEn(v string) *CategoryUpsertBulk {
 func (u *CategoryUpsertBulk) UpdateNameEn() *CategoryUpsertBulk {
 	return u.Update(func(s *CategoryUpsert) {
 		s.UpdateNameEn()
+	})
+}
+
+// SetNameKk sets the "name_kk" field.
+func (u *CategoryUpsertBulk) SetNameKk(v string) *CategoryUpsertBulk {
+	return u.Update(func(s *CategoryUpsert) {
+		s.SetNameKk(v)
+	})
+}
+
+// UpdateNameKk sets the "name_kk" field to the value that was provided on create.
+func (u *CategoryUpsertBulk) UpdateNameKk() *CategoryUpsertBulk {
+	return u.Update(func(s *CategoryUpsert) {
+		s.UpdateNameKk()
 	})
 }
 

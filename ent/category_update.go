@@ -73,6 +73,20 @@ func (_u *CategoryUpdate) SetNillableNameEn(v *string) *CategoryUpdate {
 	return _u
 }
 
+// SetNameKk sets the "name_kk" field.
+func (_u *CategoryUpdate) SetNameKk(v string) *CategoryUpdate {
+	_u.mutation.SetNameKk(v)
+	return _u
+}
+
+// SetNillableNameKk sets the "name_kk" field if the given value is not nil.
+func (_u *CategoryUpdate) SetNillableNameKk(v *string) *CategoryUpdate {
+	if v != nil {
+		_u.SetNameKk(*v)
+	}
+	return _u
+}
+
 // SetIcon sets the "icon" field.
 func (_u *CategoryUpdate) SetIcon(v string) *CategoryUpdate {
 	_u.mutation.SetIcon(v)
@@ -285,6 +299,9 @@ func (_u *CategoryUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.NameEn(); ok {
 		_spec.SetField(category.FieldNameEn, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.NameKk(); ok {
+		_spec.SetField(category.FieldNameKk, field.TypeString, value)
+	}
 	if value, ok := _u.mutation.Icon(); ok {
 		_spec.SetField(category.FieldIcon, field.TypeString, value)
 	}
@@ -489,6 +506,20 @@ func (_u *CategoryUpdateOne) SetNameEn(v string) *CategoryUpdateOne {
 func (_u *CategoryUpdateOne) SetNillableNameEn(v *string) *CategoryUpdateOne {
 	if v != nil {
 		_u.SetNameEn(*v)
+	}
+	return _u
+}
+
+// SetNameKk sets the "name_kk" field.
+func (_u *CategoryUpdateOne) SetNameKk(v string) *CategoryUpdateOne {
+	_u.mutation.SetNameKk(v)
+	return _u
+}
+
+// SetNillableNameKk sets the "name_kk" field if the given value is not nil.
+func (_u *CategoryUpdateOne) SetNillableNameKk(v *string) *CategoryUpdateOne {
+	if v != nil {
+		_u.SetNameKk(*v)
 	}
 	return _u
 }
@@ -734,6 +765,9 @@ func (_u *CategoryUpdateOne) sqlSave(ctx context.Context) (_node *Category, err 
 	}
 	if value, ok := _u.mutation.NameEn(); ok {
 		_spec.SetField(category.FieldNameEn, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.NameKk(); ok {
+		_spec.SetField(category.FieldNameKk, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.Icon(); ok {
 		_spec.SetField(category.FieldIcon, field.TypeString, value)

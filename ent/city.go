@@ -22,6 +22,8 @@ type City struct {
 	NameRu string `json:"name_ru,omitempty"`
 	// NameEn holds the value of the "name_en" field.
 	NameEn string `json:"name_en,omitempty"`
+	// NameKk holds the value of the "name_kk" field.
+	NameKk string `json:"name_kk,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the CityQuery when eager-loading is set.
 	Edges        CityEdges `json:"edges"`
@@ -64,7 +66,7 @@ func (*City) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case city.FieldID:
 			values[i] = new(sql.NullInt64)
-		case city.FieldSlug, city.FieldNameRu, city.FieldNameEn:
+		case city.FieldSlug, city.FieldNameRu, city.FieldNameEn, city.FieldNameKk:
 			values[i] = new(sql.NullString)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -104,6 +106,12 @@ func (_m *City) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field name_en", values[i])
 			} else if value.Valid {
 				_m.NameEn = value.String
+			}
+		case city.FieldNameKk:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field name_kk", values[i])
+			} else if value.Valid {
+				_m.NameKk = value.String
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -159,6 +167,9 @@ func (_m *City) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("name_en=")
 	builder.WriteString(_m.NameEn)
+	builder.WriteString(", ")
+	builder.WriteString("name_kk=")
+	builder.WriteString(_m.NameKk)
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -41,6 +41,20 @@ func (_c *CityCreate) SetNameEn(v string) *CityCreate {
 	return _c
 }
 
+// SetNameKk sets the "name_kk" field.
+func (_c *CityCreate) SetNameKk(v string) *CityCreate {
+	_c.mutation.SetNameKk(v)
+	return _c
+}
+
+// SetNillableNameKk sets the "name_kk" field if the given value is not nil.
+func (_c *CityCreate) SetNillableNameKk(v *string) *CityCreate {
+	if v != nil {
+		_c.SetNameKk(*v)
+	}
+	return _c
+}
+
 // AddOfferIDs adds the "offers" edge to the Offer entity by IDs.
 func (_c *CityCreate) AddOfferIDs(ids ...int) *CityCreate {
 	_c.mutation.AddOfferIDs(ids...)
@@ -78,6 +92,7 @@ func (_c *CityCreate) Mutation() *CityMutation {
 
 // Save creates the City in the database.
 func (_c *CityCreate) Save(ctx context.Context) (*City, error) {
+	_c.defaults()
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -103,6 +118,14 @@ func (_c *CityCreate) ExecX(ctx context.Context) {
 	}
 }
 
+// defaults sets the default values of the builder before save.
+func (_c *CityCreate) defaults() {
+	if _, ok := _c.mutation.NameKk(); !ok {
+		v := city.DefaultNameKk
+		_c.mutation.SetNameKk(v)
+	}
+}
+
 // check runs all checks and user-defined validators on the builder.
 func (_c *CityCreate) check() error {
 	if _, ok := _c.mutation.Slug(); !ok {
@@ -118,6 +141,9 @@ func (_c *CityCreate) check() error {
 	}
 	if _, ok := _c.mutation.NameEn(); !ok {
 		return &ValidationError{Name: "name_en", err: errors.New(`ent: missing required field "City.name_en"`)}
+	}
+	if _, ok := _c.mutation.NameKk(); !ok {
+		return &ValidationError{Name: "name_kk", err: errors.New(`ent: missing required field "City.name_kk"`)}
 	}
 	return nil
 }
@@ -157,6 +183,10 @@ func (_c *CityCreate) createSpec() (*City, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.NameEn(); ok {
 		_spec.SetField(city.FieldNameEn, field.TypeString, value)
 		_node.NameEn = value
+	}
+	if value, ok := _c.mutation.NameKk(); ok {
+		_spec.SetField(city.FieldNameKk, field.TypeString, value)
+		_node.NameKk = value
 	}
 	if nodes := _c.mutation.OffersIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -278,6 +308,18 @@ func (u *CityUpsert) UpdateNameEn() *CityUpsert {
 	return u
 }
 
+// SetNameKk sets the "name_kk" field.
+func (u *CityUpsert) SetNameKk(v string) *CityUpsert {
+	u.Set(city.FieldNameKk, v)
+	return u
+}
+
+// UpdateNameKk sets the "name_kk" field to the value that was provided on create.
+func (u *CityUpsert) UpdateNameKk() *CityUpsert {
+	u.SetExcluded(city.FieldNameKk)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -360,6 +402,20 @@ func (u *CityUpsertOne) UpdateNameEn() *CityUpsertOne {
 	})
 }
 
+// SetNameKk sets the "name_kk" field.
+func (u *CityUpsertOne) SetNameKk(v string) *CityUpsertOne {
+	return u.Update(func(s *CityUpsert) {
+		s.SetNameKk(v)
+	})
+}
+
+// UpdateNameKk sets the "name_kk" field to the value that was provided on create.
+func (u *CityUpsertOne) UpdateNameKk() *CityUpsertOne {
+	return u.Update(func(s *CityUpsert) {
+		s.UpdateNameKk()
+	})
+}
+
 // Exec executes the query.
 func (u *CityUpsertOne) Exec(ctx context.Context) error {
 	if len(u.create.conflict) == 0 {
@@ -412,6 +468,7 @@ func (_c *CityCreateBulk) Save(ctx context.Context) ([]*City, error) {
 	for i := range _c.builders {
 		func(i int, root context.Context) {
 			builder := _c.builders[i]
+			builder.defaults()
 			var mut Mutator = MutateFunc(func(ctx context.Context, m Mutation) (Value, error) {
 				mutation, ok := m.(*CityMutation)
 				if !ok {
@@ -602,6 +659,20 @@ func (u *CityUpsertBulk) SetNameEn(v string) *CityUpsertBulk {
 func (u *CityUpsertBulk) UpdateNameEn() *CityUpsertBulk {
 	return u.Update(func(s *CityUpsert) {
 		s.UpdateNameEn()
+	})
+}
+
+// SetNameKk sets the "name_kk" field.
+func (u *CityUpsertBulk) SetNameKk(v string) *CityUpsertBulk {
+	return u.Update(func(s *CityUpsert) {
+		s.SetNameKk(v)
+	})
+}
+
+// UpdateNameKk sets the "name_kk" field to the value that was provided on create.
+func (u *CityUpsertBulk) UpdateNameKk() *CityUpsertBulk {
+	return u.Update(func(s *CityUpsert) {
+		s.UpdateNameKk()
 	})
 }
 

@@ -72,6 +72,20 @@ func (_u *CityUpdate) SetNillableNameEn(v *string) *CityUpdate {
 	return _u
 }
 
+// SetNameKk sets the "name_kk" field.
+func (_u *CityUpdate) SetNameKk(v string) *CityUpdate {
+	_u.mutation.SetNameKk(v)
+	return _u
+}
+
+// SetNillableNameKk sets the "name_kk" field if the given value is not nil.
+func (_u *CityUpdate) SetNillableNameKk(v *string) *CityUpdate {
+	if v != nil {
+		_u.SetNameKk(*v)
+	}
+	return _u
+}
+
 // AddOfferIDs adds the "offers" edge to the Offer entity by IDs.
 func (_u *CityUpdate) AddOfferIDs(ids ...int) *CityUpdate {
 	_u.mutation.AddOfferIDs(ids...)
@@ -212,6 +226,9 @@ func (_u *CityUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.NameEn(); ok {
 		_spec.SetField(city.FieldNameEn, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.NameKk(); ok {
+		_spec.SetField(city.FieldNameKk, field.TypeString, value)
 	}
 	if _u.mutation.OffersCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -363,6 +380,20 @@ func (_u *CityUpdateOne) SetNameEn(v string) *CityUpdateOne {
 func (_u *CityUpdateOne) SetNillableNameEn(v *string) *CityUpdateOne {
 	if v != nil {
 		_u.SetNameEn(*v)
+	}
+	return _u
+}
+
+// SetNameKk sets the "name_kk" field.
+func (_u *CityUpdateOne) SetNameKk(v string) *CityUpdateOne {
+	_u.mutation.SetNameKk(v)
+	return _u
+}
+
+// SetNillableNameKk sets the "name_kk" field if the given value is not nil.
+func (_u *CityUpdateOne) SetNillableNameKk(v *string) *CityUpdateOne {
+	if v != nil {
+		_u.SetNameKk(*v)
 	}
 	return _u
 }
@@ -537,6 +568,9 @@ func (_u *CityUpdateOne) sqlSave(ctx context.Context) (_node *City, err error) {
 	}
 	if value, ok := _u.mutation.NameEn(); ok {
 		_spec.SetField(city.FieldNameEn, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.NameKk(); ok {
+		_spec.SetField(city.FieldNameKk, field.TypeString, value)
 	}
 	if _u.mutation.OffersCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -4478,6 +4478,7 @@ type CategoryMutation struct {
 	slug                      *string
 	name_ru                   *string
 	name_en                   *string
+	name_kk                   *string
 	icon                      *string
 	sort                      *int
 	addsort                   *int
@@ -4700,6 +4701,42 @@ func (m *CategoryMutation) OldNameEn(ctx context.Context) (v string, err error) 
 // ResetNameEn resets all changes to the "name_en" field.
 func (m *CategoryMutation) ResetNameEn() {
 	m.name_en = nil
+}
+
+// SetNameKk sets the "name_kk" field.
+func (m *CategoryMutation) SetNameKk(s string) {
+	m.name_kk = &s
+}
+
+// NameKk returns the value of the "name_kk" field in the mutation.
+func (m *CategoryMutation) NameKk() (r string, exists bool) {
+	v := m.name_kk
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNameKk returns the old "name_kk" field's value of the Category entity.
+// If the Category object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CategoryMutation) OldNameKk(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNameKk is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNameKk requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNameKk: %w", err)
+	}
+	return oldValue.NameKk, nil
+}
+
+// ResetNameKk resets all changes to the "name_kk" field.
+func (m *CategoryMutation) ResetNameKk() {
+	m.name_kk = nil
 }
 
 // SetIcon sets the "icon" field.
@@ -4990,7 +5027,7 @@ func (m *CategoryMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CategoryMutation) Fields() []string {
-	fields := make([]string, 0, 5)
+	fields := make([]string, 0, 6)
 	if m.slug != nil {
 		fields = append(fields, category.FieldSlug)
 	}
@@ -4999,6 +5036,9 @@ func (m *CategoryMutation) Fields() []string {
 	}
 	if m.name_en != nil {
 		fields = append(fields, category.FieldNameEn)
+	}
+	if m.name_kk != nil {
+		fields = append(fields, category.FieldNameKk)
 	}
 	if m.icon != nil {
 		fields = append(fields, category.FieldIcon)
@@ -5020,6 +5060,8 @@ func (m *CategoryMutation) Field(name string) (ent.Value, bool) {
 		return m.NameRu()
 	case category.FieldNameEn:
 		return m.NameEn()
+	case category.FieldNameKk:
+		return m.NameKk()
 	case category.FieldIcon:
 		return m.Icon()
 	case category.FieldSort:
@@ -5039,6 +5081,8 @@ func (m *CategoryMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldNameRu(ctx)
 	case category.FieldNameEn:
 		return m.OldNameEn(ctx)
+	case category.FieldNameKk:
+		return m.OldNameKk(ctx)
 	case category.FieldIcon:
 		return m.OldIcon(ctx)
 	case category.FieldSort:
@@ -5072,6 +5116,13 @@ func (m *CategoryMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetNameEn(v)
+		return nil
+	case category.FieldNameKk:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNameKk(v)
 		return nil
 	case category.FieldIcon:
 		v, ok := value.(string)
@@ -5159,6 +5210,9 @@ func (m *CategoryMutation) ResetField(name string) error {
 		return nil
 	case category.FieldNameEn:
 		m.ResetNameEn()
+		return nil
+	case category.FieldNameKk:
+		m.ResetNameKk()
 		return nil
 	case category.FieldIcon:
 		m.ResetIcon()
@@ -5315,6 +5369,7 @@ type CityMutation struct {
 	slug            *string
 	name_ru         *string
 	name_en         *string
+	name_kk         *string
 	clearedFields   map[string]struct{}
 	offers          map[int]struct{}
 	removedoffers   map[int]struct{}
@@ -5533,6 +5588,42 @@ func (m *CityMutation) ResetNameEn() {
 	m.name_en = nil
 }
 
+// SetNameKk sets the "name_kk" field.
+func (m *CityMutation) SetNameKk(s string) {
+	m.name_kk = &s
+}
+
+// NameKk returns the value of the "name_kk" field in the mutation.
+func (m *CityMutation) NameKk() (r string, exists bool) {
+	v := m.name_kk
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNameKk returns the old "name_kk" field's value of the City entity.
+// If the City object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CityMutation) OldNameKk(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNameKk is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNameKk requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNameKk: %w", err)
+	}
+	return oldValue.NameKk, nil
+}
+
+// ResetNameKk resets all changes to the "name_kk" field.
+func (m *CityMutation) ResetNameKk() {
+	m.name_kk = nil
+}
+
 // AddOfferIDs adds the "offers" edge to the Offer entity by ids.
 func (m *CityMutation) AddOfferIDs(ids ...int) {
 	if m.offers == nil {
@@ -5675,7 +5766,7 @@ func (m *CityMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CityMutation) Fields() []string {
-	fields := make([]string, 0, 3)
+	fields := make([]string, 0, 4)
 	if m.slug != nil {
 		fields = append(fields, city.FieldSlug)
 	}
@@ -5684,6 +5775,9 @@ func (m *CityMutation) Fields() []string {
 	}
 	if m.name_en != nil {
 		fields = append(fields, city.FieldNameEn)
+	}
+	if m.name_kk != nil {
+		fields = append(fields, city.FieldNameKk)
 	}
 	return fields
 }
@@ -5699,6 +5793,8 @@ func (m *CityMutation) Field(name string) (ent.Value, bool) {
 		return m.NameRu()
 	case city.FieldNameEn:
 		return m.NameEn()
+	case city.FieldNameKk:
+		return m.NameKk()
 	}
 	return nil, false
 }
@@ -5714,6 +5810,8 @@ func (m *CityMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldNameRu(ctx)
 	case city.FieldNameEn:
 		return m.OldNameEn(ctx)
+	case city.FieldNameKk:
+		return m.OldNameKk(ctx)
 	}
 	return nil, fmt.Errorf("unknown City field %s", name)
 }
@@ -5743,6 +5841,13 @@ func (m *CityMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetNameEn(v)
+		return nil
+	case city.FieldNameKk:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNameKk(v)
 		return nil
 	}
 	return fmt.Errorf("unknown City field %s", name)
@@ -5801,6 +5906,9 @@ func (m *CityMutation) ResetField(name string) error {
 		return nil
 	case city.FieldNameEn:
 		m.ResetNameEn()
+		return nil
+	case city.FieldNameKk:
+		m.ResetNameKk()
 		return nil
 	}
 	return fmt.Errorf("unknown City field %s", name)
@@ -27503,6 +27611,7 @@ type TierMutation struct {
 	slug             *string
 	name_ru          *string
 	name_en          *string
+	name_kk          *string
 	min_earned       *int64
 	addmin_earned    *int64
 	multiplier_bp    *int
@@ -27729,6 +27838,42 @@ func (m *TierMutation) OldNameEn(ctx context.Context) (v string, err error) {
 // ResetNameEn resets all changes to the "name_en" field.
 func (m *TierMutation) ResetNameEn() {
 	m.name_en = nil
+}
+
+// SetNameKk sets the "name_kk" field.
+func (m *TierMutation) SetNameKk(s string) {
+	m.name_kk = &s
+}
+
+// NameKk returns the value of the "name_kk" field in the mutation.
+func (m *TierMutation) NameKk() (r string, exists bool) {
+	v := m.name_kk
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNameKk returns the old "name_kk" field's value of the Tier entity.
+// If the Tier object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TierMutation) OldNameKk(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNameKk is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNameKk requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNameKk: %w", err)
+	}
+	return oldValue.NameKk, nil
+}
+
+// ResetNameKk resets all changes to the "name_kk" field.
+func (m *TierMutation) ResetNameKk() {
+	m.name_kk = nil
 }
 
 // SetMinEarned sets the "min_earned" field.
@@ -28153,7 +28298,7 @@ func (m *TierMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *TierMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 9)
 	if m.slug != nil {
 		fields = append(fields, tier.FieldSlug)
 	}
@@ -28162,6 +28307,9 @@ func (m *TierMutation) Fields() []string {
 	}
 	if m.name_en != nil {
 		fields = append(fields, tier.FieldNameEn)
+	}
+	if m.name_kk != nil {
+		fields = append(fields, tier.FieldNameKk)
 	}
 	if m.min_earned != nil {
 		fields = append(fields, tier.FieldMinEarned)
@@ -28192,6 +28340,8 @@ func (m *TierMutation) Field(name string) (ent.Value, bool) {
 		return m.NameRu()
 	case tier.FieldNameEn:
 		return m.NameEn()
+	case tier.FieldNameKk:
+		return m.NameKk()
 	case tier.FieldMinEarned:
 		return m.MinEarned()
 	case tier.FieldMultiplierBp:
@@ -28217,6 +28367,8 @@ func (m *TierMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldNameRu(ctx)
 	case tier.FieldNameEn:
 		return m.OldNameEn(ctx)
+	case tier.FieldNameKk:
+		return m.OldNameKk(ctx)
 	case tier.FieldMinEarned:
 		return m.OldMinEarned(ctx)
 	case tier.FieldMultiplierBp:
@@ -28256,6 +28408,13 @@ func (m *TierMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetNameEn(v)
+		return nil
+	case tier.FieldNameKk:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNameKk(v)
 		return nil
 	case tier.FieldMinEarned:
 		v, ok := value.(int64)
@@ -28412,6 +28571,9 @@ func (m *TierMutation) ResetField(name string) error {
 		return nil
 	case tier.FieldNameEn:
 		m.ResetNameEn()
+		return nil
+	case tier.FieldNameKk:
+		m.ResetNameKk()
 		return nil
 	case tier.FieldMinEarned:
 		m.ResetMinEarned()

@@ -165,12 +165,16 @@ func init() {
 	categoryDescSlug := categoryFields[0].Descriptor()
 	// category.SlugValidator is a validator for the "slug" field. It is called by the builders before save.
 	category.SlugValidator = categoryDescSlug.Validators[0].(func(string) error)
+	// categoryDescNameKk is the schema descriptor for name_kk field.
+	categoryDescNameKk := categoryFields[3].Descriptor()
+	// category.DefaultNameKk holds the default value on creation for the name_kk field.
+	category.DefaultNameKk = categoryDescNameKk.Default.(string)
 	// categoryDescIcon is the schema descriptor for icon field.
-	categoryDescIcon := categoryFields[3].Descriptor()
+	categoryDescIcon := categoryFields[4].Descriptor()
 	// category.DefaultIcon holds the default value on creation for the icon field.
 	category.DefaultIcon = categoryDescIcon.Default.(string)
 	// categoryDescSort is the schema descriptor for sort field.
-	categoryDescSort := categoryFields[4].Descriptor()
+	categoryDescSort := categoryFields[5].Descriptor()
 	// category.DefaultSort holds the default value on creation for the sort field.
 	category.DefaultSort = categoryDescSort.Default.(int)
 	cityFields := schema.City{}.Fields()
@@ -179,6 +183,10 @@ func init() {
 	cityDescSlug := cityFields[0].Descriptor()
 	// city.SlugValidator is a validator for the "slug" field. It is called by the builders before save.
 	city.SlugValidator = cityDescSlug.Validators[0].(func(string) error)
+	// cityDescNameKk is the schema descriptor for name_kk field.
+	cityDescNameKk := cityFields[3].Descriptor()
+	// city.DefaultNameKk holds the default value on creation for the name_kk field.
+	city.DefaultNameKk = cityDescNameKk.Default.(string)
 	claimFields := schema.Claim{}.Fields()
 	_ = claimFields
 	// claimDescAnswer is the schema descriptor for answer field.
@@ -643,32 +651,36 @@ func init() {
 	tierDescSlug := tierFields[0].Descriptor()
 	// tier.SlugValidator is a validator for the "slug" field. It is called by the builders before save.
 	tier.SlugValidator = tierDescSlug.Validators[0].(func(string) error)
+	// tierDescNameKk is the schema descriptor for name_kk field.
+	tierDescNameKk := tierFields[3].Descriptor()
+	// tier.DefaultNameKk holds the default value on creation for the name_kk field.
+	tier.DefaultNameKk = tierDescNameKk.Default.(string)
 	// tierDescMinEarned is the schema descriptor for min_earned field.
-	tierDescMinEarned := tierFields[3].Descriptor()
+	tierDescMinEarned := tierFields[4].Descriptor()
 	// tier.DefaultMinEarned holds the default value on creation for the min_earned field.
 	tier.DefaultMinEarned = tierDescMinEarned.Default.(int64)
 	// tier.MinEarnedValidator is a validator for the "min_earned" field. It is called by the builders before save.
 	tier.MinEarnedValidator = tierDescMinEarned.Validators[0].(func(int64) error)
 	// tierDescMultiplierBp is the schema descriptor for multiplier_bp field.
-	tierDescMultiplierBp := tierFields[4].Descriptor()
+	tierDescMultiplierBp := tierFields[5].Descriptor()
 	// tier.DefaultMultiplierBp holds the default value on creation for the multiplier_bp field.
 	tier.DefaultMultiplierBp = tierDescMultiplierBp.Default.(int)
 	// tier.MultiplierBpValidator is a validator for the "multiplier_bp" field. It is called by the builders before save.
 	tier.MultiplierBpValidator = tierDescMultiplierBp.Validators[0].(func(int) error)
 	// tierDescPriceBonus is the schema descriptor for price_bonus field.
-	tierDescPriceBonus := tierFields[5].Descriptor()
+	tierDescPriceBonus := tierFields[6].Descriptor()
 	// tier.DefaultPriceBonus holds the default value on creation for the price_bonus field.
 	tier.DefaultPriceBonus = tierDescPriceBonus.Default.(int64)
 	// tier.PriceBonusValidator is a validator for the "price_bonus" field. It is called by the builders before save.
 	tier.PriceBonusValidator = tierDescPriceBonus.Validators[0].(func(int64) error)
 	// tierDescPeriodDays is the schema descriptor for period_days field.
-	tierDescPeriodDays := tierFields[6].Descriptor()
+	tierDescPeriodDays := tierFields[7].Descriptor()
 	// tier.DefaultPeriodDays holds the default value on creation for the period_days field.
 	tier.DefaultPeriodDays = tierDescPeriodDays.Default.(int)
 	// tier.PeriodDaysValidator is a validator for the "period_days" field. It is called by the builders before save.
 	tier.PeriodDaysValidator = tierDescPeriodDays.Validators[0].(func(int) error)
 	// tierDescSort is the schema descriptor for sort field.
-	tierDescSort := tierFields[7].Descriptor()
+	tierDescSort := tierFields[8].Descriptor()
 	// tier.DefaultSort holds the default value on creation for the sort field.
 	tier.DefaultSort = tierDescSort.Default.(int)
 	webhookdeliveryFields := schema.WebhookDelivery{}.Fields()

@@ -22,6 +22,8 @@ type Tier struct {
 	NameRu string `json:"name_ru,omitempty"`
 	// NameEn holds the value of the "name_en" field.
 	NameEn string `json:"name_en,omitempty"`
+	// NameKk holds the value of the "name_kk" field.
+	NameKk string `json:"name_kk,omitempty"`
 	// MinEarned holds the value of the "min_earned" field.
 	MinEarned int64 `json:"min_earned,omitempty"`
 	// MultiplierBp holds the value of the "multiplier_bp" field.
@@ -74,7 +76,7 @@ func (*Tier) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case tier.FieldID, tier.FieldMinEarned, tier.FieldMultiplierBp, tier.FieldPriceBonus, tier.FieldPeriodDays, tier.FieldSort:
 			values[i] = new(sql.NullInt64)
-		case tier.FieldSlug, tier.FieldNameRu, tier.FieldNameEn:
+		case tier.FieldSlug, tier.FieldNameRu, tier.FieldNameEn, tier.FieldNameKk:
 			values[i] = new(sql.NullString)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -114,6 +116,12 @@ func (_m *Tier) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field name_en", values[i])
 			} else if value.Valid {
 				_m.NameEn = value.String
+			}
+		case tier.FieldNameKk:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field name_kk", values[i])
+			} else if value.Valid {
+				_m.NameKk = value.String
 			}
 		case tier.FieldMinEarned:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -199,6 +207,9 @@ func (_m *Tier) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("name_en=")
 	builder.WriteString(_m.NameEn)
+	builder.WriteString(", ")
+	builder.WriteString("name_kk=")
+	builder.WriteString(_m.NameKk)
 	builder.WriteString(", ")
 	builder.WriteString("min_earned=")
 	builder.WriteString(fmt.Sprintf("%v", _m.MinEarned))

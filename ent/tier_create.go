@@ -41,6 +41,20 @@ func (_c *TierCreate) SetNameEn(v string) *TierCreate {
 	return _c
 }
 
+// SetNameKk sets the "name_kk" field.
+func (_c *TierCreate) SetNameKk(v string) *TierCreate {
+	_c.mutation.SetNameKk(v)
+	return _c
+}
+
+// SetNillableNameKk sets the "name_kk" field if the given value is not nil.
+func (_c *TierCreate) SetNillableNameKk(v *string) *TierCreate {
+	if v != nil {
+		_c.SetNameKk(*v)
+	}
+	return _c
+}
+
 // SetMinEarned sets the "min_earned" field.
 func (_c *TierCreate) SetMinEarned(v int64) *TierCreate {
 	_c.mutation.SetMinEarned(v)
@@ -176,6 +190,10 @@ func (_c *TierCreate) ExecX(ctx context.Context) {
 
 // defaults sets the default values of the builder before save.
 func (_c *TierCreate) defaults() {
+	if _, ok := _c.mutation.NameKk(); !ok {
+		v := tier.DefaultNameKk
+		_c.mutation.SetNameKk(v)
+	}
 	if _, ok := _c.mutation.MinEarned(); !ok {
 		v := tier.DefaultMinEarned
 		_c.mutation.SetMinEarned(v)
@@ -213,6 +231,9 @@ func (_c *TierCreate) check() error {
 	}
 	if _, ok := _c.mutation.NameEn(); !ok {
 		return &ValidationError{Name: "name_en", err: errors.New(`ent: missing required field "Tier.name_en"`)}
+	}
+	if _, ok := _c.mutation.NameKk(); !ok {
+		return &ValidationError{Name: "name_kk", err: errors.New(`ent: missing required field "Tier.name_kk"`)}
 	}
 	if _, ok := _c.mutation.MinEarned(); !ok {
 		return &ValidationError{Name: "min_earned", err: errors.New(`ent: missing required field "Tier.min_earned"`)}
@@ -287,6 +308,10 @@ func (_c *TierCreate) createSpec() (*Tier, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.NameEn(); ok {
 		_spec.SetField(tier.FieldNameEn, field.TypeString, value)
 		_node.NameEn = value
+	}
+	if value, ok := _c.mutation.NameKk(); ok {
+		_spec.SetField(tier.FieldNameKk, field.TypeString, value)
+		_node.NameKk = value
 	}
 	if value, ok := _c.mutation.MinEarned(); ok {
 		_spec.SetField(tier.FieldMinEarned, field.TypeInt64, value)
@@ -425,6 +450,18 @@ func (u *TierUpsert) SetNameEn(v string) *TierUpsert {
 // UpdateNameEn sets the "name_en" field to the value that was provided on create.
 func (u *TierUpsert) UpdateNameEn() *TierUpsert {
 	u.SetExcluded(tier.FieldNameEn)
+	return u
+}
+
+// SetNameKk sets the "name_kk" field.
+func (u *TierUpsert) SetNameKk(v string) *TierUpsert {
+	u.Set(tier.FieldNameKk, v)
+	return u
+}
+
+// UpdateNameKk sets the "name_kk" field to the value that was provided on create.
+func (u *TierUpsert) UpdateNameKk() *TierUpsert {
+	u.SetExcluded(tier.FieldNameKk)
 	return u
 }
 
@@ -597,6 +634,20 @@ func (u *TierUpsertOne) SetNameEn(v string) *TierUpsertOne {
 func (u *TierUpsertOne) UpdateNameEn() *TierUpsertOne {
 	return u.Update(func(s *TierUpsert) {
 		s.UpdateNameEn()
+	})
+}
+
+// SetNameKk sets the "name_kk" field.
+func (u *TierUpsertOne) SetNameKk(v string) *TierUpsertOne {
+	return u.Update(func(s *TierUpsert) {
+		s.SetNameKk(v)
+	})
+}
+
+// UpdateNameKk sets the "name_kk" field to the value that was provided on create.
+func (u *TierUpsertOne) UpdateNameKk() *TierUpsertOne {
+	return u.Update(func(s *TierUpsert) {
+		s.UpdateNameKk()
 	})
 }
 
@@ -948,6 +999,20 @@ func (u *TierUpsertBulk) SetNameEn(v string) *TierUpsertBulk {
 func (u *TierUpsertBulk) UpdateNameEn() *TierUpsertBulk {
 	return u.Update(func(s *TierUpsert) {
 		s.UpdateNameEn()
+	})
+}
+
+// SetNameKk sets the "name_kk" field.
+func (u *TierUpsertBulk) SetNameKk(v string) *TierUpsertBulk {
+	return u.Update(func(s *TierUpsert) {
+		s.SetNameKk(v)
+	})
+}
+
+// UpdateNameKk sets the "name_kk" field to the value that was provided on create.
+func (u *TierUpsertBulk) UpdateNameKk() *TierUpsertBulk {
+	return u.Update(func(s *TierUpsert) {
+		s.UpdateNameKk()
 	})
 }
 

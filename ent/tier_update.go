@@ -72,6 +72,20 @@ func (_u *TierUpdate) SetNillableNameEn(v *string) *TierUpdate {
 	return _u
 }
 
+// SetNameKk sets the "name_kk" field.
+func (_u *TierUpdate) SetNameKk(v string) *TierUpdate {
+	_u.mutation.SetNameKk(v)
+	return _u
+}
+
+// SetNillableNameKk sets the "name_kk" field if the given value is not nil.
+func (_u *TierUpdate) SetNillableNameKk(v *string) *TierUpdate {
+	if v != nil {
+		_u.SetNameKk(*v)
+	}
+	return _u
+}
+
 // SetMinEarned sets the "min_earned" field.
 func (_u *TierUpdate) SetMinEarned(v int64) *TierUpdate {
 	_u.mutation.ResetMinEarned()
@@ -338,6 +352,9 @@ func (_u *TierUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.NameEn(); ok {
 		_spec.SetField(tier.FieldNameEn, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.NameKk(); ok {
+		_spec.SetField(tier.FieldNameKk, field.TypeString, value)
+	}
 	if value, ok := _u.mutation.MinEarned(); ok {
 		_spec.SetField(tier.FieldMinEarned, field.TypeInt64, value)
 	}
@@ -518,6 +535,20 @@ func (_u *TierUpdateOne) SetNameEn(v string) *TierUpdateOne {
 func (_u *TierUpdateOne) SetNillableNameEn(v *string) *TierUpdateOne {
 	if v != nil {
 		_u.SetNameEn(*v)
+	}
+	return _u
+}
+
+// SetNameKk sets the "name_kk" field.
+func (_u *TierUpdateOne) SetNameKk(v string) *TierUpdateOne {
+	_u.mutation.SetNameKk(v)
+	return _u
+}
+
+// SetNillableNameKk sets the "name_kk" field if the given value is not nil.
+func (_u *TierUpdateOne) SetNillableNameKk(v *string) *TierUpdateOne {
+	if v != nil {
+		_u.SetNameKk(*v)
 	}
 	return _u
 }
@@ -817,6 +848,9 @@ func (_u *TierUpdateOne) sqlSave(ctx context.Context) (_node *Tier, err error) {
 	}
 	if value, ok := _u.mutation.NameEn(); ok {
 		_spec.SetField(tier.FieldNameEn, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.NameKk(); ok {
+		_spec.SetField(tier.FieldNameKk, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.MinEarned(); ok {
 		_spec.SetField(tier.FieldMinEarned, field.TypeInt64, value)

@@ -31,9 +31,9 @@ func (e *Env) Place() Place {
 	e.T.Helper()
 	ctx := context.Background()
 	n := fixtureSeq.Add(1)
-	cat, err := e.App.DB.Category.Create().SetSlug(fmt.Sprint("cat-", n)).SetNameRu("Рестораны").SetNameEn("Restaurants").Save(ctx)
+	cat, err := e.App.DB.Category.Create().SetSlug(fmt.Sprint("cat-", n)).SetNameRu("Рестораны").SetNameEn("Restaurants").SetNameKk("Мейрамханалар").Save(ctx)
 	Must(e.T, err)
-	city, err := e.App.DB.City.Create().SetSlug(fmt.Sprint("city-", n)).SetNameRu("Алматы").SetNameEn("Almaty").Save(ctx)
+	city, err := e.App.DB.City.Create().SetSlug(fmt.Sprint("city-", n)).SetNameRu("Алматы").SetNameEn("Almaty").SetNameKk("Алматы").Save(ctx)
 	Must(e.T, err)
 	return Place{CategoryID: cat.ID, CityID: city.ID}
 }

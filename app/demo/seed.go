@@ -131,7 +131,7 @@ func (s *seeder) seedCategories(ctx context.Context) error {
 	for _, d := range categories {
 		c, err := s.db.Category.Query().Where(category.Slug(d.slug)).Only(ctx)
 		if ent.IsNotFound(err) {
-			c, err = s.db.Category.Create().SetSlug(d.slug).SetNameRu(d.nameRU).SetNameEn(d.nameEN).
+			c, err = s.db.Category.Create().SetSlug(d.slug).SetNameRu(d.nameRU).SetNameEn(d.nameEN).SetNameKk(d.nameKK).
 				SetIcon(d.icon).SetSort(d.sort).Save(ctx)
 		}
 		if err != nil {
@@ -147,7 +147,7 @@ func (s *seeder) seedCities(ctx context.Context) error {
 	for _, d := range cities {
 		c, err := s.db.City.Query().Where(city.Slug(d.slug)).Only(ctx)
 		if ent.IsNotFound(err) {
-			c, err = s.db.City.Create().SetSlug(d.slug).SetNameRu(d.nameRU).SetNameEn(d.nameEN).Save(ctx)
+			c, err = s.db.City.Create().SetSlug(d.slug).SetNameRu(d.nameRU).SetNameEn(d.nameEN).SetNameKk(d.nameKK).Save(ctx)
 		}
 		if err != nil {
 			return fmt.Errorf("city %s: %w", d.slug, err)

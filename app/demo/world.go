@@ -9,28 +9,28 @@ import (
 // What the demo world holds. Seed turns these definitions into rows.
 
 type categoryDef struct {
-	slug, nameRU, nameEN, icon string
-	sort                       int
-	color                      color.NRGBA // main colour of the category's pictures
+	slug, nameRU, nameEN, nameKK, icon string
+	sort                               int
+	color                              color.NRGBA // main colour of the category's pictures
 }
 
 var categories = []categoryDef{
-	{"restaurants", "Рестораны", "Restaurants", "🍽️", 10, color.NRGBA{0xD9, 0x5D, 0x39, 0xFF}},
-	{"beauty", "Красота", "Beauty", "💅", 20, color.NRGBA{0xD1, 0x4D, 0x8A, 0xFF}},
-	{"health", "Здоровье", "Health", "🩺", 30, color.NRGBA{0x1F, 0x9E, 0x98, 0xFF}},
-	{"auto", "Авто", "Auto", "🚗", 40, color.NRGBA{0x3D, 0x5A, 0x80, 0xFF}},
-	{"hotels", "Отели", "Hotels", "🏨", 50, color.NRGBA{0x4B, 0x4E, 0xC6, 0xFF}},
-	{"sport", "Спорт", "Sport", "🏋️", 60, color.NRGBA{0x2E, 0x9B, 0x4F, 0xFF}},
-	{"education", "Образование", "Education", "🎓", 70, color.NRGBA{0xE0, 0x9F, 0x1F, 0xFF}},
-	{"events", "События", "Events", "🎫", 80, color.NRGBA{0x7B, 0x3F, 0xB5, 0xFF}},
+	{"restaurants", "Рестораны", "Restaurants", "Мейрамханалар", "🍽️", 10, color.NRGBA{0xD9, 0x5D, 0x39, 0xFF}},
+	{"beauty", "Красота", "Beauty", "Сұлулық", "💅", 20, color.NRGBA{0xD1, 0x4D, 0x8A, 0xFF}},
+	{"health", "Здоровье", "Health", "Денсаулық", "🩺", 30, color.NRGBA{0x1F, 0x9E, 0x98, 0xFF}},
+	{"auto", "Авто", "Auto", "Авто", "🚗", 40, color.NRGBA{0x3D, 0x5A, 0x80, 0xFF}},
+	{"hotels", "Отели", "Hotels", "Қонақүйлер", "🏨", 50, color.NRGBA{0x4B, 0x4E, 0xC6, 0xFF}},
+	{"sport", "Спорт", "Sport", "Спорт", "🏋️", 60, color.NRGBA{0x2E, 0x9B, 0x4F, 0xFF}},
+	{"education", "Образование", "Education", "Білім", "🎓", 70, color.NRGBA{0xE0, 0x9F, 0x1F, 0xFF}},
+	{"events", "События", "Events", "Іс-шаралар", "🎫", 80, color.NRGBA{0x7B, 0x3F, 0xB5, 0xFF}},
 }
 
-type cityDef struct{ slug, nameRU, nameEN string }
+type cityDef struct{ slug, nameRU, nameEN, nameKK string }
 
 var cities = []cityDef{
-	{"almaty", "Алматы", "Almaty"},
-	{"astana", "Астана", "Astana"},
-	{"shymkent", "Шымкент", "Shymkent"},
+	{"almaty", "Алматы", "Almaty", "Алматы"},
+	{"astana", "Астана", "Astana", "Астана"},
+	{"shymkent", "Шымкент", "Shymkent", "Шымкент"},
 }
 
 // Offer statuses used by the definitions (the values of the ent enum).

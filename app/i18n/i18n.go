@@ -228,3 +228,21 @@ func FromAcceptLanguage(h string) string {
 	}
 	return ""
 }
+
+// Name picks the name of a category, city or tier in lang from its Russian, English and
+// Kazakh names: the one lang asks for when it is filled in, the Russian one otherwise.
+// Every page and message that shows such a name goes through here, so none mixes
+// languages by choosing differently.
+func Name(lang, ru, en, kk string) string {
+	switch lang {
+	case "en":
+		if en != "" {
+			return en
+		}
+	case "kk":
+		if kk != "" {
+			return kk
+		}
+	}
+	return ru
+}

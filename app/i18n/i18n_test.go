@@ -1,7 +1,14 @@
 package i18n
 
 import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
 	"testing"
+	"unicode"
+
+	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
 )
 
 func load(t *testing.T) *Catalog {
@@ -70,8 +77,8 @@ func TestPluralThroughT(t *testing.T) {
 		{"en", "app.status.buy_confirm", []any{int64(3), "Gold"}, "Buy the Gold status for 3 bonuses?"},
 		{"ru", "rules.cashback_pending", []any{14}, "Кэшбэк ждёт 14 дней после сделки"},
 		{"ru", "rules.cashback_pending", []any{1}, "Кэшбэк ждёт 1 день после сделки"},
-		// kk has no such text: Russian is used, with Russian rules.
-		{"kk", "app.status.to_next", []any{int64(3), "Gold"}, "Ещё 3 бонуса — и статус Gold"},
+		{"kk", "app.status.to_next", []any{int64(3), "Gold"}, "Тағы 3 бонус — және Gold мәртебесі"},
+		{"kk", "app.status.buy_confirm", []any{int64(1), "Gold"}, "Gold мәртебесін 1 бонусқа"},
 	} {
 		got := c.T(tt.lang, tt.key, tt.args...)
 		if len(got) < len(tt.want) || got[:len(tt.want)] != tt.want {
@@ -97,8 +104,8 @@ func TestPlainTexts(t *testing.T) {
 	if got := c.T("kk", "app.home.hello", "Айгерим"); got != "Сәлеметсіз бе, Айгерим!" {
 		t.Errorf("kk hello: %q", got)
 	}
-	if got := c.T("kk", "app.bonuses.title"); got != "Бонусы" {
-		t.Errorf("kk fallback: %q", got)
+	if got := c.T("kk", "app.bonuses.title"); got != "Бонустар" {
+		t.Errorf("kk bonuses: %q", got)
 	}
 	if got := c.T("en", "no.such.key"); got != "no.such.key" {
 		t.Errorf("missing key: %q", got)
@@ -111,26 +118,173 @@ func TestPlainTexts(t *testing.T) {
 	}
 }
 
-// Every Russian plural text has the three forms whole numbers need, and every English
-// one the singular; the keys of ru and en are the same (see also web's TestLanguage).
-func TestPluralCatalogsComplete(t *testing.T) {
-	c := load(t)
-	for key, m := range c.msgs["ru"] {
-		if plural(m) && (m.One == "" || m.Few == "" || m.Many == "") {
-			t.Errorf("ru %q lacks one/few/many", key)
-		}
-		en := c.msgs["en"][key]
-		if en == nil {
-			t.Errorf("en lacks %q", key)
-			continue
-		}
-		if plural(m) && plural(en) && en.One == "" {
-			t.Errorf("en %q lacks one", key)
+// pluralForms are the CLDR categories whole numbers need in each language: Russian
+// one/few/many (and other for fractions), English and Kazakh one/other.
+var pluralForms = map[string][]string{
+	"ru": {"one", "few", "many", "other"},
+	"en": {"one", "other"},
+	"kk": {"one", "other"},
+}
+
+// forms returns the texts of msg by CLDR category.
+func forms(msg *goi18n.Message) map[string]string {
+	m := map[string]string{}
+	for cat, text := range map[string]string{"zero": msg.Zero, "one": msg.One, "two": msg.Two,
+		"few": msg.Few, "many": msg.Many, "other": msg.Other} {
+		if text != "" {
+			m[cat] = text
 		}
 	}
-	for key := range c.msgs["en"] {
-		if !c.Has("ru", key) {
-			t.Errorf("ru lacks %q", key)
+	return m
+}
+
+// verbs lists the printf arguments text uses, as "index:verb" in argument order, so
+// that "%s … %s" and "%[2]s … %[1]s" compare equal only when they fill the same
+// arguments with the same verbs. An unindexed verb takes the argument after the last
+// one used, as in fmt.
+func verbs(text string) []string {
+	var out []string
+	next := 1
+	for i := 0; i < len(text); i++ {
+		if text[i] != '%' {
+			continue
+		}
+		i++
+		if i < len(text) && text[i] == '%' {
+			continue
+		}
+		arg := next
+		if i < len(text) && text[i] == '[' {
+			end := strings.IndexByte(text[i:], ']')
+			if end < 0 {
+				out = append(out, "bad:"+text[i:])
+				break
+			}
+			n, err := strconv.Atoi(text[i+1 : i+end])
+			if err != nil {
+				out = append(out, "bad:"+text[i:i+end+1])
+			}
+			arg = n
+			i += end + 1
+		}
+		for i < len(text) && strings.IndexByte("+-#0123456789.", text[i]) >= 0 {
+			i++
+		}
+		// A percent sign not followed by a verb letter is text ("10%", "% от").
+		if i < len(text) && ('a' <= text[i] && text[i] <= 'z' || 'A' <= text[i] && text[i] <= 'Z') {
+			out = append(out, fmt.Sprintf("%d:%c", arg, text[i]))
+			next = arg + 1
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestVerbs(t *testing.T) {
+	for _, tt := range []struct{ text, want string }{
+		{"%s бонус", "1:s"},
+		{"Ещё %s бонус — и статус %s", "1:s 2:s"},
+		{"%[2]s мәртебесін %[1]s бонусқа", "1:s 2:s"},
+		{"%s бонус на %d дн.", "1:s 2:d"},
+		{"%d күнге %s бонус", "1:d 2:s"},
+		{"10%% от %s", "1:s"},
+		{"без глаголов", ""},
+		{"Доля, % от кэшбэка", ""},
+		{"От 0 до 50%", ""},
+		{"0-ден 50%-ға дейін", ""},
+	} {
+		if got := strings.Join(verbs(tt.text), " "); got != tt.want {
+			t.Errorf("verbs(%q) = %q, want %q", tt.text, got, tt.want)
+		}
+	}
+}
+
+// Every language has every Russian key, with the same printf arguments in every form,
+// and every plural text has the categories its language needs; no language has a key
+// Russian lacks.
+func TestCatalogsComplete(t *testing.T) {
+	c := load(t)
+	for _, lang := range Languages {
+		need, ok := pluralForms[lang]
+		if !ok {
+			t.Errorf("%s: no plural categories listed for it in pluralForms", lang)
+			continue
+		}
+		for key, ru := range c.msgs[Default] {
+			msg := c.msgs[lang][key]
+			if msg == nil {
+				t.Errorf("%s lacks %q", lang, key)
+				continue
+			}
+			want := strings.Join(verbs(ru.Other), " ")
+			for cat, text := range forms(msg) {
+				if got := strings.Join(verbs(text), " "); got != want {
+					t.Errorf("%s %q (%s): arguments %q, ru has %q", lang, key, cat, got, want)
+				}
+			}
+			if !plural(ru) {
+				if plural(msg) {
+					t.Errorf("%s %q has plural forms, ru has none", lang, key)
+				}
+				continue
+			}
+			if !plural(msg) {
+				continue // one text for every number, as English "invited"
+			}
+			have := forms(msg)
+			for _, cat := range need {
+				if have[cat] == "" {
+					t.Errorf("%s %q lacks the %q form", lang, key, cat)
+				}
+			}
+		}
+		for key := range c.msgs[lang] {
+			if !c.Has(Default, key) {
+				t.Errorf("ru lacks %q, which %s has", key, lang)
+			}
+		}
+	}
+}
+
+// A category, city or tier shows its name in the page's language, or the Russian one
+// when that is not filled in.
+func TestName(t *testing.T) {
+	for _, tt := range []struct{ lang, en, kk, want string }{
+		{"ru", "Restaurants", "Мейрамханалар", "Рестораны"},
+		{"en", "Restaurants", "Мейрамханалар", "Restaurants"},
+		{"kk", "Restaurants", "Мейрамханалар", "Мейрамханалар"},
+		{"kk", "Restaurants", "", "Рестораны"},
+		{"en", "", "Мейрамханалар", "Рестораны"},
+		{"de", "Restaurants", "Мейрамханалар", "Рестораны"},
+	} {
+		if got := Name(tt.lang, "Рестораны", tt.en, tt.kk); got != tt.want {
+			t.Errorf("Name(%s, en %q, kk %q) = %q, want %q", tt.lang, tt.en, tt.kk, got, tt.want)
+		}
+	}
+}
+
+// sameInKazakh are the texts Kazakh writes as Russian does: loanwords and names.
+var sameInKazakh = map[string]bool{
+	"Модерация": true, "Платформа": true, "Каталог": true, "Профиль": true, "кэшбэк": true, "Кэшбэк": true,
+	"кэшбэк %s": true, "Код": true, "бот": true, "сайт": true, "Қазақша": true, "Русский": true,
+	"Бэк-офис": true, "Кабинет": true, "кассир": true, "менеджер": true, "модератор": true, "суперадмин": true,
+	"%s бонус": true,
+}
+
+// A Kazakh text that reads exactly as the Russian one is a text left untranslated,
+// unless it is one of the words both languages share.
+func TestKazakhTranslated(t *testing.T) {
+	c := load(t)
+	for key, ru := range c.msgs[Default] {
+		kk := c.msgs["kk"][key]
+		if kk == nil {
+			continue // TestCatalogsComplete reports it
+		}
+		for cat, text := range forms(kk) {
+			if text == forms(ru)[cat] && strings.ContainsFunc(text, func(r rune) bool { return unicode.Is(unicode.Cyrillic, r) }) &&
+				!sameInKazakh[text] {
+				t.Errorf("kk %q (%s) is the Russian text %q", key, cat, text)
+			}
 		}
 	}
 }

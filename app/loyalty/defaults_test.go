@@ -57,3 +57,41 @@ func TestEnsureDefaults(t *testing.T) {
 		})
 	}
 }
+
+// An installation from before the Kazakh names gets them for its default tiers at the
+// next start, except where an admin renamed the tier or typed a Kazakh name already.
+func TestEnsureDefaultsKazakhNames(t *testing.T) {
+	for _, d := range apptest.Databases(t) {
+		t.Run(d.Name, func(t *testing.T) {
+			ctx := context.Background()
+			apptest.Must(t, loyalty.EnsureDefaults(ctx, d.Client))
+			names := func() map[string]string {
+				tiers, err := d.Tier.Query().All(ctx)
+				apptest.Must(t, err)
+				m := map[string]string{}
+				for _, tr := range tiers {
+					m[tr.Slug] = tr.NameKk
+				}
+				return m
+			}
+			if got := names(); got["base"] != "Базалық" || got["silver"] != "Күміс" || got["gold"] != "Алтын" {
+				t.Fatalf("a fresh installation's Kazakh names: %v", got)
+			}
+
+			// As the upgrade finds them: no Kazakh names; the admin renamed silver.
+			apptest.Must(t, d.Tier.Update().SetNameKk("").Exec(ctx))
+			apptest.Must(t, d.Tier.Update().Where(tier.Slug("silver")).SetNameRu("Платина").Exec(ctx))
+			apptest.Must(t, loyalty.EnsureDefaults(ctx, d.Client))
+			if got := names(); got["base"] != "Базалық" || got["gold"] != "Алтын" || got["silver"] != "" {
+				t.Errorf("after the upgrade: %v", got)
+			}
+
+			// The admin's Kazakh name survives restarts.
+			apptest.Must(t, d.Tier.Update().Where(tier.Slug("gold")).SetNameKk("Алтын деңгей").Exec(ctx))
+			apptest.Must(t, loyalty.EnsureDefaults(ctx, d.Client))
+			if got := names(); got["gold"] != "Алтын деңгей" {
+				t.Errorf("the admin's Kazakh name was overwritten: %v", got)
+			}
+		})
+	}
+}

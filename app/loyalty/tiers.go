@@ -155,6 +155,7 @@ func (s *Service) DowngradeExpired(ctx context.Context) (int, error) {
 // TierInput is an admin's edit of a tier.
 type TierInput struct {
 	NameRu, NameEn string
+	NameKk         string // may stay empty: the Russian name is shown instead
 	MinEarned      int64
 	MultiplierBP   int
 	PriceBonus     int64
@@ -169,6 +170,9 @@ func (in TierInput) Validate() map[string]string {
 	}
 	if in.NameEn == "" || len([]rune(in.NameEn)) > 40 {
 		errs["name_en"] = "form.required"
+	}
+	if len([]rune(in.NameKk)) > 40 {
+		errs["name_kk"] = "form.max_40"
 	}
 	if in.MinEarned < 0 {
 		errs["min_earned"] = "form.not_negative"
@@ -197,7 +201,7 @@ func (s *Service) UpdateTier(ctx context.Context, actor audit.Entry, id int, in 
 		if err != nil {
 			return err
 		}
-		after, err = tx.Tier.UpdateOne(before).SetNameRu(in.NameRu).SetNameEn(in.NameEn).SetMinEarned(in.MinEarned).
+		after, err = tx.Tier.UpdateOne(before).SetNameRu(in.NameRu).SetNameEn(in.NameEn).SetNameKk(in.NameKk).SetMinEarned(in.MinEarned).
 			SetMultiplierBp(in.MultiplierBP).SetPriceBonus(in.PriceBonus).SetPeriodDays(in.PeriodDays).Save(ctx)
 		if err != nil {
 			return err
@@ -213,6 +217,6 @@ func (s *Service) UpdateTier(ctx context.Context, actor audit.Entry, id int, in 
 }
 
 func tierAudit(t *ent.Tier) map[string]any {
-	return map[string]any{"slug": t.Slug, "name_ru": t.NameRu, "name_en": t.NameEn, "min_earned": t.MinEarned,
+	return map[string]any{"slug": t.Slug, "name_ru": t.NameRu, "name_en": t.NameEn, "name_kk": t.NameKk, "min_earned": t.MinEarned,
 		"multiplier_bp": t.MultiplierBp, "price_bonus": t.PriceBonus, "period_days": t.PeriodDays}
 }

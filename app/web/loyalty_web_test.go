@@ -169,6 +169,30 @@ func TestEditTier(t *testing.T) {
 	if n := w.audits(t, "tier.update"); n != 1 {
 		t.Errorf("tier edit audited %d times", n)
 	}
+
+	// The Kazakh name may stay empty (Kazakh pages then show the Russian one), up to 40
+	// characters.
+	if page := admin.Get("/admin/settings").Body; !strings.Contains(page, `name="name_kk" value=""`) {
+		t.Errorf("the settings page lacks an optional Kazakh name field")
+	}
+	kk := w.env.Client()
+	kk.SignIn(7202, "Айгерим")
+	flash(t, kk, kk.Post("/app/settings/language", url.Values{"lang": {"kk"}}))
+	if rules := kk.Get("/rules").Body; !strings.Contains(rules, "Серебро") {
+		t.Errorf("Kazakh rules page does not fall back to the Russian name")
+	}
+	form.Set("name_kk", strings.Repeat("К", 41))
+	if r := admin.Post("/admin/tiers/"+apptest.Itoa(tr.ID), form); r.Status != http.StatusUnprocessableEntity {
+		t.Errorf("a 41-character Kazakh name: %d", r.Status)
+	}
+	form.Set("name_kk", "Күміс деңгей")
+	flash(t, admin, admin.Post("/admin/tiers/"+apptest.Itoa(tr.ID), form))
+	if rules := kk.Get("/rules").Body; !strings.Contains(rules, "Күміс деңгей") || strings.Contains(rules, "Серебро") {
+		t.Errorf("Kazakh rules page does not show the Kazakh name")
+	}
+	if rules := w.env.Client().Get("/rules").Body; strings.Contains(rules, "Күміс деңгей") || !strings.Contains(rules, "Серебро") {
+		t.Errorf("Russian rules page does not show the Russian name")
+	}
 }
 
 func TestReferralLinkAttributesNewMember(t *testing.T) {

@@ -18,6 +18,8 @@ const (
 	FieldNameRu = "name_ru"
 	// FieldNameEn holds the string denoting the name_en field in the database.
 	FieldNameEn = "name_en"
+	// FieldNameKk holds the string denoting the name_kk field in the database.
+	FieldNameKk = "name_kk"
 	// FieldIcon holds the string denoting the icon field in the database.
 	FieldIcon = "icon"
 	// FieldSort holds the string denoting the sort field in the database.
@@ -57,6 +59,7 @@ var Columns = []string{
 	FieldSlug,
 	FieldNameRu,
 	FieldNameEn,
+	FieldNameKk,
 	FieldIcon,
 	FieldSort,
 }
@@ -80,6 +83,8 @@ func ValidColumn(column string) bool {
 var (
 	// SlugValidator is a validator for the "slug" field. It is called by the builders before save.
 	SlugValidator func(string) error
+	// DefaultNameKk holds the default value on creation for the "name_kk" field.
+	DefaultNameKk string
 	// DefaultIcon holds the default value on creation for the "icon" field.
 	DefaultIcon string
 	// DefaultSort holds the default value on creation for the "sort" field.
@@ -107,6 +112,11 @@ func ByNameRu(opts ...sql.OrderTermOption) OrderOption {
 // ByNameEn orders the results by the name_en field.
 func ByNameEn(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldNameEn, opts...).ToFunc()
+}
+
+// ByNameKk orders the results by the name_kk field.
+func ByNameKk(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldNameKk, opts...).ToFunc()
 }
 
 // ByIcon orders the results by the icon field.

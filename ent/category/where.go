@@ -69,6 +69,11 @@ func NameEn(v string) predicate.Category {
 	return predicate.Category(sql.FieldEQ(FieldNameEn, v))
 }
 
+// NameKk applies equality check predicate on the "name_kk" field. It's identical to NameKkEQ.
+func NameKk(v string) predicate.Category {
+	return predicate.Category(sql.FieldEQ(FieldNameKk, v))
+}
+
 // Icon applies equality check predicate on the "icon" field. It's identical to IconEQ.
 func Icon(v string) predicate.Category {
 	return predicate.Category(sql.FieldEQ(FieldIcon, v))
@@ -272,6 +277,71 @@ func NameEnEqualFold(v string) predicate.Category {
 // NameEnContainsFold applies the ContainsFold predicate on the "name_en" field.
 func NameEnContainsFold(v string) predicate.Category {
 	return predicate.Category(sql.FieldContainsFold(FieldNameEn, v))
+}
+
+// NameKkEQ applies the EQ predicate on the "name_kk" field.
+func NameKkEQ(v string) predicate.Category {
+	return predicate.Category(sql.FieldEQ(FieldNameKk, v))
+}
+
+// NameKkNEQ applies the NEQ predicate on the "name_kk" field.
+func NameKkNEQ(v string) predicate.Category {
+	return predicate.Category(sql.FieldNEQ(FieldNameKk, v))
+}
+
+// NameKkIn applies the In predicate on the "name_kk" field.
+func NameKkIn(vs ...string) predicate.Category {
+	return predicate.Category(sql.FieldIn(FieldNameKk, vs...))
+}
+
+// NameKkNotIn applies the NotIn predicate on the "name_kk" field.
+func NameKkNotIn(vs ...string) predicate.Category {
+	return predicate.Category(sql.FieldNotIn(FieldNameKk, vs...))
+}
+
+// NameKkGT applies the GT predicate on the "name_kk" field.
+func NameKkGT(v string) predicate.Category {
+	return predicate.Category(sql.FieldGT(FieldNameKk, v))
+}
+
+// NameKkGTE applies the GTE predicate on the "name_kk" field.
+func NameKkGTE(v string) predicate.Category {
+	return predicate.Category(sql.FieldGTE(FieldNameKk, v))
+}
+
+// NameKkLT applies the LT predicate on the "name_kk" field.
+func NameKkLT(v string) predicate.Category {
+	return predicate.Category(sql.FieldLT(FieldNameKk, v))
+}
+
+// NameKkLTE applies the LTE predicate on the "name_kk" field.
+func NameKkLTE(v string) predicate.Category {
+	return predicate.Category(sql.FieldLTE(FieldNameKk, v))
+}
+
+// NameKkContains applies the Contains predicate on the "name_kk" field.
+func NameKkContains(v string) predicate.Category {
+	return predicate.Category(sql.FieldContains(FieldNameKk, v))
+}
+
+// NameKkHasPrefix applies the HasPrefix predicate on the "name_kk" field.
+func NameKkHasPrefix(v string) predicate.Category {
+	return predicate.Category(sql.FieldHasPrefix(FieldNameKk, v))
+}
+
+// NameKkHasSuffix applies the HasSuffix predicate on the "name_kk" field.
+func NameKkHasSuffix(v string) predicate.Category {
+	return predicate.Category(sql.FieldHasSuffix(FieldNameKk, v))
+}
+
+// NameKkEqualFold applies the EqualFold predicate on the "name_kk" field.
+func NameKkEqualFold(v string) predicate.Category {
+	return predicate.Category(sql.FieldEqualFold(FieldNameKk, v))
+}
+
+// NameKkContainsFold applies the ContainsFold predicate on the "name_kk" field.
+func NameKkContainsFold(v string) predicate.Category {
+	return predicate.Category(sql.FieldContainsFold(FieldNameKk, v))
 }
 
 // IconEQ applies the EQ predicate on the "icon" field.

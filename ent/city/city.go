@@ -18,6 +18,8 @@ const (
 	FieldNameRu = "name_ru"
 	// FieldNameEn holds the string denoting the name_en field in the database.
 	FieldNameEn = "name_en"
+	// FieldNameKk holds the string denoting the name_kk field in the database.
+	FieldNameKk = "name_kk"
 	// EdgeOffers holds the string denoting the offers edge name in mutations.
 	EdgeOffers = "offers"
 	// EdgePartners holds the string denoting the partners edge name in mutations.
@@ -46,6 +48,7 @@ var Columns = []string{
 	FieldSlug,
 	FieldNameRu,
 	FieldNameEn,
+	FieldNameKk,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -61,6 +64,8 @@ func ValidColumn(column string) bool {
 var (
 	// SlugValidator is a validator for the "slug" field. It is called by the builders before save.
 	SlugValidator func(string) error
+	// DefaultNameKk holds the default value on creation for the "name_kk" field.
+	DefaultNameKk string
 )
 
 // OrderOption defines the ordering options for the City queries.
@@ -84,6 +89,11 @@ func ByNameRu(opts ...sql.OrderTermOption) OrderOption {
 // ByNameEn orders the results by the name_en field.
 func ByNameEn(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldNameEn, opts...).ToFunc()
+}
+
+// ByNameKk orders the results by the name_kk field.
+func ByNameKk(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldNameKk, opts...).ToFunc()
 }
 
 // ByOffersCount orders the results by offers count.

@@ -69,6 +69,11 @@ func NameEn(v string) predicate.City {
 	return predicate.City(sql.FieldEQ(FieldNameEn, v))
 }
 
+// NameKk applies equality check predicate on the "name_kk" field. It's identical to NameKkEQ.
+func NameKk(v string) predicate.City {
+	return predicate.City(sql.FieldEQ(FieldNameKk, v))
+}
+
 // SlugEQ applies the EQ predicate on the "slug" field.
 func SlugEQ(v string) predicate.City {
 	return predicate.City(sql.FieldEQ(FieldSlug, v))
@@ -262,6 +267,71 @@ func NameEnEqualFold(v string) predicate.City {
 // NameEnContainsFold applies the ContainsFold predicate on the "name_en" field.
 func NameEnContainsFold(v string) predicate.City {
 	return predicate.City(sql.FieldContainsFold(FieldNameEn, v))
+}
+
+// NameKkEQ applies the EQ predicate on the "name_kk" field.
+func NameKkEQ(v string) predicate.City {
+	return predicate.City(sql.FieldEQ(FieldNameKk, v))
+}
+
+// NameKkNEQ applies the NEQ predicate on the "name_kk" field.
+func NameKkNEQ(v string) predicate.City {
+	return predicate.City(sql.FieldNEQ(FieldNameKk, v))
+}
+
+// NameKkIn applies the In predicate on the "name_kk" field.
+func NameKkIn(vs ...string) predicate.City {
+	return predicate.City(sql.FieldIn(FieldNameKk, vs...))
+}
+
+// NameKkNotIn applies the NotIn predicate on the "name_kk" field.
+func NameKkNotIn(vs ...string) predicate.City {
+	return predicate.City(sql.FieldNotIn(FieldNameKk, vs...))
+}
+
+// NameKkGT applies the GT predicate on the "name_kk" field.
+func NameKkGT(v string) predicate.City {
+	return predicate.City(sql.FieldGT(FieldNameKk, v))
+}
+
+// NameKkGTE applies the GTE predicate on the "name_kk" field.
+func NameKkGTE(v string) predicate.City {
+	return predicate.City(sql.FieldGTE(FieldNameKk, v))
+}
+
+// NameKkLT applies the LT predicate on the "name_kk" field.
+func NameKkLT(v string) predicate.City {
+	return predicate.City(sql.FieldLT(FieldNameKk, v))
+}
+
+// NameKkLTE applies the LTE predicate on the "name_kk" field.
+func NameKkLTE(v string) predicate.City {
+	return predicate.City(sql.FieldLTE(FieldNameKk, v))
+}
+
+// NameKkContains applies the Contains predicate on the "name_kk" field.
+func NameKkContains(v string) predicate.City {
+	return predicate.City(sql.FieldContains(FieldNameKk, v))
+}
+
+// NameKkHasPrefix applies the HasPrefix predicate on the "name_kk" field.
+func NameKkHasPrefix(v string) predicate.City {
+	return predicate.City(sql.FieldHasPrefix(FieldNameKk, v))
+}
+
+// NameKkHasSuffix applies the HasSuffix predicate on the "name_kk" field.
+func NameKkHasSuffix(v string) predicate.City {
+	return predicate.City(sql.FieldHasSuffix(FieldNameKk, v))
+}
+
+// NameKkEqualFold applies the EqualFold predicate on the "name_kk" field.
+func NameKkEqualFold(v string) predicate.City {
+	return predicate.City(sql.FieldEqualFold(FieldNameKk, v))
+}
+
+// NameKkContainsFold applies the ContainsFold predicate on the "name_kk" field.
+func NameKkContainsFold(v string) predicate.City {
+	return predicate.City(sql.FieldContainsFold(FieldNameKk, v))
 }
 
 // HasOffers applies the HasEdge predicate on the "offers" edge.

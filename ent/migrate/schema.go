@@ -169,6 +169,7 @@ var (
 		{Name: "slug", Type: field.TypeString, Unique: true},
 		{Name: "name_ru", Type: field.TypeString},
 		{Name: "name_en", Type: field.TypeString},
+		{Name: "name_kk", Type: field.TypeString, Default: ""},
 		{Name: "icon", Type: field.TypeString, Default: ""},
 		{Name: "sort", Type: field.TypeInt, Default: 0},
 	}
@@ -184,6 +185,7 @@ var (
 		{Name: "slug", Type: field.TypeString, Unique: true},
 		{Name: "name_ru", Type: field.TypeString},
 		{Name: "name_en", Type: field.TypeString},
+		{Name: "name_kk", Type: field.TypeString, Default: ""},
 	}
 	// CitiesTable holds the schema information for the "cities" table.
 	CitiesTable = &schema.Table{
@@ -971,6 +973,7 @@ var (
 		{Name: "slug", Type: field.TypeString, Unique: true},
 		{Name: "name_ru", Type: field.TypeString},
 		{Name: "name_en", Type: field.TypeString},
+		{Name: "name_kk", Type: field.TypeString, Default: ""},
 		{Name: "min_earned", Type: field.TypeInt64, Default: 0},
 		{Name: "multiplier_bp", Type: field.TypeInt, Default: 10000},
 		{Name: "price_bonus", Type: field.TypeInt64, Default: 0},

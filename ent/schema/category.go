@@ -17,6 +17,8 @@ func (Category) Fields() []ent.Field {
 		field.String("slug").NotEmpty().Unique(),
 		field.String("name_ru"),
 		field.String("name_en"),
+		// Kazakh name; empty until translated, when the Russian one is shown.
+		field.String("name_kk").Default(""),
 		field.String("icon").Default(""),
 		field.Int("sort").Default(0),
 	}

@@ -17,6 +17,8 @@ func (Tier) Fields() []ent.Field {
 		field.String("slug").NotEmpty().Unique(),
 		field.String("name_ru"),
 		field.String("name_en"),
+		// Kazakh name; empty until translated, when the Russian one is shown.
+		field.String("name_kk").Default(""),
 		// Bonuses earned over the last 12 months needed to reach the tier.
 		field.Int64("min_earned").Default(0).NonNegative(),
 		// Cashback multiplier in basis points: 10000 = x1.0.

@@ -18,6 +18,8 @@ const (
 	FieldNameRu = "name_ru"
 	// FieldNameEn holds the string denoting the name_en field in the database.
 	FieldNameEn = "name_en"
+	// FieldNameKk holds the string denoting the name_kk field in the database.
+	FieldNameKk = "name_kk"
 	// FieldMinEarned holds the string denoting the min_earned field in the database.
 	FieldMinEarned = "min_earned"
 	// FieldMultiplierBp holds the string denoting the multiplier_bp field in the database.
@@ -56,6 +58,7 @@ var Columns = []string{
 	FieldSlug,
 	FieldNameRu,
 	FieldNameEn,
+	FieldNameKk,
 	FieldMinEarned,
 	FieldMultiplierBp,
 	FieldPriceBonus,
@@ -76,6 +79,8 @@ func ValidColumn(column string) bool {
 var (
 	// SlugValidator is a validator for the "slug" field. It is called by the builders before save.
 	SlugValidator func(string) error
+	// DefaultNameKk holds the default value on creation for the "name_kk" field.
+	DefaultNameKk string
 	// DefaultMinEarned holds the default value on creation for the "min_earned" field.
 	DefaultMinEarned int64
 	// MinEarnedValidator is a validator for the "min_earned" field. It is called by the builders before save.
@@ -117,6 +122,11 @@ func ByNameRu(opts ...sql.OrderTermOption) OrderOption {
 // ByNameEn orders the results by the name_en field.
 func ByNameEn(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldNameEn, opts...).ToFunc()
+}
+
+// ByNameKk orders the results by the name_kk field.
+func ByNameKk(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldNameKk, opts...).ToFunc()
 }
 
 // ByMinEarned orders the results by the min_earned field.

@@ -69,6 +69,11 @@ func NameEn(v string) predicate.Tier {
 	return predicate.Tier(sql.FieldEQ(FieldNameEn, v))
 }
 
+// NameKk applies equality check predicate on the "name_kk" field. It's identical to NameKkEQ.
+func NameKk(v string) predicate.Tier {
+	return predicate.Tier(sql.FieldEQ(FieldNameKk, v))
+}
+
 // MinEarned applies equality check predicate on the "min_earned" field. It's identical to MinEarnedEQ.
 func MinEarned(v int64) predicate.Tier {
 	return predicate.Tier(sql.FieldEQ(FieldMinEarned, v))
@@ -287,6 +292,71 @@ func NameEnEqualFold(v string) predicate.Tier {
 // NameEnContainsFold applies the ContainsFold predicate on the "name_en" field.
 func NameEnContainsFold(v string) predicate.Tier {
 	return predicate.Tier(sql.FieldContainsFold(FieldNameEn, v))
+}
+
+// NameKkEQ applies the EQ predicate on the "name_kk" field.
+func NameKkEQ(v string) predicate.Tier {
+	return predicate.Tier(sql.FieldEQ(FieldNameKk, v))
+}
+
+// NameKkNEQ applies the NEQ predicate on the "name_kk" field.
+func NameKkNEQ(v string) predicate.Tier {
+	return predicate.Tier(sql.FieldNEQ(FieldNameKk, v))
+}
+
+// NameKkIn applies the In predicate on the "name_kk" field.
+func NameKkIn(vs ...string) predicate.Tier {
+	return predicate.Tier(sql.FieldIn(FieldNameKk, vs...))
+}
+
+// NameKkNotIn applies the NotIn predicate on the "name_kk" field.
+func NameKkNotIn(vs ...string) predicate.Tier {
+	return predicate.Tier(sql.FieldNotIn(FieldNameKk, vs...))
+}
+
+// NameKkGT applies the GT predicate on the "name_kk" field.
+func NameKkGT(v string) predicate.Tier {
+	return predicate.Tier(sql.FieldGT(FieldNameKk, v))
+}
+
+// NameKkGTE applies the GTE predicate on the "name_kk" field.
+func NameKkGTE(v string) predicate.Tier {
+	return predicate.Tier(sql.FieldGTE(FieldNameKk, v))
+}
+
+// NameKkLT applies the LT predicate on the "name_kk" field.
+func NameKkLT(v string) predicate.Tier {
+	return predicate.Tier(sql.FieldLT(FieldNameKk, v))
+}
+
+// NameKkLTE applies the LTE predicate on the "name_kk" field.
+func NameKkLTE(v string) predicate.Tier {
+	return predicate.Tier(sql.FieldLTE(FieldNameKk, v))
+}
+
+// NameKkContains applies the Contains predicate on the "name_kk" field.
+func NameKkContains(v string) predicate.Tier {
+	return predicate.Tier(sql.FieldContains(FieldNameKk, v))
+}
+
+// NameKkHasPrefix applies the HasPrefix predicate on the "name_kk" field.
+func NameKkHasPrefix(v string) predicate.Tier {
+	return predicate.Tier(sql.FieldHasPrefix(FieldNameKk, v))
+}
+
+// NameKkHasSuffix applies the HasSuffix predicate on the "name_kk" field.
+func NameKkHasSuffix(v string) predicate.Tier {
+	return predicate.Tier(sql.FieldHasSuffix(FieldNameKk, v))
+}
+
+// NameKkEqualFold applies the EqualFold predicate on the "name_kk" field.
+func NameKkEqualFold(v string) predicate.Tier {
+	return predicate.Tier(sql.FieldEqualFold(FieldNameKk, v))
+}
+
+// NameKkContainsFold applies the ContainsFold predicate on the "name_kk" field.
+func NameKkContainsFold(v string) predicate.Tier {
+	return predicate.Tier(sql.FieldContainsFold(FieldNameKk, v))
 }
 
 // MinEarnedEQ applies the EQ predicate on the "min_earned" field.

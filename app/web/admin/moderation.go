@@ -131,27 +131,20 @@ var reviewLabels = []string{"offer.title", "offer.summary", "offer.description",
 
 // describe shows every field of an offer as text, for comparing two versions.
 func describe(in offers.OfferInput, ch offers.Choices, l ui.Locale) []string {
-	en := l.Lang == "en"
-	name := func(ru, eng string) string {
-		if en {
-			return eng
-		}
-		return ru
-	}
 	category, city, tierName := "—", "—", "—"
 	for _, c := range ch.Categories {
 		if c.ID == in.CategoryID {
-			category = name(c.NameRu, c.NameEn)
+			category = l.Name(c)
 		}
 	}
 	for _, c := range ch.Cities {
 		if c.ID == in.CityID {
-			city = name(c.NameRu, c.NameEn)
+			city = l.Name(c)
 		}
 	}
 	for _, t := range ch.Tiers {
 		if in.MinTierID != nil && t.ID == *in.MinTierID {
-			tierName = name(t.NameRu, t.NameEn)
+			tierName = l.Name(t)
 		}
 	}
 	day := func(t *time.Time, until bool) string {

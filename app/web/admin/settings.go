@@ -46,12 +46,13 @@ func (f bonusForm) input() (loyalty.RulesInput, ui.FieldErrors) {
 // tierForm is one tier's edit as typed into the settings page.
 type tierForm map[string]string
 
-var tierFields = []string{"name_ru", "name_en", "min_earned", "multiplier_bp", "price_bonus", "period_days"}
+var tierFields = []string{"name_ru", "name_en", "name_kk", "min_earned", "multiplier_bp", "price_bonus", "period_days"}
 
 // input parses the form into a tier edit.
 func (f tierForm) input() (loyalty.TierInput, ui.FieldErrors) {
 	errs := ui.FieldErrors{}
-	in := loyalty.TierInput{NameRu: strings.TrimSpace(f["name_ru"]), NameEn: strings.TrimSpace(f["name_en"])}
+	in := loyalty.TierInput{NameRu: strings.TrimSpace(f["name_ru"]), NameEn: strings.TrimSpace(f["name_en"]),
+		NameKk: strings.TrimSpace(f["name_kk"])}
 	num := func(field string) int64 {
 		n, err := strconv.ParseInt(strings.TrimSpace(f[field]), 10, 64)
 		if err != nil {
@@ -72,14 +73,16 @@ func (f tierForm) input() (loyalty.TierInput, ui.FieldErrors) {
 // tierField is one input of a tier's form.
 type tierField struct {
 	Name, Label, Help string
+	Optional          bool
 }
 
 var tierInputs = []tierField{
-	{"name_ru", "tier.name_ru", ""}, {"name_en", "tier.name_en", ""},
-	{"min_earned", "tier.threshold", "admin.settings.threshold_help"},
-	{"multiplier_bp", "tier.multiplier_bp", "admin.settings.multiplier_help"},
-	{"price_bonus", "tier.price_bonus", "admin.settings.price_help"},
-	{"period_days", "tier.period_days", ""},
+	{"name_ru", "tier.name_ru", "", false}, {"name_en", "tier.name_en", "", false},
+	{"name_kk", "tier.name_kk", "admin.settings.name_kk_help", true},
+	{"min_earned", "tier.threshold", "admin.settings.threshold_help", false},
+	{"multiplier_bp", "tier.multiplier_bp", "admin.settings.multiplier_help", false},
+	{"price_bonus", "tier.price_bonus", "admin.settings.price_help", false},
+	{"period_days", "tier.period_days", "", false},
 }
 
 // tierRow is a tier's form: its saved values, or what was typed with its errors.
@@ -100,8 +103,8 @@ func (h *Loyalty) settingsPage(c *fiber.Ctx, tierID int, form map[string]string,
 	}
 	rows := make([]tierRow, 0, len(r.Tiers))
 	for _, t := range r.Tiers {
-		row := tierRow{ID: t.ID, Slug: t.Slug, Name: t.NameRu, Values: map[string]string{
-			"name_ru": t.NameRu, "name_en": t.NameEn, "min_earned": strconv.FormatInt(t.MinEarned, 10),
+		row := tierRow{ID: t.ID, Slug: t.Slug, Name: ui.Name(ui.Lang(c), t), Values: map[string]string{
+			"name_ru": t.NameRu, "name_en": t.NameEn, "name_kk": t.NameKk, "min_earned": strconv.FormatInt(t.MinEarned, 10),
 			"multiplier_bp": strconv.Itoa(t.MultiplierBp), "price_bonus": strconv.FormatInt(t.PriceBonus, 10),
 			"period_days": strconv.Itoa(t.PeriodDays),
 		}}

@@ -68,22 +68,15 @@ func offerJSON(o *ent.Offer, lang string) Offer {
 		out.Partner = Named{ID: p.ID, Name: p.Name}
 	}
 	if c := o.Edges.Category; c != nil {
-		out.Category = Named{ID: c.ID, Name: pick(lang, c.NameRu, c.NameEn)}
+		out.Category = Named{ID: c.ID, Name: ui.Name(lang, c)}
 	}
 	if c := o.Edges.City; c != nil {
-		out.City = Named{ID: c.ID, Name: pick(lang, c.NameRu, c.NameEn)}
+		out.City = Named{ID: c.ID, Name: ui.Name(lang, c)}
 	}
 	for _, m := range o.Edges.Media {
 		out.Images = append(out.Images, "/media/"+m.Key)
 	}
 	return out
-}
-
-func pick(lang, ru, en string) string {
-	if lang == "ru" || en == "" {
-		return ru
-	}
-	return en
 }
 
 // offersPage is how many offers one page of the list holds.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"ikra/app/i18n"
 	"ikra/app/members"
 	"ikra/app/web/ui"
 )
@@ -38,14 +39,13 @@ type deleteForm struct {
 	Confirm string
 }
 
-// confirmWords are accepted in either interface language, whichever the page showed.
-var confirmWords = []string{"УДАЛИТЬ", "DELETE"}
-
-func (f deleteForm) validate() ui.FieldErrors {
+// validate accepts the confirmation word of any interface language, whichever the page
+// showed, in any case.
+func (f deleteForm) validate(cat *i18n.Catalog) ui.FieldErrors {
 	errs := ui.FieldErrors{}
 	word := strings.ToUpper(strings.TrimSpace(f.Confirm))
-	for _, w := range confirmWords {
-		if word == w {
+	for _, lang := range i18n.Languages {
+		if word != "" && word == strings.ToUpper(cat.T(lang, "app.delete.confirm_word")) {
 			return errs
 		}
 	}
@@ -63,7 +63,7 @@ func (h *Handlers) DeleteForm(c *fiber.Ctx) error {
 func (h *Handlers) Delete(c *fiber.Ctx) error {
 	v := ui.ViewerOf(c)
 	f := deleteForm{Confirm: strings.Clone(c.FormValue("confirm"))}
-	if errs := f.validate(); len(errs) > 0 {
+	if errs := f.validate(h.render.Catalog); len(errs) > 0 {
 		return h.render.Invalid(c, ui.LayoutMember, "app/delete", "app.delete.title", nil, errs, map[string]string{"confirm": f.Confirm})
 	}
 	err := h.members.Delete(c.UserContext(), v.ID(), v.Channel)

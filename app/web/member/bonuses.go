@@ -135,15 +135,15 @@ func (h *Loyalty) Status(c *fiber.Ctx) error {
 	lang := ui.Lang(c)
 	rows := make([]TierRow, 0, len(st.Tiers))
 	for _, t := range st.Tiers {
-		rows = append(rows, TierRow{Tier: t, Name: TierName(t, lang), Multiplier: Multiplier(t.MultiplierBp),
+		rows = append(rows, TierRow{Tier: t, Name: ui.Name(lang, t), Multiplier: Multiplier(t.MultiplierBp),
 			Buyable: t.PriceBonus > 0 && t.PeriodDays > 0, Current: st.Tier != nil && st.Tier.ID == t.ID, Key: NewFormKey()})
 	}
 	data := fiber.Map{"Status": st, "Tiers": rows, "Available": bal.Available, "Multiplier": Multiplier(st.Multiplier())}
 	if st.Tier != nil {
-		data["TierName"] = TierName(st.Tier, lang)
+		data["TierName"] = ui.Name(lang, st.Tier)
 	}
 	if st.Next != nil {
-		data["NextName"] = TierName(st.Next, lang)
+		data["NextName"] = ui.Name(lang, st.Next)
 		data["Remaining"] = st.Next.MinEarned - st.Earned
 		progress := int64(100)
 		if st.Next.MinEarned > 0 {

@@ -8,6 +8,7 @@ import (
 
 	"ikra/app/i18n"
 	"ikra/app/ledger"
+	"ikra/app/web/ui"
 	"ikra/ent"
 	"ikra/ent/booking"
 	"ikra/ent/ledgerentry"
@@ -134,7 +135,7 @@ func explain(t func(string, ...any) string, lang string, e *ent.LedgerEntry, boo
 	case ledger.KindTierPurchase:
 		name := e.RefID
 		if tr, ok := tiers[e.RefID]; ok {
-			name = TierName(tr, lang)
+			name = ui.Name(lang, tr)
 		}
 		return t("bonus.reason.tier_purchase", name)
 	case ledger.KindAnnulment:
@@ -166,14 +167,6 @@ func Mirror(e *ent.LedgerEntry) bool {
 		return e.Bucket == ledgerentry.BucketPending
 	}
 	return false
-}
-
-// TierName is a tier's name in lang (Russian unless English was asked for).
-func TierName(t *ent.Tier, lang string) string {
-	if lang == "en" && t.NameEn != "" {
-		return t.NameEn
-	}
-	return t.NameRu
 }
 
 // Multiplier shows a multiplier in basis points as a factor: 12500 → "×1,25".

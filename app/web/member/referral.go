@@ -63,7 +63,7 @@ func (h *Loyalty) Rules(c *fiber.Ctx) error {
 	lang := ui.Lang(c)
 	tiers := make([]RuleTier, 0, len(r.Tiers))
 	for _, t := range r.Tiers {
-		rt := RuleTier{Name: TierName(t, lang), MinEarned: t.MinEarned, Multiplier: Multiplier(t.MultiplierBp)}
+		rt := RuleTier{Name: ui.Name(lang, t), MinEarned: t.MinEarned, Multiplier: Multiplier(t.MultiplierBp)}
 		if t.PriceBonus > 0 && t.PeriodDays > 0 {
 			rt.Price, rt.PeriodDays = t.PriceBonus, t.PeriodDays
 		}

@@ -4,6 +4,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"ikra/app/i18n"
+	"ikra/ent"
 )
 
 // Locale translates message keys into one language; templates call {{.L.T "key"}}.
@@ -95,3 +96,27 @@ func (r *Renderer) Invalid(c *fiber.Ctx, layout, name, titleKey string, data any
 	p.Errors, p.Form = errs, form
 	return c.Status(fiber.StatusUnprocessableEntity).Render(name, p, layout)
 }
+
+// Name is the name of a category, city or tier (an *ent.Category, *ent.City or *ent.Tier)
+// in lang, chosen by i18n.Name; "" for nil or anything else.
+func Name(lang string, v any) string {
+	switch x := v.(type) {
+	case *ent.Category:
+		if x != nil {
+			return i18n.Name(lang, x.NameRu, x.NameEn, x.NameKk)
+		}
+	case *ent.City:
+		if x != nil {
+			return i18n.Name(lang, x.NameRu, x.NameEn, x.NameKk)
+		}
+	case *ent.Tier:
+		if x != nil {
+			return i18n.Name(lang, x.NameRu, x.NameEn, x.NameKk)
+		}
+	}
+	return ""
+}
+
+// Name is a category's, city's or tier's name in this language; templates call
+// {{$.L.Name .Edges.City}}.
+func (l Locale) Name(v any) string { return Name(l.Lang, v) }
