@@ -190,6 +190,10 @@ func (s *Service) Complete(ctx context.Context, partnerID, id, actorID int, deal
 	if dealTiyn <= 0 {
 		return nil, ErrAmount
 	}
+	rules, err := s.loyalty.Rules(ctx) // before the transaction: see loyalty.Deal.Rules
+	if err != nil {
+		return nil, err
+	}
 	return s.change(ctx, partnerScope(partnerID), id, []booking.Status{booking.StatusConfirmed}, func(tx *ent.Tx, b *ent.Booking) (*ent.Booking, error) {
 		if b.BonusPrice > 0 {
 			_, err := s.ledger.CaptureTx(ctx, tx, b.MemberID, reserveKey(b.ID), fmt.Sprintf("booking:%d:capture", b.ID), &actorID)
@@ -205,7 +209,7 @@ func (s *Service) Complete(ctx context.Context, partnerID, id, actorID int, deal
 		if err != nil {
 			return nil, err
 		}
-		e, err := s.loyalty.Cashback(ctx, tx, loyalty.Deal{MemberID: b.MemberID, BookingID: b.ID, AmountTiyn: dealTiyn, RateBP: o.CashbackBp, ActorID: &actorID})
+		e, err := s.loyalty.Cashback(ctx, tx, loyalty.Deal{MemberID: b.MemberID, BookingID: b.ID, AmountTiyn: dealTiyn, RateBP: o.CashbackBp, ActorID: &actorID, Rules: &rules})
 		if err != nil {
 			return nil, err
 		}

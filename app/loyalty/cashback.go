@@ -21,6 +21,10 @@ type Deal struct {
 	AmountTiyn int64 // what the member paid the partner, in tiyn
 	RateBP     int   // the offer's cashback rate
 	ActorID    *int  // the partner staff member who recorded the deal
+	// Rules are the loyalty rules read before the caller's transaction began; nil reads
+	// them here. A caller holding SQLite's write lock passes them: a read through
+	// another connection could wait for a pool that writers queued on the lock hold.
+	Rules *Rules
 }
 
 // Cashback credits the member's cashback for a completed deal, pending until the
@@ -28,9 +32,14 @@ type Deal struct {
 // to it. It runs in the caller's transaction (the booking's completion). It returns
 // the member's entry, or nil when the deal earns nothing.
 func (s *Service) Cashback(ctx context.Context, tx *ent.Tx, d Deal) (*ent.LedgerEntry, error) {
-	rules, err := s.Rules(ctx)
-	if err != nil {
-		return nil, err
+	var rules Rules
+	if d.Rules != nil {
+		rules = *d.Rules
+	} else {
+		var err error
+		if rules, err = s.Rules(ctx); err != nil {
+			return nil, err
+		}
 	}
 	st, err := s.statusTx(ctx, tx.Client(), d.MemberID)
 	if err != nil {
