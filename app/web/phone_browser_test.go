@@ -34,8 +34,8 @@ type phoneLayout struct {
 	Title       string   `json:"title"`
 	ScrollWidth int      `json:"scrollWidth"`
 	Viewport    int      `json:"viewport"`
-	Wide        []string `json:"wide"` // elements reaching beyond the viewport
-	Small       []string `json:"small"`    // tap targets lower than 44 px
+	Wide        []string `json:"wide"`  // elements reaching beyond the viewport
+	Small       []string `json:"small"` // tap targets lower than 44 px
 	PlainTables []string `json:"plainTables"`
 	FlatCards   []string `json:"flatCards"` // .table-cards rows not shown as cards
 	Cut         []string `json:"cut"`       // text cut short with an ellipsis
