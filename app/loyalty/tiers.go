@@ -94,6 +94,15 @@ func (s *Service) statusTx(ctx context.Context, db *ent.Client, memberID int) (S
 	return st, nil
 }
 
+// Shortfall is how many bonuses a member with available bonuses lacks to buy the
+// tier: 0 when they can afford it or it is not for sale.
+func Shortfall(t *ent.Tier, available int64) int64 {
+	if t == nil || t.PriceBonus <= 0 || t.PeriodDays <= 0 || available >= t.PriceBonus {
+		return 0
+	}
+	return t.PriceBonus - max(available, 0)
+}
+
 // BuyTier buys a status for its period with bonuses (a debit). Buying the tier one
 // already holds extends the period. key makes a repeated submission harmless; the same
 // key for another tier (or member) is ErrKeyReused.

@@ -198,6 +198,12 @@ func phoneRun[T any](p *phone, what string, a chromedp.Action[T]) T {
 	ctx, cancel := context.WithTimeout(p.ctx, browserStepTimeout)
 	defer cancel()
 	v, err := chromedp.Run(ctx, a)
+	// Right after a navigation Chromium may drop the script context chromedp just
+	// picked; the next one is the new page's.
+	for try := 0; err != nil && try < 5 && strings.Contains(err.Error(), "Cannot find context with specified id"); try++ {
+		time.Sleep(100 * time.Millisecond)
+		v, err = chromedp.Run(ctx, a)
+	}
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			err = fmt.Errorf("%w; the page shows:\n%s", err, p.visibleText())

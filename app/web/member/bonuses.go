@@ -116,6 +116,7 @@ type TierRow struct {
 	Multiplier string
 	Buyable    bool
 	Current    bool
+	Short      int64  // bonuses the member lacks to buy it; the buy button waits while > 0
 	Key        string // idempotency key of this row's buy form
 }
 
@@ -136,7 +137,8 @@ func (h *Loyalty) Status(c *fiber.Ctx) error {
 	rows := make([]TierRow, 0, len(st.Tiers))
 	for _, t := range st.Tiers {
 		rows = append(rows, TierRow{Tier: t, Name: ui.Name(lang, t), Multiplier: Multiplier(t.MultiplierBp),
-			Buyable: t.PriceBonus > 0 && t.PeriodDays > 0, Current: st.Tier != nil && st.Tier.ID == t.ID, Key: NewFormKey()})
+			Buyable: t.PriceBonus > 0 && t.PeriodDays > 0, Current: st.Tier != nil && st.Tier.ID == t.ID,
+			Short: loyalty.Shortfall(t, bal.Available), Key: NewFormKey()})
 	}
 	data := fiber.Map{"Status": st, "Tiers": rows, "Available": bal.Available, "Multiplier": Multiplier(st.Multiplier())}
 	if st.Tier != nil {

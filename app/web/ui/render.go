@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"strings"
+
 	"github.com/gofiber/fiber/v2"
 
 	"ikra/app/i18n"
@@ -78,11 +80,33 @@ func (r *Renderer) Page(c *fiber.Ctx, titleKey string, data any) *Page {
 	}
 	if titleKey != "" {
 		p.Title = p.L.T(titleKey)
+	} else {
+		p.Title = subjectTitle(p.L, data)
 	}
 	if pr, ok := PartnerOf(c); ok {
 		p.Partner = &pr
 	}
 	return p
+}
+
+// subjectTitle titles a page about one thing, rendered without a title key, after
+// that thing: an offer by its title, a booking by its code, a member by their name.
+// A handler may still set Page.Title itself.
+func subjectTitle(l Locale, data any) string {
+	m, ok := data.(fiber.Map)
+	if !ok {
+		return ""
+	}
+	if o, ok := m["Offer"].(*ent.Offer); ok && o != nil {
+		return o.Title
+	}
+	if b, ok := m["Booking"].(*ent.Booking); ok && b != nil {
+		return l.T("partner.booking.title", b.Code)
+	}
+	if mb, ok := m["Member"].(*ent.Member); ok && mb != nil {
+		return strings.TrimSpace(mb.FirstName + " " + mb.LastName)
+	}
+	return ""
 }
 
 // Render renders a template inside a layout with status 200.
