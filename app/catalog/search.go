@@ -168,15 +168,22 @@ func placesLeft() predicate.Offer {
 }
 
 // textMatch matches offers whose own text or partner's name holds every word: on
-// PostgreSQL through the tsvector indexes (Russian word forms, other words as
-// written), on SQLite through FTS5 with each word as a quoted prefix.
+// PostgreSQL through the tsvector indexes (Russian stems and words as written), on
+// SQLite through FTS5, each word as a quoted prefix on both.
 func (s *Service) textMatch(words []string) predicate.Offer {
 	return func(sel *sql.Selector) {
 		if sel.Dialect() == dialect.Postgres {
-			text := strings.Join(words, " ")
+			// Each word a quoted prefix of its stem: the Russian stemmer cuts "ресторан" and
+			// "рестораны" to "рестора" but "ресторане" to "ресторан", so only a prefix
+			// finds every form. Words hold letters and digits only, so the quotes are safe.
+			terms := make([]string, len(words))
+			for i, w := range words {
+				terms[i] = "'" + w + "':*"
+			}
+			text := strings.Join(terms, " & ")
 			sel.Where(sql.P(func(b *sql.Builder) {
 				tsq := func() {
-					b.WriteString("(plainto_tsquery('russian', ").Arg(text).WriteString(") || plainto_tsquery('simple', ").Arg(text).WriteString("))")
+					b.WriteString("(to_tsquery('russian', ").Arg(text).WriteString(") || to_tsquery('simple', ").Arg(text).WriteString("))")
 				}
 				b.WriteString("(" + store.OfferTextPG(sel.C) + " @@ ")
 				tsq()
