@@ -227,6 +227,11 @@ func (a *App) initServices(ctx context.Context) error {
 	a.Members.OnRegister(a.Loyalty.OnRegister)
 	a.Loyalty.SetTexts(a.Catalog.T)
 	a.Offers = catalog.New(a.DB.Client, a.Loyalty, a.Media)
+	cursorKey, err := a.Settings.Secret(ctx, "secret.catalog_cursor")
+	if err != nil {
+		return err
+	}
+	a.Offers.SetCursorKey([]byte(cursorKey))
 	a.Images = images.New(a.DB.Client, a.DB.Dialect, a.Media, a.Queue, a.Log)
 	a.Webhooks = webhooks.New(a.DB.Client, a.Queue, webhooks.Guard{AllowPrivate: a.Config.WebhookAllowPrivate})
 	a.Webhooks.SetLogger(a.Log)

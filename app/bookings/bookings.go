@@ -71,7 +71,7 @@ const CodeLength = 7
 const DefaultAnswerWindow = 48 * time.Hour
 
 // Open statuses hold a place: they count against capacity and the per-member limit.
-var holding = []booking.Status{booking.StatusRequested, booking.StatusConfirmed, booking.StatusCompleted}
+var holding = catalog.HoldingStatuses
 
 // Texts translates a message key into a language; Plural picks the form for n.
 type Texts struct {

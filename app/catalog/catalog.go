@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"sync"
 	"time"
 
 	"ikra/app/images"
@@ -30,6 +31,9 @@ type Service struct {
 	loyalty *loyalty.Service
 	objects media.Store
 	now     func() time.Time
+
+	cursorKey []byte
+	keyOnce   sync.Once
 }
 
 // New returns the catalog service; the member's status tier comes from l, offer images

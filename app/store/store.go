@@ -124,6 +124,14 @@ func (d *DB) Migrate(ctx context.Context) error {
 		if _, err := convertSQLiteTimes(ctx, d.SQL); err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
+		if err := migrateSearchSQLite(ctx, d.SQL); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+	}
+	if d.Dialect == dialect.Postgres {
+		if err := migrateSearchPG(ctx, d.SQL); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
 	}
 	return nil
 }

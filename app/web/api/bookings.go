@@ -14,7 +14,6 @@ import (
 	"ikra/app/ledger"
 	"ikra/app/web/ui"
 	"ikra/ent"
-	"ikra/ent/offer"
 )
 
 // Bookings serve the catalog and bookings in the JSON API.
@@ -79,36 +78,29 @@ func offerJSON(o *ent.Offer, lang string) Offer {
 	return out
 }
 
-// offersPage is how many offers one page of the list holds.
-const offersPage = 20
-
-// Offers lists the offers the member may see, newest first, a page at a time:
-// ?cursor=<next of the previous page>.
+// Offers lists the offers the member may see, newest first, a page at a time, with the
+// catalog's filters as query parameters: category, city, kind, bonus=1, available=1,
+// q (words), limit (at most catalog.MaxLimit) and cursor (next of the previous page).
+// A malformed parameter or cursor, or a query followed too deep, is 400.
 func (h *Bookings) Offers(c *fiber.Ctx) error {
-	ctx := c.UserContext()
-	q, err := h.catalog.Visible(ctx, ui.ViewerOf(c).ID())
-	if err != nil {
-		return err
+	f, err := ui.ReadCatalogForm(c).Filter()
+	var page catalog.Page
+	if err == nil {
+		f.Full = true
+		page, err = h.catalog.Search(c.UserContext(), ui.ViewerOf(c).ID(), f)
 	}
-	if cur := c.Query("cursor"); cur != "" {
-		id, err := strconv.Atoi(cur)
-		if err != nil || id <= 0 {
-			return ui.ErrBadRequest
-		}
-		q.Where(offer.IDLT(id))
+	if e := ui.CatalogError(err); e != nil {
+		return e
 	}
-	list, err := catalog.WithDetails(q).Order(ent.Desc(offer.FieldID)).Limit(offersPage + 1).All(ctx)
 	if err != nil {
 		return err
 	}
 	var next *string
-	if len(list) > offersPage {
-		list = list[:offersPage]
-		s := strconv.Itoa(list[len(list)-1].ID)
-		next = &s
+	if page.Next != "" {
+		next = &page.Next
 	}
-	items := make([]Offer, 0, len(list))
-	for _, o := range list {
+	items := make([]Offer, 0, len(page.Offers))
+	for _, o := range page.Offers {
 		items = append(items, offerJSON(o, ui.Lang(c)))
 	}
 	return c.JSON(fiber.Map{"items": items, "next": next})

@@ -13,9 +13,8 @@ import (
 	"ikra/app/catalog"
 	"ikra/app/members"
 	"ikra/app/notify"
+	"ikra/app/offers"
 	"ikra/app/web/ui"
-	"ikra/ent"
-	"ikra/ent/offer"
 )
 
 // Handlers serve the member cabinet.
@@ -36,20 +35,23 @@ func New(r *ui.Renderer, s *auth.Sessions, m *members.Service, n *notify.Service
 // RecordViews makes the offer page record each view with r, in the background.
 func (h *Handlers) RecordViews(r *analytics.Recorder) { h.views = r }
 
-// pageSize caps catalog pagination (anti-scraping).
-const pageSize = 24
-
-// Home is the cabinet's start page: the newest privileges the member may see.
+// Home is the cabinet's start page: the privileges the member may see, newest first,
+// narrowed by the filter bar (category, city, kind, payable with bonuses, available
+// now, words) and paged by an opaque cursor. A malformed filter or cursor, or a query
+// followed too deep, is the same page with a clear message and status 400.
 func (h *Handlers) Home(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	q, err := h.catalog.Visible(ctx, ui.ViewerOf(c).ID())
-	if err != nil {
+	form := ui.ReadCatalogForm(c)
+	f, err := form.Filter()
+	var page catalog.Page
+	if err == nil {
+		page, err = h.catalog.Search(ctx, ui.ViewerOf(c).ID(), f)
+	}
+	problem := ui.CatalogError(err)
+	if err != nil && problem == nil {
 		return err
 	}
-	offers, err := catalog.WithDetails(q).
-		Order(ent.Desc(offer.FieldPublishedAt), ent.Desc(offer.FieldID)).
-		Limit(pageSize).
-		All(ctx)
+	choices, err := h.catalog.FilterChoices(ctx)
 	if err != nil {
 		return err
 	}
@@ -57,7 +59,17 @@ func (h *Handlers) Home(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.render.Render(c, ui.LayoutMember, "app/home", "app.home.title", fiber.Map{"Offers": offers, "Unread": unread})
+	data := fiber.Map{"Offers": page.Offers, "Unread": unread, "Choices": choices, "Kinds": offers.Kinds,
+		"Filtered": !f.Empty(), "Next": page.Next, "Page": page.Number, "Problem": problem}
+	if page.Next != "" {
+		data["More"] = form.MoreURL("/app", page.Next)
+	}
+	p := h.render.Page(c, "app.home.title", data)
+	p.Form = form.Values()
+	if problem != nil {
+		c.Status(problem.Status)
+	}
+	return c.Render("app/home", p, ui.LayoutMember)
 }
 
 // Offer shows one privilege; one the member may not see, or an unknown one, is 404.
