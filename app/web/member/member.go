@@ -14,8 +14,6 @@ import (
 	"ikra/app/members"
 	"ikra/app/notify"
 	"ikra/app/web/ui"
-	"ikra/ent"
-	"ikra/ent/offer"
 )
 
 // Handlers serve the member cabinet.
@@ -39,25 +37,24 @@ func (h *Handlers) RecordViews(r *analytics.Recorder) { h.views = r }
 // pageSize caps catalog pagination (anti-scraping).
 const pageSize = 24
 
-// Home is the cabinet's start page: the newest privileges the member may see.
+// Home is the cabinet's start page: the member's personal first page of privileges,
+// ranked, each with its reason. A member who has never seen the welcome screen is
+// offered it first.
 func (h *Handlers) Home(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	q, err := h.catalog.Visible(ctx, ui.ViewerOf(c).ID())
+	v := ui.ViewerOf(c)
+	if members.OnboardingDue(v.Member) {
+		return c.Redirect("/app/welcome", fiber.StatusSeeOther)
+	}
+	cards, err := h.catalog.Personal(ctx, v.ID(), pageSize)
 	if err != nil {
 		return err
 	}
-	offers, err := catalog.WithDetails(q).
-		Order(ent.Desc(offer.FieldPublishedAt), ent.Desc(offer.FieldID)).
-		Limit(pageSize).
-		All(ctx)
+	unread, err := h.notify.UnreadCount(ctx, v.ID())
 	if err != nil {
 		return err
 	}
-	unread, err := h.notify.UnreadCount(ctx, ui.ViewerOf(c).ID())
-	if err != nil {
-		return err
-	}
-	return h.render.Render(c, ui.LayoutMember, "app/home", "app.home.title", fiber.Map{"Offers": offers, "Unread": unread})
+	return h.render.Render(c, ui.LayoutMember, "app/home", "app.home.title", fiber.Map{"Cards": cards, "Unread": unread})
 }
 
 // Offer shows one privilege; one the member may not see, or an unknown one, is 404.
