@@ -122,4 +122,18 @@ func TestInterestsPersonaliseFirstPage(t *testing.T) {
 	if id != apptest.Itoa(gym.ID) && !strings.Contains(page, "data-offer=\""+apptest.Itoa(gym.ID)+"\"") {
 		t.Errorf("the athlete does not see the gym: %s", page)
 	}
+
+	// Edited later from the settings: the new choice replaces the old one.
+	foodie.Get("/app/welcome")
+	if r := foodie.Post("/app/welcome", url.Values{"category": {apptest.Itoa(sport.ID)}, "lang": {"kk"}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("edit: %d %s", r.Status, r.Body)
+	}
+	m, err = db.Member.Query().Where(member.TelegramID(9711)).WithInterests().Only(ctx)
+	apptest.Must(t, err)
+	if len(m.Edges.Interests) != 1 || m.Edges.Interests[0].ID != sport.ID || m.CityID != nil || m.Language != "kk" {
+		t.Fatalf("edited interests: %+v %v", m, m.Edges.Interests)
+	}
+	if id, page := first(foodie); id == apptest.Itoa(dinner.ID) || !strings.Contains(page, "Сізге ұнайды: Спорт") {
+		t.Errorf("after the edit the first card is %s: %s", id, page)
+	}
 }
