@@ -50,6 +50,10 @@ type Member struct {
 	LastSeenAt *time.Time `json:"last_seen_at,omitempty"`
 	// DeletedAt holds the value of the "deleted_at" field.
 	DeletedAt *time.Time `json:"deleted_at,omitempty"`
+	// CityID holds the value of the "city_id" field.
+	CityID *int `json:"city_id,omitempty"`
+	// OnboardedAt holds the value of the "onboarded_at" field.
+	OnboardedAt *time.Time `json:"onboarded_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the MemberQuery when eager-loading is set.
 	Edges        MemberEdges `json:"edges"`
@@ -305,11 +309,11 @@ func (*Member) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case member.FieldID, member.FieldTelegramID, member.FieldTierID:
+		case member.FieldID, member.FieldTelegramID, member.FieldTierID, member.FieldCityID:
 			values[i] = new(sql.NullInt64)
 		case member.FieldFirstName, member.FieldLastName, member.FieldUsername, member.FieldPhotoURL, member.FieldLanguage, member.FieldStatus, member.FieldBlockedReason, member.FieldReferralCode:
 			values[i] = new(sql.NullString)
-		case member.FieldTierUntil, member.FieldCreatedAt, member.FieldUpdatedAt, member.FieldLastSeenAt, member.FieldDeletedAt:
+		case member.FieldTierUntil, member.FieldCreatedAt, member.FieldUpdatedAt, member.FieldLastSeenAt, member.FieldDeletedAt, member.FieldOnboardedAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -426,6 +430,20 @@ func (_m *Member) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.DeletedAt = new(time.Time)
 				*_m.DeletedAt = value.Time
+			}
+		case member.FieldCityID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field city_id", values[i])
+			} else if value.Valid {
+				_m.CityID = new(int)
+				*_m.CityID = int(value.Int64)
+			}
+		case member.FieldOnboardedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field onboarded_at", values[i])
+			} else if value.Valid {
+				_m.OnboardedAt = new(time.Time)
+				*_m.OnboardedAt = value.Time
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -620,6 +638,16 @@ func (_m *Member) String() string {
 	builder.WriteString(", ")
 	if v := _m.DeletedAt; v != nil {
 		builder.WriteString("deleted_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.CityID; v != nil {
+		builder.WriteString("city_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.OnboardedAt; v != nil {
+		builder.WriteString("onboarded_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteByte(')')

@@ -240,6 +240,34 @@ func (_c *MemberCreate) SetNillableDeletedAt(v *time.Time) *MemberCreate {
 	return _c
 }
 
+// SetCityID sets the "city_id" field.
+func (_c *MemberCreate) SetCityID(v int) *MemberCreate {
+	_c.mutation.SetCityID(v)
+	return _c
+}
+
+// SetNillableCityID sets the "city_id" field if the given value is not nil.
+func (_c *MemberCreate) SetNillableCityID(v *int) *MemberCreate {
+	if v != nil {
+		_c.SetCityID(*v)
+	}
+	return _c
+}
+
+// SetOnboardedAt sets the "onboarded_at" field.
+func (_c *MemberCreate) SetOnboardedAt(v time.Time) *MemberCreate {
+	_c.mutation.SetOnboardedAt(v)
+	return _c
+}
+
+// SetNillableOnboardedAt sets the "onboarded_at" field if the given value is not nil.
+func (_c *MemberCreate) SetNillableOnboardedAt(v *time.Time) *MemberCreate {
+	if v != nil {
+		_c.SetOnboardedAt(*v)
+	}
+	return _c
+}
+
 // AddStaffIDs adds the "staff" edge to the Staff entity by IDs.
 func (_c *MemberCreate) AddStaffIDs(ids ...int) *MemberCreate {
 	_c.mutation.AddStaffIDs(ids...)
@@ -750,6 +778,14 @@ func (_c *MemberCreate) createSpec() (*Member, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.DeletedAt(); ok {
 		_spec.SetField(member.FieldDeletedAt, field.TypeTime, value)
 		_node.DeletedAt = &value
+	}
+	if value, ok := _c.mutation.CityID(); ok {
+		_spec.SetField(member.FieldCityID, field.TypeInt, value)
+		_node.CityID = &value
+	}
+	if value, ok := _c.mutation.OnboardedAt(); ok {
+		_spec.SetField(member.FieldOnboardedAt, field.TypeTime, value)
+		_node.OnboardedAt = &value
 	}
 	if nodes := _c.mutation.StaffIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -1356,6 +1392,48 @@ func (u *MemberUpsert) ClearDeletedAt() *MemberUpsert {
 	return u
 }
 
+// SetCityID sets the "city_id" field.
+func (u *MemberUpsert) SetCityID(v int) *MemberUpsert {
+	u.Set(member.FieldCityID, v)
+	return u
+}
+
+// UpdateCityID sets the "city_id" field to the value that was provided on create.
+func (u *MemberUpsert) UpdateCityID() *MemberUpsert {
+	u.SetExcluded(member.FieldCityID)
+	return u
+}
+
+// AddCityID adds v to the "city_id" field.
+func (u *MemberUpsert) AddCityID(v int) *MemberUpsert {
+	u.Add(member.FieldCityID, v)
+	return u
+}
+
+// ClearCityID clears the value of the "city_id" field.
+func (u *MemberUpsert) ClearCityID() *MemberUpsert {
+	u.SetNull(member.FieldCityID)
+	return u
+}
+
+// SetOnboardedAt sets the "onboarded_at" field.
+func (u *MemberUpsert) SetOnboardedAt(v time.Time) *MemberUpsert {
+	u.Set(member.FieldOnboardedAt, v)
+	return u
+}
+
+// UpdateOnboardedAt sets the "onboarded_at" field to the value that was provided on create.
+func (u *MemberUpsert) UpdateOnboardedAt() *MemberUpsert {
+	u.SetExcluded(member.FieldOnboardedAt)
+	return u
+}
+
+// ClearOnboardedAt clears the value of the "onboarded_at" field.
+func (u *MemberUpsert) ClearOnboardedAt() *MemberUpsert {
+	u.SetNull(member.FieldOnboardedAt)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -1645,6 +1723,55 @@ func (u *MemberUpsertOne) UpdateDeletedAt() *MemberUpsertOne {
 func (u *MemberUpsertOne) ClearDeletedAt() *MemberUpsertOne {
 	return u.Update(func(s *MemberUpsert) {
 		s.ClearDeletedAt()
+	})
+}
+
+// SetCityID sets the "city_id" field.
+func (u *MemberUpsertOne) SetCityID(v int) *MemberUpsertOne {
+	return u.Update(func(s *MemberUpsert) {
+		s.SetCityID(v)
+	})
+}
+
+// AddCityID adds v to the "city_id" field.
+func (u *MemberUpsertOne) AddCityID(v int) *MemberUpsertOne {
+	return u.Update(func(s *MemberUpsert) {
+		s.AddCityID(v)
+	})
+}
+
+// UpdateCityID sets the "city_id" field to the value that was provided on create.
+func (u *MemberUpsertOne) UpdateCityID() *MemberUpsertOne {
+	return u.Update(func(s *MemberUpsert) {
+		s.UpdateCityID()
+	})
+}
+
+// ClearCityID clears the value of the "city_id" field.
+func (u *MemberUpsertOne) ClearCityID() *MemberUpsertOne {
+	return u.Update(func(s *MemberUpsert) {
+		s.ClearCityID()
+	})
+}
+
+// SetOnboardedAt sets the "onboarded_at" field.
+func (u *MemberUpsertOne) SetOnboardedAt(v time.Time) *MemberUpsertOne {
+	return u.Update(func(s *MemberUpsert) {
+		s.SetOnboardedAt(v)
+	})
+}
+
+// UpdateOnboardedAt sets the "onboarded_at" field to the value that was provided on create.
+func (u *MemberUpsertOne) UpdateOnboardedAt() *MemberUpsertOne {
+	return u.Update(func(s *MemberUpsert) {
+		s.UpdateOnboardedAt()
+	})
+}
+
+// ClearOnboardedAt clears the value of the "onboarded_at" field.
+func (u *MemberUpsertOne) ClearOnboardedAt() *MemberUpsertOne {
+	return u.Update(func(s *MemberUpsert) {
+		s.ClearOnboardedAt()
 	})
 }
 
@@ -2101,6 +2228,55 @@ func (u *MemberUpsertBulk) UpdateDeletedAt() *MemberUpsertBulk {
 func (u *MemberUpsertBulk) ClearDeletedAt() *MemberUpsertBulk {
 	return u.Update(func(s *MemberUpsert) {
 		s.ClearDeletedAt()
+	})
+}
+
+// SetCityID sets the "city_id" field.
+func (u *MemberUpsertBulk) SetCityID(v int) *MemberUpsertBulk {
+	return u.Update(func(s *MemberUpsert) {
+		s.SetCityID(v)
+	})
+}
+
+// AddCityID adds v to the "city_id" field.
+func (u *MemberUpsertBulk) AddCityID(v int) *MemberUpsertBulk {
+	return u.Update(func(s *MemberUpsert) {
+		s.AddCityID(v)
+	})
+}
+
+// UpdateCityID sets the "city_id" field to the value that was provided on create.
+func (u *MemberUpsertBulk) UpdateCityID() *MemberUpsertBulk {
+	return u.Update(func(s *MemberUpsert) {
+		s.UpdateCityID()
+	})
+}
+
+// ClearCityID clears the value of the "city_id" field.
+func (u *MemberUpsertBulk) ClearCityID() *MemberUpsertBulk {
+	return u.Update(func(s *MemberUpsert) {
+		s.ClearCityID()
+	})
+}
+
+// SetOnboardedAt sets the "onboarded_at" field.
+func (u *MemberUpsertBulk) SetOnboardedAt(v time.Time) *MemberUpsertBulk {
+	return u.Update(func(s *MemberUpsert) {
+		s.SetOnboardedAt(v)
+	})
+}
+
+// UpdateOnboardedAt sets the "onboarded_at" field to the value that was provided on create.
+func (u *MemberUpsertBulk) UpdateOnboardedAt() *MemberUpsertBulk {
+	return u.Update(func(s *MemberUpsert) {
+		s.UpdateOnboardedAt()
+	})
+}
+
+// ClearOnboardedAt clears the value of the "onboarded_at" field.
+func (u *MemberUpsertBulk) ClearOnboardedAt() *MemberUpsertBulk {
+	return u.Update(func(s *MemberUpsert) {
+		s.ClearOnboardedAt()
 	})
 }
 

@@ -284,6 +284,53 @@ func (_u *MemberUpdate) ClearDeletedAt() *MemberUpdate {
 	return _u
 }
 
+// SetCityID sets the "city_id" field.
+func (_u *MemberUpdate) SetCityID(v int) *MemberUpdate {
+	_u.mutation.ResetCityID()
+	_u.mutation.SetCityID(v)
+	return _u
+}
+
+// SetNillableCityID sets the "city_id" field if the given value is not nil.
+func (_u *MemberUpdate) SetNillableCityID(v *int) *MemberUpdate {
+	if v != nil {
+		_u.SetCityID(*v)
+	}
+	return _u
+}
+
+// AddCityID adds value to the "city_id" field.
+func (_u *MemberUpdate) AddCityID(v int) *MemberUpdate {
+	_u.mutation.AddCityID(v)
+	return _u
+}
+
+// ClearCityID clears the value of the "city_id" field.
+func (_u *MemberUpdate) ClearCityID() *MemberUpdate {
+	_u.mutation.ClearCityID()
+	return _u
+}
+
+// SetOnboardedAt sets the "onboarded_at" field.
+func (_u *MemberUpdate) SetOnboardedAt(v time.Time) *MemberUpdate {
+	_u.mutation.SetOnboardedAt(v)
+	return _u
+}
+
+// SetNillableOnboardedAt sets the "onboarded_at" field if the given value is not nil.
+func (_u *MemberUpdate) SetNillableOnboardedAt(v *time.Time) *MemberUpdate {
+	if v != nil {
+		_u.SetOnboardedAt(*v)
+	}
+	return _u
+}
+
+// ClearOnboardedAt clears the value of the "onboarded_at" field.
+func (_u *MemberUpdate) ClearOnboardedAt() *MemberUpdate {
+	_u.mutation.ClearOnboardedAt()
+	return _u
+}
+
 // AddStaffIDs adds the "staff" edge to the Staff entity by IDs.
 func (_u *MemberUpdate) AddStaffIDs(ids ...int) *MemberUpdate {
 	_u.mutation.AddStaffIDs(ids...)
@@ -1123,6 +1170,21 @@ func (_u *MemberUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.DeletedAtCleared() {
 		_spec.ClearField(member.FieldDeletedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.CityID(); ok {
+		_spec.SetField(member.FieldCityID, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedCityID(); ok {
+		_spec.AddField(member.FieldCityID, field.TypeInt, value)
+	}
+	if _u.mutation.CityIDCleared() {
+		_spec.ClearField(member.FieldCityID, field.TypeInt)
+	}
+	if value, ok := _u.mutation.OnboardedAt(); ok {
+		_spec.SetField(member.FieldOnboardedAt, field.TypeTime, value)
+	}
+	if _u.mutation.OnboardedAtCleared() {
+		_spec.ClearField(member.FieldOnboardedAt, field.TypeTime)
 	}
 	if _u.mutation.StaffCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -2282,6 +2344,53 @@ func (_u *MemberUpdateOne) ClearDeletedAt() *MemberUpdateOne {
 	return _u
 }
 
+// SetCityID sets the "city_id" field.
+func (_u *MemberUpdateOne) SetCityID(v int) *MemberUpdateOne {
+	_u.mutation.ResetCityID()
+	_u.mutation.SetCityID(v)
+	return _u
+}
+
+// SetNillableCityID sets the "city_id" field if the given value is not nil.
+func (_u *MemberUpdateOne) SetNillableCityID(v *int) *MemberUpdateOne {
+	if v != nil {
+		_u.SetCityID(*v)
+	}
+	return _u
+}
+
+// AddCityID adds value to the "city_id" field.
+func (_u *MemberUpdateOne) AddCityID(v int) *MemberUpdateOne {
+	_u.mutation.AddCityID(v)
+	return _u
+}
+
+// ClearCityID clears the value of the "city_id" field.
+func (_u *MemberUpdateOne) ClearCityID() *MemberUpdateOne {
+	_u.mutation.ClearCityID()
+	return _u
+}
+
+// SetOnboardedAt sets the "onboarded_at" field.
+func (_u *MemberUpdateOne) SetOnboardedAt(v time.Time) *MemberUpdateOne {
+	_u.mutation.SetOnboardedAt(v)
+	return _u
+}
+
+// SetNillableOnboardedAt sets the "onboarded_at" field if the given value is not nil.
+func (_u *MemberUpdateOne) SetNillableOnboardedAt(v *time.Time) *MemberUpdateOne {
+	if v != nil {
+		_u.SetOnboardedAt(*v)
+	}
+	return _u
+}
+
+// ClearOnboardedAt clears the value of the "onboarded_at" field.
+func (_u *MemberUpdateOne) ClearOnboardedAt() *MemberUpdateOne {
+	_u.mutation.ClearOnboardedAt()
+	return _u
+}
+
 // AddStaffIDs adds the "staff" edge to the Staff entity by IDs.
 func (_u *MemberUpdateOne) AddStaffIDs(ids ...int) *MemberUpdateOne {
 	_u.mutation.AddStaffIDs(ids...)
@@ -3151,6 +3260,21 @@ func (_u *MemberUpdateOne) sqlSave(ctx context.Context) (_node *Member, err erro
 	}
 	if _u.mutation.DeletedAtCleared() {
 		_spec.ClearField(member.FieldDeletedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.CityID(); ok {
+		_spec.SetField(member.FieldCityID, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedCityID(); ok {
+		_spec.AddField(member.FieldCityID, field.TypeInt, value)
+	}
+	if _u.mutation.CityIDCleared() {
+		_spec.ClearField(member.FieldCityID, field.TypeInt)
+	}
+	if value, ok := _u.mutation.OnboardedAt(); ok {
+		_spec.SetField(member.FieldOnboardedAt, field.TypeTime, value)
+	}
+	if _u.mutation.OnboardedAtCleared() {
+		_spec.ClearField(member.FieldOnboardedAt, field.TypeTime)
 	}
 	if _u.mutation.StaffCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -9873,6 +9873,9 @@ type MemberMutation struct {
 	updated_at                *time.Time
 	last_seen_at              *time.Time
 	deleted_at                *time.Time
+	city_id                   *int
+	addcity_id                *int
+	onboarded_at              *time.Time
 	clearedFields             map[string]struct{}
 	staff                     map[int]struct{}
 	removedstaff              map[int]struct{}
@@ -10661,6 +10664,125 @@ func (m *MemberMutation) DeletedAtCleared() bool {
 func (m *MemberMutation) ResetDeletedAt() {
 	m.deleted_at = nil
 	delete(m.clearedFields, member.FieldDeletedAt)
+}
+
+// SetCityID sets the "city_id" field.
+func (m *MemberMutation) SetCityID(i int) {
+	m.city_id = &i
+	m.addcity_id = nil
+}
+
+// CityID returns the value of the "city_id" field in the mutation.
+func (m *MemberMutation) CityID() (r int, exists bool) {
+	v := m.city_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCityID returns the old "city_id" field's value of the Member entity.
+// If the Member object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MemberMutation) OldCityID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCityID: %w", err)
+	}
+	return oldValue.CityID, nil
+}
+
+// AddCityID adds i to the "city_id" field.
+func (m *MemberMutation) AddCityID(i int) {
+	if m.addcity_id != nil {
+		*m.addcity_id += i
+	} else {
+		m.addcity_id = &i
+	}
+}
+
+// AddedCityID returns the value that was added to the "city_id" field in this mutation.
+func (m *MemberMutation) AddedCityID() (r int, exists bool) {
+	v := m.addcity_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearCityID clears the value of the "city_id" field.
+func (m *MemberMutation) ClearCityID() {
+	m.city_id = nil
+	m.addcity_id = nil
+	m.clearedFields[member.FieldCityID] = struct{}{}
+}
+
+// CityIDCleared returns if the "city_id" field was cleared in this mutation.
+func (m *MemberMutation) CityIDCleared() bool {
+	_, ok := m.clearedFields[member.FieldCityID]
+	return ok
+}
+
+// ResetCityID resets all changes to the "city_id" field.
+func (m *MemberMutation) ResetCityID() {
+	m.city_id = nil
+	m.addcity_id = nil
+	delete(m.clearedFields, member.FieldCityID)
+}
+
+// SetOnboardedAt sets the "onboarded_at" field.
+func (m *MemberMutation) SetOnboardedAt(t time.Time) {
+	m.onboarded_at = &t
+}
+
+// OnboardedAt returns the value of the "onboarded_at" field in the mutation.
+func (m *MemberMutation) OnboardedAt() (r time.Time, exists bool) {
+	v := m.onboarded_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOnboardedAt returns the old "onboarded_at" field's value of the Member entity.
+// If the Member object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MemberMutation) OldOnboardedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOnboardedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOnboardedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOnboardedAt: %w", err)
+	}
+	return oldValue.OnboardedAt, nil
+}
+
+// ClearOnboardedAt clears the value of the "onboarded_at" field.
+func (m *MemberMutation) ClearOnboardedAt() {
+	m.onboarded_at = nil
+	m.clearedFields[member.FieldOnboardedAt] = struct{}{}
+}
+
+// OnboardedAtCleared returns if the "onboarded_at" field was cleared in this mutation.
+func (m *MemberMutation) OnboardedAtCleared() bool {
+	_, ok := m.clearedFields[member.FieldOnboardedAt]
+	return ok
+}
+
+// ResetOnboardedAt resets all changes to the "onboarded_at" field.
+func (m *MemberMutation) ResetOnboardedAt() {
+	m.onboarded_at = nil
+	delete(m.clearedFields, member.FieldOnboardedAt)
 }
 
 // AddStaffIDs adds the "staff" edge to the Staff entity by ids.
@@ -11774,7 +11896,7 @@ func (m *MemberMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *MemberMutation) Fields() []string {
-	fields := make([]string, 0, 15)
+	fields := make([]string, 0, 17)
 	if m.telegram_id != nil {
 		fields = append(fields, member.FieldTelegramID)
 	}
@@ -11820,6 +11942,12 @@ func (m *MemberMutation) Fields() []string {
 	if m.deleted_at != nil {
 		fields = append(fields, member.FieldDeletedAt)
 	}
+	if m.city_id != nil {
+		fields = append(fields, member.FieldCityID)
+	}
+	if m.onboarded_at != nil {
+		fields = append(fields, member.FieldOnboardedAt)
+	}
 	return fields
 }
 
@@ -11858,6 +11986,10 @@ func (m *MemberMutation) Field(name string) (ent.Value, bool) {
 		return m.LastSeenAt()
 	case member.FieldDeletedAt:
 		return m.DeletedAt()
+	case member.FieldCityID:
+		return m.CityID()
+	case member.FieldOnboardedAt:
+		return m.OnboardedAt()
 	}
 	return nil, false
 }
@@ -11897,6 +12029,10 @@ func (m *MemberMutation) OldField(ctx context.Context, name string) (ent.Value, 
 		return m.OldLastSeenAt(ctx)
 	case member.FieldDeletedAt:
 		return m.OldDeletedAt(ctx)
+	case member.FieldCityID:
+		return m.OldCityID(ctx)
+	case member.FieldOnboardedAt:
+		return m.OldOnboardedAt(ctx)
 	}
 	return nil, fmt.Errorf("unknown Member field %s", name)
 }
@@ -12011,6 +12147,20 @@ func (m *MemberMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetDeletedAt(v)
 		return nil
+	case member.FieldCityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCityID(v)
+		return nil
+	case member.FieldOnboardedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOnboardedAt(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Member field %s", name)
 }
@@ -12022,6 +12172,9 @@ func (m *MemberMutation) AddedFields() []string {
 	if m.addtelegram_id != nil {
 		fields = append(fields, member.FieldTelegramID)
 	}
+	if m.addcity_id != nil {
+		fields = append(fields, member.FieldCityID)
+	}
 	return fields
 }
 
@@ -12032,6 +12185,8 @@ func (m *MemberMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
 	case member.FieldTelegramID:
 		return m.AddedTelegramID()
+	case member.FieldCityID:
+		return m.AddedCityID()
 	}
 	return nil, false
 }
@@ -12047,6 +12202,13 @@ func (m *MemberMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddTelegramID(v)
+		return nil
+	case member.FieldCityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCityID(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Member numeric field %s", name)
@@ -12070,6 +12232,12 @@ func (m *MemberMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(member.FieldDeletedAt) {
 		fields = append(fields, member.FieldDeletedAt)
+	}
+	if m.FieldCleared(member.FieldCityID) {
+		fields = append(fields, member.FieldCityID)
+	}
+	if m.FieldCleared(member.FieldOnboardedAt) {
+		fields = append(fields, member.FieldOnboardedAt)
 	}
 	return fields
 }
@@ -12099,6 +12267,12 @@ func (m *MemberMutation) ClearField(name string) error {
 		return nil
 	case member.FieldDeletedAt:
 		m.ClearDeletedAt()
+		return nil
+	case member.FieldCityID:
+		m.ClearCityID()
+		return nil
+	case member.FieldOnboardedAt:
+		m.ClearOnboardedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Member nullable field %s", name)
@@ -12152,6 +12326,12 @@ func (m *MemberMutation) ResetField(name string) error {
 		return nil
 	case member.FieldDeletedAt:
 		m.ResetDeletedAt()
+		return nil
+	case member.FieldCityID:
+		m.ResetCityID()
+		return nil
+	case member.FieldOnboardedAt:
+		m.ResetOnboardedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Member field %s", name)

@@ -31,6 +31,7 @@ import (
 	"ikra/app"
 	"ikra/app/auth/telegram"
 	"ikra/app/config"
+	"ikra/ent/member"
 )
 
 // BotToken is the bot token every test app is configured with.
@@ -266,8 +267,21 @@ func WidgetQuery(tgID int64, firstName string, authDate time.Time) url.Values {
 	}, BotToken)
 }
 
-// SignIn signs the client in as the Telegram user through the Login Widget callback.
+// SignIn signs the client in as the Telegram user through the Login Widget callback,
+// as a member who has already seen the welcome screen (so /app shows the catalog);
+// FirstSignIn leaves the welcome screen due.
 func (c *Client) SignIn(tgID int64, firstName string) *Response {
+	c.env.T.Helper()
+	r := c.FirstSignIn(tgID, firstName)
+	err := c.env.App.DB.Member.Update().Where(member.TelegramID(tgID), member.OnboardedAtIsNil()).
+		SetOnboardedAt(time.Now()).Exec(context.Background())
+	Must(c.env.T, err)
+	return r
+}
+
+// FirstSignIn signs the client in through the Login Widget callback and leaves the
+// member's welcome screen as it is: due after a registration.
+func (c *Client) FirstSignIn(tgID int64, firstName string) *Response {
 	c.env.T.Helper()
 	r := c.Get("/auth/telegram?" + WidgetQuery(tgID, firstName, time.Now()).Encode())
 	if r.Status != http.StatusSeeOther {

@@ -51,34 +51,60 @@ func (s *Service) SetClock(now func() time.Time) { s.now = now }
 // the member is invited, and the member is in good standing (active). A member who is
 // not in good standing, or does not exist, sees nothing.
 func (s *Service) Predicate(ctx context.Context, memberID int) (predicate.Offer, error) {
-	m, err := s.db.Member.Query().Where(member.ID(memberID)).Only(ctx)
-	if ent.IsNotFound(err) {
-		return nothing(), nil
+	_, st, ok, err := s.standing(ctx, memberID)
+	if err != nil || !ok {
+		return nothing(), err
 	}
-	if err != nil {
-		return nil, err
-	}
-	if m.Status != member.StatusActive {
-		return nothing(), nil
-	}
-	st, err := s.loyalty.Status(ctx, memberID)
-	if err != nil {
-		return nil, err
-	}
-	now := s.now()
-	ps := []predicate.Offer{
-		offer.StatusEQ(offer.StatusPublished),
-		offer.HasPartnerWith(partner.StatusEQ(partner.StatusActive)),
-		offer.Or(offer.ValidFromIsNil(), offer.ValidFromLTE(now)),
-		offer.Or(offer.ValidUntilIsNil(), offer.ValidUntilGT(now)),
-		offer.Or(offer.VisibilityNEQ(offer.VisibilityInvite), offer.HasInvitedWith(member.ID(memberID))),
-	}
+	ps := append(s.open(), offer.Or(offer.VisibilityNEQ(offer.VisibilityInvite), offer.HasInvitedWith(member.ID(memberID))))
 	if st.Tier == nil {
 		ps = append(ps, offer.MinTierIDIsNil())
 	} else {
 		ps = append(ps, offer.Or(offer.MinTierIDIsNil(), offer.HasMinTierWith(tier.SortLTE(st.Tier.Sort))))
 	}
 	return offer.And(ps...), nil
+}
+
+// standing loads the member and their status; ok is false when the member does not
+// exist or is not in good standing, and then sees nothing.
+func (s *Service) standing(ctx context.Context, memberID int) (*ent.Member, loyalty.Status, bool, error) {
+	m, err := s.db.Member.Query().Where(member.ID(memberID)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, loyalty.Status{}, false, nil
+	}
+	if err != nil {
+		return nil, loyalty.Status{}, false, err
+	}
+	if m.Status != member.StatusActive {
+		return m, loyalty.Status{}, false, nil
+	}
+	st, err := s.loyalty.Status(ctx, memberID)
+	if err != nil {
+		return nil, loyalty.Status{}, false, err
+	}
+	return m, st, true, nil
+}
+
+// open is the part of the rule that does not depend on the member: published, the
+// partner active, inside the validity window.
+func (s *Service) open() []predicate.Offer {
+	now := s.now()
+	return []predicate.Offer{
+		offer.StatusEQ(offer.StatusPublished),
+		offer.HasPartnerWith(partner.StatusEQ(partner.StatusActive)),
+		offer.Or(offer.ValidFromIsNil(), offer.ValidFromLTE(now)),
+		offer.Or(offer.ValidUntilIsNil(), offer.ValidUntilGT(now)),
+	}
+}
+
+// lockedByTier matches the offers the member could open with a higher status: open
+// (as above), not invite-only, with a minimum tier above the member's tier st. These
+// are never visible (Predicate); the cabinet only names them and what unlocks them.
+func (s *Service) lockedByTier(st loyalty.Status) predicate.Offer {
+	ps := append(s.open(), offer.VisibilityNEQ(offer.VisibilityInvite), offer.MinTierIDNotNil())
+	if st.Tier != nil {
+		ps = append(ps, offer.HasMinTierWith(tier.SortGT(st.Tier.Sort)))
+	}
+	return offer.And(ps...)
 }
 
 // nothing matches no offer.

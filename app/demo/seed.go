@@ -15,6 +15,7 @@ import (
 	"ikra/ent"
 	"ikra/ent/category"
 	"ikra/ent/city"
+	"ikra/ent/member"
 	"ikra/ent/offer"
 	"ikra/ent/setting"
 	"ikra/ent/staff"
@@ -74,6 +75,14 @@ func Seed(ctx context.Context, db *ent.Client, objects media.Store, signIn SignI
 			return err
 		case done:
 			return errSeeded
+		}
+		// The demo personas have been here before: no welcome screen for them.
+		ids := make([]int, 0, len(accounts))
+		for _, m := range accounts {
+			ids = append(ids, m.ID)
+		}
+		if err := tx.Member.Update().Where(member.IDIn(ids...), member.OnboardedAtIsNil()).SetOnboardedAt(now).Exec(ctx); err != nil {
+			return err
 		}
 		s := &seeder{db: tx.Client(), objects: objects, now: now, accounts: accounts}
 		return s.run(ctx)

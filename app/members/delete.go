@@ -51,7 +51,7 @@ func (s *Service) Delete(ctx context.Context, memberID int, channel string) erro
 			SetReferralCode(code).
 			SetStatus(member.StatusDeleted).
 			SetDeletedAt(now).
-			ClearInterests().
+			ClearInterests().ClearCityID().
 			Save(ctx)
 		if err != nil {
 			return err

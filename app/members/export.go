@@ -52,6 +52,8 @@ type ExportProfile struct {
 	Tier         string     `json:"tier,omitempty"`
 	TierUntil    *time.Time `json:"tier_until,omitempty"`
 	Interests    []string   `json:"interests"`
+	City         string     `json:"city,omitempty"` // the city the member declared
+	OnboardedAt  *time.Time `json:"onboarded_at,omitempty"`
 	CreatedAt    time.Time  `json:"created_at"`
 	LastSeenAt   *time.Time `json:"last_seen_at"`
 }
@@ -227,7 +229,7 @@ func (s *Service) Export(ctx context.Context, memberID int) (*Export, error) {
 			ID: m.ID, TelegramID: m.TelegramID, FirstName: m.FirstName, LastName: m.LastName,
 			Username: m.Username, PhotoURL: m.PhotoURL, Language: m.Language, Status: string(m.Status),
 			ReferralCode: m.ReferralCode, TierUntil: m.TierUntil, Interests: []string{},
-			CreatedAt: m.CreatedAt, LastSeenAt: m.LastSeenAt,
+			CreatedAt: m.CreatedAt, LastSeenAt: m.LastSeenAt, OnboardedAt: m.OnboardedAt,
 		},
 		Sessions:         make([]ExportSession, 0, len(e.Sessions)),
 		TermsAcceptances: make([]ExportAcceptance, 0, len(e.TermsAcceptances)),
@@ -245,6 +247,15 @@ func (s *Service) Export(ctx context.Context, memberID int) (*Export, error) {
 	}
 	for _, c := range e.Interests {
 		out.Profile.Interests = append(out.Profile.Interests, c.Slug)
+	}
+	if m.CityID != nil {
+		c, err := s.db.City.Get(ctx, *m.CityID)
+		if err != nil && !ent.IsNotFound(err) {
+			return nil, err
+		}
+		if c != nil {
+			out.Profile.City = c.Slug
+		}
 	}
 	if b := e.Balance; b != nil {
 		out.Balance = &ExportBalance{Available: b.Available, Pending: b.Pending, Reserved: b.Reserved, EarnedTotal: b.EarnedTotal}

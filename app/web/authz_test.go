@@ -190,6 +190,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"POST /lang":                       {"/lang", url.Values{"lang": {"en"}}, expect(see, nil)},
 		"GET /app":                         {"/app", nil, expect(ok, map[string]int{"anon": see})},
 		"GET /app/offers/:id":              {"/app/offers/" + offerA, nil, expect(ok, map[string]int{"anon": see})},
+		"GET /app/welcome":                 {"/app/welcome", nil, expect(ok, map[string]int{"anon": see})},
+		"POST /app/welcome":                {"/app/welcome", url.Values{"lang": {"xx"}}, expect(http.StatusUnprocessableEntity, map[string]int{"anon": unauth})},
 		"GET /app/notifications":           {"/app/notifications", nil, expect(ok, map[string]int{"anon": see})},
 		"POST /app/notifications/read":     {"/app/notifications/read", url.Values{}, expect(see, map[string]int{"anon": unauth})},
 		"GET /app/settings":                {"/app/settings", nil, expect(ok, map[string]int{"anon": see})},

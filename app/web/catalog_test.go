@@ -40,7 +40,10 @@ func TestCatalogEligibility(t *testing.T) {
 	secret := env.Offer(place, p.ID, "По приглашению", func(o *ent.OfferCreate) { o.SetVisibility(offer.VisibilityInvite).AddInvitedIDs(invited.ID) }).ID
 
 	home := c.Get("/app").Body
-	if !strings.Contains(home, "Открытое для всех") || strings.Contains(home, "Только Silver") || strings.Contains(home, "По приглашению") {
+	// The Silver offer is named, locked, with the status that opens it, and not linked.
+	if !strings.Contains(home, "Открытое для всех") || strings.Contains(home, "По приглашению") ||
+		!strings.Contains(home, "Только Silver") || !strings.Contains(home, "Откроется со статусом «Серебряный»") ||
+		strings.Contains(home, fmt.Sprintf(`href="/app/offers/%d"`, vip)) {
 		t.Fatalf("base member's catalog: %s", home)
 	}
 	for _, id := range []int{vip, secret} {
@@ -87,20 +90,21 @@ func TestOfferImagesFollowVisibility(t *testing.T) {
 		partner int
 		edit    func(*ent.OfferCreate)
 		visible bool
+		locked  bool // named on /app as locked by tier: title only, no link or image
 	}{
-		{"Открытое", p.ID, func(*ent.OfferCreate) {}, true},
-		{"Открытое со сроком", p.ID, func(o *ent.OfferCreate) { o.SetValidFrom(past).SetValidUntil(future) }, true},
-		{"С достигнутым статусом", p.ID, func(o *ent.OfferCreate) { o.SetMinTierID(low.ID).SetVisibility(offer.VisibilityTier) }, true},
-		{"С приглашением", p.ID, func(o *ent.OfferCreate) { o.SetVisibility(offer.VisibilityInvite).AddInvitedIDs(m.ID) }, true},
-		{"Черновик", p.ID, func(o *ent.OfferCreate) { o.SetStatus(offer.StatusDraft).SetNillablePublishedAt(nil) }, false},
-		{"На модерации", p.ID, func(o *ent.OfferCreate) { o.SetStatus(offer.StatusPending) }, false},
-		{"Отклонённое", p.ID, func(o *ent.OfferCreate) { o.SetStatus(offer.StatusRejected) }, false},
-		{"В архиве", p.ID, func(o *ent.OfferCreate) { o.SetStatus(offer.StatusArchived) }, false},
-		{"Истёкшее", p.ID, func(o *ent.OfferCreate) { o.SetValidUntil(past) }, false},
-		{"Ещё не началось", p.ID, func(o *ent.OfferCreate) { o.SetValidFrom(future) }, false},
-		{"Партнёр приостановлен", suspended.ID, func(*ent.OfferCreate) {}, false},
-		{"Выше статуса", p.ID, func(o *ent.OfferCreate) { o.SetMinTierID(high.ID).SetVisibility(offer.VisibilityTier) }, false},
-		{"Без приглашения", p.ID, func(o *ent.OfferCreate) { o.SetVisibility(offer.VisibilityInvite).AddInvitedIDs(other.ID) }, false},
+		{"Открытое", p.ID, func(*ent.OfferCreate) {}, true, false},
+		{"Открытое со сроком", p.ID, func(o *ent.OfferCreate) { o.SetValidFrom(past).SetValidUntil(future) }, true, false},
+		{"С достигнутым статусом", p.ID, func(o *ent.OfferCreate) { o.SetMinTierID(low.ID).SetVisibility(offer.VisibilityTier) }, true, false},
+		{"С приглашением", p.ID, func(o *ent.OfferCreate) { o.SetVisibility(offer.VisibilityInvite).AddInvitedIDs(m.ID) }, true, false},
+		{"Черновик", p.ID, func(o *ent.OfferCreate) { o.SetStatus(offer.StatusDraft).SetNillablePublishedAt(nil) }, false, false},
+		{"На модерации", p.ID, func(o *ent.OfferCreate) { o.SetStatus(offer.StatusPending) }, false, false},
+		{"Отклонённое", p.ID, func(o *ent.OfferCreate) { o.SetStatus(offer.StatusRejected) }, false, false},
+		{"В архиве", p.ID, func(o *ent.OfferCreate) { o.SetStatus(offer.StatusArchived) }, false, false},
+		{"Истёкшее", p.ID, func(o *ent.OfferCreate) { o.SetValidUntil(past) }, false, false},
+		{"Ещё не началось", p.ID, func(o *ent.OfferCreate) { o.SetValidFrom(future) }, false, false},
+		{"Партнёр приостановлен", suspended.ID, func(*ent.OfferCreate) {}, false, false},
+		{"Выше статуса", p.ID, func(o *ent.OfferCreate) { o.SetMinTierID(high.ID).SetVisibility(offer.VisibilityTier) }, false, true},
+		{"Без приглашения", p.ID, func(o *ent.OfferCreate) { o.SetVisibility(offer.VisibilityInvite).AddInvitedIDs(other.ID) }, false, false},
 	}
 	png := []byte("\x89PNG\r\n\x1a\nfake")
 	ids := make([]int, len(tests))
@@ -133,8 +137,14 @@ func TestOfferImagesFollowVisibility(t *testing.T) {
 			if inQuery[id] != tt.visible {
 				t.Errorf("catalog query says visible=%v", inQuery[id])
 			}
-			if got := strings.Contains(home, tt.title); got != tt.visible {
-				t.Errorf("listed on /app: %v", got)
+			if got := strings.Contains(home, tt.title); got != (tt.visible || tt.locked) {
+				t.Errorf("named on /app: %v", got)
+			}
+			if got := strings.Contains(home, fmt.Sprintf(`href="/app/offers/%d"`, id)); got != tt.visible {
+				t.Errorf("linked from /app: %v", got)
+			}
+			if got := strings.Contains(home, fmt.Sprintf("/media/offers/%d/", id)); got && !tt.visible {
+				t.Errorf("an image on /app")
 			}
 			if r := c.Get("/app/offers/" + apptest.Itoa(id)); r.Status != want {
 				t.Errorf("offer page: %d, want %d", r.Status, want)

@@ -31,7 +31,15 @@ func signInMiniApp(t *testing.T, env *apptest.Env, tgID int64, name, code string
 	if r := c.Post("/tg/auth", url.Values{"initData": {initData}}); r.Status != http.StatusSeeOther {
 		t.Fatalf("Mini App sign-in with %q: %d %s", code, r.Status, r.Body)
 	}
-	c.Get("/app") // the session's CSRF token
+	// The first sign-in offers the welcome screen (which gives the session's CSRF
+	// token); these members skip it.
+	if r := c.Get("/app"); r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/app/welcome" {
+		t.Fatalf("the first /app after a Mini App sign-in: %d to %q", r.Status, r.Header.Get("Location"))
+	}
+	c.Get("/app/welcome")
+	if r := c.Post("/app/welcome", url.Values{"skip": {"1"}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("skipping the welcome screen: %d %s", r.Status, r.Body)
+	}
 	return c
 }
 
@@ -158,7 +166,7 @@ func TestKazakhPagesHaveNoRussian(t *testing.T) {
 		t.Fatalf("only %d Russian pieces to look for", len(forbidden))
 	}
 	for _, path := range []string{"/app", "/app/offers/" + apptest.Itoa(o.ID), "/app/bookings", "/app/bonuses",
-		"/app/status", "/app/invite", "/app/notifications", "/app/settings", "/app/settings/delete", "/rules"} {
+		"/app/status", "/app/invite", "/app/notifications", "/app/settings", "/app/settings/delete", "/app/welcome", "/rules"} {
 		kkPage, ruPage := kk.Get(path), ru.Get(path)
 		if kkPage.Status != http.StatusOK || ruPage.Status != http.StatusOK {
 			t.Errorf("%s: %d in Kazakh, %d in Russian", path, kkPage.Status, ruPage.Status)

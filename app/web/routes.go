@@ -91,6 +91,8 @@ func (s *Server) routes() {
 	m.RecordViews(s.views)
 	r.add(Member, "GET", "/app", "cabinet:use", LimitRead, m.Home)
 	r.add(Member, "GET", "/app/offers/:id", "offers:browse", LimitRead, m.Offer)
+	r.add(Member, "GET", "/app/welcome", "cabinet:use", LimitRead, m.Welcome)
+	r.add(Member, "POST", "/app/welcome", "cabinet:use", LimitWrite, m.SaveWelcome)
 	r.add(Member, "GET", "/app/notifications", "cabinet:use", LimitRead, m.Notifications)
 	r.add(Member, "POST", "/app/notifications/read", "cabinet:use", LimitWrite, m.ReadNotifications)
 	r.add(Member, "GET", "/app/settings", "cabinet:use", LimitRead, m.Settings)

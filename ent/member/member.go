@@ -45,6 +45,10 @@ const (
 	FieldLastSeenAt = "last_seen_at"
 	// FieldDeletedAt holds the string denoting the deleted_at field in the database.
 	FieldDeletedAt = "deleted_at"
+	// FieldCityID holds the string denoting the city_id field in the database.
+	FieldCityID = "city_id"
+	// FieldOnboardedAt holds the string denoting the onboarded_at field in the database.
+	FieldOnboardedAt = "onboarded_at"
 	// EdgeStaff holds the string denoting the staff edge name in mutations.
 	EdgeStaff = "staff"
 	// EdgeSessions holds the string denoting the sessions edge name in mutations.
@@ -252,6 +256,8 @@ var Columns = []string{
 	FieldUpdatedAt,
 	FieldLastSeenAt,
 	FieldDeletedAt,
+	FieldCityID,
+	FieldOnboardedAt,
 }
 
 var (
@@ -404,6 +410,16 @@ func ByLastSeenAt(opts ...sql.OrderTermOption) OrderOption {
 // ByDeletedAt orders the results by the deleted_at field.
 func ByDeletedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDeletedAt, opts...).ToFunc()
+}
+
+// ByCityID orders the results by the city_id field.
+func ByCityID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCityID, opts...).ToFunc()
+}
+
+// ByOnboardedAt orders the results by the onboarded_at field.
+func ByOnboardedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldOnboardedAt, opts...).ToFunc()
 }
 
 // ByStaffCount orders the results by staff count.

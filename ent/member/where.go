@@ -125,6 +125,16 @@ func DeletedAt(v time.Time) predicate.Member {
 	return predicate.Member(sql.FieldEQ(FieldDeletedAt, v))
 }
 
+// CityID applies equality check predicate on the "city_id" field. It's identical to CityIDEQ.
+func CityID(v int) predicate.Member {
+	return predicate.Member(sql.FieldEQ(FieldCityID, v))
+}
+
+// OnboardedAt applies equality check predicate on the "onboarded_at" field. It's identical to OnboardedAtEQ.
+func OnboardedAt(v time.Time) predicate.Member {
+	return predicate.Member(sql.FieldEQ(FieldOnboardedAt, v))
+}
+
 // TelegramIDEQ applies the EQ predicate on the "telegram_id" field.
 func TelegramIDEQ(v int64) predicate.Member {
 	return predicate.Member(sql.FieldEQ(FieldTelegramID, v))
@@ -908,6 +918,106 @@ func DeletedAtIsNil() predicate.Member {
 // DeletedAtNotNil applies the NotNil predicate on the "deleted_at" field.
 func DeletedAtNotNil() predicate.Member {
 	return predicate.Member(sql.FieldNotNull(FieldDeletedAt))
+}
+
+// CityIDEQ applies the EQ predicate on the "city_id" field.
+func CityIDEQ(v int) predicate.Member {
+	return predicate.Member(sql.FieldEQ(FieldCityID, v))
+}
+
+// CityIDNEQ applies the NEQ predicate on the "city_id" field.
+func CityIDNEQ(v int) predicate.Member {
+	return predicate.Member(sql.FieldNEQ(FieldCityID, v))
+}
+
+// CityIDIn applies the In predicate on the "city_id" field.
+func CityIDIn(vs ...int) predicate.Member {
+	return predicate.Member(sql.FieldIn(FieldCityID, vs...))
+}
+
+// CityIDNotIn applies the NotIn predicate on the "city_id" field.
+func CityIDNotIn(vs ...int) predicate.Member {
+	return predicate.Member(sql.FieldNotIn(FieldCityID, vs...))
+}
+
+// CityIDGT applies the GT predicate on the "city_id" field.
+func CityIDGT(v int) predicate.Member {
+	return predicate.Member(sql.FieldGT(FieldCityID, v))
+}
+
+// CityIDGTE applies the GTE predicate on the "city_id" field.
+func CityIDGTE(v int) predicate.Member {
+	return predicate.Member(sql.FieldGTE(FieldCityID, v))
+}
+
+// CityIDLT applies the LT predicate on the "city_id" field.
+func CityIDLT(v int) predicate.Member {
+	return predicate.Member(sql.FieldLT(FieldCityID, v))
+}
+
+// CityIDLTE applies the LTE predicate on the "city_id" field.
+func CityIDLTE(v int) predicate.Member {
+	return predicate.Member(sql.FieldLTE(FieldCityID, v))
+}
+
+// CityIDIsNil applies the IsNil predicate on the "city_id" field.
+func CityIDIsNil() predicate.Member {
+	return predicate.Member(sql.FieldIsNull(FieldCityID))
+}
+
+// CityIDNotNil applies the NotNil predicate on the "city_id" field.
+func CityIDNotNil() predicate.Member {
+	return predicate.Member(sql.FieldNotNull(FieldCityID))
+}
+
+// OnboardedAtEQ applies the EQ predicate on the "onboarded_at" field.
+func OnboardedAtEQ(v time.Time) predicate.Member {
+	return predicate.Member(sql.FieldEQ(FieldOnboardedAt, v))
+}
+
+// OnboardedAtNEQ applies the NEQ predicate on the "onboarded_at" field.
+func OnboardedAtNEQ(v time.Time) predicate.Member {
+	return predicate.Member(sql.FieldNEQ(FieldOnboardedAt, v))
+}
+
+// OnboardedAtIn applies the In predicate on the "onboarded_at" field.
+func OnboardedAtIn(vs ...time.Time) predicate.Member {
+	return predicate.Member(sql.FieldIn(FieldOnboardedAt, vs...))
+}
+
+// OnboardedAtNotIn applies the NotIn predicate on the "onboarded_at" field.
+func OnboardedAtNotIn(vs ...time.Time) predicate.Member {
+	return predicate.Member(sql.FieldNotIn(FieldOnboardedAt, vs...))
+}
+
+// OnboardedAtGT applies the GT predicate on the "onboarded_at" field.
+func OnboardedAtGT(v time.Time) predicate.Member {
+	return predicate.Member(sql.FieldGT(FieldOnboardedAt, v))
+}
+
+// OnboardedAtGTE applies the GTE predicate on the "onboarded_at" field.
+func OnboardedAtGTE(v time.Time) predicate.Member {
+	return predicate.Member(sql.FieldGTE(FieldOnboardedAt, v))
+}
+
+// OnboardedAtLT applies the LT predicate on the "onboarded_at" field.
+func OnboardedAtLT(v time.Time) predicate.Member {
+	return predicate.Member(sql.FieldLT(FieldOnboardedAt, v))
+}
+
+// OnboardedAtLTE applies the LTE predicate on the "onboarded_at" field.
+func OnboardedAtLTE(v time.Time) predicate.Member {
+	return predicate.Member(sql.FieldLTE(FieldOnboardedAt, v))
+}
+
+// OnboardedAtIsNil applies the IsNil predicate on the "onboarded_at" field.
+func OnboardedAtIsNil() predicate.Member {
+	return predicate.Member(sql.FieldIsNull(FieldOnboardedAt))
+}
+
+// OnboardedAtNotNil applies the NotNil predicate on the "onboarded_at" field.
+func OnboardedAtNotNil() predicate.Member {
+	return predicate.Member(sql.FieldNotNull(FieldOnboardedAt))
 }
 
 // HasStaff applies the HasEdge predicate on the "staff" edge.

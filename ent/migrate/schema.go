@@ -359,6 +359,8 @@ var (
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "last_seen_at", Type: field.TypeTime, Nullable: true},
 		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
+		{Name: "city_id", Type: field.TypeInt, Nullable: true},
+		{Name: "onboarded_at", Type: field.TypeTime, Nullable: true},
 		{Name: "tier_id", Type: field.TypeInt, Nullable: true},
 	}
 	// MembersTable holds the schema information for the "members" table.
@@ -369,7 +371,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "members_tiers_members",
-				Columns:    []*schema.Column{MembersColumns[15]},
+				Columns:    []*schema.Column{MembersColumns[17]},
 				RefColumns: []*schema.Column{TiersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},

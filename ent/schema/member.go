@@ -31,6 +31,12 @@ func (Member) Fields() []ent.Field {
 		field.Time("updated_at").Default(time.Now).UpdateDefault(time.Now),
 		field.Time("last_seen_at").Optional().Nillable(),
 		field.Time("deleted_at").Optional().Nillable(),
+		// The member's own city, declared on the welcome screen or in settings; it ranks
+		// offers there higher. A plain ID: a city is never deleted.
+		field.Int("city_id").Optional().Nillable(),
+		// When the member saw or skipped the welcome screen (interests, city, language);
+		// nil until then, so /app offers it once.
+		field.Time("onboarded_at").Optional().Nillable(),
 	}
 }
 

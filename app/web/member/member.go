@@ -35,17 +35,36 @@ func New(r *ui.Renderer, s *auth.Sessions, m *members.Service, n *notify.Service
 // RecordViews makes the offer page record each view with r, in the background.
 func (h *Handlers) RecordViews(r *analytics.Recorder) { h.views = r }
 
-// Home is the cabinet's start page: the privileges the member may see, newest first,
-// narrowed by the filter bar (category, city, kind, payable with bonuses, available
-// now, words) and paged by an opaque cursor. A malformed filter or cursor, or a query
-// followed too deep, is the same page with a clear message and status 400.
+// pageSize is how many cards the personal first page holds.
+const pageSize = 24
+
+// Home is the cabinet's start page. Without a filter it is the member's personal first
+// page, ranked, each card with its reason (a member who has never seen the welcome
+// screen is offered it first); its "more" continues with every offer, newest first.
+// The filter bar (category, city, kind, payable with bonuses, available now, words)
+// lists the matching offers newest first, paged by an opaque cursor. A malformed
+// filter or cursor, or a query followed too deep, is the same page with a clear
+// message and status 400.
 func (h *Handlers) Home(c *fiber.Ctx) error {
 	ctx := c.UserContext()
+	v := ui.ViewerOf(c)
+	if members.OnboardingDue(v.Member) {
+		return c.Redirect("/app/welcome", fiber.StatusSeeOther)
+	}
 	form := ui.ReadCatalogForm(c)
 	f, err := form.Filter()
 	var page catalog.Page
+	var cards []catalog.Card
 	if err == nil {
-		page, err = h.catalog.Search(ctx, ui.ViewerOf(c).ID(), f)
+		page, err = h.catalog.Search(ctx, v.ID(), f)
+	}
+	if err == nil && f.Empty() && f.Cursor == "" {
+		cards, err = h.catalog.Personal(ctx, v.ID(), pageSize)
+	} else {
+		cards = make([]catalog.Card, len(page.Offers))
+		for i, o := range page.Offers {
+			cards[i] = catalog.Card{ID: o.ID, Title: o.Title, Offer: o}
+		}
 	}
 	problem := ui.CatalogError(err)
 	if err != nil && problem == nil {
@@ -55,11 +74,11 @@ func (h *Handlers) Home(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	unread, err := h.notify.UnreadCount(ctx, ui.ViewerOf(c).ID())
+	unread, err := h.notify.UnreadCount(ctx, v.ID())
 	if err != nil {
 		return err
 	}
-	data := fiber.Map{"Offers": page.Offers, "Unread": unread, "Choices": choices, "Kinds": offers.Kinds,
+	data := fiber.Map{"Cards": cards, "Unread": unread, "Choices": choices, "Kinds": offers.Kinds,
 		"Filtered": !f.Empty(), "Next": page.Next, "Page": page.Number, "Problem": problem}
 	if page.Next != "" {
 		data["More"] = form.MoreURL("/app", page.Next)

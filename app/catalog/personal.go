@@ -1,0 +1,328 @@
+package catalog
+
+import (
+	"context"
+	"time"
+
+	"entgo.io/ent/dialect/sql"
+
+	"ikra/app/loyalty"
+	"ikra/ent"
+	"ikra/ent/booking"
+	"ikra/ent/member"
+	"ikra/ent/offer"
+	"ikra/ent/offerview"
+	"ikra/ent/partner"
+	"ikra/ent/predicate"
+)
+
+// Bounds of the personal first page's candidate set, so that its cost does not grow
+// with the catalog: the newest open offers, the newest in the member's categories and
+// the newest locked ones.
+const (
+	candidateCap = 300
+	lockedCap    = 24
+	lockedShown  = 4
+	signalCap    = 2000
+)
+
+// holding are the booking states that take a place (as the booking service counts them).
+var holding = []booking.Status{booking.StatusRequested, booking.StatusConfirmed, booking.StatusCompleted}
+
+// Card is one card of the member's personal first page, with the one reason it is
+// there. A locked card is an offer the member's status does not open yet: it carries
+// only Title, PartnerName and UnlockTier, never the offer itself.
+type Card struct {
+	ID          int
+	Title       string
+	PartnerName string
+	Offer       *ent.Offer // with WithDetails' edges; nil when Locked
+	Locked      bool
+	UnlockTier  *ent.Tier // the tier that opens a locked offer
+	Reason      string    // an i18n key, Reason* in rank.go
+	ReasonArg   any       // the *ent.Category, *ent.City or *ent.Tier naming the reason's %s; nil when none
+}
+
+// Personal is the member's first page of the catalog, at most limit cards ranked by
+// Rank: the offers they may see now, then (penalised) those their status does not
+// open yet. Its queries are bounded: aggregates with GROUP BY, never one per offer.
+func (s *Service) Personal(ctx context.Context, memberID, limit int) ([]Card, error) {
+	m, st, ok, err := s.standing(ctx, memberID)
+	if err != nil || !ok {
+		return nil, err
+	}
+	now := s.now()
+	p, err := s.profile(ctx, m, st, now)
+	if err != nil {
+		return nil, err
+	}
+	cands, err := s.candidates(ctx, memberID, st, p, now)
+	if err != nil {
+		return nil, err
+	}
+	return s.cards(ctx, st, pick(Rank(now, p, cands), limit))
+}
+
+// profile gathers the member's declared interests and city and their behaviour: views
+// grouped by offer and day, and their own bookings, both within BehaviourWindow.
+func (s *Service) profile(ctx context.Context, m *ent.Member, st loyalty.Status, now time.Time) (Profile, error) {
+	p := Profile{Categories: map[int]bool{}}
+	if m.CityID != nil {
+		p.CityID = *m.CityID
+	}
+	if st.Tier != nil {
+		p.TierID = st.Tier.ID
+	}
+	declared, err := s.db.Member.Query().Where(member.ID(m.ID)).QueryInterests().IDs(ctx)
+	if err != nil {
+		return p, err
+	}
+	for _, id := range declared {
+		p.Categories[id] = true
+	}
+	since := now.Add(-BehaviourWindow)
+	var views []struct {
+		OfferID int    `json:"offer_id"`
+		Day     string `json:"day"`
+		Count   int    `json:"count"`
+	}
+	err = s.db.OfferView.Query().Where(offerview.MemberID(m.ID), offerview.CreatedAtGTE(since)).
+		GroupBy(offerview.FieldOfferID, offerview.FieldDay).Aggregate(ent.Count()).Scan(ctx, &views)
+	if err != nil {
+		return p, err
+	}
+	booked, err := s.db.Booking.Query().Where(booking.MemberID(m.ID), booking.CreatedAtGTE(since)).
+		Order(ent.Desc(booking.FieldCreatedAt)).Limit(signalCap).
+		Select(booking.FieldOfferID, booking.FieldCreatedAt).All(ctx)
+	if err != nil {
+		return p, err
+	}
+	ids := make([]int, 0, len(views)+len(booked))
+	for _, v := range views {
+		ids = append(ids, v.OfferID)
+	}
+	for _, b := range booked {
+		ids = append(ids, b.OfferID)
+	}
+	if len(ids) == 0 {
+		return p, nil
+	}
+	if len(ids) > signalCap {
+		ids = ids[:signalCap]
+	}
+	offers, err := s.db.Offer.Query().Where(offer.IDIn(ids...)).Select(offer.FieldCategoryID).All(ctx)
+	if err != nil {
+		return p, err
+	}
+	category := make(map[int]int, len(offers))
+	for _, o := range offers {
+		category[o.ID] = o.CategoryID
+	}
+	signals := make([]Signal, 0, len(ids))
+	for _, v := range views {
+		// The day is Almaty's calendar day; its middle is close enough for a 14-day half-life.
+		at, err := time.Parse(time.DateOnly, v.Day)
+		if c, ok := category[v.OfferID]; ok && err == nil {
+			signals = append(signals, Signal{CategoryID: c, At: at.Add(12 * time.Hour), Weight: float64(v.Count)})
+		}
+	}
+	for _, b := range booked {
+		if c, ok := category[b.OfferID]; ok {
+			signals = append(signals, Signal{CategoryID: c, At: b.CreatedAt, Weight: BookingWeight})
+		}
+	}
+	p.Behaviour = BehaviourWeights(now, signals)
+	return p, nil
+}
+
+// candidateFields are the columns ranking reads.
+var candidateFields = []string{offer.FieldCategoryID, offer.FieldCityID, offer.FieldPublishedAt, offer.FieldCapacity, offer.FieldMinTierID}
+
+// candidates are the newest open offers the member may see, the newest in their
+// categories (declared or used), and the newest locked by tier, with their recent
+// bookings and places left.
+func (s *Service) candidates(ctx context.Context, memberID int, st loyalty.Status, p Profile, now time.Time) ([]Candidate, error) {
+	visible, err := s.Visible(ctx, memberID)
+	if err != nil {
+		return nil, err
+	}
+	newest := []offer.OrderOption{offer.ByPublishedAt(sql.OrderDesc()), offer.ByID(sql.OrderDesc())}
+	open, err := visible.Clone().Order(newest...).Limit(candidateCap).Select(candidateFields...).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cats := make([]int, 0, len(p.Categories)+len(p.Behaviour))
+	for c := range p.Categories {
+		cats = append(cats, c)
+	}
+	for c := range p.Behaviour {
+		if !p.Categories[c] {
+			cats = append(cats, c)
+		}
+	}
+	if len(cats) > 0 {
+		more, err := visible.Clone().Where(offer.CategoryIDIn(cats...)).Order(newest...).Limit(candidateCap).
+			Select(candidateFields...).All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		open = append(open, more...)
+	}
+	locked, err := s.db.Offer.Query().Where(s.lockedByTier(st)).Order(newest...).Limit(lockedCap).
+		Select(candidateFields...).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[int]bool, len(open)+len(locked))
+	var ids, limited []int
+	var out []Candidate
+	add := func(o *ent.Offer, isLocked bool) {
+		if seen[o.ID] {
+			return
+		}
+		seen[o.ID] = true
+		ids = append(ids, o.ID)
+		c := Candidate{OfferID: o.ID, CategoryID: o.CategoryID, CityID: o.CityID, PlacesLeft: -1,
+			Locked: isLocked, TierUnlocked: !isLocked && o.MinTierID != nil}
+		if o.PublishedAt != nil {
+			c.PublishedAt = *o.PublishedAt
+		}
+		if o.Capacity > 0 {
+			c.PlacesLeft = o.Capacity
+			limited = append(limited, o.ID)
+		}
+		out = append(out, c)
+	}
+	for _, o := range open {
+		add(o, false)
+	}
+	for _, o := range locked {
+		add(o, true)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	recent, err := s.bookingCounts(ctx, ids, booking.CreatedAtGTE(now.Add(-PopularWindow)))
+	if err != nil {
+		return nil, err
+	}
+	taken := map[int]int{}
+	if len(limited) > 0 {
+		if taken, err = s.bookingCounts(ctx, limited); err != nil {
+			return nil, err
+		}
+	}
+	for i := range out {
+		c := &out[i]
+		c.RecentBookings = recent[c.OfferID]
+		if c.PlacesLeft > 0 {
+			c.PlacesLeft = max(c.PlacesLeft-taken[c.OfferID], 0)
+		}
+	}
+	return out, nil
+}
+
+// pick keeps the best limit open offers and, after them, the best lockedShown locked
+// ones, so that a full page of open offers still shows what a higher status opens.
+func pick(ranked []Ranked, limit int) []Ranked {
+	out := make([]Ranked, 0, limit+lockedShown)
+	var locked []Ranked
+	for _, r := range ranked {
+		switch {
+		case r.Locked:
+			if len(locked) < lockedShown {
+				locked = append(locked, r)
+			}
+		case len(out) < limit:
+			out = append(out, r)
+		}
+	}
+	return append(out, locked...)
+}
+
+// bookingCounts counts the place-holding bookings of each offer, in one grouped query.
+func (s *Service) bookingCounts(ctx context.Context, offerIDs []int, where ...predicate.Booking) (map[int]int, error) {
+	var rows []struct {
+		OfferID int `json:"offer_id"`
+		Count   int `json:"count"`
+	}
+	q := s.db.Booking.Query().Where(booking.OfferIDIn(offerIDs...), booking.StatusIn(holding...)).Where(where...)
+	if err := q.GroupBy(booking.FieldOfferID).Aggregate(ent.Count()).Scan(ctx, &rows); err != nil {
+		return nil, err
+	}
+	n := make(map[int]int, len(rows))
+	for _, r := range rows {
+		n[r.OfferID] = r.Count
+	}
+	return n, nil
+}
+
+// cards loads what the ranked cards show: the open offers with their details, and of
+// the locked ones only title, partner name and minimum tier.
+func (s *Service) cards(ctx context.Context, st loyalty.Status, ranked []Ranked) ([]Card, error) {
+	var openIDs, lockedIDs []int
+	for _, r := range ranked {
+		if r.Locked {
+			lockedIDs = append(lockedIDs, r.OfferID)
+		} else {
+			openIDs = append(openIDs, r.OfferID)
+		}
+	}
+	details := map[int]*ent.Offer{}
+	if len(openIDs) > 0 {
+		list, err := WithDetails(s.db.Offer.Query().Where(offer.IDIn(openIDs...))).All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range list {
+			details[o.ID] = o
+		}
+	}
+	locked := map[int]*ent.Offer{}
+	if len(lockedIDs) > 0 {
+		list, err := s.db.Offer.Query().Where(offer.IDIn(lockedIDs...)).
+			Select(offer.FieldTitle, offer.FieldPartnerID, offer.FieldMinTierID).
+			WithPartner(func(q *ent.PartnerQuery) { q.Select(partner.FieldName) }).All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range list {
+			locked[o.ID] = o
+		}
+	}
+	tiers := make(map[int]*ent.Tier, len(st.Tiers))
+	for _, t := range st.Tiers {
+		tiers[t.ID] = t
+	}
+	cards := make([]Card, 0, len(ranked))
+	for _, r := range ranked {
+		card := Card{ID: r.OfferID, Reason: r.Reason, Locked: r.Locked}
+		if r.Locked {
+			o := locked[r.OfferID]
+			if o == nil || o.Edges.Partner == nil || o.MinTierID == nil {
+				continue // changed since the candidates were read
+			}
+			card.Title, card.PartnerName, card.UnlockTier = o.Title, o.Edges.Partner.Name, tiers[*o.MinTierID]
+			card.ReasonArg = card.UnlockTier
+		} else {
+			o := details[r.OfferID]
+			if o == nil {
+				continue
+			}
+			card.Offer, card.Title = o, o.Title
+			if o.Edges.Partner != nil {
+				card.PartnerName = o.Edges.Partner.Name
+			}
+			switch r.Subject {
+			case SubjectCategory:
+				card.ReasonArg = o.Edges.Category
+			case SubjectCity:
+				card.ReasonArg = o.Edges.City
+			case SubjectMemberTier:
+				card.ReasonArg = st.Tier
+			}
+		}
+		cards = append(cards, card)
+	}
+	return cards, nil
+}
