@@ -278,7 +278,8 @@ func (g *gen) makeOffers(ctx context.Context) error {
 			if g.rnd.IntN(10) == 0 {
 				c.SetValidUntil(g.opt.Now.Add(time.Duration(1+g.rnd.IntN(90)) * 24 * time.Hour))
 			}
-			switch r := g.rnd.IntN(100); {
+			// By position, so even a small run has some of each: 3 % tier-gated, 1 % invite-only.
+			switch r := (i + 50) % 100; {
 			case r < 3 && len(g.tiers) > 1:
 				c.SetVisibility(offer.VisibilityTier).SetMinTierID(g.tiers[1+g.rnd.IntN(len(g.tiers)-1)])
 			case r < 4:
