@@ -94,19 +94,19 @@ type App struct {
 	closers     []func() error
 }
 
-// Main runs a subcommand: serve (default), worker, migrate, seed-demo or terms publish.
+// Main runs a subcommand: serve (default), worker, migrate, seed-demo, seed-load or terms publish.
 func Main(ctx context.Context, args []string, getenv func(string) string) error {
 	cmd := "serve"
 	if len(args) > 0 {
 		cmd = args[0]
 	}
 	switch cmd {
-	case "serve", "worker", "migrate", "seed-demo", "terms":
+	case "serve", "worker", "migrate", "seed-demo", "seed-load", "terms":
 	case "help", "-h", "--help":
-		fmt.Println("usage: ikra [serve|worker|migrate|seed-demo]\n       " + termsUsage + "\n\nConfiguration comes from the environment; see README.md.")
+		fmt.Println("usage: ikra [serve|worker|migrate|seed-demo]\n       " + termsUsage + "\n       " + seedLoadUsage + "\n\nConfiguration comes from the environment; see README.md.")
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q (want serve, worker, migrate, seed-demo or terms)", cmd)
+		return fmt.Errorf("unknown command %q (want serve, worker, migrate, seed-demo, seed-load or terms)", cmd)
 	}
 	cfg, err := config.Load(getenv)
 	if err != nil {
@@ -114,6 +114,9 @@ func Main(ctx context.Context, args []string, getenv func(string) string) error 
 	}
 	if cmd == "terms" {
 		return runTerms(ctx, cfg, args[1:], os.Stdout)
+	}
+	if cmd == "seed-load" {
+		return runSeedLoad(ctx, cfg, args[1:], os.Stdout)
 	}
 	a, err := New(ctx, cfg, Options{})
 	if err != nil {

@@ -118,6 +118,9 @@ func (d *DB) Migrate(ctx context.Context) error {
 	if err := d.Schema.Create(ctx, schema.WithDropColumn(false), schema.WithDropIndex(false), migrate.WithForeignKeys(true)); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
+	if err := migrateJoinIndexes(ctx, d.SQL); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
 	if d.Dialect == dialect.SQLite {
 		// Times written by versions before the sortable format are rewritten once;
 		// afterwards this finds nothing to do.

@@ -1,0 +1,64 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"ikra/app/config"
+	"ikra/app/loadgen"
+	"ikra/app/loyalty"
+	"ikra/app/store"
+	"ikra/app/terms"
+)
+
+const seedLoadUsage = "usage: ikra seed-load --offers N --members M [--partners P] [--bookings B] [--views V] [--seed S]"
+
+// runSeedLoad is `ikra seed-load`: it fills the configured database with synthetic load
+// data (app/loadgen) for performance measurements. It refuses a database that already
+// holds load data. It needs only the database.
+func runSeedLoad(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("seed-load", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var opt loadgen.Options
+	var seed int64
+	fs.IntVar(&opt.Offers, "offers", 0, "published offers")
+	fs.IntVar(&opt.Members, "members", 0, "members")
+	fs.IntVar(&opt.Partners, "partners", 0, "partners (default offers/50)")
+	fs.IntVar(&opt.Bookings, "bookings", 0, "bookings (default offers/2)")
+	fs.IntVar(&opt.Views, "views", 0, "offer views (default offers)")
+	fs.Int64Var(&seed, "seed", 9, "random seed")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w\n%s", err, seedLoadUsage)
+	}
+	if fs.NArg() > 0 || opt.Offers <= 0 || opt.Members < 0 || opt.Partners < 0 || opt.Bookings < 0 || opt.Views < 0 || seed <= 0 {
+		return errors.New(seedLoadUsage)
+	}
+	opt.Seed = uint64(seed)
+	opt.Progress = func(format string, a ...any) { fmt.Fprintf(out, format+"\n", a...) }
+	db, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	if err := terms.EnsureInitial(ctx, db.Client); err != nil {
+		return err
+	}
+	if err := loyalty.EnsureDefaults(ctx, db.Client); err != nil {
+		return err
+	}
+	start := time.Now()
+	res, err := loadgen.Generate(ctx, db.Client, opt)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "made %d partners, %d offers (%d images), %d members, %d bookings, %d views in %s\n",
+		res.Partners, res.Offers, res.Media, res.Members, res.Bookings, res.Views, time.Since(start).Round(time.Millisecond))
+	return nil
+}

@@ -1,0 +1,66 @@
+package app_test
+
+import (
+	"context"
+	"html"
+	"strconv"
+	"strings"
+	"testing"
+
+	"ikra/app"
+	"ikra/app/apptest"
+	"ikra/ent/member"
+	"ikra/ent/offer"
+	"ikra/ent/partner"
+)
+
+// `ikra seed-load` fills the database with load data a member then sees in the catalog;
+// a second run refuses instead of doubling it, and bad arguments are refused.
+func TestSeedLoadCommand(t *testing.T) {
+	env := apptest.New(t)
+	getenv := func(k string) string {
+		return map[string]string{"DATABASE_URL": env.Config.DatabaseURL, "IKRA_DATA_DIR": env.Config.DataDir, "IKRA_LOG_LEVEL": "error"}[k]
+	}
+	ctx := context.Background()
+	for _, args := range [][]string{{"seed-load"}, {"seed-load", "--offers", "-5", "--members", "3"}, {"seed-load", "--offers", "x"}, {"seed-load", "--offers", "5", "extra"}} {
+		if err := app.Main(ctx, args, getenv); err == nil {
+			t.Errorf("%v succeeded", args)
+		}
+	}
+	apptest.Must(t, app.Main(ctx, []string{"seed-load", "--offers", "300", "--members", "40", "--partners", "7", "--bookings", "90"}, getenv))
+	db := env.App.DB
+	if n := db.Offer.Query().Where(offer.StatusEQ(offer.StatusPublished)).CountX(ctx); n != 300 {
+		t.Errorf("%d published offers, want 300", n)
+	}
+	if n := db.Partner.Query().Where(partner.SlugHasPrefix("load-")).CountX(ctx); n != 7 {
+		t.Errorf("%d partners, want 7", n)
+	}
+	if n := db.Member.Query().Where(member.UsernameHasPrefix("load_member_")).CountX(ctx); n != 40 {
+		t.Errorf("%d members, want 40", n)
+	}
+	if n := db.Booking.Query().CountX(ctx); n == 0 || n > 90 {
+		t.Errorf("%d bookings, want 1..90", n)
+	}
+	for _, kind := range []offer.Visibility{offer.VisibilityTier, offer.VisibilityInvite} {
+		if db.Offer.Query().Where(offer.VisibilityEQ(kind)).CountX(ctx) == 0 {
+			t.Errorf("no %s offers", kind)
+		}
+	}
+	if db.Offer.Query().Where(offer.CapacityGT(0)).CountX(ctx) == 0 || db.Offer.Query().Where(offer.PriceBonusGT(0)).CountX(ctx) == 0 {
+		t.Error("no capacity-limited or bonus-priced offers")
+	}
+	if err := app.Main(ctx, []string{"seed-load", "--offers", "10", "--members", "1"}, getenv); err == nil {
+		t.Error("a second run succeeded")
+	}
+	if n := db.Offer.Query().CountX(ctx); n != 300 {
+		t.Errorf("%d offers after the refused run", n)
+	}
+
+	c, _ := env.Member(9801, "Нагрузка")
+	newest := db.Offer.Query().Where(offer.VisibilityEQ(offer.VisibilityAll), offer.ValidUntilIsNil()).
+		Order(offer.ByPublishedAt(), offer.ByID()).AllX(ctx)
+	last := newest[len(newest)-1]
+	if r := c.Get("/app?category=" + strconv.Itoa(last.CategoryID)); r.Status != 200 || !strings.Contains(r.Body, html.EscapeString(last.Title)) {
+		t.Errorf("the catalog (%d) does not show the newest load offer %q", r.Status, last.Title)
+	}
+}
