@@ -19,6 +19,7 @@ import (
 	"ikra/app/settings"
 	"ikra/ent"
 	"ikra/ent/scrapeflag"
+	"ikra/ent/setting"
 )
 
 // Kind is what a request read.
@@ -86,11 +87,10 @@ var ErrNotFound = errors.New("scraping: flag not found")
 
 // Service counts requests and raises flags.
 type Service struct {
-	db       *ent.Client
-	rdb      redis.Cmdable
-	prefix   string
-	settings *settings.Store
-	log      *slog.Logger
+	db     *ent.Client
+	rdb    redis.Cmdable
+	prefix string
+	log    *slog.Logger
 
 	mu       sync.Mutex
 	sleep    func(ctx context.Context, d time.Duration)
@@ -104,7 +104,7 @@ func New(db *ent.Client, rdb redis.Cmdable, prefix string, log *slog.Logger) *Se
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{db: db, rdb: rdb, prefix: prefix + "scrape:", settings: settings.New(db), log: log,
+	return &Service{db: db, rdb: rdb, prefix: prefix + "scrape:", log: log,
 		sleep: sleepCtx, now: time.Now}
 }
 
@@ -131,7 +131,8 @@ func (s *Service) SetClock(now func() time.Time) {
 	s.mu.Unlock()
 }
 
-// Limits returns the thresholds, cached for a short while on this node.
+// Limits returns the thresholds, cached for limitsTTL on this node: a change made on
+// another node applies here within that time.
 func (s *Service) Limits(ctx context.Context) (Limits, error) {
 	s.mu.Lock()
 	if !s.limitsAt.IsZero() && time.Since(s.limitsAt) < limitsTTL {
@@ -141,13 +142,20 @@ func (s *Service) Limits(ctx context.Context) (Limits, error) {
 	}
 	s.mu.Unlock()
 	l := Limits{OffersPerHour: DefaultOffersPerHour, PagesPer10Min: DefaultPagesPer10Min}
-	for key, dst := range map[string]*int{KeyOffersPerHour: &l.OffersPerHour, KeyPagesPer10Min: &l.PagesPer10Min} {
-		v, ok, err := s.settings.Get(ctx, key)
-		if err != nil {
-			return Limits{}, err
+	rows, err := s.db.Setting.Query().Where(setting.KeyIn(KeyOffersPerHour, KeyPagesPer10Min)).All(ctx)
+	if err != nil {
+		return Limits{}, err
+	}
+	for _, row := range rows {
+		n, err := strconv.Atoi(row.Value)
+		if err != nil || n < 1 {
+			continue
 		}
-		if n, err := strconv.Atoi(v); ok && err == nil && n > 0 {
-			*dst = n
+		switch row.Key {
+		case KeyOffersPerHour:
+			l.OffersPerHour = n
+		case KeyPagesPer10Min:
+			l.PagesPer10Min = n
 		}
 	}
 	s.mu.Lock()
