@@ -33,6 +33,7 @@ import (
 	"ikra/app/notify"
 	"ikra/app/offers"
 	"ikra/app/partners"
+	"ikra/app/scraping"
 	"ikra/app/settings"
 	"ikra/app/store"
 	"ikra/app/terms"
@@ -89,6 +90,8 @@ type App struct {
 	Views     *analytics.Recorder
 	// APIKeys keeps partners' POS/CRM API keys and the API's idempotency (app/apikeys).
 	APIKeys *apikeys.Service
+	// Scraping counts offer and catalog reads in Redis and flags harvesting (app/scraping).
+	Scraping *scraping.Service
 
 	queueClient *asynq.Client
 	closers     []func() error
@@ -248,6 +251,7 @@ func (a *App) initServices(ctx context.Context) error {
 	a.Views = analytics.NewRecorder(a.DB.Client, a.Log, a.Config.ViewBuffer, a.Config.ViewFlush)
 	a.closers = append(a.closers, a.Views.Close) // closed before the database: the last views are written
 	a.APIKeys = apikeys.New(a.DB.Client)
+	a.Scraping = scraping.New(a.DB.Client, a.Redis.Client, a.Prefix, a.Log)
 	a.Staff.SetDialect(a.DB.Dialect)
 	a.Partners = partners.NewService(a.DB.Client, a.DB.Dialect, a.Notify, a.Catalog.T, a.Authz.Changed)
 	if err := a.Loyalty.Init(ctx); err != nil {
@@ -335,6 +339,7 @@ func (a *App) initWeb(ctx context.Context) error {
 	d.Analytics, d.Views = a.Analytics, a.Views
 	d.APIKeys = a.APIKeys
 	d.Partners = a.Partners
+	d.Scraping = a.Scraping
 	if a.BotUI != nil {
 		d.Webhook = a.BotUI.HandleUpdate
 	}

@@ -30,6 +30,7 @@ import (
 	"ikra/ent/partner"
 	"ikra/ent/partnerapplication"
 	"ikra/ent/referral"
+	"ikra/ent/scrapeflag"
 	"ikra/ent/session"
 	"ikra/ent/setting"
 	"ikra/ent/staff"
@@ -95,6 +96,8 @@ type Client struct {
 	PartnerApplication *PartnerApplicationClient
 	// Referral is the client for interacting with the Referral builders.
 	Referral *ReferralClient
+	// ScrapeFlag is the client for interacting with the ScrapeFlag builders.
+	ScrapeFlag *ScrapeFlagClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
 	// Setting is the client for interacting with the Setting builders.
@@ -151,6 +154,7 @@ func (c *Client) init() {
 	c.Partner = NewPartnerClient(c.config)
 	c.PartnerApplication = NewPartnerApplicationClient(c.config)
 	c.Referral = NewReferralClient(c.config)
+	c.ScrapeFlag = NewScrapeFlagClient(c.config)
 	c.Session = NewSessionClient(c.config)
 	c.Setting = NewSettingClient(c.config)
 	c.Staff = NewStaffClient(c.config)
@@ -275,6 +279,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Partner:            NewPartnerClient(cfg),
 		PartnerApplication: NewPartnerApplicationClient(cfg),
 		Referral:           NewReferralClient(cfg),
+		ScrapeFlag:         NewScrapeFlagClient(cfg),
 		Session:            NewSessionClient(cfg),
 		Setting:            NewSettingClient(cfg),
 		Staff:              NewStaffClient(cfg),
@@ -326,6 +331,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Partner:            NewPartnerClient(cfg),
 		PartnerApplication: NewPartnerApplicationClient(cfg),
 		Referral:           NewReferralClient(cfg),
+		ScrapeFlag:         NewScrapeFlagClient(cfg),
 		Session:            NewSessionClient(cfg),
 		Setting:            NewSettingClient(cfg),
 		Staff:              NewStaffClient(cfg),
@@ -371,9 +377,10 @@ func (c *Client) Use(hooks ...Hook) {
 		c.APIKey, c.AuditLog, c.Balance, c.Booking, c.Category, c.City, c.Claim,
 		c.Consent, c.IdempotencyRecord, c.LedgerEntry, c.Member, c.Notification,
 		c.Offer, c.OfferMedia, c.OfferRevision, c.OfferView, c.Partner,
-		c.PartnerApplication, c.Referral, c.Session, c.Setting, c.Staff, c.StaffInvite,
-		c.SupportMessage, c.SupportThread, c.TermsAcceptance, c.TermsVersion, c.Tier,
-		c.WebhookDelivery, c.WebhookEndpoint, c.WebhookEvent, c.WelcomeGrant,
+		c.PartnerApplication, c.Referral, c.ScrapeFlag, c.Session, c.Setting, c.Staff,
+		c.StaffInvite, c.SupportMessage, c.SupportThread, c.TermsAcceptance,
+		c.TermsVersion, c.Tier, c.WebhookDelivery, c.WebhookEndpoint, c.WebhookEvent,
+		c.WelcomeGrant,
 	} {
 		n.Use(hooks...)
 	}
@@ -386,9 +393,10 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.APIKey, c.AuditLog, c.Balance, c.Booking, c.Category, c.City, c.Claim,
 		c.Consent, c.IdempotencyRecord, c.LedgerEntry, c.Member, c.Notification,
 		c.Offer, c.OfferMedia, c.OfferRevision, c.OfferView, c.Partner,
-		c.PartnerApplication, c.Referral, c.Session, c.Setting, c.Staff, c.StaffInvite,
-		c.SupportMessage, c.SupportThread, c.TermsAcceptance, c.TermsVersion, c.Tier,
-		c.WebhookDelivery, c.WebhookEndpoint, c.WebhookEvent, c.WelcomeGrant,
+		c.PartnerApplication, c.Referral, c.ScrapeFlag, c.Session, c.Setting, c.Staff,
+		c.StaffInvite, c.SupportMessage, c.SupportThread, c.TermsAcceptance,
+		c.TermsVersion, c.Tier, c.WebhookDelivery, c.WebhookEndpoint, c.WebhookEvent,
+		c.WelcomeGrant,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -435,6 +443,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.PartnerApplication.mutate(ctx, m)
 	case *ReferralMutation:
 		return c.Referral.mutate(ctx, m)
+	case *ScrapeFlagMutation:
+		return c.ScrapeFlag.mutate(ctx, m)
 	case *SessionMutation:
 		return c.Session.mutate(ctx, m)
 	case *SettingMutation:
@@ -3937,6 +3947,139 @@ func (c *ReferralClient) mutate(ctx context.Context, m *ReferralMutation) (Value
 	}
 }
 
+// ScrapeFlagClient is a client for the ScrapeFlag schema.
+type ScrapeFlagClient struct {
+	config
+}
+
+// NewScrapeFlagClient returns a client for the ScrapeFlag from the given config.
+func NewScrapeFlagClient(c config) *ScrapeFlagClient {
+	return &ScrapeFlagClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `scrapeflag.Hooks(f(g(h())))`.
+func (c *ScrapeFlagClient) Use(hooks ...Hook) {
+	c.hooks.ScrapeFlag = append(c.hooks.ScrapeFlag, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `scrapeflag.Intercept(f(g(h())))`.
+func (c *ScrapeFlagClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ScrapeFlag = append(c.inters.ScrapeFlag, interceptors...)
+}
+
+// Create returns a builder for creating a ScrapeFlag entity.
+func (c *ScrapeFlagClient) Create() *ScrapeFlagCreate {
+	mutation := newScrapeFlagMutation(c.config, OpCreate)
+	return &ScrapeFlagCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ScrapeFlag entities.
+func (c *ScrapeFlagClient) CreateBulk(builders ...*ScrapeFlagCreate) *ScrapeFlagCreateBulk {
+	return &ScrapeFlagCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ScrapeFlagClient) MapCreateBulk(slice any, setFunc func(*ScrapeFlagCreate, int)) *ScrapeFlagCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ScrapeFlagCreateBulk{err: fmt.Errorf("calling to ScrapeFlagClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ScrapeFlagCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ScrapeFlagCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ScrapeFlag.
+func (c *ScrapeFlagClient) Update() *ScrapeFlagUpdate {
+	mutation := newScrapeFlagMutation(c.config, OpUpdate)
+	return &ScrapeFlagUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ScrapeFlagClient) UpdateOne(_m *ScrapeFlag) *ScrapeFlagUpdateOne {
+	mutation := newScrapeFlagMutation(c.config, OpUpdateOne, withScrapeFlag(_m))
+	return &ScrapeFlagUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ScrapeFlagClient) UpdateOneID(id int) *ScrapeFlagUpdateOne {
+	mutation := newScrapeFlagMutation(c.config, OpUpdateOne, withScrapeFlagID(id))
+	return &ScrapeFlagUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ScrapeFlag.
+func (c *ScrapeFlagClient) Delete() *ScrapeFlagDelete {
+	mutation := newScrapeFlagMutation(c.config, OpDelete)
+	return &ScrapeFlagDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ScrapeFlagClient) DeleteOne(_m *ScrapeFlag) *ScrapeFlagDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ScrapeFlagClient) DeleteOneID(id int) *ScrapeFlagDeleteOne {
+	builder := c.Delete().Where(scrapeflag.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ScrapeFlagDeleteOne{builder}
+}
+
+// Query returns a query builder for ScrapeFlag.
+func (c *ScrapeFlagClient) Query() *ScrapeFlagQuery {
+	return &ScrapeFlagQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeScrapeFlag},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ScrapeFlag entity by its id.
+func (c *ScrapeFlagClient) Get(ctx context.Context, id int) (*ScrapeFlag, error) {
+	return c.Query().Where(scrapeflag.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ScrapeFlagClient) GetX(ctx context.Context, id int) *ScrapeFlag {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *ScrapeFlagClient) Hooks() []Hook {
+	return c.hooks.ScrapeFlag
+}
+
+// Interceptors returns the client interceptors.
+func (c *ScrapeFlagClient) Interceptors() []Interceptor {
+	return c.inters.ScrapeFlag
+}
+
+func (c *ScrapeFlagClient) mutate(ctx context.Context, m *ScrapeFlagMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ScrapeFlagCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ScrapeFlagUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ScrapeFlagUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ScrapeFlagDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ScrapeFlag mutation op: %q", m.Op())
+	}
+}
+
 // SessionClient is a client for the Session schema.
 type SessionClient struct {
 	config
@@ -5975,18 +6118,18 @@ type (
 	hooks struct {
 		APIKey, AuditLog, Balance, Booking, Category, City, Claim, Consent,
 		IdempotencyRecord, LedgerEntry, Member, Notification, Offer, OfferMedia,
-		OfferRevision, OfferView, Partner, PartnerApplication, Referral, Session,
-		Setting, Staff, StaffInvite, SupportMessage, SupportThread, TermsAcceptance,
-		TermsVersion, Tier, WebhookDelivery, WebhookEndpoint, WebhookEvent,
-		WelcomeGrant []ent.Hook
+		OfferRevision, OfferView, Partner, PartnerApplication, Referral, ScrapeFlag,
+		Session, Setting, Staff, StaffInvite, SupportMessage, SupportThread,
+		TermsAcceptance, TermsVersion, Tier, WebhookDelivery, WebhookEndpoint,
+		WebhookEvent, WelcomeGrant []ent.Hook
 	}
 	inters struct {
 		APIKey, AuditLog, Balance, Booking, Category, City, Claim, Consent,
 		IdempotencyRecord, LedgerEntry, Member, Notification, Offer, OfferMedia,
-		OfferRevision, OfferView, Partner, PartnerApplication, Referral, Session,
-		Setting, Staff, StaffInvite, SupportMessage, SupportThread, TermsAcceptance,
-		TermsVersion, Tier, WebhookDelivery, WebhookEndpoint, WebhookEvent,
-		WelcomeGrant []ent.Interceptor
+		OfferRevision, OfferView, Partner, PartnerApplication, Referral, ScrapeFlag,
+		Session, Setting, Staff, StaffInvite, SupportMessage, SupportThread,
+		TermsAcceptance, TermsVersion, Tier, WebhookDelivery, WebhookEndpoint,
+		WebhookEvent, WelcomeGrant []ent.Interceptor
 	}
 )
 

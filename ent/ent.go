@@ -25,6 +25,7 @@ import (
 	"ikra/ent/partner"
 	"ikra/ent/partnerapplication"
 	"ikra/ent/referral"
+	"ikra/ent/scrapeflag"
 	"ikra/ent/session"
 	"ikra/ent/setting"
 	"ikra/ent/staff"
@@ -123,6 +124,7 @@ func checkColumn(t, c string) error {
 			partner.Table:            partner.ValidColumn,
 			partnerapplication.Table: partnerapplication.ValidColumn,
 			referral.Table:           referral.ValidColumn,
+			scrapeflag.Table:         scrapeflag.ValidColumn,
 			session.Table:            session.ValidColumn,
 			setting.Table:            setting.ValidColumn,
 			staff.Table:              staff.ValidColumn,

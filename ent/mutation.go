@@ -26,6 +26,7 @@ import (
 	"ikra/ent/partnerapplication"
 	"ikra/ent/predicate"
 	"ikra/ent/referral"
+	"ikra/ent/scrapeflag"
 	"ikra/ent/session"
 	"ikra/ent/setting"
 	"ikra/ent/staff"
@@ -74,6 +75,7 @@ const (
 	TypePartner            = "Partner"
 	TypePartnerApplication = "PartnerApplication"
 	TypeReferral           = "Referral"
+	TypeScrapeFlag         = "ScrapeFlag"
 	TypeSession            = "Session"
 	TypeSetting            = "Setting"
 	TypeStaff              = "Staff"
@@ -21990,6 +21992,1354 @@ func (m *ReferralMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Referral edge %s", name)
+}
+
+// ScrapeFlagMutation represents an operation that mutates the ScrapeFlag nodes in the graph.
+type ScrapeFlagMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *int
+	dedup_key         *string
+	member_id         *int
+	addmember_id      *int
+	ip                *string
+	kind              *string
+	count             *int
+	addcount          *int
+	threshold         *int
+	addthreshold      *int
+	window_seconds    *int
+	addwindow_seconds *int
+	window_start      *time.Time
+	first_seen        *time.Time
+	last_seen         *time.Time
+	evidence          *[]string
+	appendevidence    []string
+	status            *scrapeflag.Status
+	reviewed_by_id    *int
+	addreviewed_by_id *int
+	reviewed_at       *time.Time
+	created_at        *time.Time
+	clearedFields     map[string]struct{}
+	done              bool
+	oldValue          func(context.Context) (*ScrapeFlag, error)
+	predicates        []predicate.ScrapeFlag
+}
+
+var _ ent.Mutation = (*ScrapeFlagMutation)(nil)
+
+// scrapeflagOption allows management of the mutation configuration using functional options.
+type scrapeflagOption func(*ScrapeFlagMutation)
+
+// newScrapeFlagMutation creates new mutation for the ScrapeFlag entity.
+func newScrapeFlagMutation(c config, op Op, opts ...scrapeflagOption) *ScrapeFlagMutation {
+	m := &ScrapeFlagMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeScrapeFlag,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withScrapeFlagID sets the ID field of the mutation.
+func withScrapeFlagID(id int) scrapeflagOption {
+	return func(m *ScrapeFlagMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ScrapeFlag
+		)
+		m.oldValue = func(ctx context.Context) (*ScrapeFlag, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ScrapeFlag.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withScrapeFlag sets the old ScrapeFlag of the mutation.
+func withScrapeFlag(node *ScrapeFlag) scrapeflagOption {
+	return func(m *ScrapeFlagMutation) {
+		m.oldValue = func(context.Context) (*ScrapeFlag, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ScrapeFlagMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ScrapeFlagMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ScrapeFlagMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ScrapeFlagMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ScrapeFlag.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetDedupKey sets the "dedup_key" field.
+func (m *ScrapeFlagMutation) SetDedupKey(s string) {
+	m.dedup_key = &s
+}
+
+// DedupKey returns the value of the "dedup_key" field in the mutation.
+func (m *ScrapeFlagMutation) DedupKey() (r string, exists bool) {
+	v := m.dedup_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDedupKey returns the old "dedup_key" field's value of the ScrapeFlag entity.
+// If the ScrapeFlag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScrapeFlagMutation) OldDedupKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDedupKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDedupKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDedupKey: %w", err)
+	}
+	return oldValue.DedupKey, nil
+}
+
+// ResetDedupKey resets all changes to the "dedup_key" field.
+func (m *ScrapeFlagMutation) ResetDedupKey() {
+	m.dedup_key = nil
+}
+
+// SetMemberID sets the "member_id" field.
+func (m *ScrapeFlagMutation) SetMemberID(i int) {
+	m.member_id = &i
+	m.addmember_id = nil
+}
+
+// MemberID returns the value of the "member_id" field in the mutation.
+func (m *ScrapeFlagMutation) MemberID() (r int, exists bool) {
+	v := m.member_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMemberID returns the old "member_id" field's value of the ScrapeFlag entity.
+// If the ScrapeFlag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScrapeFlagMutation) OldMemberID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMemberID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMemberID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMemberID: %w", err)
+	}
+	return oldValue.MemberID, nil
+}
+
+// AddMemberID adds i to the "member_id" field.
+func (m *ScrapeFlagMutation) AddMemberID(i int) {
+	if m.addmember_id != nil {
+		*m.addmember_id += i
+	} else {
+		m.addmember_id = &i
+	}
+}
+
+// AddedMemberID returns the value that was added to the "member_id" field in this mutation.
+func (m *ScrapeFlagMutation) AddedMemberID() (r int, exists bool) {
+	v := m.addmember_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearMemberID clears the value of the "member_id" field.
+func (m *ScrapeFlagMutation) ClearMemberID() {
+	m.member_id = nil
+	m.addmember_id = nil
+	m.clearedFields[scrapeflag.FieldMemberID] = struct{}{}
+}
+
+// MemberIDCleared returns if the "member_id" field was cleared in this mutation.
+func (m *ScrapeFlagMutation) MemberIDCleared() bool {
+	_, ok := m.clearedFields[scrapeflag.FieldMemberID]
+	return ok
+}
+
+// ResetMemberID resets all changes to the "member_id" field.
+func (m *ScrapeFlagMutation) ResetMemberID() {
+	m.member_id = nil
+	m.addmember_id = nil
+	delete(m.clearedFields, scrapeflag.FieldMemberID)
+}
+
+// SetIP sets the "ip" field.
+func (m *ScrapeFlagMutation) SetIP(s string) {
+	m.ip = &s
+}
+
+// IP returns the value of the "ip" field in the mutation.
+func (m *ScrapeFlagMutation) IP() (r string, exists bool) {
+	v := m.ip
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIP returns the old "ip" field's value of the ScrapeFlag entity.
+// If the ScrapeFlag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScrapeFlagMutation) OldIP(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIP is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIP requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIP: %w", err)
+	}
+	return oldValue.IP, nil
+}
+
+// ResetIP resets all changes to the "ip" field.
+func (m *ScrapeFlagMutation) ResetIP() {
+	m.ip = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *ScrapeFlagMutation) SetKind(s string) {
+	m.kind = &s
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *ScrapeFlagMutation) Kind() (r string, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the ScrapeFlag entity.
+// If the ScrapeFlag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScrapeFlagMutation) OldKind(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *ScrapeFlagMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetCount sets the "count" field.
+func (m *ScrapeFlagMutation) SetCount(i int) {
+	m.count = &i
+	m.addcount = nil
+}
+
+// Count returns the value of the "count" field in the mutation.
+func (m *ScrapeFlagMutation) Count() (r int, exists bool) {
+	v := m.count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCount returns the old "count" field's value of the ScrapeFlag entity.
+// If the ScrapeFlag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScrapeFlagMutation) OldCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCount: %w", err)
+	}
+	return oldValue.Count, nil
+}
+
+// AddCount adds i to the "count" field.
+func (m *ScrapeFlagMutation) AddCount(i int) {
+	if m.addcount != nil {
+		*m.addcount += i
+	} else {
+		m.addcount = &i
+	}
+}
+
+// AddedCount returns the value that was added to the "count" field in this mutation.
+func (m *ScrapeFlagMutation) AddedCount() (r int, exists bool) {
+	v := m.addcount
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCount resets all changes to the "count" field.
+func (m *ScrapeFlagMutation) ResetCount() {
+	m.count = nil
+	m.addcount = nil
+}
+
+// SetThreshold sets the "threshold" field.
+func (m *ScrapeFlagMutation) SetThreshold(i int) {
+	m.threshold = &i
+	m.addthreshold = nil
+}
+
+// Threshold returns the value of the "threshold" field in the mutation.
+func (m *ScrapeFlagMutation) Threshold() (r int, exists bool) {
+	v := m.threshold
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldThreshold returns the old "threshold" field's value of the ScrapeFlag entity.
+// If the ScrapeFlag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScrapeFlagMutation) OldThreshold(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldThreshold is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldThreshold requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldThreshold: %w", err)
+	}
+	return oldValue.Threshold, nil
+}
+
+// AddThreshold adds i to the "threshold" field.
+func (m *ScrapeFlagMutation) AddThreshold(i int) {
+	if m.addthreshold != nil {
+		*m.addthreshold += i
+	} else {
+		m.addthreshold = &i
+	}
+}
+
+// AddedThreshold returns the value that was added to the "threshold" field in this mutation.
+func (m *ScrapeFlagMutation) AddedThreshold() (r int, exists bool) {
+	v := m.addthreshold
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetThreshold resets all changes to the "threshold" field.
+func (m *ScrapeFlagMutation) ResetThreshold() {
+	m.threshold = nil
+	m.addthreshold = nil
+}
+
+// SetWindowSeconds sets the "window_seconds" field.
+func (m *ScrapeFlagMutation) SetWindowSeconds(i int) {
+	m.window_seconds = &i
+	m.addwindow_seconds = nil
+}
+
+// WindowSeconds returns the value of the "window_seconds" field in the mutation.
+func (m *ScrapeFlagMutation) WindowSeconds() (r int, exists bool) {
+	v := m.window_seconds
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWindowSeconds returns the old "window_seconds" field's value of the ScrapeFlag entity.
+// If the ScrapeFlag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScrapeFlagMutation) OldWindowSeconds(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWindowSeconds is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWindowSeconds requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWindowSeconds: %w", err)
+	}
+	return oldValue.WindowSeconds, nil
+}
+
+// AddWindowSeconds adds i to the "window_seconds" field.
+func (m *ScrapeFlagMutation) AddWindowSeconds(i int) {
+	if m.addwindow_seconds != nil {
+		*m.addwindow_seconds += i
+	} else {
+		m.addwindow_seconds = &i
+	}
+}
+
+// AddedWindowSeconds returns the value that was added to the "window_seconds" field in this mutation.
+func (m *ScrapeFlagMutation) AddedWindowSeconds() (r int, exists bool) {
+	v := m.addwindow_seconds
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetWindowSeconds resets all changes to the "window_seconds" field.
+func (m *ScrapeFlagMutation) ResetWindowSeconds() {
+	m.window_seconds = nil
+	m.addwindow_seconds = nil
+}
+
+// SetWindowStart sets the "window_start" field.
+func (m *ScrapeFlagMutation) SetWindowStart(t time.Time) {
+	m.window_start = &t
+}
+
+// WindowStart returns the value of the "window_start" field in the mutation.
+func (m *ScrapeFlagMutation) WindowStart() (r time.Time, exists bool) {
+	v := m.window_start
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWindowStart returns the old "window_start" field's value of the ScrapeFlag entity.
+// If the ScrapeFlag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScrapeFlagMutation) OldWindowStart(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWindowStart is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWindowStart requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWindowStart: %w", err)
+	}
+	return oldValue.WindowStart, nil
+}
+
+// ResetWindowStart resets all changes to the "window_start" field.
+func (m *ScrapeFlagMutation) ResetWindowStart() {
+	m.window_start = nil
+}
+
+// SetFirstSeen sets the "first_seen" field.
+func (m *ScrapeFlagMutation) SetFirstSeen(t time.Time) {
+	m.first_seen = &t
+}
+
+// FirstSeen returns the value of the "first_seen" field in the mutation.
+func (m *ScrapeFlagMutation) FirstSeen() (r time.Time, exists bool) {
+	v := m.first_seen
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFirstSeen returns the old "first_seen" field's value of the ScrapeFlag entity.
+// If the ScrapeFlag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScrapeFlagMutation) OldFirstSeen(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFirstSeen is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFirstSeen requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFirstSeen: %w", err)
+	}
+	return oldValue.FirstSeen, nil
+}
+
+// ResetFirstSeen resets all changes to the "first_seen" field.
+func (m *ScrapeFlagMutation) ResetFirstSeen() {
+	m.first_seen = nil
+}
+
+// SetLastSeen sets the "last_seen" field.
+func (m *ScrapeFlagMutation) SetLastSeen(t time.Time) {
+	m.last_seen = &t
+}
+
+// LastSeen returns the value of the "last_seen" field in the mutation.
+func (m *ScrapeFlagMutation) LastSeen() (r time.Time, exists bool) {
+	v := m.last_seen
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastSeen returns the old "last_seen" field's value of the ScrapeFlag entity.
+// If the ScrapeFlag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScrapeFlagMutation) OldLastSeen(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastSeen is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastSeen requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastSeen: %w", err)
+	}
+	return oldValue.LastSeen, nil
+}
+
+// ResetLastSeen resets all changes to the "last_seen" field.
+func (m *ScrapeFlagMutation) ResetLastSeen() {
+	m.last_seen = nil
+}
+
+// SetEvidence sets the "evidence" field.
+func (m *ScrapeFlagMutation) SetEvidence(s []string) {
+	m.evidence = &s
+	m.appendevidence = nil
+}
+
+// Evidence returns the value of the "evidence" field in the mutation.
+func (m *ScrapeFlagMutation) Evidence() (r []string, exists bool) {
+	v := m.evidence
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEvidence returns the old "evidence" field's value of the ScrapeFlag entity.
+// If the ScrapeFlag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScrapeFlagMutation) OldEvidence(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEvidence is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEvidence requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEvidence: %w", err)
+	}
+	return oldValue.Evidence, nil
+}
+
+// AppendEvidence adds s to the "evidence" field.
+func (m *ScrapeFlagMutation) AppendEvidence(s []string) {
+	m.appendevidence = append(m.appendevidence, s...)
+}
+
+// AppendedEvidence returns the list of values that were appended to the "evidence" field in this mutation.
+func (m *ScrapeFlagMutation) AppendedEvidence() ([]string, bool) {
+	if len(m.appendevidence) == 0 {
+		return nil, false
+	}
+	return m.appendevidence, true
+}
+
+// ClearEvidence clears the value of the "evidence" field.
+func (m *ScrapeFlagMutation) ClearEvidence() {
+	m.evidence = nil
+	m.appendevidence = nil
+	m.clearedFields[scrapeflag.FieldEvidence] = struct{}{}
+}
+
+// EvidenceCleared returns if the "evidence" field was cleared in this mutation.
+func (m *ScrapeFlagMutation) EvidenceCleared() bool {
+	_, ok := m.clearedFields[scrapeflag.FieldEvidence]
+	return ok
+}
+
+// ResetEvidence resets all changes to the "evidence" field.
+func (m *ScrapeFlagMutation) ResetEvidence() {
+	m.evidence = nil
+	m.appendevidence = nil
+	delete(m.clearedFields, scrapeflag.FieldEvidence)
+}
+
+// SetStatus sets the "status" field.
+func (m *ScrapeFlagMutation) SetStatus(s scrapeflag.Status) {
+	m.status = &s
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *ScrapeFlagMutation) Status() (r scrapeflag.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the ScrapeFlag entity.
+// If the ScrapeFlag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScrapeFlagMutation) OldStatus(ctx context.Context) (v scrapeflag.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *ScrapeFlagMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetReviewedByID sets the "reviewed_by_id" field.
+func (m *ScrapeFlagMutation) SetReviewedByID(i int) {
+	m.reviewed_by_id = &i
+	m.addreviewed_by_id = nil
+}
+
+// ReviewedByID returns the value of the "reviewed_by_id" field in the mutation.
+func (m *ScrapeFlagMutation) ReviewedByID() (r int, exists bool) {
+	v := m.reviewed_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReviewedByID returns the old "reviewed_by_id" field's value of the ScrapeFlag entity.
+// If the ScrapeFlag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScrapeFlagMutation) OldReviewedByID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReviewedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReviewedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReviewedByID: %w", err)
+	}
+	return oldValue.ReviewedByID, nil
+}
+
+// AddReviewedByID adds i to the "reviewed_by_id" field.
+func (m *ScrapeFlagMutation) AddReviewedByID(i int) {
+	if m.addreviewed_by_id != nil {
+		*m.addreviewed_by_id += i
+	} else {
+		m.addreviewed_by_id = &i
+	}
+}
+
+// AddedReviewedByID returns the value that was added to the "reviewed_by_id" field in this mutation.
+func (m *ScrapeFlagMutation) AddedReviewedByID() (r int, exists bool) {
+	v := m.addreviewed_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearReviewedByID clears the value of the "reviewed_by_id" field.
+func (m *ScrapeFlagMutation) ClearReviewedByID() {
+	m.reviewed_by_id = nil
+	m.addreviewed_by_id = nil
+	m.clearedFields[scrapeflag.FieldReviewedByID] = struct{}{}
+}
+
+// ReviewedByIDCleared returns if the "reviewed_by_id" field was cleared in this mutation.
+func (m *ScrapeFlagMutation) ReviewedByIDCleared() bool {
+	_, ok := m.clearedFields[scrapeflag.FieldReviewedByID]
+	return ok
+}
+
+// ResetReviewedByID resets all changes to the "reviewed_by_id" field.
+func (m *ScrapeFlagMutation) ResetReviewedByID() {
+	m.reviewed_by_id = nil
+	m.addreviewed_by_id = nil
+	delete(m.clearedFields, scrapeflag.FieldReviewedByID)
+}
+
+// SetReviewedAt sets the "reviewed_at" field.
+func (m *ScrapeFlagMutation) SetReviewedAt(t time.Time) {
+	m.reviewed_at = &t
+}
+
+// ReviewedAt returns the value of the "reviewed_at" field in the mutation.
+func (m *ScrapeFlagMutation) ReviewedAt() (r time.Time, exists bool) {
+	v := m.reviewed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReviewedAt returns the old "reviewed_at" field's value of the ScrapeFlag entity.
+// If the ScrapeFlag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScrapeFlagMutation) OldReviewedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReviewedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReviewedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReviewedAt: %w", err)
+	}
+	return oldValue.ReviewedAt, nil
+}
+
+// ClearReviewedAt clears the value of the "reviewed_at" field.
+func (m *ScrapeFlagMutation) ClearReviewedAt() {
+	m.reviewed_at = nil
+	m.clearedFields[scrapeflag.FieldReviewedAt] = struct{}{}
+}
+
+// ReviewedAtCleared returns if the "reviewed_at" field was cleared in this mutation.
+func (m *ScrapeFlagMutation) ReviewedAtCleared() bool {
+	_, ok := m.clearedFields[scrapeflag.FieldReviewedAt]
+	return ok
+}
+
+// ResetReviewedAt resets all changes to the "reviewed_at" field.
+func (m *ScrapeFlagMutation) ResetReviewedAt() {
+	m.reviewed_at = nil
+	delete(m.clearedFields, scrapeflag.FieldReviewedAt)
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ScrapeFlagMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ScrapeFlagMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the ScrapeFlag entity.
+// If the ScrapeFlag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScrapeFlagMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ScrapeFlagMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// Where appends a list predicates to the ScrapeFlagMutation builder.
+func (m *ScrapeFlagMutation) Where(ps ...predicate.ScrapeFlag) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ScrapeFlagMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ScrapeFlagMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ScrapeFlag, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ScrapeFlagMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ScrapeFlagMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ScrapeFlag).
+func (m *ScrapeFlagMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ScrapeFlagMutation) Fields() []string {
+	fields := make([]string, 0, 15)
+	if m.dedup_key != nil {
+		fields = append(fields, scrapeflag.FieldDedupKey)
+	}
+	if m.member_id != nil {
+		fields = append(fields, scrapeflag.FieldMemberID)
+	}
+	if m.ip != nil {
+		fields = append(fields, scrapeflag.FieldIP)
+	}
+	if m.kind != nil {
+		fields = append(fields, scrapeflag.FieldKind)
+	}
+	if m.count != nil {
+		fields = append(fields, scrapeflag.FieldCount)
+	}
+	if m.threshold != nil {
+		fields = append(fields, scrapeflag.FieldThreshold)
+	}
+	if m.window_seconds != nil {
+		fields = append(fields, scrapeflag.FieldWindowSeconds)
+	}
+	if m.window_start != nil {
+		fields = append(fields, scrapeflag.FieldWindowStart)
+	}
+	if m.first_seen != nil {
+		fields = append(fields, scrapeflag.FieldFirstSeen)
+	}
+	if m.last_seen != nil {
+		fields = append(fields, scrapeflag.FieldLastSeen)
+	}
+	if m.evidence != nil {
+		fields = append(fields, scrapeflag.FieldEvidence)
+	}
+	if m.status != nil {
+		fields = append(fields, scrapeflag.FieldStatus)
+	}
+	if m.reviewed_by_id != nil {
+		fields = append(fields, scrapeflag.FieldReviewedByID)
+	}
+	if m.reviewed_at != nil {
+		fields = append(fields, scrapeflag.FieldReviewedAt)
+	}
+	if m.created_at != nil {
+		fields = append(fields, scrapeflag.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ScrapeFlagMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case scrapeflag.FieldDedupKey:
+		return m.DedupKey()
+	case scrapeflag.FieldMemberID:
+		return m.MemberID()
+	case scrapeflag.FieldIP:
+		return m.IP()
+	case scrapeflag.FieldKind:
+		return m.Kind()
+	case scrapeflag.FieldCount:
+		return m.Count()
+	case scrapeflag.FieldThreshold:
+		return m.Threshold()
+	case scrapeflag.FieldWindowSeconds:
+		return m.WindowSeconds()
+	case scrapeflag.FieldWindowStart:
+		return m.WindowStart()
+	case scrapeflag.FieldFirstSeen:
+		return m.FirstSeen()
+	case scrapeflag.FieldLastSeen:
+		return m.LastSeen()
+	case scrapeflag.FieldEvidence:
+		return m.Evidence()
+	case scrapeflag.FieldStatus:
+		return m.Status()
+	case scrapeflag.FieldReviewedByID:
+		return m.ReviewedByID()
+	case scrapeflag.FieldReviewedAt:
+		return m.ReviewedAt()
+	case scrapeflag.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ScrapeFlagMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case scrapeflag.FieldDedupKey:
+		return m.OldDedupKey(ctx)
+	case scrapeflag.FieldMemberID:
+		return m.OldMemberID(ctx)
+	case scrapeflag.FieldIP:
+		return m.OldIP(ctx)
+	case scrapeflag.FieldKind:
+		return m.OldKind(ctx)
+	case scrapeflag.FieldCount:
+		return m.OldCount(ctx)
+	case scrapeflag.FieldThreshold:
+		return m.OldThreshold(ctx)
+	case scrapeflag.FieldWindowSeconds:
+		return m.OldWindowSeconds(ctx)
+	case scrapeflag.FieldWindowStart:
+		return m.OldWindowStart(ctx)
+	case scrapeflag.FieldFirstSeen:
+		return m.OldFirstSeen(ctx)
+	case scrapeflag.FieldLastSeen:
+		return m.OldLastSeen(ctx)
+	case scrapeflag.FieldEvidence:
+		return m.OldEvidence(ctx)
+	case scrapeflag.FieldStatus:
+		return m.OldStatus(ctx)
+	case scrapeflag.FieldReviewedByID:
+		return m.OldReviewedByID(ctx)
+	case scrapeflag.FieldReviewedAt:
+		return m.OldReviewedAt(ctx)
+	case scrapeflag.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown ScrapeFlag field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ScrapeFlagMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case scrapeflag.FieldDedupKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDedupKey(v)
+		return nil
+	case scrapeflag.FieldMemberID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMemberID(v)
+		return nil
+	case scrapeflag.FieldIP:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIP(v)
+		return nil
+	case scrapeflag.FieldKind:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case scrapeflag.FieldCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCount(v)
+		return nil
+	case scrapeflag.FieldThreshold:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetThreshold(v)
+		return nil
+	case scrapeflag.FieldWindowSeconds:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWindowSeconds(v)
+		return nil
+	case scrapeflag.FieldWindowStart:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWindowStart(v)
+		return nil
+	case scrapeflag.FieldFirstSeen:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFirstSeen(v)
+		return nil
+	case scrapeflag.FieldLastSeen:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastSeen(v)
+		return nil
+	case scrapeflag.FieldEvidence:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEvidence(v)
+		return nil
+	case scrapeflag.FieldStatus:
+		v, ok := value.(scrapeflag.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case scrapeflag.FieldReviewedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReviewedByID(v)
+		return nil
+	case scrapeflag.FieldReviewedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReviewedAt(v)
+		return nil
+	case scrapeflag.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ScrapeFlag field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ScrapeFlagMutation) AddedFields() []string {
+	var fields []string
+	if m.addmember_id != nil {
+		fields = append(fields, scrapeflag.FieldMemberID)
+	}
+	if m.addcount != nil {
+		fields = append(fields, scrapeflag.FieldCount)
+	}
+	if m.addthreshold != nil {
+		fields = append(fields, scrapeflag.FieldThreshold)
+	}
+	if m.addwindow_seconds != nil {
+		fields = append(fields, scrapeflag.FieldWindowSeconds)
+	}
+	if m.addreviewed_by_id != nil {
+		fields = append(fields, scrapeflag.FieldReviewedByID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ScrapeFlagMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case scrapeflag.FieldMemberID:
+		return m.AddedMemberID()
+	case scrapeflag.FieldCount:
+		return m.AddedCount()
+	case scrapeflag.FieldThreshold:
+		return m.AddedThreshold()
+	case scrapeflag.FieldWindowSeconds:
+		return m.AddedWindowSeconds()
+	case scrapeflag.FieldReviewedByID:
+		return m.AddedReviewedByID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ScrapeFlagMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case scrapeflag.FieldMemberID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMemberID(v)
+		return nil
+	case scrapeflag.FieldCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCount(v)
+		return nil
+	case scrapeflag.FieldThreshold:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddThreshold(v)
+		return nil
+	case scrapeflag.FieldWindowSeconds:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddWindowSeconds(v)
+		return nil
+	case scrapeflag.FieldReviewedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddReviewedByID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ScrapeFlag numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ScrapeFlagMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(scrapeflag.FieldMemberID) {
+		fields = append(fields, scrapeflag.FieldMemberID)
+	}
+	if m.FieldCleared(scrapeflag.FieldEvidence) {
+		fields = append(fields, scrapeflag.FieldEvidence)
+	}
+	if m.FieldCleared(scrapeflag.FieldReviewedByID) {
+		fields = append(fields, scrapeflag.FieldReviewedByID)
+	}
+	if m.FieldCleared(scrapeflag.FieldReviewedAt) {
+		fields = append(fields, scrapeflag.FieldReviewedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ScrapeFlagMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ScrapeFlagMutation) ClearField(name string) error {
+	switch name {
+	case scrapeflag.FieldMemberID:
+		m.ClearMemberID()
+		return nil
+	case scrapeflag.FieldEvidence:
+		m.ClearEvidence()
+		return nil
+	case scrapeflag.FieldReviewedByID:
+		m.ClearReviewedByID()
+		return nil
+	case scrapeflag.FieldReviewedAt:
+		m.ClearReviewedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown ScrapeFlag nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ScrapeFlagMutation) ResetField(name string) error {
+	switch name {
+	case scrapeflag.FieldDedupKey:
+		m.ResetDedupKey()
+		return nil
+	case scrapeflag.FieldMemberID:
+		m.ResetMemberID()
+		return nil
+	case scrapeflag.FieldIP:
+		m.ResetIP()
+		return nil
+	case scrapeflag.FieldKind:
+		m.ResetKind()
+		return nil
+	case scrapeflag.FieldCount:
+		m.ResetCount()
+		return nil
+	case scrapeflag.FieldThreshold:
+		m.ResetThreshold()
+		return nil
+	case scrapeflag.FieldWindowSeconds:
+		m.ResetWindowSeconds()
+		return nil
+	case scrapeflag.FieldWindowStart:
+		m.ResetWindowStart()
+		return nil
+	case scrapeflag.FieldFirstSeen:
+		m.ResetFirstSeen()
+		return nil
+	case scrapeflag.FieldLastSeen:
+		m.ResetLastSeen()
+		return nil
+	case scrapeflag.FieldEvidence:
+		m.ResetEvidence()
+		return nil
+	case scrapeflag.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case scrapeflag.FieldReviewedByID:
+		m.ResetReviewedByID()
+		return nil
+	case scrapeflag.FieldReviewedAt:
+		m.ResetReviewedAt()
+		return nil
+	case scrapeflag.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown ScrapeFlag field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ScrapeFlagMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ScrapeFlagMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ScrapeFlagMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ScrapeFlagMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ScrapeFlagMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ScrapeFlagMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ScrapeFlagMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown ScrapeFlag unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ScrapeFlagMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown ScrapeFlag edge %s", name)
 }
 
 // SessionMutation represents an operation that mutates the Session nodes in the graph.

@@ -23,6 +23,7 @@ import (
 	"ikra/ent/partnerapplication"
 	"ikra/ent/referral"
 	"ikra/ent/schema"
+	"ikra/ent/scrapeflag"
 	"ikra/ent/session"
 	"ikra/ent/setting"
 	"ikra/ent/staff"
@@ -549,6 +550,24 @@ func init() {
 	referralDescCreatedAt := referralFields[3].Descriptor()
 	// referral.DefaultCreatedAt holds the default value on creation for the created_at field.
 	referral.DefaultCreatedAt = referralDescCreatedAt.Default.(func() time.Time)
+	scrapeflagFields := schema.ScrapeFlag{}.Fields()
+	_ = scrapeflagFields
+	// scrapeflagDescDedupKey is the schema descriptor for dedup_key field.
+	scrapeflagDescDedupKey := scrapeflagFields[0].Descriptor()
+	// scrapeflag.DedupKeyValidator is a validator for the "dedup_key" field. It is called by the builders before save.
+	scrapeflag.DedupKeyValidator = scrapeflagDescDedupKey.Validators[0].(func(string) error)
+	// scrapeflagDescIP is the schema descriptor for ip field.
+	scrapeflagDescIP := scrapeflagFields[2].Descriptor()
+	// scrapeflag.IPValidator is a validator for the "ip" field. It is called by the builders before save.
+	scrapeflag.IPValidator = scrapeflagDescIP.Validators[0].(func(string) error)
+	// scrapeflagDescKind is the schema descriptor for kind field.
+	scrapeflagDescKind := scrapeflagFields[3].Descriptor()
+	// scrapeflag.KindValidator is a validator for the "kind" field. It is called by the builders before save.
+	scrapeflag.KindValidator = scrapeflagDescKind.Validators[0].(func(string) error)
+	// scrapeflagDescCreatedAt is the schema descriptor for created_at field.
+	scrapeflagDescCreatedAt := scrapeflagFields[14].Descriptor()
+	// scrapeflag.DefaultCreatedAt holds the default value on creation for the created_at field.
+	scrapeflag.DefaultCreatedAt = scrapeflagDescCreatedAt.Default.(func() time.Time)
 	sessionFields := schema.Session{}.Fields()
 	_ = sessionFields
 	// sessionDescUserAgent is the schema descriptor for user_agent field.

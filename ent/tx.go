@@ -52,6 +52,8 @@ type Tx struct {
 	PartnerApplication *PartnerApplicationClient
 	// Referral is the client for interacting with the Referral builders.
 	Referral *ReferralClient
+	// ScrapeFlag is the client for interacting with the ScrapeFlag builders.
+	ScrapeFlag *ScrapeFlagClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
 	// Setting is the client for interacting with the Setting builders.
@@ -228,6 +230,7 @@ func (tx *Tx) init() {
 	tx.Partner = NewPartnerClient(tx.config)
 	tx.PartnerApplication = NewPartnerApplicationClient(tx.config)
 	tx.Referral = NewReferralClient(tx.config)
+	tx.ScrapeFlag = NewScrapeFlagClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
 	tx.Setting = NewSettingClient(tx.config)
 	tx.Staff = NewStaffClient(tx.config)

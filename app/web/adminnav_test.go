@@ -13,12 +13,12 @@ import (
 // The back office shows each role only the sections it may open.
 func TestAdminNavFollowsPermissions(t *testing.T) {
 	env := apptest.New(t)
-	links := []string{`href="/admin/moderation"`, `href="/admin/partners"`, `href="/admin/staff"`, `href="/admin/settings"`, `href="/admin/audit"`}
+	links := []string{`href="/admin/moderation"`, `href="/admin/partners"`, `href="/admin/staff"`, `href="/admin/settings"`, `href="/admin/audit"`, `href="/admin/flags"`}
 	cases := map[string][]bool{ // role -> which of links it sees
-		"superadmin": {true, true, true, true, true},
-		"moderator":  {true, true, false, false, false},
-		"support":    {false, false, false, false, false},
-		"concierge":  {false, false, false, false, false},
+		"superadmin": {true, true, true, true, true, true},
+		"moderator":  {true, true, false, false, false, true},
+		"support":    {false, false, false, false, false, true},
+		"concierge":  {false, false, false, false, false, true},
 	}
 	tg := int64(7_950_000)
 	for role, want := range cases {

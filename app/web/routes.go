@@ -10,6 +10,7 @@ import (
 	"ikra/app/apikeys"
 	"ikra/app/authz"
 	"ikra/app/partners"
+	"ikra/app/scraping"
 	"ikra/app/terms"
 	"ikra/app/web/admin"
 	"ikra/app/web/api"
@@ -89,8 +90,8 @@ func (s *Server) routes() {
 
 	m := member.New(s.render, s.sessions, s.members, s.notify, s.catalog)
 	m.RecordViews(s.views)
-	r.add(Member, "GET", "/app", "cabinet:use", LimitRead, m.Home)
-	r.add(Member, "GET", "/app/offers/:id", "offers:browse", LimitRead, m.Offer)
+	r.add(Member, "GET", "/app", "cabinet:use", LimitRead, s.watch(scraping.Pages), m.Home)
+	r.add(Member, "GET", "/app/offers/:id", "offers:browse", LimitRead, s.watch(scraping.Offers), m.Offer)
 	r.add(Member, "GET", "/app/welcome", "cabinet:use", LimitRead, m.Welcome)
 	r.add(Member, "POST", "/app/welcome", "cabinet:use", LimitWrite, m.SaveWelcome)
 	r.add(Member, "GET", "/app/notifications", "cabinet:use", LimitRead, m.Notifications)
@@ -209,11 +210,17 @@ func (s *Server) routes() {
 	r.add(Admin, "GET", "/admin/media/*", "moderation:review", LimitRead, mo.Media)
 
 	al := admin.NewLoyalty(s.db, s.render, s.loyalty, history)
+	al.SetScraping(s.scraping)
 	r.add(Admin, "GET", "/admin/members/:id/ledger", "ledger:read", LimitRead, al.Ledger)
 	r.add(Admin, "POST", "/admin/members/:id/annul", "ledger:annul", LimitWrite, al.Annul)
 	r.add(Admin, "GET", "/admin/settings", "settings:write", LimitRead, al.Settings)
 	r.add(Admin, "POST", "/admin/settings/bonus", "settings:write", LimitWrite, al.SaveBonus)
 	r.add(Admin, "POST", "/admin/tiers/:id", "settings:write", LimitWrite, al.SaveTier)
+	r.add(Admin, "POST", "/admin/settings/scraping", "settings:write", LimitWrite, al.SaveScraping)
+
+	af := admin.NewFlags(s.render, s.scraping)
+	r.add(Admin, "GET", "/admin/flags", "members:read", LimitRead, af.List)
+	r.add(Admin, "POST", "/admin/flags/:id/review", "members:block", LimitWrite, af.Review)
 
 	ap := api.New(s.db, s.sessions, s.notify, s.loyalty, history)
 	r.add(API, "GET", "/api/v1/me", "cabinet:use", LimitRead, ap.Me)
@@ -224,8 +231,8 @@ func (s *Server) routes() {
 
 	ab := api.NewBookings(s.catalog, s.bookings)
 	ab.RecordViews(s.views)
-	r.add(API, "GET", "/api/v1/offers", "offers:browse", LimitRead, ab.Offers)
-	r.add(API, "GET", "/api/v1/offers/:id", "offers:browse", LimitRead, ab.Offer)
+	r.add(API, "GET", "/api/v1/offers", "offers:browse", LimitRead, s.watch(scraping.Pages), ab.Offers)
+	r.add(API, "GET", "/api/v1/offers/:id", "offers:browse", LimitRead, s.watch(scraping.Offers), ab.Offer)
 	r.add(API, "POST", "/api/v1/bookings", "bookings:own", LimitWrite, ab.Book)
 	r.add(API, "GET", "/api/v1/bookings", "bookings:own", LimitRead, ab.Bookings)
 	r.add(API, "POST", "/api/v1/bookings/:id/cancel", "bookings:own", LimitWrite, ab.Cancel)

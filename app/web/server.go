@@ -35,6 +35,7 @@ import (
 	"ikra/app/notify"
 	"ikra/app/offers"
 	"ikra/app/partners"
+	"ikra/app/scraping"
 	"ikra/app/web/ui"
 	"ikra/app/webhooks"
 	"ikra/assets"
@@ -78,6 +79,8 @@ type Deps struct {
 	APIKeys *apikeys.Service
 	// Partners takes partner applications, approves them, suspends partners.
 	Partners *partners.Service
+	// Scraping watches offer and catalog reads and flags harvesting (app/scraping).
+	Scraping *scraping.Service
 }
 
 // Server is the web layer: the Fiber app and what its handlers share.
@@ -113,6 +116,7 @@ type Server struct {
 	views         *analytics.Recorder
 	apiKeys       *apikeys.Service
 	partners      *partners.Service
+	scraping      *scraping.Service
 }
 
 // Body size limits: small for forms and JSON, larger only where files are uploaded.
@@ -141,6 +145,7 @@ func New(d Deps) (*Server, error) {
 	s.analytics, s.views = d.Analytics, d.Views
 	s.apiKeys = d.APIKeys
 	s.partners = d.Partners
+	s.scraping = d.Scraping
 	for _, p := range d.Config.TrustedProxies {
 		if !strings.Contains(p, "/") {
 			if strings.Contains(p, ":") {

@@ -236,6 +236,18 @@ func (f ReferralFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, er
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ReferralMutation", m)
 }
 
+// The ScrapeFlagFunc type is an adapter to allow the use of ordinary
+// function as ScrapeFlag mutator.
+type ScrapeFlagFunc func(context.Context, *ent.ScrapeFlagMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ScrapeFlagFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ScrapeFlagMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ScrapeFlagMutation", m)
+}
+
 // The SessionFunc type is an adapter to allow the use of ordinary
 // function as Session mutator.
 type SessionFunc func(context.Context, *ent.SessionMutation) (ent.Value, error)

@@ -718,6 +718,43 @@ var (
 			},
 		},
 	}
+	// ScrapeFlagsColumns holds the columns for the "scrape_flags" table.
+	ScrapeFlagsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "dedup_key", Type: field.TypeString, Unique: true, Size: 200},
+		{Name: "member_id", Type: field.TypeInt, Nullable: true},
+		{Name: "ip", Type: field.TypeString, Size: 64},
+		{Name: "kind", Type: field.TypeString, Size: 16},
+		{Name: "count", Type: field.TypeInt},
+		{Name: "threshold", Type: field.TypeInt},
+		{Name: "window_seconds", Type: field.TypeInt},
+		{Name: "window_start", Type: field.TypeTime},
+		{Name: "first_seen", Type: field.TypeTime},
+		{Name: "last_seen", Type: field.TypeTime},
+		{Name: "evidence", Type: field.TypeJSON, Nullable: true},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"open", "reviewed"}, Default: "open"},
+		{Name: "reviewed_by_id", Type: field.TypeInt, Nullable: true},
+		{Name: "reviewed_at", Type: field.TypeTime, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// ScrapeFlagsTable holds the schema information for the "scrape_flags" table.
+	ScrapeFlagsTable = &schema.Table{
+		Name:       "scrape_flags",
+		Columns:    ScrapeFlagsColumns,
+		PrimaryKey: []*schema.Column{ScrapeFlagsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "scrapeflag_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{ScrapeFlagsColumns[15]},
+			},
+			{
+				Name:    "scrapeflag_member_id",
+				Unique:  false,
+				Columns: []*schema.Column{ScrapeFlagsColumns[2]},
+			},
+		},
+	}
 	// SessionsColumns holds the columns for the "sessions" table.
 	SessionsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Unique: true},
@@ -1185,6 +1222,7 @@ var (
 		PartnersTable,
 		PartnerApplicationsTable,
 		ReferralsTable,
+		ScrapeFlagsTable,
 		SessionsTable,
 		SettingsTable,
 		StaffsTable,

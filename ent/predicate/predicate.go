@@ -63,6 +63,9 @@ type PartnerApplication func(*sql.Selector)
 // Referral is the predicate function for referral builders.
 type Referral func(*sql.Selector)
 
+// ScrapeFlag is the predicate function for scrapeflag builders.
+type ScrapeFlag func(*sql.Selector)
+
 // Session is the predicate function for session builders.
 type Session func(*sql.Selector)
 

@@ -10,6 +10,7 @@ import (
 	"ikra/app/ledger"
 	"ikra/app/loyalty"
 	"ikra/app/members"
+	"ikra/app/scraping"
 	webmember "ikra/app/web/member"
 	"ikra/app/web/ui"
 	"ikra/ent"
@@ -24,7 +25,12 @@ type Loyalty struct {
 	render  *ui.Renderer
 	loyalty *loyalty.Service
 	history *webmember.History
+	// scraping keeps the anti-scraping thresholds shown on the settings page.
+	scraping *scraping.Service
 }
+
+// SetScraping gives the settings page the anti-scraping thresholds.
+func (h *Loyalty) SetScraping(s *scraping.Service) { h.scraping = s }
 
 // NewLoyalty returns the back office's bonus handlers.
 func NewLoyalty(db *ent.Client, r *ui.Renderer, l *loyalty.Service, h *webmember.History) *Loyalty {

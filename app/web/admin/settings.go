@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"ikra/app/loyalty"
+	"ikra/app/scraping"
 	"ikra/app/web/ui"
 	"ikra/ent"
 	"ikra/ent/tier"
@@ -113,7 +114,12 @@ func (h *Loyalty) settingsPage(c *fiber.Ctx, tierID int, form map[string]string,
 		}
 		rows = append(rows, row)
 	}
+	lim, err := h.scraping.Limits(c.UserContext())
+	if err != nil {
+		return nil, err
+	}
 	return fiber.Map{
+		"OffersPerHour": lim.OffersPerHour, "PagesPer10Min": lim.PagesPer10Min,
 		"Welcome": r.Welcome, "ReferralPercent": ui.BPToPercent(r.ReferralShareBP), "ReversalDays": r.ReversalDays,
 		"Tiers": rows, "TierInputs": tierInputs,
 	}, nil
@@ -181,4 +187,37 @@ func (h *Loyalty) SaveTier(c *fiber.Ctx) error {
 		return err
 	}
 	return ui.Redirect(c, "/admin/settings", "ok", "flash.tier_saved")
+}
+
+// SaveScraping changes the anti-scraping thresholds: distinct offers a member or an
+// address may open per hour, and catalog pages per 10 minutes, before being flagged
+// and slowed. The domain audits it.
+func (h *Loyalty) SaveScraping(c *fiber.Ctx) error {
+	form := map[string]string{"offers_per_hour": strings.TrimSpace(c.FormValue("offers_per_hour")),
+		"pages_per_10min": strings.TrimSpace(c.FormValue("pages_per_10min"))}
+	errs := ui.FieldErrors{}
+	num := func(field string) int {
+		n, err := strconv.Atoi(form[field])
+		if err != nil {
+			errs.Add(field, "form.number")
+		}
+		return n
+	}
+	l := scraping.Limits{OffersPerHour: num("offers_per_hour"), PagesPer10Min: num("pages_per_10min")}
+	if len(errs) == 0 {
+		for field, key := range l.Validate() {
+			errs.Add(field, key)
+		}
+	}
+	if len(errs) > 0 {
+		data, err := h.settingsPage(c, 0, nil, nil)
+		if err != nil {
+			return err
+		}
+		return h.render.Invalid(c, ui.LayoutAdmin, "admin/settings", "admin.settings.title", data, errs, form)
+	}
+	if err := h.scraping.SaveLimits(c.UserContext(), actor(c), l); err != nil {
+		return err
+	}
+	return ui.Redirect(c, "/admin/settings", "ok", "flash.scrape_saved")
 }

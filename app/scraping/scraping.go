@@ -1,0 +1,396 @@
+// Package scraping notices members and client addresses that open far more offers or
+// catalog pages than a person would (PRODUCT.md §6.2.2). Counters live in Redis, so
+// every web node counts the same requests. Crossing a threshold raises one flag per
+// subject and window for staff, and slows the subject down; it never blocks.
+package scraping
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"ikra/app/audit"
+	"ikra/app/settings"
+	"ikra/ent"
+	"ikra/ent/scrapeflag"
+	"ikra/ent/setting"
+)
+
+// Kind is what a request read.
+type Kind string
+
+const (
+	// Offers counts distinct offers opened per OfferWindow.
+	Offers Kind = "offers"
+	// Pages counts catalog pages read (a cursor or a filter) per PageWindow.
+	Pages Kind = "pages"
+)
+
+// The windows the limits count in (fixed windows aligned to the clock).
+const (
+	OfferWindow = time.Hour
+	PageWindow  = 10 * time.Minute
+)
+
+// Settings keys and their defaults.
+const (
+	KeyOffersPerHour = "scrape.offers_per_hour"
+	KeyPagesPer10Min = "scrape.pages_per_10min"
+
+	DefaultOffersPerHour = 120
+	DefaultPagesPer10Min = 200
+)
+
+// The slowdown of a subject over a limit: MinDelay plus StepDelay per request over
+// it, never more than MaxDelay.
+const (
+	MinDelay  = 300 * time.Millisecond
+	StepDelay = 50 * time.Millisecond
+	MaxDelay  = 1500 * time.Millisecond
+)
+
+// evidenceSize is how many recent items a flag keeps.
+const evidenceSize = 20
+
+// limitsTTL is how long a node keeps the thresholds before reading them again.
+const limitsTTL = 30 * time.Second
+
+// Limits are the thresholds, editable by superadmins.
+type Limits struct {
+	OffersPerHour int
+	PagesPer10Min int
+}
+
+// Validate returns field errors as message keys.
+func (l Limits) Validate() map[string]string {
+	errs := map[string]string{}
+	if l.OffersPerHour < 1 || l.OffersPerHour > 100000 {
+		errs["offers_per_hour"] = "form.scrape_limit"
+	}
+	if l.PagesPer10Min < 1 || l.PagesPer10Min > 100000 {
+		errs["pages_per_10min"] = "form.scrape_limit"
+	}
+	return errs
+}
+
+// ErrInvalid is returned for limits that do not validate.
+var ErrInvalid = errors.New("scraping: invalid limits")
+
+// ErrNotFound is returned for a flag that does not exist.
+var ErrNotFound = errors.New("scraping: flag not found")
+
+// Service counts requests and raises flags.
+type Service struct {
+	db     *ent.Client
+	rdb    redis.Cmdable
+	prefix string
+	log    *slog.Logger
+
+	mu       sync.Mutex
+	sleep    func(ctx context.Context, d time.Duration)
+	now      func() time.Time
+	limits   Limits
+	limitsAt time.Time
+}
+
+// New returns the service; keys in Redis start with prefix.
+func New(db *ent.Client, rdb redis.Cmdable, prefix string, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Service{db: db, rdb: rdb, prefix: prefix + "scrape:", log: log,
+		sleep: sleepCtx, now: time.Now}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// SetSleep replaces how the slowdown waits (tests record it instead).
+func (s *Service) SetSleep(f func(ctx context.Context, d time.Duration)) {
+	s.mu.Lock()
+	s.sleep = f
+	s.mu.Unlock()
+}
+
+// SetClock replaces the clock (tests).
+func (s *Service) SetClock(now func() time.Time) {
+	s.mu.Lock()
+	s.now = now
+	s.mu.Unlock()
+}
+
+// Limits returns the thresholds, cached for limitsTTL on this node: a change made on
+// another node applies here within that time.
+func (s *Service) Limits(ctx context.Context) (Limits, error) {
+	s.mu.Lock()
+	if !s.limitsAt.IsZero() && time.Since(s.limitsAt) < limitsTTL {
+		l := s.limits
+		s.mu.Unlock()
+		return l, nil
+	}
+	s.mu.Unlock()
+	l := Limits{OffersPerHour: DefaultOffersPerHour, PagesPer10Min: DefaultPagesPer10Min}
+	rows, err := s.db.Setting.Query().Where(setting.KeyIn(KeyOffersPerHour, KeyPagesPer10Min)).All(ctx)
+	if err != nil {
+		return Limits{}, err
+	}
+	for _, row := range rows {
+		n, err := strconv.Atoi(row.Value)
+		if err != nil || n < 1 {
+			continue
+		}
+		switch row.Key {
+		case KeyOffersPerHour:
+			l.OffersPerHour = n
+		case KeyPagesPer10Min:
+			l.PagesPer10Min = n
+		}
+	}
+	s.mu.Lock()
+	s.limits, s.limitsAt = l, time.Now()
+	s.mu.Unlock()
+	return l, nil
+}
+
+// SaveLimits changes the thresholds and audits the change.
+func (s *Service) SaveLimits(ctx context.Context, actor audit.Entry, l Limits) error {
+	if len(l.Validate()) > 0 {
+		return ErrInvalid
+	}
+	before, err := s.Limits(ctx)
+	if err != nil {
+		return err
+	}
+	tx, err := s.db.Tx(ctx)
+	if err != nil {
+		return err
+	}
+	st := settings.New(tx.Client())
+	if err := st.Set(ctx, KeyOffersPerHour, strconv.Itoa(l.OffersPerHour), actor.ActorID); err != nil {
+		return rollback(tx, err)
+	}
+	if err := st.Set(ctx, KeyPagesPer10Min, strconv.Itoa(l.PagesPer10Min), actor.ActorID); err != nil {
+		return rollback(tx, err)
+	}
+	actor.Action, actor.TargetType = "settings.scraping", "settings"
+	actor.Before = map[string]any{"offers_per_hour": before.OffersPerHour, "pages_per_10min": before.PagesPer10Min}
+	actor.After = map[string]any{"offers_per_hour": l.OffersPerHour, "pages_per_10min": l.PagesPer10Min}
+	if err := audit.Record(ctx, tx.Client(), actor); err != nil {
+		return rollback(tx, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.limits, s.limitsAt = l, time.Now()
+	s.mu.Unlock()
+	return nil
+}
+
+func rollback(tx *ent.Tx, err error) error {
+	_ = tx.Rollback()
+	return err
+}
+
+// Request is one read to count: who (the member, when signed in, and the client
+// address), what kind, and the item (an offer ID, or a page's path and query).
+type Request struct {
+	MemberID int // 0 when not signed in
+	IP       string
+	Kind     Kind
+	Item     string
+}
+
+// subject is one counted party: "m:<id>" or "ip:<addr>".
+type subject struct {
+	key   string
+	count int
+	fresh bool // this request is the first over the limit in the window
+	items []string
+}
+
+// Observe counts r and, over a limit, raises a flag (once per subject and window) and
+// waits the slowdown before returning it. Redis or database trouble is logged and
+// costs nothing: no flag, no delay.
+func (s *Service) Observe(ctx context.Context, r Request) time.Duration {
+	d, err := s.observe(ctx, r)
+	if err != nil {
+		s.log.Warn("scraping watch unavailable", "kind", string(r.Kind), "err", err)
+		return 0
+	}
+	if d > 0 {
+		s.mu.Lock()
+		sleep := s.sleep
+		s.mu.Unlock()
+		sleep(ctx, d)
+	}
+	return d
+}
+
+func (s *Service) observe(ctx context.Context, r Request) (time.Duration, error) {
+	lim, err := s.Limits(ctx)
+	if err != nil {
+		return 0, err
+	}
+	limit, window := lim.PagesPer10Min, PageWindow
+	if r.Kind == Offers {
+		limit, window = lim.OffersPerHour, OfferWindow
+	}
+	s.mu.Lock()
+	now := s.now()
+	s.mu.Unlock()
+	start := now.Truncate(window)
+	subjects := []*subject{{key: "ip:" + r.IP}}
+	if r.MemberID > 0 {
+		subjects = []*subject{{key: "m:" + strconv.Itoa(r.MemberID)}, subjects[0]}
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	over := false
+	for _, sub := range subjects {
+		if err := s.count(ctx, sub, r, start, window, limit); err != nil {
+			return 0, err
+		}
+		over = over || sub.count > limit
+	}
+	if !over {
+		return 0, nil
+	}
+	// One flag per request at most: the member's when signed in (it names the
+	// address too); the address's alone only when its member is under the limit
+	// (several accounts, or none, behind one address).
+	var flag *subject
+	switch {
+	case subjects[0].fresh:
+		flag = subjects[0]
+	case len(subjects) == 2 && subjects[1].fresh && subjects[0].count <= limit:
+		flag = subjects[1]
+	}
+	if flag != nil {
+		if err := s.raise(ctx, flag, r, limit, window, start, now); err != nil {
+			s.log.Warn("scraping flag not written", "subject", flag.key, "err", err)
+		}
+	}
+	excess := 0
+	for _, sub := range subjects {
+		excess = max(excess, sub.count-limit)
+	}
+	return Delay(excess), nil
+}
+
+// Delay is the slowdown for a subject excess requests over its limit.
+func Delay(excess int) time.Duration {
+	if excess <= 0 {
+		return 0
+	}
+	d := MinDelay + time.Duration(excess-1)*StepDelay
+	return min(d, MaxDelay)
+}
+
+// count adds r to the subject's window in one round trip: distinct offers in a set,
+// pages in a counter; the latest items in a short list for the evidence.
+func (s *Service) count(ctx context.Context, sub *subject, r Request, start time.Time, window time.Duration, limit int) error {
+	base := s.prefix + string(r.Kind) + ":" + sub.key + ":" + strconv.FormatInt(start.Unix(), 10)
+	ttl := window + time.Minute
+	pipe := s.rdb.TxPipeline()
+	var n *redis.IntCmd
+	if r.Kind == Offers {
+		pipe.SAdd(ctx, base+":set", r.Item)
+		n = pipe.SCard(ctx, base+":set")
+		pipe.Expire(ctx, base+":set", ttl)
+	} else {
+		n = pipe.Incr(ctx, base+":n")
+		pipe.Expire(ctx, base+":n", ttl)
+	}
+	pipe.LPush(ctx, base+":ev", r.Item)
+	pipe.LTrim(ctx, base+":ev", 0, evidenceSize-1)
+	pipe.Expire(ctx, base+":ev", ttl)
+	ev := pipe.LRange(ctx, base+":ev", 0, evidenceSize-1)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return err
+	}
+	sub.count, sub.items = int(n.Val()), ev.Val()
+	if sub.count > limit {
+		ok, err := s.rdb.SetNX(ctx, base+":flagged", "1", ttl).Result()
+		if err != nil {
+			return err
+		}
+		sub.fresh = ok
+	}
+	return nil
+}
+
+// raise writes the flag; its dedup key makes a second write for the same subject,
+// kind and window do nothing.
+func (s *Service) raise(ctx context.Context, sub *subject, r Request, limit int, window time.Duration, start, now time.Time) error {
+	c := s.db.ScrapeFlag.Create().
+		SetDedupKey(fmt.Sprintf("%s:%s:%d", r.Kind, sub.key, start.Unix())).
+		SetIP(truncate(r.IP, 64)).SetKind(string(r.Kind)).
+		SetCount(sub.count).SetThreshold(limit).SetWindowSeconds(int(window / time.Second)).
+		SetWindowStart(start).SetFirstSeen(now).SetLastSeen(now).SetEvidence(sub.items)
+	if r.MemberID > 0 && sub.key[0] == 'm' {
+		c.SetMemberID(r.MemberID)
+	}
+	err := c.OnConflictColumns(scrapeflag.FieldDedupKey).Ignore().Exec(ctx)
+	if err != nil && !ent.IsConstraintError(err) {
+		return err
+	}
+	s.log.Warn("scraping flagged", "subject", sub.key, "kind", string(r.Kind), "count", sub.count, "threshold", limit)
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// Flag is a flag as staff see it.
+type Flag = ent.ScrapeFlag
+
+// List returns the latest flags, newest first.
+func (s *Service) List(ctx context.Context, limit int) ([]*Flag, error) {
+	return s.db.ScrapeFlag.Query().Order(ent.Desc(scrapeflag.FieldCreatedAt), ent.Desc(scrapeflag.FieldID)).
+		Limit(limit).All(ctx)
+}
+
+// Review marks a flag reviewed and audits it.
+func (s *Service) Review(ctx context.Context, actor audit.Entry, id int) error {
+	tx, err := s.db.Tx(ctx)
+	if err != nil {
+		return err
+	}
+	f, err := tx.ScrapeFlag.Get(ctx, id)
+	if ent.IsNotFound(err) {
+		return rollback(tx, ErrNotFound)
+	}
+	if err != nil {
+		return rollback(tx, err)
+	}
+	u := tx.ScrapeFlag.UpdateOne(f).SetStatus(scrapeflag.StatusReviewed).SetReviewedAt(time.Now())
+	if actor.ActorID != nil {
+		u.SetReviewedByID(*actor.ActorID)
+	}
+	if err := u.Exec(ctx); err != nil {
+		return rollback(tx, err)
+	}
+	actor.Action, actor.TargetType, actor.TargetID = "scrape_flag.review", "scrape_flag", strconv.Itoa(id)
+	actor.Before, actor.After = map[string]any{"status": string(f.Status)}, map[string]any{"status": "reviewed"}
+	if err := audit.Record(ctx, tx.Client(), actor); err != nil {
+		return rollback(tx, err)
+	}
+	return tx.Commit()
+}
