@@ -115,6 +115,14 @@ func TestInterestsPersonaliseFirstPage(t *testing.T) {
 	if id != apptest.Itoa(dinner.ID) || !strings.Contains(page, "Вам нравится: Рестораны") {
 		t.Errorf("the restaurant lover's first card is %s: %s", id, page)
 	}
+	// "Show more" leaves the ranking for every offer, newest first, without reasons.
+	if !strings.Contains(page, `href="/app?all=1"`) {
+		t.Error("the ranked page has no way to every offer")
+	}
+	all := foodie.Get("/app?all=1")
+	if mt := firstCard.FindStringSubmatch(all.Body); all.Status != 200 || mt == nil || mt[1] == apptest.Itoa(dinner.ID) || strings.Contains(all.Body, "Вам нравится") {
+		t.Errorf("all=1 is not every offer newest first: %d", all.Status)
+	}
 	id, page = first(athlete)
 	if id == apptest.Itoa(dinner.ID) || !strings.Contains(page, "You like Sport") || strings.Contains(page, "You like Restaurants") {
 		t.Errorf("the athlete's first card is %s: %s", id, page)

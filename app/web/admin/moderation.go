@@ -2,7 +2,6 @@ package admin
 
 import (
 	"errors"
-	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -110,18 +109,7 @@ func (h *Moderation) Media(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	defer r.Close()
-	b, err := io.ReadAll(r) // read before the reader closes; images are at most 10 MB
-	if err != nil {
-		return err
-	}
-	c.Set(fiber.HeaderContentType, obj.ContentType)
-	if stale {
-		c.Set(fiber.HeaderCacheControl, "private, no-cache")
-	} else {
-		c.Set(fiber.HeaderCacheControl, "private, max-age=86400")
-	}
-	return c.Send(b)
+	return ui.SendImage(c, r, obj.ContentType, stale)
 }
 
 // reviewLabels name the rows of the review, in the order describe returns them.

@@ -3,7 +3,6 @@ package member
 
 import (
 	"errors"
-	"io"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
@@ -40,7 +39,7 @@ const pageSize = 24
 
 // Home is the cabinet's start page. Without a filter it is the member's personal first
 // page, ranked, each card with its reason (a member who has never seen the welcome
-// screen is offered it first); its "more" continues with every offer, newest first.
+// screen is offered it first); its "more" (all=1) lists every offer, newest first.
 // The filter bar (category, city, kind, payable with bonuses, available now, words)
 // lists the matching offers newest first, paged by an opaque cursor. A malformed
 // filter or cursor, or a query followed too deep, is the same page with a clear
@@ -55,12 +54,12 @@ func (h *Handlers) Home(c *fiber.Ctx) error {
 	f, err := form.Filter()
 	var page catalog.Page
 	var cards []catalog.Card
-	if err == nil {
-		page, err = h.catalog.Search(ctx, v.ID(), f)
-	}
-	if err == nil && f.Empty() && f.Cursor == "" {
+	personal := err == nil && f.Empty() && f.Cursor == "" && !form.All
+	switch {
+	case personal:
 		cards, err = h.catalog.Personal(ctx, v.ID(), pageSize)
-	} else {
+	case err == nil:
+		page, err = h.catalog.Search(ctx, v.ID(), f)
 		cards = make([]catalog.Card, len(page.Offers))
 		for i, o := range page.Offers {
 			cards[i] = catalog.Card{ID: o.ID, Title: o.Title, Offer: o}
@@ -80,7 +79,10 @@ func (h *Handlers) Home(c *fiber.Ctx) error {
 	}
 	data := fiber.Map{"Cards": cards, "Unread": unread, "Choices": choices, "Kinds": offers.Kinds,
 		"Filtered": !f.Empty(), "Next": page.Next, "Page": page.Number, "Problem": problem}
-	if page.Next != "" {
+	switch {
+	case personal && len(cards) > 0:
+		data["Next"], data["More"] = "all", "/app?all=1" // every offer, newest first
+	case page.Next != "":
 		data["More"] = form.MoreURL("/app", page.Next)
 	}
 	p := h.render.Page(c, "app.home.title", data)
@@ -187,12 +189,5 @@ func (h *Handlers) Media(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	defer r.Close()
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	c.Set(fiber.HeaderContentType, obj.ContentType)
-	c.Set(fiber.HeaderCacheControl, "private, max-age=86400")
-	return c.Send(b)
+	return ui.SendImage(c, r, obj.ContentType, false)
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // Chart geometry, in viewBox units: the SVG scales to its container's width, so it
-// stays readable on a 360 px phone.
+// stays readable 360 px wide.
 const (
 	chartW, chartH         = 360.0, 180.0
 	chartLeft, chartRight  = 34.0, 8.0

@@ -160,24 +160,12 @@ func (h *Images) CoverImage(c *fiber.Ctx) error {
 	return sendImage(c, r, obj.ContentType, true, err)
 }
 
-// sendImage answers with an opened image. Keys are never reused, so an image is
-// cached for a day; one standing in for its thumbnail, or the cover, is revalidated.
+// sendImage answers with an opened image, or the error that opening it gave.
 func sendImage(c *fiber.Ctx, r io.ReadCloser, contentType string, stale bool, err error) error {
 	if err != nil {
 		return imagesError(err)
 	}
-	defer r.Close()
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	c.Set(fiber.HeaderContentType, contentType)
-	if stale {
-		c.Set(fiber.HeaderCacheControl, "private, no-cache")
-	} else {
-		c.Set(fiber.HeaderCacheControl, "private, max-age=86400")
-	}
-	return c.Send(b)
+	return ui.SendImage(c, r, contentType, stale)
 }
 
 func imagesError(err error) error {

@@ -15,13 +15,15 @@ import (
 // parameters category, city, kind, bonus, available, q, cursor, limit).
 type CatalogForm struct {
 	Category, City, Kind, Bonus, Available, Q, Cursor, Limit string
+	// All asks for every offer newest first rather than the personal first page (all=1).
+	All bool
 }
 
 // ReadCatalogForm reads the filter's query parameters, copied (Fiber reuses their memory).
 func ReadCatalogForm(c *fiber.Ctx) CatalogForm {
 	q := func(k string) string { return strings.Clone(c.Query(k)) }
 	return CatalogForm{Category: q("category"), City: q("city"), Kind: q("kind"), Bonus: q("bonus"), Available: q("available"),
-		Q: q("q"), Cursor: q("cursor"), Limit: q("limit")}
+		Q: q("q"), Cursor: q("cursor"), Limit: q("limit"), All: flag(c.Query("all"))}
 }
 
 // Filter validates the form into a catalog filter; a malformed value is an error that
@@ -45,7 +47,7 @@ func (f CatalogForm) Filter() (catalog.Filter, error) {
 // Values is the form as template data, for the filter bar and the "more" link.
 func (f CatalogForm) Values() map[string]string {
 	return map[string]string{"category": f.Category, "city": f.City, "kind": f.Kind, "bonus": boolParam(flag(f.Bonus)),
-		"available": boolParam(flag(f.Available)), "q": f.Q}
+		"available": boolParam(flag(f.Available)), "q": f.Q, "all": boolParam(f.All)}
 }
 
 // MoreURL is path with the same filter and the next page's cursor.

@@ -1,0 +1,25 @@
+package ui
+
+import (
+	"io"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// SendImage answers with an opened image and closes it. Media keys are never reused,
+// so an image is cached privately for a day; stale (a picture standing in for its
+// thumbnail not made yet, or a cover that changes) is revalidated each time.
+func SendImage(c *fiber.Ctx, r io.ReadCloser, contentType string, stale bool) error {
+	defer r.Close()
+	b, err := io.ReadAll(r) // read before the reader closes; images are at most 10 MB
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, contentType)
+	if stale {
+		c.Set(fiber.HeaderCacheControl, "private, no-cache")
+	} else {
+		c.Set(fiber.HeaderCacheControl, "private, max-age=86400")
+	}
+	return c.Send(b)
+}
