@@ -18,6 +18,7 @@ import (
 	"ikra/ent/category"
 	"ikra/ent/city"
 	"ikra/ent/offer"
+	"ikra/ent/offermedia"
 	"ikra/ent/offerrevision"
 	"ikra/ent/tier"
 )
@@ -96,11 +97,12 @@ func withRevisions(q *ent.OfferRevisionQuery) {
 	q.Order(ent.Desc(offerrevision.FieldCreatedAt), ent.Desc(offerrevision.FieldID))
 }
 
-// List returns the partner's offers, last changed first, with category, city and
-// revisions (newest first) loaded.
+// List returns the partner's offers, last changed first, with category, city,
+// revisions (newest first) and the IDs of their images loaded.
 func (s *Service) List(ctx context.Context, partnerID int) ([]*ent.Offer, error) {
 	return s.db.Offer.Query().Where(offer.PartnerID(partnerID)).
 		WithCategory().WithCity().WithRevisions(withRevisions).
+		WithMedia(func(q *ent.OfferMediaQuery) { q.Select(offermedia.FieldID, offermedia.FieldOfferID) }).
 		Order(ent.Desc(offer.FieldUpdatedAt), ent.Desc(offer.FieldID)).Limit(200).All(ctx)
 }
 
