@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -28,7 +27,7 @@ type DB struct {
 	*ent.Client
 	SQL     *sql.DB
 	Dialect string
-	count   *atomic.Int64
+	count   *counter
 }
 
 // Open connects to PostgreSQL when databaseURL is set, otherwise to SQLite at dataDir/ikra.db.
@@ -82,7 +81,7 @@ func SQLiteDSN(path string) string {
 }
 
 func wrap(db *sql.DB, dia string) *DB {
-	n := new(atomic.Int64)
+	n := new(counter)
 	drv := counting{Driver: entsql.OpenDB(dia, db), n: n}
 	return &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db, Dialect: dia, count: n}
 }
