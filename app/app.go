@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"ikra/app/cache"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -68,6 +69,9 @@ type App struct {
 	Partners *partners.Service
 	Notify   *notify.Service
 	Settings *settings.Store
+	// Cache carries changes of cached rows between nodes; Rows are the cached reads.
+	Cache    *cache.Bus
+	Rows     *cache.Rows
 	Ledger   *ledger.Ledger
 	Loyalty  *loyalty.Service
 	Offers   *catalog.Service // which offers a member may see: web, API and bot ask it
@@ -214,7 +218,15 @@ func (a *App) initServices(ctx context.Context) error {
 	if a.Catalog, err = i18n.Load(); err != nil {
 		return err
 	}
+	a.Cache = cache.NewBus(a.Redis.Client, a.Prefix, a.Log)
+	a.DB.Client.Use(a.Cache.Hook())
+	a.Rows = cache.NewRows(a.Cache, a.DB.Client)
+	busCtx, stopBus := context.WithCancel(context.WithoutCancel(ctx))
+	busDone := make(chan struct{})
+	go func() { a.Cache.Run(busCtx); close(busDone) }()
+	a.closers = append(a.closers, func() error { stopBus(); <-busDone; return nil })
 	a.Settings = settings.New(a.DB.Client)
+	a.Settings.Cache(a.Cache)
 	a.Sessions = auth.NewSessions(a.DB.Client, a.Redis.Client, a.Prefix, a.Config.SessionTTL)
 	a.Sessions.SetLogger(a.Log)
 	a.Members = members.New(a.DB.Client, a.Config.Superadmins, a.Sessions.RevokeAll)
@@ -230,9 +242,11 @@ func (a *App) initServices(ctx context.Context) error {
 	a.Notify.SetLogger(a.Log)
 	a.Ledger = ledger.New(a.DB.Client, a.DB.Dialect)
 	a.Loyalty = loyalty.New(a.DB.Client, a.Ledger, a.Settings, a.Notify)
+	a.Loyalty.SetRows(a.Rows)
 	a.Members.OnRegister(a.Loyalty.OnRegister)
 	a.Loyalty.SetTexts(a.Catalog.T)
 	a.Offers = catalog.New(a.DB.Client, a.Loyalty, a.Media)
+	a.Offers.SetRows(a.Rows)
 	cursorKey, err := a.Settings.Secret(ctx, "secret.catalog_cursor")
 	if err != nil {
 		return err
@@ -340,6 +354,7 @@ func (a *App) initWeb(ctx context.Context) error {
 	d.APIKeys = a.APIKeys
 	d.Partners = a.Partners
 	d.Scraping = a.Scraping
+	d.Cache, d.Rows = a.Cache, a.Rows
 	if a.BotUI != nil {
 		d.Webhook = a.BotUI.HandleUpdate
 	}

@@ -5,6 +5,7 @@ package catalog
 import (
 	"context"
 	"errors"
+	"ikra/app/cache"
 	"io"
 	"sync"
 	"time"
@@ -30,6 +31,7 @@ type Service struct {
 	db      *ent.Client
 	loyalty *loyalty.Service
 	objects media.Store
+	rows    *cache.Rows
 	now     func() time.Time
 
 	cursorKey []byte
@@ -39,8 +41,12 @@ type Service struct {
 // New returns the catalog service; the member's status tier comes from l, offer images
 // from objects.
 func New(db *ent.Client, l *loyalty.Service, objects media.Store) *Service {
-	return &Service{db: db, loyalty: l, objects: objects, now: time.Now}
+	return &Service{db: db, loyalty: l, objects: objects, rows: cache.NewRows(nil, db), now: time.Now}
 }
+
+// SetRows makes the service read members, categories and cities through the shared
+// cache.
+func (s *Service) SetRows(r *cache.Rows) { s.rows = r }
 
 // SetClock replaces the clock (tests).
 func (s *Service) SetClock(now func() time.Time) { s.now = now }
@@ -55,19 +61,24 @@ func (s *Service) Predicate(ctx context.Context, memberID int) (predicate.Offer,
 	if err != nil || !ok {
 		return nothing(), err
 	}
+	return s.predicate(memberID, st), nil
+}
+
+// predicate is Predicate for a member in good standing whose status is st.
+func (s *Service) predicate(memberID int, st loyalty.Status) predicate.Offer {
 	ps := append(s.open(), offer.Or(offer.VisibilityNEQ(offer.VisibilityInvite), offer.HasInvitedWith(member.ID(memberID))))
 	if st.Tier == nil {
 		ps = append(ps, offer.MinTierIDIsNil())
 	} else {
 		ps = append(ps, offer.Or(offer.MinTierIDIsNil(), offer.HasMinTierWith(tier.SortLTE(st.Tier.Sort))))
 	}
-	return offer.And(ps...), nil
+	return offer.And(ps...)
 }
 
 // standing loads the member and their status; ok is false when the member does not
 // exist or is not in good standing, and then sees nothing.
 func (s *Service) standing(ctx context.Context, memberID int) (*ent.Member, loyalty.Status, bool, error) {
-	m, err := s.db.Member.Query().Where(member.ID(memberID)).Only(ctx)
+	m, err := s.rows.Member(ctx, memberID)
 	if ent.IsNotFound(err) {
 		return nil, loyalty.Status{}, false, nil
 	}
@@ -131,16 +142,52 @@ func (s *Service) Offer(ctx context.Context, memberID, offerID int) (*ent.Offer,
 	if ent.IsNotFound(err) {
 		return nil, ErrNotFound
 	}
-	return o, err
+	if err != nil {
+		return nil, err
+	}
+	return o, s.attach(ctx, o)
 }
 
-// WithDetails eager-loads what a card or page shows: partner, category, city and the
-// images in order.
+// WithDetails eager-loads what a card or page shows from the offer's own rows: the
+// partner's name and the live images in order. Category and city come from the cached
+// tables (attach).
 func WithDetails(q *ent.OfferQuery) *ent.OfferQuery {
-	return q.WithPartner().WithCategory().WithCity().
+	return q.WithPartner(func(q *ent.PartnerQuery) { q.Select(partner.FieldName) }).
 		WithMedia(func(q *ent.OfferMediaQuery) {
-			q.Where(offermedia.StatusEQ(offermedia.StatusLive)).Order(ent.Asc(offermedia.FieldSort))
+			q.Where(offermedia.StatusEQ(offermedia.StatusLive)).Order(ent.Asc(offermedia.FieldSort)).
+				Select(offermedia.FieldKey, offermedia.FieldWidth, offermedia.FieldHeight, offermedia.FieldSort)
 		})
+}
+
+// attach sets the category and city edges of offers from the cached tables: the same
+// rows an eager load would read, without its two queries.
+func (s *Service) attach(ctx context.Context, list ...*ent.Offer) error {
+	if len(list) == 0 {
+		return nil
+	}
+	cats, err := s.rows.Categories(ctx)
+	if err != nil {
+		return err
+	}
+	cities, err := s.rows.Cities(ctx)
+	if err != nil {
+		return err
+	}
+	for _, o := range list {
+		for _, c := range cats {
+			if c.ID == o.CategoryID {
+				o.Edges.Category = c
+				break
+			}
+		}
+		for _, c := range cities {
+			if c.ID == o.CityID {
+				o.Edges.City = c
+				break
+			}
+		}
+	}
+	return nil
 }
 
 // MediaAllowed reports whether the image stored under key, or the image whose

@@ -12,7 +12,6 @@ import (
 	"ikra/ent/member"
 	"ikra/ent/offer"
 	"ikra/ent/offerview"
-	"ikra/ent/partner"
 	"ikra/ent/predicate"
 )
 
@@ -142,10 +141,7 @@ var candidateFields = []string{offer.FieldCategoryID, offer.FieldCityID, offer.F
 // categories (declared or used), and the newest locked by tier, with their recent
 // bookings and places left.
 func (s *Service) candidates(ctx context.Context, memberID int, st loyalty.Status, p Profile, now time.Time) ([]Candidate, error) {
-	visible, err := s.Visible(ctx, memberID)
-	if err != nil {
-		return nil, err
-	}
+	visible := s.db.Offer.Query().Where(s.predicate(memberID, st))
 	newest := []offer.OrderOption{offer.ByPublishedAt(sql.OrderDesc()), offer.ByID(sql.OrderDesc())}
 	open, err := visible.Clone().Order(newest...).Limit(candidateCap).Select(candidateFields...).All(ctx)
 	if err != nil {
@@ -257,37 +253,25 @@ func (s *Service) bookingCounts(ctx context.Context, offerIDs []int, where ...pr
 	return n, nil
 }
 
-// cards loads what the ranked cards show: the open offers with their details, and of
-// the locked ones only title, partner name and minimum tier.
+// cards loads what the ranked cards show, open and locked in one query (with the
+// partner's name and the images). Of a locked offer only its title, partner name and
+// minimum tier reach the Card.
 func (s *Service) cards(ctx context.Context, st loyalty.Status, ranked []Ranked) ([]Card, error) {
-	var openIDs, lockedIDs []int
-	for _, r := range ranked {
-		if r.Locked {
-			lockedIDs = append(lockedIDs, r.OfferID)
-		} else {
-			openIDs = append(openIDs, r.OfferID)
-		}
+	ids := make([]int, len(ranked))
+	for i, r := range ranked {
+		ids[i] = r.OfferID
 	}
 	details := map[int]*ent.Offer{}
-	if len(openIDs) > 0 {
-		list, err := WithDetails(s.db.Offer.Query().Where(offer.IDIn(openIDs...))).All(ctx)
+	if len(ids) > 0 {
+		list, err := WithDetails(s.db.Offer.Query().Where(offer.IDIn(ids...))).Select(cardColumns...).All(ctx)
 		if err != nil {
+			return nil, err
+		}
+		if err := s.attach(ctx, list...); err != nil {
 			return nil, err
 		}
 		for _, o := range list {
 			details[o.ID] = o
-		}
-	}
-	locked := map[int]*ent.Offer{}
-	if len(lockedIDs) > 0 {
-		list, err := s.db.Offer.Query().Where(offer.IDIn(lockedIDs...)).
-			Select(offer.FieldTitle, offer.FieldPartnerID, offer.FieldMinTierID).
-			WithPartner(func(q *ent.PartnerQuery) { q.Select(partner.FieldName) }).All(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, o := range list {
-			locked[o.ID] = o
 		}
 	}
 	tiers := make(map[int]*ent.Tier, len(st.Tiers))
@@ -298,7 +282,7 @@ func (s *Service) cards(ctx context.Context, st loyalty.Status, ranked []Ranked)
 	for _, r := range ranked {
 		card := Card{ID: r.OfferID, Reason: r.Reason, Locked: r.Locked}
 		if r.Locked {
-			o := locked[r.OfferID]
+			o := details[r.OfferID]
 			if o == nil || o.Edges.Partner == nil || o.MinTierID == nil {
 				continue // changed since the candidates were read
 			}

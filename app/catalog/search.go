@@ -19,8 +19,6 @@ import (
 	"ikra/app/store"
 	"ikra/ent"
 	"ikra/ent/booking"
-	"ikra/ent/category"
-	"ikra/ent/city"
 	"ikra/ent/offer"
 	"ikra/ent/predicate"
 )
@@ -140,6 +138,9 @@ func (s *Service) Search(ctx context.Context, memberID int, f Filter) (Page, err
 	}
 	list, err := WithDetails(q).Order(ent.Desc(offer.FieldPublishedAt), ent.Desc(offer.FieldID)).Limit(limit + 1).All(ctx)
 	if err != nil {
+		return Page{}, err
+	}
+	if err := s.attach(ctx, list...); err != nil {
 		return Page{}, err
 	}
 	p := Page{Offers: list, Number: number}
@@ -283,9 +284,9 @@ type Choices struct {
 func (s *Service) FilterChoices(ctx context.Context) (Choices, error) {
 	var ch Choices
 	var err error
-	if ch.Categories, err = s.db.Category.Query().Order(ent.Asc(category.FieldSort), ent.Asc(category.FieldID)).All(ctx); err != nil {
+	if ch.Categories, err = s.rows.Categories(ctx); err != nil {
 		return ch, err
 	}
-	ch.Cities, err = s.db.City.Query().Order(ent.Asc(city.FieldNameRu), ent.Asc(city.FieldID)).All(ctx)
+	ch.Cities, err = s.rows.Cities(ctx)
 	return ch, err
 }

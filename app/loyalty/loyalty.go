@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"ikra/app/cache"
 	"math/big"
 	"strconv"
 	"time"
@@ -53,7 +54,11 @@ type Service struct {
 	settings *settings.Store
 	notify   *notify.Service
 	texts    Texts
+	rows     *cache.Rows
 }
+
+// SetRows makes the service read tiers and members through the shared cache.
+func (s *Service) SetRows(r *cache.Rows) { s.rows = r }
 
 // Texts translates a message key into a language (the i18n catalog's T).
 type Texts func(lang, key string, args ...any) string
@@ -70,7 +75,7 @@ func (s *Service) text(lang, key string, args ...any) string {
 
 // New returns the loyalty service.
 func New(db *ent.Client, l *ledger.Ledger, s *settings.Store, n *notify.Service) *Service {
-	return &Service{db: db, ledger: l, settings: s, notify: n}
+	return &Service{db: db, ledger: l, settings: s, notify: n, rows: cache.NewRows(nil, db)}
 }
 
 // Ledger is the ledger the service writes to.

@@ -3,6 +3,7 @@ package loyalty
 import (
 	"context"
 	"fmt"
+	"ikra/app/cache"
 	"strconv"
 	"time"
 
@@ -19,7 +20,7 @@ const Year = 365 * 24 * time.Hour
 
 // Tiers lists the status tiers, lowest first.
 func (s *Service) Tiers(ctx context.Context) ([]*ent.Tier, error) {
-	return s.db.Tier.Query().Order(ent.Asc(tier.FieldSort), ent.Asc(tier.FieldMinEarned)).All(ctx)
+	return s.rows.Tiers(ctx)
 }
 
 // Status is a member's standing.
@@ -49,12 +50,18 @@ func (s *Service) Status(ctx context.Context, memberID int) (Status, error) {
 
 func (s *Service) statusTx(ctx context.Context, db *ent.Client, memberID int) (Status, error) {
 	var st Status
-	tiers, err := db.Tier.Query().Order(ent.Asc(tier.FieldSort), ent.Asc(tier.FieldMinEarned)).All(ctx)
+	// Outside a transaction the tiers and the member come from the shared cache;
+	// inside one, from the transaction.
+	rows := s.rows
+	if db != s.db {
+		rows = cache.NewRows(nil, db)
+	}
+	tiers, err := rows.Tiers(ctx)
 	if err != nil {
 		return st, err
 	}
 	st.Tiers = tiers
-	m, err := db.Member.Get(ctx, memberID)
+	m, err := rows.Member(ctx, memberID)
 	if err != nil {
 		return st, err
 	}

@@ -6,19 +6,49 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"ikra/app/cache"
 
 	"ikra/ent"
 	"ikra/ent/setting"
 )
 
 // Store reads and writes settings.
-type Store struct{ db *ent.Client }
+type Store struct {
+	db    *ent.Client
+	cache *cache.Value[map[string]string]
+}
 
 // New returns a settings store.
 func New(db *ent.Client) *Store { return &Store{db: db} }
 
+// Cache makes Get read the whole (small) table once and keep it until a setting
+// changes on any node.
+func (s *Store) Cache(b *cache.Bus) {
+	s.cache = cache.NewValue(b, cache.TableTTL, s.all, "Setting")
+}
+
+func (s *Store) all(ctx context.Context) (map[string]string, error) {
+	rows, err := s.db.Setting.Query().Select(setting.FieldKey, setting.FieldValue).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]string, len(rows))
+	for _, r := range rows {
+		m[r.Key] = r.Value
+	}
+	return m, nil
+}
+
 // Get returns a setting's value and whether it is set.
 func (s *Store) Get(ctx context.Context, key string) (string, bool, error) {
+	if s.cache != nil {
+		m, err := s.cache.Get(ctx)
+		if err != nil {
+			return "", false, err
+		}
+		v, ok := m[key]
+		return v, ok, nil
+	}
 	row, err := s.db.Setting.Query().Where(setting.Key(key)).Only(ctx)
 	if ent.IsNotFound(err) {
 		return "", false, nil

@@ -200,10 +200,12 @@ func (s *Server) loadSession(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-// viewer loads the member and their roles for a live session.
+// viewer loads the member and their roles for a live session, through the cache: a
+// change to the member, to anyone's staff roles or to a partner forgets the cached
+// rows on every node (app/cache), so a member removed from a partner loses it at once.
 func (s *Server) viewer(c *fiber.Ctx, cur auth.Current) (*ui.Viewer, error) {
 	ctx := c.UserContext()
-	m, err := s.db.Member.Get(ctx, cur.MemberID)
+	m, err := s.rows.Member(ctx, cur.MemberID)
 	if ent.IsNotFound(err) {
 		return nil, nil
 	}
@@ -213,23 +215,35 @@ func (s *Server) viewer(c *fiber.Ctx, cur auth.Current) (*ui.Viewer, error) {
 	v := &ui.Viewer{Member: m, SessionID: cur.SessionID, Channel: cur.Channel,
 		Can: func(domain, perm string) bool { return s.authz.Can(m.ID, domain, perm) }}
 	v.Platform = s.authz.Roles(m.ID, authz.Platform)
-	// Partner roles come from the database on every request (the session cache keeps
-	// only the member ID), so a member removed from a partner loses it at once. Staff of
-	// a suspended partner keep it, with its status: the portal shows them why.
+	if s.roles != nil {
+		v.Partners, err = s.roles.Get(ctx, m.ID)
+	} else {
+		v.Partners, err = s.loadRoles(ctx, m.ID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// loadRoles reads a member's partner roles. Staff of a suspended partner keep them,
+// with its status: the portal shows them why.
+func (s *Server) loadRoles(ctx context.Context, memberID int) ([]ui.PartnerRole, error) {
 	rows, err := s.db.Staff.Query().
-		Where(staff.MemberID(m.ID), staff.PartnerIDNotNil()).
+		Where(staff.MemberID(memberID), staff.PartnerIDNotNil()).
 		WithPartner().
 		Order(ent.Asc(staff.FieldPartnerID)).
 		All(ctx)
 	if err != nil {
 		return nil, err
 	}
+	var out []ui.PartnerRole
 	for _, r := range rows {
 		p := r.Edges.Partner
-		v.Partners = append(v.Partners, ui.PartnerRole{PartnerID: *r.PartnerID, Name: p.Name, Role: string(r.Role),
+		out = append(out, ui.PartnerRole{PartnerID: *r.PartnerID, Name: p.Name, Role: string(r.Role),
 			Suspended: p.Status == partner.StatusSuspended, SuspendedReason: p.SuspendedReason})
 	}
-	return v, nil
+	return out, nil
 }
 
 // language: the cookie a visitor chose, the member's own setting, then the browser's.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"ikra/app/cache"
 	"log/slog"
 	"net"
 	"net/http"
@@ -81,6 +82,10 @@ type Deps struct {
 	Partners *partners.Service
 	// Scraping watches offer and catalog reads and flags harvesting (app/scraping).
 	Scraping *scraping.Service
+	// Cache and Rows: the signed-in member and their partner roles are read through
+	// them (app/cache); nil reads the database every time.
+	Cache *cache.Bus
+	Rows  *cache.Rows
 }
 
 // Server is the web layer: the Fiber app and what its handlers share.
@@ -109,6 +114,8 @@ type Server struct {
 	ready    func(ctx context.Context) map[string]error
 	limiter  *redis_rate.Limiter
 	onUpdate func(ctx context.Context, update []byte) error
+	rows     *cache.Rows
+	roles    *cache.ByID[[]ui.PartnerRole]
 
 	partnerOffers *offers.Service
 	webhooks      *webhooks.Service
@@ -146,6 +153,13 @@ func New(d Deps) (*Server, error) {
 	s.apiKeys = d.APIKeys
 	s.partners = d.Partners
 	s.scraping = d.Scraping
+	s.rows = d.Rows
+	if s.rows == nil {
+		s.rows = cache.NewRows(nil, d.DB)
+	}
+	if d.Cache != nil {
+		s.roles = cache.NewByID(d.Cache, cache.MemberTTL, 100_000, s.loadRoles, "", "Staff", "Partner")
+	}
 	for _, p := range d.Config.TrustedProxies {
 		if !strings.Contains(p, "/") {
 			if strings.Contains(p, ":") {

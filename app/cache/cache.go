@@ -1,0 +1,322 @@
+// Package cache keeps rows that change rarely (tiers, categories, cities, settings, the
+// signed-in member and their roles) in each node's memory, and forgets them when they
+// change, on every node.
+//
+// Every write goes through ent, so a hook on the client sees it: it forgets the
+// affected entries at once and again after the transaction commits, and publishes the
+// change on a Redis channel that every node listens to. A cache is used only while this
+// node's subscription is up: while Redis is unreachable every read goes to the
+// database (the source of truth), and a reconnect starts with an empty cache, so a
+// change missed in between is never served. Entries also expire after their TTL.
+//
+// A read that started before a change cannot store what it read after the change: each
+// cache has a generation, bumped by every change, and a value read under an older
+// generation is returned but not kept.
+package cache
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"ikra/ent"
+)
+
+// Bus carries changes between the caches of all nodes.
+type Bus struct {
+	rdb     *redis.Client
+	channel string
+	log     *slog.Logger
+	up      atomic.Bool
+
+	mu     sync.Mutex
+	byType map[string][]forgetter // ent type name → caches that hold rows of it
+}
+
+// forgetter drops one entry (id > 0) or every entry (id == 0).
+type forgetter interface{ forget(id int) }
+
+// NewBus returns a bus on channel prefix+"cache". With rdb nil (a single process in a
+// test) caches are always used and changes stay local.
+func NewBus(rdb *redis.Client, prefix string, log *slog.Logger) *Bus {
+	b := &Bus{rdb: rdb, channel: prefix + "cache", log: log, byType: map[string][]forgetter{}}
+	if rdb == nil {
+		b.up.Store(true)
+	}
+	return b
+}
+
+// Up reports whether caches are in use on this node.
+func (b *Bus) Up() bool { return b.up.Load() }
+
+func (b *Bus) register(f forgetter, types ...string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, t := range types {
+		b.byType[t] = append(b.byType[t], f)
+	}
+}
+
+// Changed forgets the rows of type typ (id 0: all of them) here and tells the other
+// nodes. A failed announcement is logged; the other nodes then lose their
+// subscription too, or their entries expire.
+func (b *Bus) Changed(ctx context.Context, typ string, id int) {
+	b.apply(typ, id)
+	if b.rdb == nil {
+		return
+	}
+	msg := typ + ":" + strconv.Itoa(id)
+	if err := b.rdb.Publish(context.WithoutCancel(ctx), b.channel, msg).Err(); err != nil {
+		b.log.WarnContext(ctx, "cache: change not announced to other nodes", "type", typ, "err", err)
+	}
+}
+
+func (b *Bus) apply(typ string, id int) {
+	b.mu.Lock()
+	fs := b.byType[typ]
+	b.mu.Unlock()
+	for _, f := range fs {
+		f.forget(id)
+	}
+}
+
+func (b *Bus) forgetAll() {
+	b.mu.Lock()
+	var all []forgetter
+	for _, fs := range b.byType {
+		all = append(all, fs...)
+	}
+	b.mu.Unlock()
+	for _, f := range all {
+		f.forget(0)
+	}
+}
+
+// Run listens for changes from other nodes until ctx ends. Caches are used only
+// between a confirmed subscription and the first sign of a broken connection.
+func (b *Bus) Run(ctx context.Context) {
+	if b.rdb == nil {
+		return
+	}
+	sub := b.rdb.Subscribe(ctx, b.channel)
+	stop := context.AfterFunc(ctx, func() { sub.Close() }) // ends a blocked receive
+	defer stop()
+	defer sub.Close()
+	for ctx.Err() == nil {
+		msg, err := sub.ReceiveTimeout(ctx, 5*time.Second)
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				// Quiet channel: a ping proves the connection still delivers.
+				if err = sub.Ping(ctx); err == nil {
+					continue
+				}
+			}
+			if ctx.Err() != nil {
+				break
+			}
+			if b.up.Swap(false) {
+				b.log.Warn("cache: change channel lost; reading from the database until it is back", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		switch m := msg.(type) {
+		case *redis.Subscription:
+			if m.Kind == "subscribe" {
+				b.forgetAll() // whatever changed while we were away is not served
+				b.up.Store(true)
+			}
+		case *redis.Message:
+			typ, id, ok := strings.Cut(m.Payload, ":")
+			n, err := strconv.Atoi(id)
+			if ok && err == nil {
+				b.apply(typ, n)
+			}
+		}
+	}
+	b.up.Store(false)
+}
+
+// Hook forgets the cached rows a mutation touches: at once, and again after its
+// transaction commits (a read in between may have stored the old row).
+func (b *Bus) Hook() ent.Hook {
+	return func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			typ := m.Type()
+			b.mu.Lock()
+			watched := len(b.byType[typ]) > 0
+			b.mu.Unlock()
+			if !watched {
+				return next.Mutate(ctx, m)
+			}
+			v, err := next.Mutate(ctx, m)
+			if err != nil {
+				return v, err
+			}
+			// One row (created, updated or deleted by ID) names its ID; a change to
+			// many rows at once forgets them all.
+			id := 0
+			if m.Op().Is(ent.OpCreate | ent.OpUpdateOne | ent.OpDeleteOne) {
+				if withID, ok := m.(interface{ ID() (int, bool) }); ok {
+					if n, ok := withID.ID(); ok {
+						id = n
+					}
+				}
+			}
+			b.Changed(ctx, typ, id)
+			if t, ok := m.(interface{ Tx() (*ent.Tx, error) }); ok {
+				if tx, err := t.Tx(); err == nil {
+					tx.OnCommit(func(c ent.Committer) ent.Committer {
+						return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
+							err := c.Commit(ctx, tx)
+							if err == nil {
+								b.Changed(ctx, typ, id)
+							}
+							return err
+						})
+					})
+				}
+			}
+			return v, nil
+		})
+	}
+}
+
+type entry[V any] struct {
+	v   V
+	exp time.Time
+}
+
+// ByID caches one value per ID (a member, a member's roles).
+type ByID[V any] struct {
+	bus  *Bus
+	ttl  time.Duration
+	max  int
+	load func(ctx context.Context, id int) (V, error)
+
+	mu  sync.Mutex
+	gen uint64
+	m   map[int]entry[V]
+}
+
+// NewByID caches load's values for ttl, at most max of them. A change to the row of
+// type byID ("" for none) with the same ID forgets that entry; a change to any row of
+// the types in all forgets every entry.
+func NewByID[V any](b *Bus, ttl time.Duration, max int, load func(ctx context.Context, id int) (V, error), byID string, all ...string) *ByID[V] {
+	c := &ByID[V]{bus: b, ttl: ttl, max: max, load: load, m: map[int]entry[V]{}}
+	if byID != "" {
+		b.register(c, byID)
+	}
+	for _, t := range all {
+		b.register(everything{c}, t)
+	}
+	return c
+}
+
+// everything forgets every entry whatever the ID of the changed row.
+type everything struct{ f forgetter }
+
+func (e everything) forget(int) { e.f.forget(0) }
+
+// Get returns the cached value for id, loading it on a miss. Values are shared: the
+// caller must not modify them.
+func (c *ByID[V]) Get(ctx context.Context, id int) (V, error) {
+	if !c.bus.Up() {
+		return c.load(ctx, id)
+	}
+	now := time.Now()
+	c.mu.Lock()
+	e, ok := c.m[id]
+	gen := c.gen
+	c.mu.Unlock()
+	if ok && now.Before(e.exp) {
+		return e.v, nil
+	}
+	v, err := c.load(ctx, id)
+	if err != nil {
+		return v, err
+	}
+	c.mu.Lock()
+	if c.gen == gen {
+		if len(c.m) >= c.max {
+			clear(c.m)
+		}
+		c.m[id] = entry[V]{v: v, exp: now.Add(c.ttl)}
+	}
+	c.mu.Unlock()
+	return v, nil
+}
+
+func (c *ByID[V]) forget(id int) {
+	c.mu.Lock()
+	c.gen++
+	if id == 0 {
+		clear(c.m)
+	} else {
+		delete(c.m, id)
+	}
+	c.mu.Unlock()
+}
+
+// Value caches one value (a whole small table).
+type Value[V any] struct {
+	bus  *Bus
+	ttl  time.Duration
+	load func(ctx context.Context) (V, error)
+
+	mu  sync.Mutex
+	gen uint64
+	ok  bool
+	v   entry[V]
+}
+
+// NewValue caches load's value for ttl; a change to any row of types forgets it.
+func NewValue[V any](b *Bus, ttl time.Duration, load func(ctx context.Context) (V, error), types ...string) *Value[V] {
+	c := &Value[V]{bus: b, ttl: ttl, load: load}
+	b.register(c, types...)
+	return c
+}
+
+// Get returns the cached value, loading it when missing or expired. The value is
+// shared: the caller must not modify it.
+func (c *Value[V]) Get(ctx context.Context) (V, error) {
+	if !c.bus.Up() {
+		return c.load(ctx)
+	}
+	now := time.Now()
+	c.mu.Lock()
+	e, ok, gen := c.v, c.ok, c.gen
+	c.mu.Unlock()
+	if ok && now.Before(e.exp) {
+		return e.v, nil
+	}
+	v, err := c.load(ctx)
+	if err != nil {
+		return v, err
+	}
+	c.mu.Lock()
+	if c.gen == gen {
+		c.v, c.ok = entry[V]{v: v, exp: now.Add(c.ttl)}, true
+	}
+	c.mu.Unlock()
+	return v, nil
+}
+
+func (c *Value[V]) forget(int) {
+	c.mu.Lock()
+	c.gen++
+	c.ok = false
+	c.mu.Unlock()
+}
