@@ -16,7 +16,7 @@ import (
 	entsql "entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/schema"
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
-	_ "modernc.org/sqlite"             // pure-Go SQLite driver "sqlite"
+	_ "modernc.org/sqlite"             // pure-Go SQLite driver "sqlite", wrapped in stmtcache.go
 
 	"ikra/ent"
 	"ikra/ent/migrate"
@@ -46,10 +46,16 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
 		}
 		return wrap(db, dialect.Postgres), nil
 	}
+	return openSQLite(ctx, dataDir, stmtCacheDriverName)
+}
+
+// openSQLite opens dataDir/ikra.db through driverName: the statement-caching driver, or
+// the plain one for a benchmark to compare.
+func openSQLite(ctx context.Context, dataDir, driverName string) (*DB, error) {
 	if err := os.MkdirAll(dataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data folder: %w", err)
 	}
-	db, err := sql.Open("sqlite", SQLiteDSN(filepath.Join(dataDir, "ikra.db")))
+	db, err := sql.Open(driverName, SQLiteDSN(filepath.Join(dataDir, "ikra.db")))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
