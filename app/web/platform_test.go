@@ -197,3 +197,51 @@ func TestSuperadminBootstrap(t *testing.T) {
 		t.Fatalf("someone else: %d", r.Status)
 	}
 }
+
+// What one node caches (the signed-in member, categories) is forgotten on every node
+// when it changes on any node: a member's language changed through node 1 and a
+// category renamed through node 1 show on node 2 at its next pages.
+func TestCachedRowsChangeOnEveryNode(t *testing.T) {
+	node1 := apptest.New(t)
+	node2 := apptest.New(t, apptest.Join(node1))
+	ctx := context.Background()
+	place := node1.Place()
+	node1.Offer(place, node1.Partner(place, "Кофейня").ID, "Кофе в подарок")
+	c := node2.Client()
+	c.SignIn(8802, "Айгерим")
+	if r := c.Get("/app?all=1"); !strings.Contains(r.Body, `lang="ru"`) {
+		t.Fatalf("before: %d, not in Russian", r.Status)
+	}
+	cat, err := node1.App.DB.Category.Get(ctx, place.CategoryID)
+	apptest.Must(t, err)
+	if r := c.Get("/app?all=1"); !strings.Contains(r.Body, cat.NameRu) {
+		t.Fatalf("the filter does not name category %q", cat.NameRu)
+	}
+	// Node 2 serves the member and the categories from its cache (so only the
+	// announcement through Redis can tell it about the changes below).
+	var ran []string
+	stop := node2.App.DB.Trace(func(q string) { ran = append(ran, q) })
+	c.Get("/app?all=1")
+	stop()
+	for _, q := range ran {
+		if strings.Contains(q, "FROM `members`") || strings.Contains(q, `FROM "members"`) ||
+			strings.Contains(q, "FROM `categories`") || strings.Contains(q, `FROM "categories"`) {
+			t.Fatalf("node 2 reads from the database what it should have cached: %s", q)
+		}
+	}
+	m, err := node1.App.DB.Member.Query().Where(member.TelegramID(8802)).Only(ctx)
+	apptest.Must(t, err)
+	apptest.Must(t, node1.App.Members.SetLanguage(ctx, m.ID, "en"))
+	apptest.Must(t, node1.App.DB.Category.UpdateOneID(cat.ID).SetNameEn("Coffee houses").Exec(ctx))
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		r := c.Get("/app?all=1")
+		if strings.Contains(r.Body, `lang="en"`) && strings.Contains(r.Body, "Coffee houses") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node 2 still serves the old member or category after 5 s: %s", r.Body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
