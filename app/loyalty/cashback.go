@@ -37,7 +37,7 @@ func (s *Service) Cashback(ctx context.Context, tx *ent.Tx, d Deal) (*ent.Ledger
 		rules = *d.Rules
 	} else {
 		var err error
-		if rules, err = s.Rules(ctx); err != nil {
+		if rules, err = s.rulesTx(ctx, tx); err != nil {
 			return nil, err
 		}
 	}

@@ -85,26 +85,36 @@ func (s *Service) now() time.Time { return s.ledger.Now() }
 
 // Rules reads the live rules from the settings.
 func (s *Service) Rules(ctx context.Context) (Rules, error) {
+	return s.rules(ctx, s.settings, s.rows)
+}
+
+// rulesTx reads the rules inside tx: a transaction never waits on a second connection
+// of the pool (SQLite's writers hold theirs while they queue for the write lock).
+func (s *Service) rulesTx(ctx context.Context, tx *ent.Tx) (Rules, error) {
+	return s.rules(ctx, settings.New(tx.Client()), cache.NewRows(nil, tx.Client()))
+}
+
+func (s *Service) rules(ctx context.Context, st *settings.Store, rows *cache.Rows) (Rules, error) {
 	var r Rules
 	var err error
-	if r.Welcome, err = s.intSetting(ctx, KeyWelcome, DefaultWelcome); err != nil {
+	if r.Welcome, err = intSetting(ctx, st, KeyWelcome, DefaultWelcome); err != nil {
 		return r, err
 	}
-	share, err := s.intSetting(ctx, KeyReferralShare, DefaultReferralShareBP)
+	share, err := intSetting(ctx, st, KeyReferralShare, DefaultReferralShareBP)
 	if err != nil {
 		return r, err
 	}
-	days, err := s.intSetting(ctx, KeyReversalWindow, DefaultReversalDays)
+	days, err := intSetting(ctx, st, KeyReversalWindow, DefaultReversalDays)
 	if err != nil {
 		return r, err
 	}
 	r.ReferralShareBP, r.ReversalDays = int(share), int(days)
-	r.Tiers, err = s.Tiers(ctx)
+	r.Tiers, err = rows.Tiers(ctx)
 	return r, err
 }
 
-func (s *Service) intSetting(ctx context.Context, key string, def int64) (int64, error) {
-	v, ok, err := s.settings.Get(ctx, key)
+func intSetting(ctx context.Context, st *settings.Store, key string, def int64) (int64, error) {
+	v, ok, err := st.Get(ctx, key)
 	if err != nil || !ok {
 		return def, err
 	}

@@ -1,6 +1,8 @@
 package loyalty_test
 
 import (
+	"golang.org/x/sync/errgroup"
+
 	"context"
 	"errors"
 	"math"
@@ -277,6 +279,33 @@ func TestAnnul(t *testing.T) {
 			if n != 1 {
 				t.Fatalf("%d audit rows", n)
 			}
+		})
+	}
+}
+
+// A burst of registrations, more than the pool has connections, all get their welcome
+// bonus: a registration's transaction reads the rules and the pepper through itself,
+// never through a second connection that a queue of SQLite writers (each holding
+// one while it waits for the write lock) would leave it waiting for.
+func TestRegistrationBurstWithUncachedSettings(t *testing.T) {
+	for _, d := range apptest.Databases(t) {
+		t.Run(d.Name, func(t *testing.T) {
+			w := newWorld(t, d) // settings without a cache: every read goes to the database
+			var g errgroup.Group
+			start := time.Now()
+			for i := range 24 {
+				g.Go(func() error {
+					_, _, err := w.members.SignIn(context.Background(), members.Identity{TelegramID: int64(77000 + i), FirstName: "B"}, "web", "")
+					return err
+				})
+			}
+			apptest.Must(t, g.Wait())
+			n, err := w.db.LedgerEntry.Query().Where(ledgerentry.KindEQ(ledger.KindWelcome)).Count(context.Background())
+			apptest.Must(t, err)
+			if n != 24 {
+				t.Fatalf("%d welcome credits for 24 registrations", n)
+			}
+			t.Logf("24 registrations in %s", time.Since(start).Round(time.Millisecond))
 		})
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"ikra/app/settings"
 	"strconv"
 	"strings"
 
@@ -59,20 +61,29 @@ func (s *Service) TelegramHash(ctx context.Context, telegramID int64) (string, e
 	if err != nil {
 		return "", err
 	}
+	return telegramHash(pepper, telegramID), nil
+}
+
+func telegramHash(pepper string, telegramID int64) string {
 	mac := hmac.New(sha256.New, []byte(pepper))
 	mac.Write([]byte(strconv.FormatInt(telegramID, 10)))
-	return hex.EncodeToString(mac.Sum(nil)), nil
+	return hex.EncodeToString(mac.Sum(nil))
 }
 
 func (s *Service) welcome(ctx context.Context, tx *ent.Tx, memberID int, telegramID int64) error {
-	rules, err := s.Rules(ctx)
+	rules, err := s.rulesTx(ctx, tx)
 	if err != nil || rules.Welcome <= 0 {
 		return err
 	}
-	hash, err := s.TelegramHash(ctx, telegramID)
+	// The pepper exists since Init; read inside the transaction, like the rules.
+	pepper, ok, err := settings.New(tx.Client()).Get(ctx, keyWelcomeSecret)
 	if err != nil {
 		return err
 	}
+	if !ok {
+		return errors.New("loyalty: the welcome secret is missing (Init was not run)")
+	}
+	hash := telegramHash(pepper, telegramID)
 	// Checked before inserting: on PostgreSQL a failed insert would abort the transaction.
 	had, err := tx.WelcomeGrant.Query().Where(welcomegrant.TgHash(hash)).Exist(ctx)
 	if err != nil || had {
