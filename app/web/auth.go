@@ -160,7 +160,11 @@ func (s *Server) signIn(c *fiber.Ctx, id members.Identity, channel, startParam s
 // miniApp is the Mini App's entry page: its script posts initData to /tg/auth.
 func (s *Server) miniApp(c *fiber.Ctx) error {
 	if v := ui.ViewerOf(c); v != nil && v.Channel == "tg" {
-		return c.Redirect("/app", fiber.StatusSeeOther)
+		dest := "/app"
+		if next := safeNext(c.Query("next")); next != "/" {
+			dest = next // the bot's welcome button opens /tg?next=/app/welcome
+		}
+		return c.Redirect(dest, fiber.StatusSeeOther)
 	}
 	return s.render.Render(c, ui.LayoutPublic, "tg/entry", "tg.title", fiber.Map{"Telegram": s.cfg.TelegramEnabled()})
 }
