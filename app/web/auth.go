@@ -78,8 +78,15 @@ func (s *Server) widgetCallback(c *fiber.Ctx) error {
 		s.log.Warn("widget sign-in refused", "reason", err.Error(), "ip", ui.IP(c))
 		return signInError(err)
 	}
+	// The widget's signed data carries no language_code: a new member gets the language
+	// they were browsing in (the one they chose, else their browser's); the domain
+	// uses it on the first sign-in only.
+	lang := u.LanguageCode
+	if lang == "" {
+		lang = visitorLanguage(c)
+	}
 	return s.signIn(c, members.Identity{TelegramID: u.ID, FirstName: u.FirstName, LastName: u.LastName,
-		Username: u.Username, PhotoURL: u.PhotoURL, Language: u.LanguageCode}, "web", "ref_"+c.Cookies("ikra_ref"), false)
+		Username: u.Username, PhotoURL: u.PhotoURL, Language: lang}, "web", "ref_"+c.Cookies("ikra_ref"), false)
 }
 
 // miniAppAuth receives the Mini App's initData (form field or JSON), verifies it and signs in.
