@@ -100,14 +100,18 @@ func (h *Handlers) welcomePage(c *fiber.Ctx, status int, in members.Interests, e
 	type choice struct {
 		*ent.Category
 		Tags []tags.Tag
-	}
-	choices := make([]choice, len(cats))
-	for i, cat := range cats {
-		choices[i] = choice{cat, tags.Of(cat.Slug)}
+		Open bool // one of its tags is ticked: shown unfolded
 	}
 	ticked := make(map[tags.Tag]bool, len(in.Tags))
 	for _, t := range in.Tags {
 		ticked[tags.Tag(t)] = true
+	}
+	choices := make([]choice, len(cats))
+	for i, cat := range cats {
+		choices[i] = choice{Category: cat, Tags: tags.Of(cat.Slug)}
+		for _, t := range choices[i].Tags {
+			choices[i].Open = choices[i].Open || ticked[t]
+		}
 	}
 	p := h.render.Page(c, "app.welcome.title", fiber.Map{"Categories": choices, "Cities": cities, "Checked": checked, "Ticked": ticked,
 		"City": in.CityID, "Lang": in.Language, "First": members.OnboardingDue(ui.ViewerOf(c).Member)})
