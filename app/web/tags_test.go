@@ -55,6 +55,10 @@ func TestTagsFromWelcomeAndOfferForm(t *testing.T) {
 		t.Errorf("the edit form does not show the tag ticked")
 	}
 	mustStatus(t, "submit", w.owner.Post(path+"/submit", nil), http.StatusSeeOther)
+	review := w.moderator.Get("/admin/moderation/offer/" + apptest.Itoa(o.ID))
+	if !strings.Contains(review.Body, "Теги") || !strings.Contains(review.Body, `<dd class="pre">Кофе</dd>`) {
+		t.Errorf("the moderator does not see the tags under review")
+	}
 	mustStatus(t, "approve", w.moderator.Post("/admin/moderation/offer/"+apptest.Itoa(o.ID)+"/approve", nil), http.StatusSeeOther)
 	if o = w.offer(t, o.ID); o.Status != offer.StatusPublished {
 		t.Fatalf("approved offer is %s", o.Status)
