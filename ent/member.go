@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"encoding/json"
 	"fmt"
 	"ikra/ent/balance"
 	"ikra/ent/member"
@@ -54,6 +55,8 @@ type Member struct {
 	CityID *int `json:"city_id,omitempty"`
 	// OnboardedAt holds the value of the "onboarded_at" field.
 	OnboardedAt *time.Time `json:"onboarded_at,omitempty"`
+	// InterestTags holds the value of the "interest_tags" field.
+	InterestTags []string `json:"interest_tags,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the MemberQuery when eager-loading is set.
 	Edges        MemberEdges `json:"edges"`
@@ -309,6 +312,8 @@ func (*Member) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case member.FieldInterestTags:
+			values[i] = new([]byte)
 		case member.FieldID, member.FieldTelegramID, member.FieldTierID, member.FieldCityID:
 			values[i] = new(sql.NullInt64)
 		case member.FieldFirstName, member.FieldLastName, member.FieldUsername, member.FieldPhotoURL, member.FieldLanguage, member.FieldStatus, member.FieldBlockedReason, member.FieldReferralCode:
@@ -444,6 +449,14 @@ func (_m *Member) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.OnboardedAt = new(time.Time)
 				*_m.OnboardedAt = value.Time
+			}
+		case member.FieldInterestTags:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field interest_tags", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.InterestTags); err != nil {
+					return fmt.Errorf("unmarshal field interest_tags: %w", err)
+				}
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -650,6 +663,9 @@ func (_m *Member) String() string {
 		builder.WriteString("onboarded_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("interest_tags=")
+	builder.WriteString(fmt.Sprintf("%v", _m.InterestTags))
 	builder.WriteByte(')')
 	return builder.String()
 }

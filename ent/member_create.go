@@ -268,6 +268,12 @@ func (_c *MemberCreate) SetNillableOnboardedAt(v *time.Time) *MemberCreate {
 	return _c
 }
 
+// SetInterestTags sets the "interest_tags" field.
+func (_c *MemberCreate) SetInterestTags(v []string) *MemberCreate {
+	_c.mutation.SetInterestTags(v)
+	return _c
+}
+
 // AddStaffIDs adds the "staff" edge to the Staff entity by IDs.
 func (_c *MemberCreate) AddStaffIDs(ids ...int) *MemberCreate {
 	_c.mutation.AddStaffIDs(ids...)
@@ -786,6 +792,10 @@ func (_c *MemberCreate) createSpec() (*Member, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.OnboardedAt(); ok {
 		_spec.SetField(member.FieldOnboardedAt, field.TypeTime, value)
 		_node.OnboardedAt = &value
+	}
+	if value, ok := _c.mutation.InterestTags(); ok {
+		_spec.SetField(member.FieldInterestTags, field.TypeJSON, value)
+		_node.InterestTags = value
 	}
 	if nodes := _c.mutation.StaffIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -1434,6 +1444,24 @@ func (u *MemberUpsert) ClearOnboardedAt() *MemberUpsert {
 	return u
 }
 
+// SetInterestTags sets the "interest_tags" field.
+func (u *MemberUpsert) SetInterestTags(v []string) *MemberUpsert {
+	u.Set(member.FieldInterestTags, v)
+	return u
+}
+
+// UpdateInterestTags sets the "interest_tags" field to the value that was provided on create.
+func (u *MemberUpsert) UpdateInterestTags() *MemberUpsert {
+	u.SetExcluded(member.FieldInterestTags)
+	return u
+}
+
+// ClearInterestTags clears the value of the "interest_tags" field.
+func (u *MemberUpsert) ClearInterestTags() *MemberUpsert {
+	u.SetNull(member.FieldInterestTags)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -1772,6 +1800,27 @@ func (u *MemberUpsertOne) UpdateOnboardedAt() *MemberUpsertOne {
 func (u *MemberUpsertOne) ClearOnboardedAt() *MemberUpsertOne {
 	return u.Update(func(s *MemberUpsert) {
 		s.ClearOnboardedAt()
+	})
+}
+
+// SetInterestTags sets the "interest_tags" field.
+func (u *MemberUpsertOne) SetInterestTags(v []string) *MemberUpsertOne {
+	return u.Update(func(s *MemberUpsert) {
+		s.SetInterestTags(v)
+	})
+}
+
+// UpdateInterestTags sets the "interest_tags" field to the value that was provided on create.
+func (u *MemberUpsertOne) UpdateInterestTags() *MemberUpsertOne {
+	return u.Update(func(s *MemberUpsert) {
+		s.UpdateInterestTags()
+	})
+}
+
+// ClearInterestTags clears the value of the "interest_tags" field.
+func (u *MemberUpsertOne) ClearInterestTags() *MemberUpsertOne {
+	return u.Update(func(s *MemberUpsert) {
+		s.ClearInterestTags()
 	})
 }
 
@@ -2277,6 +2326,27 @@ func (u *MemberUpsertBulk) UpdateOnboardedAt() *MemberUpsertBulk {
 func (u *MemberUpsertBulk) ClearOnboardedAt() *MemberUpsertBulk {
 	return u.Update(func(s *MemberUpsert) {
 		s.ClearOnboardedAt()
+	})
+}
+
+// SetInterestTags sets the "interest_tags" field.
+func (u *MemberUpsertBulk) SetInterestTags(v []string) *MemberUpsertBulk {
+	return u.Update(func(s *MemberUpsert) {
+		s.SetInterestTags(v)
+	})
+}
+
+// UpdateInterestTags sets the "interest_tags" field to the value that was provided on create.
+func (u *MemberUpsertBulk) UpdateInterestTags() *MemberUpsertBulk {
+	return u.Update(func(s *MemberUpsert) {
+		s.UpdateInterestTags()
+	})
+}
+
+// ClearInterestTags clears the value of the "interest_tags" field.
+func (u *MemberUpsertBulk) ClearInterestTags() *MemberUpsertBulk {
+	return u.Update(func(s *MemberUpsert) {
+		s.ClearInterestTags()
 	})
 }
 

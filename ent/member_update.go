@@ -28,6 +28,7 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 )
 
@@ -328,6 +329,24 @@ func (_u *MemberUpdate) SetNillableOnboardedAt(v *time.Time) *MemberUpdate {
 // ClearOnboardedAt clears the value of the "onboarded_at" field.
 func (_u *MemberUpdate) ClearOnboardedAt() *MemberUpdate {
 	_u.mutation.ClearOnboardedAt()
+	return _u
+}
+
+// SetInterestTags sets the "interest_tags" field.
+func (_u *MemberUpdate) SetInterestTags(v []string) *MemberUpdate {
+	_u.mutation.SetInterestTags(v)
+	return _u
+}
+
+// AppendInterestTags appends value to the "interest_tags" field.
+func (_u *MemberUpdate) AppendInterestTags(v []string) *MemberUpdate {
+	_u.mutation.AppendInterestTags(v)
+	return _u
+}
+
+// ClearInterestTags clears the value of the "interest_tags" field.
+func (_u *MemberUpdate) ClearInterestTags() *MemberUpdate {
+	_u.mutation.ClearInterestTags()
 	return _u
 }
 
@@ -1185,6 +1204,17 @@ func (_u *MemberUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.OnboardedAtCleared() {
 		_spec.ClearField(member.FieldOnboardedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.InterestTags(); ok {
+		_spec.SetField(member.FieldInterestTags, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedInterestTags(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, member.FieldInterestTags, value)
+		})
+	}
+	if _u.mutation.InterestTagsCleared() {
+		_spec.ClearField(member.FieldInterestTags, field.TypeJSON)
 	}
 	if _u.mutation.StaffCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -2391,6 +2421,24 @@ func (_u *MemberUpdateOne) ClearOnboardedAt() *MemberUpdateOne {
 	return _u
 }
 
+// SetInterestTags sets the "interest_tags" field.
+func (_u *MemberUpdateOne) SetInterestTags(v []string) *MemberUpdateOne {
+	_u.mutation.SetInterestTags(v)
+	return _u
+}
+
+// AppendInterestTags appends value to the "interest_tags" field.
+func (_u *MemberUpdateOne) AppendInterestTags(v []string) *MemberUpdateOne {
+	_u.mutation.AppendInterestTags(v)
+	return _u
+}
+
+// ClearInterestTags clears the value of the "interest_tags" field.
+func (_u *MemberUpdateOne) ClearInterestTags() *MemberUpdateOne {
+	_u.mutation.ClearInterestTags()
+	return _u
+}
+
 // AddStaffIDs adds the "staff" edge to the Staff entity by IDs.
 func (_u *MemberUpdateOne) AddStaffIDs(ids ...int) *MemberUpdateOne {
 	_u.mutation.AddStaffIDs(ids...)
@@ -3275,6 +3323,17 @@ func (_u *MemberUpdateOne) sqlSave(ctx context.Context) (_node *Member, err erro
 	}
 	if _u.mutation.OnboardedAtCleared() {
 		_spec.ClearField(member.FieldOnboardedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.InterestTags(); ok {
+		_spec.SetField(member.FieldInterestTags, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedInterestTags(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, member.FieldInterestTags, value)
+		})
+	}
+	if _u.mutation.InterestTagsCleared() {
+		_spec.ClearField(member.FieldInterestTags, field.TypeJSON)
 	}
 	if _u.mutation.StaffCleared() {
 		edge := &sqlgraph.EdgeSpec{

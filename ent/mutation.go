@@ -9878,6 +9878,8 @@ type MemberMutation struct {
 	city_id                   *int
 	addcity_id                *int
 	onboarded_at              *time.Time
+	interest_tags             *[]string
+	appendinterest_tags       []string
 	clearedFields             map[string]struct{}
 	staff                     map[int]struct{}
 	removedstaff              map[int]struct{}
@@ -10785,6 +10787,71 @@ func (m *MemberMutation) OnboardedAtCleared() bool {
 func (m *MemberMutation) ResetOnboardedAt() {
 	m.onboarded_at = nil
 	delete(m.clearedFields, member.FieldOnboardedAt)
+}
+
+// SetInterestTags sets the "interest_tags" field.
+func (m *MemberMutation) SetInterestTags(s []string) {
+	m.interest_tags = &s
+	m.appendinterest_tags = nil
+}
+
+// InterestTags returns the value of the "interest_tags" field in the mutation.
+func (m *MemberMutation) InterestTags() (r []string, exists bool) {
+	v := m.interest_tags
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInterestTags returns the old "interest_tags" field's value of the Member entity.
+// If the Member object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MemberMutation) OldInterestTags(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInterestTags is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInterestTags requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInterestTags: %w", err)
+	}
+	return oldValue.InterestTags, nil
+}
+
+// AppendInterestTags adds s to the "interest_tags" field.
+func (m *MemberMutation) AppendInterestTags(s []string) {
+	m.appendinterest_tags = append(m.appendinterest_tags, s...)
+}
+
+// AppendedInterestTags returns the list of values that were appended to the "interest_tags" field in this mutation.
+func (m *MemberMutation) AppendedInterestTags() ([]string, bool) {
+	if len(m.appendinterest_tags) == 0 {
+		return nil, false
+	}
+	return m.appendinterest_tags, true
+}
+
+// ClearInterestTags clears the value of the "interest_tags" field.
+func (m *MemberMutation) ClearInterestTags() {
+	m.interest_tags = nil
+	m.appendinterest_tags = nil
+	m.clearedFields[member.FieldInterestTags] = struct{}{}
+}
+
+// InterestTagsCleared returns if the "interest_tags" field was cleared in this mutation.
+func (m *MemberMutation) InterestTagsCleared() bool {
+	_, ok := m.clearedFields[member.FieldInterestTags]
+	return ok
+}
+
+// ResetInterestTags resets all changes to the "interest_tags" field.
+func (m *MemberMutation) ResetInterestTags() {
+	m.interest_tags = nil
+	m.appendinterest_tags = nil
+	delete(m.clearedFields, member.FieldInterestTags)
 }
 
 // AddStaffIDs adds the "staff" edge to the Staff entity by ids.
@@ -11898,7 +11965,7 @@ func (m *MemberMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *MemberMutation) Fields() []string {
-	fields := make([]string, 0, 17)
+	fields := make([]string, 0, 18)
 	if m.telegram_id != nil {
 		fields = append(fields, member.FieldTelegramID)
 	}
@@ -11950,6 +12017,9 @@ func (m *MemberMutation) Fields() []string {
 	if m.onboarded_at != nil {
 		fields = append(fields, member.FieldOnboardedAt)
 	}
+	if m.interest_tags != nil {
+		fields = append(fields, member.FieldInterestTags)
+	}
 	return fields
 }
 
@@ -11992,6 +12062,8 @@ func (m *MemberMutation) Field(name string) (ent.Value, bool) {
 		return m.CityID()
 	case member.FieldOnboardedAt:
 		return m.OnboardedAt()
+	case member.FieldInterestTags:
+		return m.InterestTags()
 	}
 	return nil, false
 }
@@ -12035,6 +12107,8 @@ func (m *MemberMutation) OldField(ctx context.Context, name string) (ent.Value, 
 		return m.OldCityID(ctx)
 	case member.FieldOnboardedAt:
 		return m.OldOnboardedAt(ctx)
+	case member.FieldInterestTags:
+		return m.OldInterestTags(ctx)
 	}
 	return nil, fmt.Errorf("unknown Member field %s", name)
 }
@@ -12163,6 +12237,13 @@ func (m *MemberMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetOnboardedAt(v)
 		return nil
+	case member.FieldInterestTags:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInterestTags(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Member field %s", name)
 }
@@ -12241,6 +12322,9 @@ func (m *MemberMutation) ClearedFields() []string {
 	if m.FieldCleared(member.FieldOnboardedAt) {
 		fields = append(fields, member.FieldOnboardedAt)
 	}
+	if m.FieldCleared(member.FieldInterestTags) {
+		fields = append(fields, member.FieldInterestTags)
+	}
 	return fields
 }
 
@@ -12275,6 +12359,9 @@ func (m *MemberMutation) ClearField(name string) error {
 		return nil
 	case member.FieldOnboardedAt:
 		m.ClearOnboardedAt()
+		return nil
+	case member.FieldInterestTags:
+		m.ClearInterestTags()
 		return nil
 	}
 	return fmt.Errorf("unknown Member nullable field %s", name)
@@ -12334,6 +12421,9 @@ func (m *MemberMutation) ResetField(name string) error {
 		return nil
 	case member.FieldOnboardedAt:
 		m.ResetOnboardedAt()
+		return nil
+	case member.FieldInterestTags:
+		m.ResetInterestTags()
 		return nil
 	}
 	return fmt.Errorf("unknown Member field %s", name)
@@ -13931,6 +14021,8 @@ type OfferMutation struct {
 	reject_reason       *string
 	addresses           *[]string
 	appendaddresses     []string
+	tags                *[]string
+	appendtags          []string
 	valid_from          *time.Time
 	valid_until         *time.Time
 	capacity            *int
@@ -14545,6 +14637,71 @@ func (m *OfferMutation) ResetAddresses() {
 	m.addresses = nil
 	m.appendaddresses = nil
 	delete(m.clearedFields, offer.FieldAddresses)
+}
+
+// SetTags sets the "tags" field.
+func (m *OfferMutation) SetTags(s []string) {
+	m.tags = &s
+	m.appendtags = nil
+}
+
+// Tags returns the value of the "tags" field in the mutation.
+func (m *OfferMutation) Tags() (r []string, exists bool) {
+	v := m.tags
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTags returns the old "tags" field's value of the Offer entity.
+// If the Offer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OfferMutation) OldTags(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTags is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTags requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTags: %w", err)
+	}
+	return oldValue.Tags, nil
+}
+
+// AppendTags adds s to the "tags" field.
+func (m *OfferMutation) AppendTags(s []string) {
+	m.appendtags = append(m.appendtags, s...)
+}
+
+// AppendedTags returns the list of values that were appended to the "tags" field in this mutation.
+func (m *OfferMutation) AppendedTags() ([]string, bool) {
+	if len(m.appendtags) == 0 {
+		return nil, false
+	}
+	return m.appendtags, true
+}
+
+// ClearTags clears the value of the "tags" field.
+func (m *OfferMutation) ClearTags() {
+	m.tags = nil
+	m.appendtags = nil
+	m.clearedFields[offer.FieldTags] = struct{}{}
+}
+
+// TagsCleared returns if the "tags" field was cleared in this mutation.
+func (m *OfferMutation) TagsCleared() bool {
+	_, ok := m.clearedFields[offer.FieldTags]
+	return ok
+}
+
+// ResetTags resets all changes to the "tags" field.
+func (m *OfferMutation) ResetTags() {
+	m.tags = nil
+	m.appendtags = nil
+	delete(m.clearedFields, offer.FieldTags)
 }
 
 // SetValidFrom sets the "valid_from" field.
@@ -15496,7 +15653,7 @@ func (m *OfferMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *OfferMutation) Fields() []string {
-	fields := make([]string, 0, 24)
+	fields := make([]string, 0, 25)
 	if m.partner != nil {
 		fields = append(fields, offer.FieldPartnerID)
 	}
@@ -15532,6 +15689,9 @@ func (m *OfferMutation) Fields() []string {
 	}
 	if m.addresses != nil {
 		fields = append(fields, offer.FieldAddresses)
+	}
+	if m.tags != nil {
+		fields = append(fields, offer.FieldTags)
 	}
 	if m.valid_from != nil {
 		fields = append(fields, offer.FieldValidFrom)
@@ -15601,6 +15761,8 @@ func (m *OfferMutation) Field(name string) (ent.Value, bool) {
 		return m.RejectReason()
 	case offer.FieldAddresses:
 		return m.Addresses()
+	case offer.FieldTags:
+		return m.Tags()
 	case offer.FieldValidFrom:
 		return m.ValidFrom()
 	case offer.FieldValidUntil:
@@ -15658,6 +15820,8 @@ func (m *OfferMutation) OldField(ctx context.Context, name string) (ent.Value, e
 		return m.OldRejectReason(ctx)
 	case offer.FieldAddresses:
 		return m.OldAddresses(ctx)
+	case offer.FieldTags:
+		return m.OldTags(ctx)
 	case offer.FieldValidFrom:
 		return m.OldValidFrom(ctx)
 	case offer.FieldValidUntil:
@@ -15774,6 +15938,13 @@ func (m *OfferMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetAddresses(v)
+		return nil
+	case offer.FieldTags:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTags(v)
 		return nil
 	case offer.FieldValidFrom:
 		v, ok := value.(time.Time)
@@ -15970,6 +16141,9 @@ func (m *OfferMutation) ClearedFields() []string {
 	if m.FieldCleared(offer.FieldAddresses) {
 		fields = append(fields, offer.FieldAddresses)
 	}
+	if m.FieldCleared(offer.FieldTags) {
+		fields = append(fields, offer.FieldTags)
+	}
 	if m.FieldCleared(offer.FieldValidFrom) {
 		fields = append(fields, offer.FieldValidFrom)
 	}
@@ -15998,6 +16172,9 @@ func (m *OfferMutation) ClearField(name string) error {
 		return nil
 	case offer.FieldAddresses:
 		m.ClearAddresses()
+		return nil
+	case offer.FieldTags:
+		m.ClearTags()
 		return nil
 	case offer.FieldValidFrom:
 		m.ClearValidFrom()
@@ -16051,6 +16228,9 @@ func (m *OfferMutation) ResetField(name string) error {
 		return nil
 	case offer.FieldAddresses:
 		m.ResetAddresses()
+		return nil
+	case offer.FieldTags:
+		m.ResetTags()
 		return nil
 	case offer.FieldValidFrom:
 		m.ResetValidFrom()

@@ -46,6 +46,8 @@ type Offer struct {
 	RejectReason string `json:"reject_reason,omitempty"`
 	// Addresses holds the value of the "addresses" field.
 	Addresses []string `json:"addresses,omitempty"`
+	// Tags holds the value of the "tags" field.
+	Tags []string `json:"tags,omitempty"`
 	// ValidFrom holds the value of the "valid_from" field.
 	ValidFrom *time.Time `json:"valid_from,omitempty"`
 	// ValidUntil holds the value of the "valid_until" field.
@@ -184,7 +186,7 @@ func (*Offer) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case offer.FieldAddresses:
+		case offer.FieldAddresses, offer.FieldTags:
 			values[i] = new([]byte)
 		case offer.FieldID, offer.FieldPartnerID, offer.FieldCategoryID, offer.FieldCityID, offer.FieldMinTierID, offer.FieldCapacity, offer.FieldPerMemberLimit, offer.FieldCashbackBp, offer.FieldPriceBonus, offer.FieldViews, offer.FieldBookingsCount:
 			values[i] = new(sql.NullInt64)
@@ -286,6 +288,14 @@ func (_m *Offer) assignValues(columns []string, values []any) error {
 			} else if value != nil && len(*value) > 0 {
 				if err := json.Unmarshal(*value, &_m.Addresses); err != nil {
 					return fmt.Errorf("unmarshal field addresses: %w", err)
+				}
+			}
+		case offer.FieldTags:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field tags", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Tags); err != nil {
+					return fmt.Errorf("unmarshal field tags: %w", err)
 				}
 			}
 		case offer.FieldValidFrom:
@@ -476,6 +486,9 @@ func (_m *Offer) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("addresses=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Addresses))
+	builder.WriteString(", ")
+	builder.WriteString("tags=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Tags))
 	builder.WriteString(", ")
 	if v := _m.ValidFrom; v != nil {
 		builder.WriteString("valid_from=")

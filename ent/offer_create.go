@@ -150,6 +150,12 @@ func (_c *OfferCreate) SetAddresses(v []string) *OfferCreate {
 	return _c
 }
 
+// SetTags sets the "tags" field.
+func (_c *OfferCreate) SetTags(v []string) *OfferCreate {
+	_c.mutation.SetTags(v)
+	return _c
+}
+
 // SetValidFrom sets the "valid_from" field.
 func (_c *OfferCreate) SetValidFrom(v time.Time) *OfferCreate {
 	_c.mutation.SetValidFrom(v)
@@ -658,6 +664,10 @@ func (_c *OfferCreate) createSpec() (*Offer, *sqlgraph.CreateSpec) {
 		_spec.SetField(offer.FieldAddresses, field.TypeJSON, value)
 		_node.Addresses = value
 	}
+	if value, ok := _c.mutation.Tags(); ok {
+		_spec.SetField(offer.FieldTags, field.TypeJSON, value)
+		_node.Tags = value
+	}
 	if value, ok := _c.mutation.ValidFrom(); ok {
 		_spec.SetField(offer.FieldValidFrom, field.TypeTime, value)
 		_node.ValidFrom = &value
@@ -1043,6 +1053,24 @@ func (u *OfferUpsert) UpdateAddresses() *OfferUpsert {
 // ClearAddresses clears the value of the "addresses" field.
 func (u *OfferUpsert) ClearAddresses() *OfferUpsert {
 	u.SetNull(offer.FieldAddresses)
+	return u
+}
+
+// SetTags sets the "tags" field.
+func (u *OfferUpsert) SetTags(v []string) *OfferUpsert {
+	u.Set(offer.FieldTags, v)
+	return u
+}
+
+// UpdateTags sets the "tags" field to the value that was provided on create.
+func (u *OfferUpsert) UpdateTags() *OfferUpsert {
+	u.SetExcluded(offer.FieldTags)
+	return u
+}
+
+// ClearTags clears the value of the "tags" field.
+func (u *OfferUpsert) ClearTags() *OfferUpsert {
+	u.SetNull(offer.FieldTags)
 	return u
 }
 
@@ -1463,6 +1491,27 @@ func (u *OfferUpsertOne) UpdateAddresses() *OfferUpsertOne {
 func (u *OfferUpsertOne) ClearAddresses() *OfferUpsertOne {
 	return u.Update(func(s *OfferUpsert) {
 		s.ClearAddresses()
+	})
+}
+
+// SetTags sets the "tags" field.
+func (u *OfferUpsertOne) SetTags(v []string) *OfferUpsertOne {
+	return u.Update(func(s *OfferUpsert) {
+		s.SetTags(v)
+	})
+}
+
+// UpdateTags sets the "tags" field to the value that was provided on create.
+func (u *OfferUpsertOne) UpdateTags() *OfferUpsertOne {
+	return u.Update(func(s *OfferUpsert) {
+		s.UpdateTags()
+	})
+}
+
+// ClearTags clears the value of the "tags" field.
+func (u *OfferUpsertOne) ClearTags() *OfferUpsertOne {
+	return u.Update(func(s *OfferUpsert) {
+		s.ClearTags()
 	})
 }
 
@@ -2080,6 +2129,27 @@ func (u *OfferUpsertBulk) UpdateAddresses() *OfferUpsertBulk {
 func (u *OfferUpsertBulk) ClearAddresses() *OfferUpsertBulk {
 	return u.Update(func(s *OfferUpsert) {
 		s.ClearAddresses()
+	})
+}
+
+// SetTags sets the "tags" field.
+func (u *OfferUpsertBulk) SetTags(v []string) *OfferUpsertBulk {
+	return u.Update(func(s *OfferUpsert) {
+		s.SetTags(v)
+	})
+}
+
+// UpdateTags sets the "tags" field to the value that was provided on create.
+func (u *OfferUpsertBulk) UpdateTags() *OfferUpsertBulk {
+	return u.Update(func(s *OfferUpsert) {
+		s.UpdateTags()
+	})
+}
+
+// ClearTags clears the value of the "tags" field.
+func (u *OfferUpsertBulk) ClearTags() *OfferUpsertBulk {
+	return u.Update(func(s *OfferUpsert) {
+		s.ClearTags()
 	})
 }
 

@@ -216,6 +216,24 @@ func (_u *OfferUpdate) ClearAddresses() *OfferUpdate {
 	return _u
 }
 
+// SetTags sets the "tags" field.
+func (_u *OfferUpdate) SetTags(v []string) *OfferUpdate {
+	_u.mutation.SetTags(v)
+	return _u
+}
+
+// AppendTags appends value to the "tags" field.
+func (_u *OfferUpdate) AppendTags(v []string) *OfferUpdate {
+	_u.mutation.AppendTags(v)
+	return _u
+}
+
+// ClearTags clears the value of the "tags" field.
+func (_u *OfferUpdate) ClearTags() *OfferUpdate {
+	_u.mutation.ClearTags()
+	return _u
+}
+
 // SetValidFrom sets the "valid_from" field.
 func (_u *OfferUpdate) SetValidFrom(v time.Time) *OfferUpdate {
 	_u.mutation.SetValidFrom(v)
@@ -768,6 +786,17 @@ func (_u *OfferUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.AddressesCleared() {
 		_spec.ClearField(offer.FieldAddresses, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.Tags(); ok {
+		_spec.SetField(offer.FieldTags, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedTags(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, offer.FieldTags, value)
+		})
+	}
+	if _u.mutation.TagsCleared() {
+		_spec.ClearField(offer.FieldTags, field.TypeJSON)
 	}
 	if value, ok := _u.mutation.ValidFrom(); ok {
 		_spec.SetField(offer.FieldValidFrom, field.TypeTime, value)
@@ -1325,6 +1354,24 @@ func (_u *OfferUpdateOne) AppendAddresses(v []string) *OfferUpdateOne {
 // ClearAddresses clears the value of the "addresses" field.
 func (_u *OfferUpdateOne) ClearAddresses() *OfferUpdateOne {
 	_u.mutation.ClearAddresses()
+	return _u
+}
+
+// SetTags sets the "tags" field.
+func (_u *OfferUpdateOne) SetTags(v []string) *OfferUpdateOne {
+	_u.mutation.SetTags(v)
+	return _u
+}
+
+// AppendTags appends value to the "tags" field.
+func (_u *OfferUpdateOne) AppendTags(v []string) *OfferUpdateOne {
+	_u.mutation.AppendTags(v)
+	return _u
+}
+
+// ClearTags clears the value of the "tags" field.
+func (_u *OfferUpdateOne) ClearTags() *OfferUpdateOne {
+	_u.mutation.ClearTags()
 	return _u
 }
 
@@ -1910,6 +1957,17 @@ func (_u *OfferUpdateOne) sqlSave(ctx context.Context) (_node *Offer, err error)
 	}
 	if _u.mutation.AddressesCleared() {
 		_spec.ClearField(offer.FieldAddresses, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.Tags(); ok {
+		_spec.SetField(offer.FieldTags, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedTags(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, offer.FieldTags, value)
+		})
+	}
+	if _u.mutation.TagsCleared() {
+		_spec.ClearField(offer.FieldTags, field.TypeJSON)
 	}
 	if value, ok := _u.mutation.ValidFrom(); ok {
 		_spec.SetField(offer.FieldValidFrom, field.TypeTime, value)

@@ -359,43 +359,43 @@ func init() {
 	// offer.DefaultRejectReason holds the default value on creation for the reject_reason field.
 	offer.DefaultRejectReason = offerDescRejectReason.Default.(string)
 	// offerDescCapacity is the schema descriptor for capacity field.
-	offerDescCapacity := offerFields[14].Descriptor()
+	offerDescCapacity := offerFields[15].Descriptor()
 	// offer.DefaultCapacity holds the default value on creation for the capacity field.
 	offer.DefaultCapacity = offerDescCapacity.Default.(int)
 	// offer.CapacityValidator is a validator for the "capacity" field. It is called by the builders before save.
 	offer.CapacityValidator = offerDescCapacity.Validators[0].(func(int) error)
 	// offerDescPerMemberLimit is the schema descriptor for per_member_limit field.
-	offerDescPerMemberLimit := offerFields[15].Descriptor()
+	offerDescPerMemberLimit := offerFields[16].Descriptor()
 	// offer.DefaultPerMemberLimit holds the default value on creation for the per_member_limit field.
 	offer.DefaultPerMemberLimit = offerDescPerMemberLimit.Default.(int)
 	// offer.PerMemberLimitValidator is a validator for the "per_member_limit" field. It is called by the builders before save.
 	offer.PerMemberLimitValidator = offerDescPerMemberLimit.Validators[0].(func(int) error)
 	// offerDescCashbackBp is the schema descriptor for cashback_bp field.
-	offerDescCashbackBp := offerFields[16].Descriptor()
+	offerDescCashbackBp := offerFields[17].Descriptor()
 	// offer.DefaultCashbackBp holds the default value on creation for the cashback_bp field.
 	offer.DefaultCashbackBp = offerDescCashbackBp.Default.(int)
 	// offer.CashbackBpValidator is a validator for the "cashback_bp" field. It is called by the builders before save.
 	offer.CashbackBpValidator = offerDescCashbackBp.Validators[0].(func(int) error)
 	// offerDescPriceBonus is the schema descriptor for price_bonus field.
-	offerDescPriceBonus := offerFields[17].Descriptor()
+	offerDescPriceBonus := offerFields[18].Descriptor()
 	// offer.DefaultPriceBonus holds the default value on creation for the price_bonus field.
 	offer.DefaultPriceBonus = offerDescPriceBonus.Default.(int64)
 	// offer.PriceBonusValidator is a validator for the "price_bonus" field. It is called by the builders before save.
 	offer.PriceBonusValidator = offerDescPriceBonus.Validators[0].(func(int64) error)
 	// offerDescViews is the schema descriptor for views field.
-	offerDescViews := offerFields[19].Descriptor()
+	offerDescViews := offerFields[20].Descriptor()
 	// offer.DefaultViews holds the default value on creation for the views field.
 	offer.DefaultViews = offerDescViews.Default.(int64)
 	// offerDescBookingsCount is the schema descriptor for bookings_count field.
-	offerDescBookingsCount := offerFields[20].Descriptor()
+	offerDescBookingsCount := offerFields[21].Descriptor()
 	// offer.DefaultBookingsCount holds the default value on creation for the bookings_count field.
 	offer.DefaultBookingsCount = offerDescBookingsCount.Default.(int64)
 	// offerDescCreatedAt is the schema descriptor for created_at field.
-	offerDescCreatedAt := offerFields[22].Descriptor()
+	offerDescCreatedAt := offerFields[23].Descriptor()
 	// offer.DefaultCreatedAt holds the default value on creation for the created_at field.
 	offer.DefaultCreatedAt = offerDescCreatedAt.Default.(func() time.Time)
 	// offerDescUpdatedAt is the schema descriptor for updated_at field.
-	offerDescUpdatedAt := offerFields[23].Descriptor()
+	offerDescUpdatedAt := offerFields[24].Descriptor()
 	// offer.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	offer.DefaultUpdatedAt = offerDescUpdatedAt.Default.(func() time.Time)
 	// offer.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.

@@ -120,6 +120,12 @@ func (b *Bot) Handle(ctx context.Context, u Update) error {
 			key = "bot.welcome"
 		}
 		b.log.Info("bot start", "member_id", member.ID, "created", created)
+		if members.OnboardingDue(member) {
+			// Not onboarded yet: the button opens the Mini App at the interests screen,
+			// and the text says it can be skipped and done later in settings.
+			return b.reply(ctx, m, t(key, member.FirstName)+"\n\n"+t("bot.interests_note"), tgapi.SendOptions{
+				ButtonText: t("bot.button_interests"), WebAppURL: b.baseURL + WelcomePath})
+		}
 		return b.reply(ctx, m, t(key, member.FirstName), b.openApp(t))
 	case "/app":
 		return b.reply(ctx, m, t("bot.open_app"), b.openApp(t))
@@ -127,6 +133,10 @@ func (b *Bot) Handle(ctx context.Context, u Update) error {
 		return b.reply(ctx, m, t("bot.help"), b.openApp(t))
 	}
 }
+
+// WelcomePath opens the Mini App (its entry page signs the member in) and then the
+// welcome screen of interests, city and language.
+const WelcomePath = "/tg?next=/app/welcome"
 
 func (b *Bot) openApp(t func(string, ...any) string) tgapi.SendOptions {
 	return tgapi.SendOptions{ButtonText: t("bot.button_open"), WebAppURL: b.baseURL + "/tg"}

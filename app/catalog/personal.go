@@ -39,7 +39,7 @@ type Card struct {
 	Locked      bool
 	UnlockTier  *ent.Tier // the tier that opens a locked offer
 	Reason      string    // an i18n key, Reason* in rank.go
-	ReasonArg   any       // the *ent.Category, *ent.City or *ent.Tier naming the reason's %s; nil when none
+	ReasonArg   any       // the *ent.Category, *ent.City, *ent.Tier or Tag naming the reason's %s; nil when none
 }
 
 // Personal is the member's first page of the catalog, at most limit cards ranked by
@@ -65,7 +65,10 @@ func (s *Service) Personal(ctx context.Context, memberID, limit int) ([]Card, er
 // profile gathers the member's declared interests and city and their behaviour: views
 // grouped by offer and day, and their own bookings, both within BehaviourWindow.
 func (s *Service) profile(ctx context.Context, m *ent.Member, st loyalty.Status, now time.Time) (Profile, error) {
-	p := Profile{Categories: map[int]bool{}}
+	p := Profile{Categories: map[int]bool{}, Tags: map[string]bool{}}
+	for _, t := range m.InterestTags {
+		p.Tags[t] = true
+	}
 	if m.CityID != nil {
 		p.CityID = *m.CityID
 	}
@@ -135,7 +138,7 @@ func (s *Service) profile(ctx context.Context, m *ent.Member, st loyalty.Status,
 }
 
 // candidateFields are the columns ranking reads.
-var candidateFields = []string{offer.FieldCategoryID, offer.FieldCityID, offer.FieldPublishedAt, offer.FieldCapacity, offer.FieldMinTierID}
+var candidateFields = []string{offer.FieldCategoryID, offer.FieldCityID, offer.FieldTags, offer.FieldPublishedAt, offer.FieldCapacity, offer.FieldMinTierID}
 
 // candidates are the newest open offers the member may see, the newest in their
 // categories (declared or used), and the newest locked by tier, with their recent
@@ -178,7 +181,7 @@ func (s *Service) candidates(ctx context.Context, memberID int, st loyalty.Statu
 		}
 		seen[o.ID] = true
 		ids = append(ids, o.ID)
-		c := Candidate{OfferID: o.ID, CategoryID: o.CategoryID, CityID: o.CityID, PlacesLeft: -1,
+		c := Candidate{OfferID: o.ID, CategoryID: o.CategoryID, CityID: o.CityID, Tags: o.Tags, PlacesLeft: -1,
 			Locked: isLocked, TierUnlocked: !isLocked && o.MinTierID != nil}
 		if o.PublishedAt != nil {
 			c.PublishedAt = *o.PublishedAt
@@ -304,6 +307,8 @@ func (s *Service) cards(ctx context.Context, st loyalty.Status, ranked []Ranked)
 				card.ReasonArg = o.Edges.City
 			case SubjectMemberTier:
 				card.ReasonArg = st.Tier
+			case SubjectTag:
+				card.ReasonArg = r.Tag
 			}
 		}
 		cards = append(cards, card)

@@ -4,12 +4,15 @@ import (
 	"math"
 	"sort"
 	"time"
+
+	"ikra/app/tags"
 )
 
 // Profile is what ranking knows about a member: what they declared, what they did and
 // their status. It is plain data, built by Service.Personal.
 type Profile struct {
 	Categories map[int]bool    // declared interests, by category ID
+	Tags       map[string]bool // declared finer interests (catalog tags)
 	CityID     int             // the member's city; 0 when not declared
 	Behaviour  map[int]float64 // per-category weight of views and bookings, decayed (BehaviourWeights)
 	TierID     int             // the member's effective status tier; 0 without one
@@ -20,6 +23,7 @@ type Candidate struct {
 	OfferID        int
 	CategoryID     int
 	CityID         int
+	Tags           []string // the offer's tags, within its category
 	PublishedAt    time.Time
 	RecentBookings int  // bookings over the last PopularWindow
 	PlacesLeft     int  // -1 when unlimited
@@ -30,6 +34,7 @@ type Candidate struct {
 // Reason keys: one short line under each card, in the i18n catalogs.
 const (
 	ReasonInterest = "rank.reason.interest" // you like %s (the offer's category)
+	ReasonTag      = "rank.reason.tag"      // you like %s (a tag of the offer the member picked)
 	ReasonViewed   = "rank.reason.viewed"   // based on what you viewed
 	ReasonNew      = "rank.reason.new"      // new this week
 	ReasonPopular  = "rank.reason.popular"  // popular in %s (the offer's city)
@@ -49,6 +54,7 @@ const (
 	SubjectCity               // the offer's city
 	SubjectMemberTier         // the member's tier
 	SubjectOfferTier          // the offer's minimum tier
+	SubjectTag                // the matched tag (Ranked.Tag)
 )
 
 // Ranked is a candidate with its score and the one reason shown for it.
@@ -57,6 +63,7 @@ type Ranked struct {
 	Score   float64
 	Reason  string
 	Subject Subject
+	Tag     tags.Tag // the member's tag the offer matched; "" when none
 }
 
 // Weights of the score's terms. A declared interest outweighs every other single term,
@@ -64,6 +71,7 @@ type Ranked struct {
 // every open one.
 const (
 	weightInterest  = 3.0
+	weightTag       = 1.5 // a matching tag: less than a declared category, once per offer
 	weightBehaviour = 2.0 // for the member's most-used category; others in proportion
 	weightFresh     = 1.2 // for an offer published now, falling to 0 over FreshWindow
 	weightPopular   = 1.5 // at popularSaturation recent bookings and above, log-scaled
@@ -120,6 +128,14 @@ func score(now time.Time, p Profile, maxB float64, c Candidate) Ranked {
 	if p.Categories[c.CategoryID] {
 		terms = append(terms, term{weightInterest, ReasonInterest, SubjectCategory})
 	}
+	var tag tags.Tag
+	for _, t := range c.Tags {
+		if p.Tags[t] {
+			tag = tags.Tag(t)
+			terms = append(terms, term{weightTag, ReasonTag, SubjectTag})
+			break
+		}
+	}
 	if maxB > 0 && p.Behaviour[c.CategoryID] > 0 {
 		terms = append(terms, term{weightBehaviour * p.Behaviour[c.CategoryID] / maxB, ReasonViewed, SubjectNone})
 	}
@@ -136,7 +152,7 @@ func score(now time.Time, p Profile, maxB float64, c Candidate) Ranked {
 	if c.TierUnlocked && !c.Locked {
 		terms = append(terms, term{weightUnlocked, ReasonUnlocked, SubjectMemberTier})
 	}
-	r := Ranked{Candidate: c, Reason: ReasonDefault}
+	r := Ranked{Candidate: c, Reason: ReasonDefault, Tag: tag}
 	best := 0.0
 	for _, t := range terms {
 		r.Score += t.value
@@ -144,6 +160,10 @@ func score(now time.Time, p Profile, maxB float64, c Candidate) Ranked {
 		if t.value > best {
 			best, r.Reason, r.Subject = t.value, t.reason, t.subject
 		}
+	}
+	if r.Reason == ReasonInterest && tag != "" {
+		// The member's category and one of their tags: the tag says it more precisely.
+		r.Reason, r.Subject = ReasonTag, SubjectTag
 	}
 	if c.PlacesLeft == 0 {
 		r.Score += penaltySoldOut

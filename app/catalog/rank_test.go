@@ -150,3 +150,45 @@ func TestRankReasonsAndPenalties(t *testing.T) {
 		t.Errorf("week-old offer's reason %q", r[0].Reason)
 	}
 }
+
+func TestRankTagShiftsOrderButCategoryWins(t *testing.T) {
+	plain, coffee := open(1, 10, 100), open(2, 10, 100)
+	plain.PublishedAt = coffee.PublishedAt.Add(time.Hour) // newer: first when nothing else differs
+	coffee.Tags = []string{"bars", "coffee"}
+	cands := []catalog.Candidate{plain, coffee}
+	if got := catalog.Rank(rankNow, catalog.Profile{}, cands); !sameOrder(ids(got), []int{1, 2}) {
+		t.Fatalf("no tags: order %v, want the newer first", ids(got))
+	}
+	tagOnly := catalog.Profile{Tags: map[string]bool{"coffee": true}}
+	got := catalog.Rank(rankNow, tagOnly, cands)
+	if !sameOrder(ids(got), []int{2, 1}) {
+		t.Fatalf("member likes coffee: order %v, want the coffee offer first", ids(got))
+	}
+	if got[0].Reason != catalog.ReasonTag || got[0].Subject != catalog.SubjectTag || got[0].Tag != "coffee" {
+		t.Errorf("coffee offer's reason %q/%v/%q", got[0].Reason, got[0].Subject, got[0].Tag)
+	}
+	if got[1].Tag != "" || got[1].Reason == catalog.ReasonTag {
+		t.Errorf("untagged offer got tag reason %q/%q", got[1].Reason, got[1].Tag)
+	}
+
+	// A declared category beats a tag-only match in another category.
+	declared := open(3, 20, 100)
+	p := catalog.Profile{Categories: map[int]bool{20: true}, Tags: map[string]bool{"coffee": true}}
+	got = catalog.Rank(rankNow, p, []catalog.Candidate{coffee, declared})
+	if !sameOrder(ids(got), []int{3, 2}) {
+		t.Fatalf("declared category vs tag only: order %v, want the declared category first", ids(got))
+	}
+	if got[0].Reason != catalog.ReasonInterest || got[1].Reason != catalog.ReasonTag {
+		t.Errorf("reasons %q, %q", got[0].Reason, got[1].Reason)
+	}
+
+	// Category and tag both declared: the tag is the more precise reason, and it adds to the score.
+	both := catalog.Profile{Categories: map[int]bool{10: true}, Tags: map[string]bool{"coffee": true}}
+	got = catalog.Rank(rankNow, both, cands)
+	if !sameOrder(ids(got), []int{2, 1}) || got[0].Reason != catalog.ReasonTag || got[1].Reason != catalog.ReasonInterest {
+		t.Fatalf("category and tag: order %v, reasons %q, %q", ids(got), got[0].Reason, got[1].Reason)
+	}
+	if got[0].Score <= got[1].Score {
+		t.Errorf("tag match adds nothing: %v vs %v", got[0].Score, got[1].Score)
+	}
+}

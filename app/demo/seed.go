@@ -12,6 +12,7 @@ import (
 	"ikra/app/members"
 	"ikra/app/partners"
 	"ikra/app/store"
+	"ikra/app/tags"
 	"ikra/ent"
 	"ikra/ent/category"
 	"ikra/ent/city"
@@ -217,6 +218,9 @@ func (s *seeder) seedOffer(ctx context.Context, p *ent.Partner, pd partnerDef, d
 	if cat == nil {
 		return fmt.Errorf("unknown category %q", catSlug)
 	}
+	if !tags.Fit(catSlug, d.tags) {
+		return fmt.Errorf("tags %v are not of the category %q", d.tags, catSlug)
+	}
 	day := 24 * time.Hour
 	created := s.now.Add(-time.Duration(d.publishedDaysAgo+2) * day)
 	if d.status != statusPublished {
@@ -225,7 +229,7 @@ func (s *seeder) seedOffer(ctx context.Context, p *ent.Partner, pd partnerDef, d
 	q := s.db.Offer.Create().
 		SetPartnerID(p.ID).SetCategoryID(cat.ID).SetCityID(s.cities[pd.city].ID).
 		SetTitle(d.title).SetSummary(d.summary).SetDescription(d.description).SetTerms(d.terms).
-		SetKind(offer.Kind(d.kind)).SetStatus(offer.Status(d.status)).SetAddresses(d.addresses).
+		SetKind(offer.Kind(d.kind)).SetStatus(offer.Status(d.status)).SetAddresses(d.addresses).SetTags(d.tags).
 		SetValidFrom(s.now.Add(time.Duration(d.fromDays) * day)).
 		SetValidUntil(s.now.Add(time.Duration(d.untilDays) * day)).
 		SetCapacity(d.capacity).SetPerMemberLimit(d.perMember).
@@ -333,6 +337,9 @@ func (s *seeder) seedMembers(ctx context.Context) error {
 		}
 		ids = without(ids, have)
 		upd := s.db.Member.UpdateOneID(m.ID).AddInterestIDs(ids...)
+		if len(m.InterestTags) == 0 { // a member's own choice survives a second seeding
+			upd.SetInterestTags(prof.tags)
+		}
 		if prof.tier != "" {
 			t := s.tiers[prof.tier]
 			upd.SetTierID(t.ID).SetTierUntil(s.now.AddDate(0, 0, t.PeriodDays))

@@ -42,8 +42,9 @@ const (
 
 type offerDef struct {
 	title, summary, description, terms string
-	kind                               string // discount, service or event
-	category                           string // category slug; "" = the partner's
+	kind                               string   // discount, service or event
+	category                           string   // category slug; "" = the partner's
+	tags                               []string // of the offer's category (app/tags)
 	status                             string
 	addresses                          []string
 	// The validity window, in days from the seeding moment.
@@ -79,6 +80,7 @@ var partnerDefs = []partnerDef{
 		offers: []offerDef{
 			{
 				title:   "Скидка 20% на бизнес-ланч в будни",
+				tags:    []string{"national_cuisine", "family"},
 				summary: "Обед из трёх блюд со скидкой 20% с понедельника по пятницу, с 12:00 до 16:00.",
 				description: "Каждый будний день шеф собирает новый ланч: салат из сезонных овощей, суп на выбор — " +
 					"сорпа, лагман или мастава — и горячее, от куырдака до плова. Участникам клуба — скидка 20% " +
@@ -92,6 +94,7 @@ var partnerDefs = []partnerDef{
 			},
 			{
 				title: "Ужин от шефа «Вкусы Великой степи»",
+				tags:  []string{"festivals"},
 				summary: "Сет из семи блюд кочевой кухни с рассказом шефа о каждом. " +
 					"Только для участников со статусом Silver и выше.",
 				description: "Закрытый вечер на 24 гостя. Шеф-повар проведёт по кухне Великой степи: от жента и курта " +
@@ -106,6 +109,7 @@ var partnerDefs = []partnerDef{
 			},
 			{
 				title:   "Семейный той под ключ: торт и оформление зала в подарок",
+				tags:    []string{"national_cuisine", "family"},
 				summary: "Для праздника от 20 гостей — торт нашей пекарни и оформление зала без доплаты.",
 				description: "Свадьба, юбилей или тусау кесер — возьмём на себя меню, обслуживание и оформление. " +
 					"Участникам клуба дарим торт на всех гостей и украшение зала в национальном стиле.",
@@ -129,6 +133,7 @@ var partnerDefs = []partnerDef{
 		offers: []offerDef{
 			{
 				title:   "Профессиональная гигиена полости рта со скидкой 30%",
+				tags:    []string{"dental"},
 				summary: "Ультразвуковая чистка, Air Flow и полировка с фторированием за один визит.",
 				description: "Гигиенист снимет зубной камень и налёт ультразвуком, очистит межзубные промежутки " +
 					"методом Air Flow, отполирует эмаль и покроет её фторсодержащим лаком. В конце — подбор щётки " +
@@ -142,6 +147,7 @@ var partnerDefs = []partnerDef{
 			},
 			{
 				title:   "Консультация ортодонта с 3D-снимком за бонусы",
+				tags:    []string{"dental", "checkup"},
 				summary: "Осмотр, компьютерная томография и план лечения брекетами или элайнерами — оплата бонусами.",
 				description: "Ортодонт оценит прикус, сделает 3D-снимок челюстей и покажет на модели, как изменится " +
 					"улыбка. Вы получите письменный план лечения с этапами и сроками и сможете обсудить его " +
@@ -155,6 +161,7 @@ var partnerDefs = []partnerDef{
 			},
 			{
 				title:   "Скидка 25% на отбеливание зубов",
+				tags:    []string{"dental"},
 				summary: "Кабинетное отбеливание на четыре-восемь тонов за один визит.",
 				description: "Отбеливание по системе с холодным светом: без перегрева эмали и с защитой дёсен. " +
 					"После процедуры — набор для домашнего ухода и контрольный осмотр через две недели.",
@@ -178,6 +185,7 @@ var partnerDefs = []partnerDef{
 		offers: []offerDef{
 			{
 				title:   "Бесплатная диагностика при замене масла",
+				tags:    []string{"service"},
 				summary: "Меняете масло у нас — проверяем автомобиль по 40 пунктам бесплатно.",
 				description: "Пока меняется масло и фильтры, мастер поднимет машину на подъёмник, проверит подвеску, " +
 					"тормоза, рулевое управление и течи, подключит сканер к электронике. Результаты — отчётом " +
@@ -191,6 +199,7 @@ var partnerDefs = []partnerDef{
 			},
 			{
 				title:   "Скидка 15% на шиномонтаж и балансировку",
+				tags:    []string{"tyres", "service"},
 				summary: "Сезонная переобувка со скидкой 15%: снятие, монтаж, балансировка и мойка колёс.",
 				description: "Переобуем автомобиль за 40 минут: снимем колёса, вымоем, смонтируем шины, " +
 					"отбалансируем на стенде и подтянем динамометрическим ключом. Легковые автомобили " +
@@ -215,6 +224,7 @@ var partnerDefs = []partnerDef{
 		offers: []offerDef{
 			{
 				title:   "Ночь в номере «Делюкс» с завтраком и спа",
+				tags:    []string{"city_hotel"},
 				summary: "Проживание для двоих, завтрак и безлимитный доступ в термальный комплекс — за бонусы.",
 				description: "Просторный номер с видом на сад, поздний выезд до 14:00, завтрак с самсой из тандыра " +
 					"и южными фруктами. Весь день открыты хаммам, финская сауна, соляная пещера и бассейн.",
@@ -227,6 +237,7 @@ var partnerDefs = []partnerDef{
 			},
 			{
 				title:   "Спа-ритуал «Шёлковый путь» для двоих",
+				tags:    []string{"spa"},
 				summary: "Два часа в хаммаме, пилинг, массаж с маслами и чайная церемония.",
 				description: "Ритуал по мотивам караванных бань: прогрев на тёплом камне, пилинг кесе, пенный массаж, " +
 					"расслабляющий массаж всего тела с маслом абрикоса и чай с восточными сладостями в комнате отдыха.",
@@ -239,6 +250,7 @@ var partnerDefs = []partnerDef{
 			},
 			{
 				title:   "Вечер восточной музыки у бассейна",
+				tags:    []string{"concerts"},
 				summary: "Живые домбра и кобыз, ужин на открытом воздухе и звёздное небо над садом.",
 				description: "Ансамбль народных инструментов сыграет кюи и современные аранжировки, а ресторан отеля " +
 					"накроет ужин у бассейна: шашлык, лепёшки из тандыра и южные салаты. Пледы и горячий чай — " +
@@ -256,11 +268,12 @@ var partnerDefs = []partnerDef{
 // memberProfiles says what each plain demo member declares and holds.
 var memberProfiles = map[int64]struct {
 	interests []string // category slugs
+	tags      []string // finer interests (app/tags)
 	tier      string   // bought tier slug, "" for none
 }{
-	9_100_000_001: {interests: []string{"restaurants", "beauty", "hotels"}},
-	9_100_000_002: {interests: []string{"auto", "sport", "restaurants", "events"}, tier: loyalty.TierSilver},
-	9_100_000_003: {interests: []string{"events", "hotels", "health"}},
+	9_100_000_001: {interests: []string{"restaurants", "beauty", "hotels"}, tags: []string{"national_cuisine", "spa"}},
+	9_100_000_002: {interests: []string{"auto", "sport", "restaurants", "events"}, tags: []string{"tyres"}, tier: loyalty.TierSilver},
+	9_100_000_003: {interests: []string{"events", "hotels", "health"}, tags: []string{"concerts", "dental"}},
 }
 
 // welcomeNotes are the notifications waiting for the first demo member.

@@ -268,7 +268,7 @@ var sameInKazakh = map[string]bool{
 	"Модерация": true, "Платформа": true, "Каталог": true, "Профиль": true, "кэшбэк": true, "Кэшбэк": true,
 	"кэшбэк %s": true, "Код": true, "бот": true, "сайт": true, "Қазақша": true, "Русский": true,
 	"Бэк-офис": true, "Кабинет": true, "кассир": true, "менеджер": true, "модератор": true, "суперадмин": true,
-	"%s бонус": true,
+	"%s бонус": true, "Йога": true,
 }
 
 // A Kazakh text that reads exactly as the Russian one is a text left untranslated,

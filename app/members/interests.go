@@ -5,6 +5,7 @@ import (
 
 	"ikra/app/i18n"
 	"ikra/app/store"
+	"ikra/app/tags"
 	"ikra/ent"
 	"ikra/ent/category"
 	"ikra/ent/city"
@@ -12,10 +13,12 @@ import (
 )
 
 // Interests are what a member tells the catalog about themselves on the welcome screen
-// or in settings: the categories they care about, their city and their language.
+// or in settings: the categories they care about (and finer tags), their city and
+// their language.
 type Interests struct {
 	CategoryIDs []int
-	CityID      int // 0: not said
+	Tags        []string // finer interests, from the tag vocabulary; optional
+	CityID      int      // 0: not said
 	Language    string
 }
 
@@ -36,7 +39,7 @@ func (s *Service) Interests(ctx context.Context, memberID int) (Interests, error
 	if err != nil {
 		return Interests{}, err
 	}
-	in := Interests{Language: m.Language}
+	in := Interests{Language: m.Language, Tags: m.InterestTags}
 	if m.CityID != nil {
 		in.CityID = *m.CityID
 	}
@@ -49,9 +52,9 @@ func (s *Service) Interests(ctx context.Context, memberID int) (Interests, error
 // OnboardingDue reports whether the member has never seen the welcome screen.
 func OnboardingDue(m *ent.Member) bool { return m != nil && m.OnboardedAt == nil }
 
-// SaveInterests replaces the member's interests, city and language, and marks the
-// welcome screen done. Unknown categories or city, or an unsupported language, are
-// an InterestsInvalid.
+// SaveInterests replaces the member's interests, tags, city and language, and marks
+// the welcome screen done. Unknown categories, tags or city, or an unsupported
+// language, are an InterestsInvalid.
 func (s *Service) SaveInterests(ctx context.Context, memberID int, in Interests) error {
 	errs := InterestsInvalid{}
 	if i18n.Supported(in.Language) == "" {
@@ -69,6 +72,15 @@ func (s *Service) SaveInterests(ctx context.Context, memberID int, in Interests)
 			errs["categories"] = "error.interests_categories"
 		}
 	}
+	picked := tags.Clean(in.Tags)
+	if len(picked) > tags.MaxMember {
+		errs["tags"] = "error.interests_tags"
+	}
+	for _, t := range picked {
+		if !tags.Known(t) {
+			errs["tags"] = "error.interests_tags"
+		}
+	}
 	if in.CityID != 0 {
 		ok, err := s.db.City.Query().Where(city.ID(in.CityID)).Exist(ctx)
 		if err != nil {
@@ -83,7 +95,7 @@ func (s *Service) SaveInterests(ctx context.Context, memberID int, in Interests)
 	}
 	return store.WithTx(ctx, s.db, func(tx *ent.Tx) error {
 		upd := tx.Member.UpdateOneID(memberID).Where(member.StatusNEQ(member.StatusDeleted)).
-			ClearInterests().AddInterestIDs(ids...).SetLanguage(i18n.Supported(in.Language))
+			ClearInterests().AddInterestIDs(ids...).SetInterestTags(picked).SetLanguage(i18n.Supported(in.Language))
 		if in.CityID != 0 {
 			upd.SetCityID(in.CityID)
 		} else {

@@ -6,6 +6,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"ikra/app/tags"
 	"ikra/ent"
 )
 
@@ -33,6 +34,7 @@ type OfferInput struct {
 	Terms          string     `json:"terms"`
 	Kind           string     `json:"kind"`
 	CategoryID     int        `json:"category_id"`
+	Tags           []string   `json:"tags,omitempty"` // finer tags, of the offer's category only
 	CityID         int        `json:"city_id"`
 	Addresses      []string   `json:"addresses"`
 	ValidFrom      *time.Time `json:"valid_from,omitempty"`
@@ -60,6 +62,16 @@ func (ch Choices) hasCategory(id int) bool {
 		}
 	}
 	return false
+}
+
+// categorySlug is the slug of the category with this ID; "" when there is none.
+func (ch Choices) categorySlug(id int) string {
+	for _, c := range ch.Categories {
+		if c.ID == id {
+			return c.Slug
+		}
+	}
+	return ""
 }
 
 func (ch Choices) hasCity(id int) bool {
@@ -93,6 +105,7 @@ func (in *OfferInput) Normalize() {
 		}
 	}
 	in.Addresses = lines
+	in.Tags = tags.Clean(in.Tags)
 }
 
 // Validate returns field errors as message keys, by field name (the names of the
@@ -125,6 +138,12 @@ func (in OfferInput) Validate(ch Choices) map[string]string {
 	}
 	if !ch.hasCategory(in.CategoryID) {
 		add("category_id", "offer.err.choose")
+	}
+	switch {
+	case len(in.Tags) > tags.MaxOffer:
+		add("tags", "offer.err.tags_many")
+	case ch.hasCategory(in.CategoryID) && !tags.Fit(ch.categorySlug(in.CategoryID), in.Tags):
+		add("tags", "offer.err.tags_category")
 	}
 	if !ch.hasCity(in.CityID) {
 		add("city_id", "offer.err.choose")
@@ -183,7 +202,7 @@ func oneOf(s string, set []string) bool {
 func InputOf(o *ent.Offer) OfferInput {
 	return OfferInput{
 		Title: o.Title, Summary: o.Summary, Description: o.Description, Terms: o.Terms,
-		Kind: string(o.Kind), CategoryID: o.CategoryID, CityID: o.CityID,
+		Kind: string(o.Kind), CategoryID: o.CategoryID, Tags: append([]string(nil), o.Tags...), CityID: o.CityID,
 		Addresses: append([]string(nil), o.Addresses...), ValidFrom: o.ValidFrom, ValidUntil: o.ValidUntil,
 		Capacity: o.Capacity, PerMemberLimit: o.PerMemberLimit, MinTierID: o.MinTierID,
 		CashbackBP: o.CashbackBp, PriceBonus: o.PriceBonus, Visibility: string(o.Visibility),

@@ -158,6 +158,7 @@ func apply(m *ent.OfferMutation, in OfferInput) {
 	m.SetTerms(in.Terms)
 	m.SetKind(offer.Kind(in.Kind))
 	m.SetCategoryID(in.CategoryID)
+	m.SetTags(in.Tags)
 	m.SetCityID(in.CityID)
 	m.SetAddresses(in.Addresses)
 	if in.ValidFrom != nil {

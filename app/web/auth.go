@@ -78,8 +78,15 @@ func (s *Server) widgetCallback(c *fiber.Ctx) error {
 		s.log.Warn("widget sign-in refused", "reason", err.Error(), "ip", ui.IP(c))
 		return signInError(err)
 	}
+	// The widget's signed data carries no language_code: a new member gets the language
+	// they were browsing in (the one they chose, else their browser's); the domain
+	// uses it on the first sign-in only.
+	lang := u.LanguageCode
+	if lang == "" {
+		lang = visitorLanguage(c)
+	}
 	return s.signIn(c, members.Identity{TelegramID: u.ID, FirstName: u.FirstName, LastName: u.LastName,
-		Username: u.Username, PhotoURL: u.PhotoURL, Language: u.LanguageCode}, "web", "ref_"+c.Cookies("ikra_ref"), false)
+		Username: u.Username, PhotoURL: u.PhotoURL, Language: lang}, "web", "ref_"+c.Cookies("ikra_ref"), false)
 }
 
 // miniAppAuth receives the Mini App's initData (form field or JSON), verifies it and signs in.
@@ -160,7 +167,11 @@ func (s *Server) signIn(c *fiber.Ctx, id members.Identity, channel, startParam s
 // miniApp is the Mini App's entry page: its script posts initData to /tg/auth.
 func (s *Server) miniApp(c *fiber.Ctx) error {
 	if v := ui.ViewerOf(c); v != nil && v.Channel == "tg" {
-		return c.Redirect("/app", fiber.StatusSeeOther)
+		dest := "/app"
+		if next := safeNext(c.Query("next")); next != "/" {
+			dest = next // the bot's welcome button opens /tg?next=/app/welcome
+		}
+		return c.Redirect(dest, fiber.StatusSeeOther)
 	}
 	return s.render.Render(c, ui.LayoutPublic, "tg/entry", "tg.title", fiber.Map{"Telegram": s.cfg.TelegramEnabled()})
 }

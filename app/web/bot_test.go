@@ -6,11 +6,15 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"ikra/app/apptest"
+	"ikra/app/auth/telegram"
 	"ikra/ent/member"
 	"ikra/ent/notification"
 	"ikra/ent/termsacceptance"
@@ -150,5 +154,69 @@ func TestBotStartCreatesWelcomeNotification(t *testing.T) {
 	apptest.Must(t, err)
 	if len(ns) != 1 || ns[0].Kind != "welcome" || ns[0].Title != "Welcome to IKRA" || !strings.Contains(ns[0].Body, "Dana") {
 		t.Fatalf("notifications after /start: %+v", ns)
+	}
+}
+
+// A member the bot registers (or one never onboarded) is offered the interests
+// screen: the welcome message's button opens the Mini App at the welcome screen and
+// the text says it can be skipped; once onboarded, /start opens the app as before.
+func TestBotStartOffersWelcomeScreen(t *testing.T) {
+	api := newFakeBotAPI(t)
+	const secret = "hook-secret-456"
+	env := apptest.New(t, apptest.WithEnv("TELEGRAM_API_URL", api.srv.URL), apptest.WithEnv("TELEGRAM_WEBHOOK_SECRET", secret))
+	start := func(update int) map[string]any {
+		t.Helper()
+		body := `{"update_id":` + apptest.Itoa(update) + `,"message":{"message_id":5,"from":{"id":4471,"first_name":"Dana","language_code":"en"},"chat":{"id":4471,"type":"private"},"text":"/start"}}`
+		req, _ := http.NewRequest("POST", env.URL("/telegram/webhook/"+secret), strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
+		resp, err := http.DefaultClient.Do(req)
+		apptest.Must(t, err)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("start: %d", resp.StatusCode)
+		}
+		return api.last()
+	}
+	buttons := func(call map[string]any) string {
+		markup, _ := json.Marshal(call["reply_markup"])
+		return string(markup)
+	}
+	welcomeURL := env.Config.BaseURL + "/tg?next=/app/welcome"
+	call := start(1)
+	if text, _ := call["text"].(string); !strings.Contains(text, "Welcome to IKRA, Dana") || !strings.Contains(text, "later in settings") {
+		t.Fatalf("new member's welcome text: %v", call)
+	}
+	if b := buttons(call); !strings.Contains(b, `"web_app":{"url":"`+welcomeURL+`"}`) || !strings.Contains(b, "Choose my interests") {
+		t.Fatalf("new member's welcome button: %s", b)
+	}
+	// Not onboarded yet: /start again still offers the screen.
+	if b := buttons(start(2)); !strings.Contains(b, welcomeURL) {
+		t.Fatalf("a member not onboarded: %s", b)
+	}
+	// The button's page: the Mini App's sign-in goes on to the welcome screen, and so
+	// does /tg once signed in.
+	c := env.Client()
+	initData := telegram.SignInitData(map[string]string{"user": `{"id":4471,"first_name":"Dana","language_code":"en"}`,
+		"auth_date": strconv.FormatInt(time.Now().Unix(), 10), "chat_type": "private"}, apptest.BotToken)
+	r := c.Send("POST", "/tg/auth?next=/app/welcome", "application/json", strings.NewReader(`{"initData":`+strconv.Quote(initData)+`}`))
+	if r.Status != 200 || !strings.Contains(r.Body, `"redirect":"/app/welcome"`) {
+		t.Fatalf("Mini App sign-in with next: %d %s", r.Status, r.Body)
+	}
+	if r := c.Get("/tg?next=/app/welcome"); r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/app/welcome" {
+		t.Fatalf("/tg with next: %d to %q", r.Status, r.Header.Get("Location"))
+	}
+	if r := c.Get("/tg?next=//evil.example"); r.Header.Get("Location") != "/app" {
+		t.Fatalf("/tg with a foreign next: to %q", r.Header.Get("Location"))
+	}
+	if w := c.Get("/app/welcome"); w.Status != 200 || !strings.Contains(w.Body, "Skip") {
+		t.Fatalf("welcome screen in the Mini App: %d", w.Status)
+	}
+	if r := c.Post("/app/welcome", url.Values{"skip": {"1"}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("skip: %d", r.Status)
+	}
+	call = start(3)
+	if b := buttons(call); strings.Contains(b, "next=") || !strings.Contains(b, env.Config.BaseURL+"/tg") || !strings.Contains(call["text"].(string), "Welcome back") {
+		t.Fatalf("an onboarded member's /start: %v %s", call["text"], b)
 	}
 }

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"encoding/json"
 	"html"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"ikra/app/apptest"
 	"ikra/app/auth/telegram"
 	"ikra/ent"
+	"ikra/ent/member"
 )
 
 // signInMiniApp signs a new client in through the Mini App, as a Telegram client set to
@@ -219,5 +221,69 @@ func TestKazakhDeleteConfirmation(t *testing.T) {
 	}
 	if r := c.Post("/app/settings/delete", url.Values{"confirm": {" жою "}}); r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/" {
 		t.Errorf("the Kazakh word: status %d, location %q", r.Status, r.Header.Get("Location"))
+	}
+}
+
+// The first sign-in picks the member's language from Telegram: the Mini App's
+// language_code (ru, en, kk; any other is Russian), and for the Login Widget, whose
+// data has no language_code, the language the visitor was browsing in. A later sign-in
+// keeps what the member chose in settings since.
+func TestFirstSignInLanguage(t *testing.T) {
+	env := apptest.New(t)
+	ctx := context.Background()
+	lang := func(tgID int64) string {
+		t.Helper()
+		m, err := env.App.DB.Member.Query().Where(member.TelegramID(tgID)).Only(ctx)
+		apptest.Must(t, err)
+		return m.Language
+	}
+	for i, tt := range []struct{ code, want string }{{"kk", "kk"}, {"en-GB", "en"}, {"ru", "ru"}, {"de", "ru"}} {
+		id := int64(7300 + i)
+		signInMiniApp(t, env, id, "Айгерим", tt.code)
+		if got := lang(id); got != tt.want {
+			t.Errorf("Mini App with %q: language %q, want %q", tt.code, got, tt.want)
+		}
+	}
+	// Changed in settings, then signed in again from a Telegram set to English: kept.
+	c := signInMiniApp(t, env, 7310, "Айгерим", "kk")
+	c.Get("/app/settings")
+	if r := c.Post("/app/settings/language", url.Values{"lang": {"ru"}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("settings: %d", r.Status)
+	}
+	user := `{"id":7310,"first_name":"Айгерим","language_code":"en"}`
+	initData := telegram.SignInitData(map[string]string{"user": user, "auth_date": strconv.FormatInt(time.Now().Unix(), 10), "chat_type": "private"}, apptest.BotToken)
+	if r := env.Client().Post("/tg/auth", url.Values{"initData": {initData}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("second Mini App sign-in: %d", r.Status)
+	}
+	if got := lang(7310); got != "ru" {
+		t.Errorf("a later Mini App sign-in replaced the member's choice: %q", got)
+	}
+
+	widget := func(c *apptest.Client, tgID int64, acceptLanguage string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, env.URL("/auth/telegram?"+apptest.WidgetQuery(tgID, "Dana", time.Now()).Encode()), nil)
+		req.Header.Set("Accept-Language", acceptLanguage)
+		if r := c.Do(req); r.Status != http.StatusSeeOther {
+			t.Fatalf("widget sign-in: %d %s", r.Status, r.Body)
+		}
+	}
+	widget(env.Client(), 7320, "kk-KZ,kk;q=0.9,ru;q=0.5")
+	widget(env.Client(), 7321, "de-DE")
+	if a, b := lang(7320), lang(7321); a != "kk" || b != "ru" {
+		t.Errorf("widget: languages %q and %q, want kk and ru", a, b)
+	}
+	// A visitor who chose English on the public pages signs up in English.
+	en := env.Client()
+	en.Post("/lang", url.Values{"lang": {"en"}})
+	widget(en, 7322, "ru")
+	if got := lang(7322); got != "en" {
+		t.Errorf("widget after choosing English: %q", got)
+	}
+	// A later widget sign-in keeps the member's own choice.
+	en.Get("/app/settings")
+	en.Post("/app/settings/language", url.Values{"lang": {"kk"}})
+	widget(env.Client(), 7322, "en")
+	if got := lang(7322); got != "kk" {
+		t.Errorf("a later widget sign-in replaced the member's choice: %q", got)
 	}
 }

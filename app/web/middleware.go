@@ -262,6 +262,15 @@ func (s *Server) language(c *fiber.Ctx) string {
 	return i18n.Default
 }
 
+// visitorLanguage is the language of a visitor regardless of who is signed in: the
+// cookie they chose, else their browser's; "" when neither names a supported one.
+func visitorLanguage(c *fiber.Ctx) string {
+	if l := i18n.Supported(c.Cookies(langCookie)); l != "" {
+		return l
+	}
+	return i18n.FromAcceptLanguage(c.Get(fiber.HeaderAcceptLanguage))
+}
+
 // csrfToken is bound to the session, or to an anonymous cookie before sign-in, and
 // signed with the server secret; every unsafe request must echo it.
 func (s *Server) csrfToken(c *fiber.Ctx) string {

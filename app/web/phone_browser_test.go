@@ -271,7 +271,7 @@ func TestBrowserPhoneFirstScreens(t *testing.T) {
 	short := dear.PriceBonus - bal.Available
 
 	memberPages := []string{"/app", "/app/offers/" + strconv.Itoa(o.ID), "/app/bookings", "/app/bonuses", "/app/status",
-		"/app/invite", "/app/notifications", "/app/settings", "/app/settings/delete", "/rules", "/terms", "/privacy", "/partner/apply"}
+		"/app/invite", "/app/notifications", "/app/settings", "/app/welcome", "/app/settings/delete", "/rules", "/terms", "/privacy", "/partner/apply"}
 	counterPages := []string{"/partner/bookings", "/partner/bookings/" + requested.Code, "/partner/bookings/" + confirmed.Code}
 
 	// One browser and one tab: the member goes through every language, then the

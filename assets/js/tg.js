@@ -83,7 +83,10 @@
   function signIn(app) {
     var btn = byId('tg-retry');
     if (btn) { btn.hidden = true; btn.disabled = true; }
-    fetch('/tg/auth', {
+    // A link to the Mini App may name where to go after signing in (/tg?next=/app/welcome);
+    // the server checks it is one of ours.
+    var next = new URLSearchParams(location.search).get('next');
+    fetch('/tg/auth' + (next ? '?next=' + encodeURIComponent(next) : ''), {
       method: 'POST',
       headers: {
         'Content-Type': 'application/json',

@@ -49,6 +49,8 @@ const (
 	FieldCityID = "city_id"
 	// FieldOnboardedAt holds the string denoting the onboarded_at field in the database.
 	FieldOnboardedAt = "onboarded_at"
+	// FieldInterestTags holds the string denoting the interest_tags field in the database.
+	FieldInterestTags = "interest_tags"
 	// EdgeStaff holds the string denoting the staff edge name in mutations.
 	EdgeStaff = "staff"
 	// EdgeSessions holds the string denoting the sessions edge name in mutations.
@@ -258,6 +260,7 @@ var Columns = []string{
 	FieldDeletedAt,
 	FieldCityID,
 	FieldOnboardedAt,
+	FieldInterestTags,
 }
 
 var (

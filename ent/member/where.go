@@ -1020,6 +1020,16 @@ func OnboardedAtNotNil() predicate.Member {
 	return predicate.Member(sql.FieldNotNull(FieldOnboardedAt))
 }
 
+// InterestTagsIsNil applies the IsNil predicate on the "interest_tags" field.
+func InterestTagsIsNil() predicate.Member {
+	return predicate.Member(sql.FieldIsNull(FieldInterestTags))
+}
+
+// InterestTagsNotNil applies the NotNil predicate on the "interest_tags" field.
+func InterestTagsNotNil() predicate.Member {
+	return predicate.Member(sql.FieldNotNull(FieldInterestTags))
+}
+
 // HasStaff applies the HasEdge predicate on the "staff" edge.
 func HasStaff() predicate.Member {
 	return predicate.Member(func(s *sql.Selector) {

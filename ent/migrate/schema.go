@@ -361,6 +361,7 @@ var (
 		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
 		{Name: "city_id", Type: field.TypeInt, Nullable: true},
 		{Name: "onboarded_at", Type: field.TypeTime, Nullable: true},
+		{Name: "interest_tags", Type: field.TypeJSON, Nullable: true},
 		{Name: "tier_id", Type: field.TypeInt, Nullable: true},
 	}
 	// MembersTable holds the schema information for the "members" table.
@@ -371,7 +372,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "members_tiers_members",
-				Columns:    []*schema.Column{MembersColumns[17]},
+				Columns:    []*schema.Column{MembersColumns[18]},
 				RefColumns: []*schema.Column{TiersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -424,6 +425,7 @@ var (
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"draft", "pending", "published", "rejected", "archived"}, Default: "draft"},
 		{Name: "reject_reason", Type: field.TypeString, Default: ""},
 		{Name: "addresses", Type: field.TypeJSON, Nullable: true},
+		{Name: "tags", Type: field.TypeJSON, Nullable: true},
 		{Name: "valid_from", Type: field.TypeTime, Nullable: true},
 		{Name: "valid_until", Type: field.TypeTime, Nullable: true},
 		{Name: "capacity", Type: field.TypeInt, Default: 0},
@@ -449,25 +451,25 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "offers_categories_offers",
-				Columns:    []*schema.Column{OffersColumns[21]},
+				Columns:    []*schema.Column{OffersColumns[22]},
 				RefColumns: []*schema.Column{CategoriesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "offers_cities_offers",
-				Columns:    []*schema.Column{OffersColumns[22]},
+				Columns:    []*schema.Column{OffersColumns[23]},
 				RefColumns: []*schema.Column{CitiesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "offers_partners_offers",
-				Columns:    []*schema.Column{OffersColumns[23]},
+				Columns:    []*schema.Column{OffersColumns[24]},
 				RefColumns: []*schema.Column{PartnersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "offers_tiers_offers",
-				Columns:    []*schema.Column{OffersColumns[24]},
+				Columns:    []*schema.Column{OffersColumns[25]},
 				RefColumns: []*schema.Column{TiersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -476,22 +478,22 @@ var (
 			{
 				Name:    "offer_status_city_id_category_id",
 				Unique:  false,
-				Columns: []*schema.Column{OffersColumns[6], OffersColumns[22], OffersColumns[21]},
+				Columns: []*schema.Column{OffersColumns[6], OffersColumns[23], OffersColumns[22]},
 			},
 			{
 				Name:    "offer_partner_id_status",
 				Unique:  false,
-				Columns: []*schema.Column{OffersColumns[23], OffersColumns[6]},
+				Columns: []*schema.Column{OffersColumns[24], OffersColumns[6]},
 			},
 			{
 				Name:    "offer_partner_id_updated_at",
 				Unique:  false,
-				Columns: []*schema.Column{OffersColumns[23], OffersColumns[20]},
+				Columns: []*schema.Column{OffersColumns[24], OffersColumns[21]},
 			},
 			{
 				Name:    "offer_status_published_at",
 				Unique:  false,
-				Columns: []*schema.Column{OffersColumns[6], OffersColumns[18]},
+				Columns: []*schema.Column{OffersColumns[6], OffersColumns[19]},
 			},
 		},
 	}

@@ -39,6 +39,8 @@ const (
 	FieldRejectReason = "reject_reason"
 	// FieldAddresses holds the string denoting the addresses field in the database.
 	FieldAddresses = "addresses"
+	// FieldTags holds the string denoting the tags field in the database.
+	FieldTags = "tags"
 	// FieldValidFrom holds the string denoting the valid_from field in the database.
 	FieldValidFrom = "valid_from"
 	// FieldValidUntil holds the string denoting the valid_until field in the database.
@@ -152,6 +154,7 @@ var Columns = []string{
 	FieldStatus,
 	FieldRejectReason,
 	FieldAddresses,
+	FieldTags,
 	FieldValidFrom,
 	FieldValidUntil,
 	FieldCapacity,

@@ -620,6 +620,16 @@ func AddressesNotNil() predicate.Offer {
 	return predicate.Offer(sql.FieldNotNull(FieldAddresses))
 }
 
+// TagsIsNil applies the IsNil predicate on the "tags" field.
+func TagsIsNil() predicate.Offer {
+	return predicate.Offer(sql.FieldIsNull(FieldTags))
+}
+
+// TagsNotNil applies the NotNil predicate on the "tags" field.
+func TagsNotNil() predicate.Offer {
+	return predicate.Offer(sql.FieldNotNull(FieldTags))
+}
+
 // ValidFromEQ applies the EQ predicate on the "valid_from" field.
 func ValidFromEQ(v time.Time) predicate.Offer {
 	return predicate.Offer(sql.FieldEQ(FieldValidFrom, v))

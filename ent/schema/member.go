@@ -37,6 +37,9 @@ func (Member) Fields() []ent.Field {
 		// When the member saw or skipped the welcome screen (interests, city, language);
 		// nil until then, so /app offers it once.
 		field.Time("onboarded_at").Optional().Nillable(),
+		// Finer interests within categories, from catalog's tag vocabulary (e.g. "coffee"),
+		// chosen with the categories on the welcome screen.
+		field.Strings("interest_tags").Optional(),
 	}
 }
 

@@ -29,6 +29,9 @@ func (Offer) Fields() []ent.Field {
 		field.Enum("status").Values("draft", "pending", "published", "rejected", "archived").Default("draft"),
 		field.String("reject_reason").Default(""),
 		field.Strings("addresses").Optional(),
+		// Finer tags within the offer's category, from catalog.TagsOf (e.g. "coffee");
+		// read with the ranking's candidate columns.
+		field.Strings("tags").Optional(),
 		field.Time("valid_from").Optional().Nillable(),
 		field.Time("valid_until").Optional().Nillable(),
 		// Total number of bookings allowed; 0 means unlimited.

@@ -10,6 +10,7 @@ import (
 
 	"ikra/app/images"
 	"ikra/app/offers"
+	"ikra/app/tags"
 	"ikra/app/web/ui"
 	"ikra/ent"
 )
@@ -114,7 +115,7 @@ func (h *Moderation) Media(c *fiber.Ctx) error {
 
 // reviewLabels name the rows of the review, in the order describe returns them.
 var reviewLabels = []string{"offer.title", "offer.summary", "offer.description", "offer.terms", "offer.kind",
-	"offer.category", "offer.city", "offer.addresses", "offer.valid_from", "offer.valid_until", "offer.capacity",
+	"offer.category", "offer.tags", "offer.city", "offer.addresses", "offer.valid_from", "offer.valid_until", "offer.capacity",
 	"offer.per_member", "offer.min_tier", "offer.cashback_rate", "offer.price", "offer.visibility"}
 
 // describe shows every field of an offer as text, for comparing two versions.
@@ -144,12 +145,20 @@ func describe(in offers.OfferInput, ch offers.Choices, l ui.Locale) []string {
 		}
 		return t.In(ui.Almaty).Format("02.01.2006")
 	}
+	tagNames := "—"
+	if len(in.Tags) > 0 {
+		names := make([]string, len(in.Tags))
+		for i, t := range in.Tags {
+			names[i] = l.Name(tags.Tag(t))
+		}
+		tagNames = strings.Join(names, ", ")
+	}
 	capacity := "∞"
 	if in.Capacity > 0 {
 		capacity = strconv.Itoa(in.Capacity)
 	}
 	return []string{in.Title, in.Summary, in.Description, in.Terms, l.T("kind." + in.Kind),
-		category, city, strings.Join(in.Addresses, "\n"), day(in.ValidFrom, false), day(in.ValidUntil, true), capacity,
+		category, tagNames, city, strings.Join(in.Addresses, "\n"), day(in.ValidFrom, false), day(in.ValidUntil, true), capacity,
 		strconv.Itoa(in.PerMemberLimit), tierName, ui.BPToPercent(in.CashbackBP) + "%",
 		strconv.FormatInt(in.PriceBonus, 10), l.T("offer.visibility." + in.Visibility)}
 }

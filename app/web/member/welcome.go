@@ -7,13 +7,16 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"ikra/app/members"
+	"ikra/app/tags"
 	"ikra/app/web/ui"
+	"ikra/ent"
 )
 
-// welcomeForm is the welcome screen's form: categories the member cares about, their
-// city and language; Skip leaves everything as it is.
+// welcomeForm is the welcome screen's form: categories the member cares about, finer
+// tags, their city and language; Skip leaves everything as it is.
 type welcomeForm struct {
 	Categories []int
+	Tags       []string
 	City       int
 	Lang       string
 	Skip       bool
@@ -30,6 +33,9 @@ func readWelcomeForm(c *fiber.Ctx) (welcomeForm, ui.FieldErrors) {
 			continue
 		}
 		f.Categories = append(f.Categories, id)
+	}
+	for _, v := range c.Request().PostArgs().PeekMulti("tag") {
+		f.Tags = append(f.Tags, string(v))
 	}
 	if v := c.FormValue("city"); v != "" {
 		id, err := strconv.Atoi(v)
@@ -62,7 +68,7 @@ func (h *Handlers) SaveWelcome(c *fiber.Ctx) error {
 		}
 		return c.Redirect("/app", fiber.StatusSeeOther)
 	}
-	in := members.Interests{CategoryIDs: f.Categories, CityID: f.City, Language: f.Lang}
+	in := members.Interests{CategoryIDs: f.Categories, Tags: f.Tags, CityID: f.City, Language: f.Lang}
 	if len(errs) > 0 {
 		return h.welcomePage(c, fiber.StatusUnprocessableEntity, in, errs)
 	}
@@ -90,7 +96,24 @@ func (h *Handlers) welcomePage(c *fiber.Ctx, status int, in members.Interests, e
 	for _, id := range in.CategoryIDs {
 		checked[id] = true
 	}
-	p := h.render.Page(c, "app.welcome.title", fiber.Map{"Categories": cats, "Cities": cities, "Checked": checked,
+	// Each category with its finer tags, shown under it.
+	type choice struct {
+		*ent.Category
+		Tags []tags.Tag
+		Open bool // one of its tags is ticked: shown unfolded
+	}
+	ticked := make(map[tags.Tag]bool, len(in.Tags))
+	for _, t := range in.Tags {
+		ticked[tags.Tag(t)] = true
+	}
+	choices := make([]choice, len(cats))
+	for i, cat := range cats {
+		choices[i] = choice{Category: cat, Tags: tags.Of(cat.Slug)}
+		for _, t := range choices[i].Tags {
+			choices[i].Open = choices[i].Open || ticked[t]
+		}
+	}
+	p := h.render.Page(c, "app.welcome.title", fiber.Map{"Categories": choices, "Cities": cities, "Checked": checked, "Ticked": ticked,
 		"City": in.CityID, "Lang": in.Language, "First": members.OnboardingDue(ui.ViewerOf(c).Member)})
 	p.Errors = errs
 	return c.Status(status).Render("app/welcome", p, ui.LayoutMember)

@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"ikra/app/offers"
+	"ikra/app/tags"
 	"ikra/app/web/ui"
 	"ikra/ent"
 	"ikra/ent/offer"
@@ -29,7 +30,8 @@ func NewOffers(r *ui.Renderer, s *offers.Service) *Offers { return &Offers{rende
 var offerFields = []string{"title", "summary", "description", "terms", "kind", "category_id", "city_id", "addresses",
 	"valid_from", "valid_until", "capacity", "per_member_limit", "min_tier_id", "cashback", "price_bonus", "visibility"}
 
-// offerForm is an offer as typed into the form: every value a string, by field name.
+// offerForm is an offer as typed into the form: every value a string, by field name;
+// the ticked tags are joined by commas under "tags".
 type offerForm map[string]string
 
 func readOfferForm(c *fiber.Ctx) offerForm {
@@ -37,6 +39,11 @@ func readOfferForm(c *fiber.Ctx) offerForm {
 	for _, k := range offerFields {
 		f[k] = strings.Clone(c.FormValue(k))
 	}
+	var picked []string
+	for _, v := range c.Request().PostArgs().PeekMulti("tags") {
+		picked = append(picked, string(v))
+	}
+	f["tags"] = strings.Join(picked, ",")
 	return f
 }
 
@@ -51,6 +58,7 @@ func (f offerForm) input() (offers.OfferInput, ui.FieldErrors) {
 		Title: f["title"], Summary: f["summary"], Description: f["description"], Terms: f["terms"],
 		Kind: f["kind"], Visibility: f["visibility"],
 		Addresses: strings.Split(strings.ReplaceAll(f["addresses"], "\r", ""), "\n"),
+		Tags:      f.tags(),
 	}
 	num := func(field string, def int64) int64 {
 		s := strings.TrimSpace(f[field])
@@ -99,6 +107,14 @@ func (f offerForm) input() (offers.OfferInput, ui.FieldErrors) {
 	return in, errs
 }
 
+// tags are the ticked tags.
+func (f offerForm) tags() []string {
+	if f["tags"] == "" {
+		return nil
+	}
+	return strings.Split(f["tags"], ",")
+}
+
 // formOf shows an input in the form.
 func formOf(in offers.OfferInput) offerForm {
 	f := offerForm{
@@ -106,6 +122,7 @@ func formOf(in offers.OfferInput) offerForm {
 		"kind": in.Kind, "visibility": in.Visibility, "addresses": strings.Join(in.Addresses, "\n"),
 		"capacity": strconv.Itoa(in.Capacity), "per_member_limit": strconv.Itoa(in.PerMemberLimit),
 		"cashback": ui.BPToPercent(in.CashbackBP), "price_bonus": strconv.FormatInt(in.PriceBonus, 10),
+		"tags": strings.Join(in.Tags, ","),
 	}
 	if in.CategoryID > 0 {
 		f["category_id"] = strconv.Itoa(in.CategoryID)
@@ -234,6 +251,22 @@ func (h *Offers) formPage(c *fiber.Ctx, name string, status int, data fiber.Map,
 		return err
 	}
 	data["Choices"], data["Kinds"], data["Visibilities"] = ch, offers.Kinds, offers.Visibilities
+	// Each category with its tags; the domain refuses tags of another category.
+	type tagGroup struct {
+		Category *ent.Category
+		Tags     []tags.Tag
+	}
+	var groups []tagGroup
+	for _, cat := range ch.Categories {
+		if list := tags.Of(cat.Slug); len(list) > 0 {
+			groups = append(groups, tagGroup{cat, list})
+		}
+	}
+	ticked := map[tags.Tag]bool{}
+	for _, t := range form.tags() {
+		ticked[tags.Tag(t)] = true
+	}
+	data["TagGroups"], data["TagTicked"] = groups, ticked
 	p := h.render.Page(c, "", data)
 	p.Form, p.Errors = form, errs
 	if o, ok := data["Offer"].(*ent.Offer); ok {

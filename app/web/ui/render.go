@@ -6,6 +6,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"ikra/app/i18n"
+	"ikra/app/tags"
 	"ikra/ent"
 )
 
@@ -141,6 +142,11 @@ func Name(lang string, v any) string {
 	return ""
 }
 
-// Name is a category's, city's or tier's name in this language; templates call
-// {{$.L.Name .Edges.City}}.
-func (l Locale) Name(v any) string { return Name(l.Lang, v) }
+// Name is a category's, city's, tier's or catalog tag's name in this language;
+// templates call {{$.L.Name .Edges.City}}.
+func (l Locale) Name(v any) string {
+	if t, ok := v.(tags.Tag); ok {
+		return l.T(tags.Key(t))
+	}
+	return Name(l.Lang, v)
+}
