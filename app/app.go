@@ -108,7 +108,8 @@ func Main(ctx context.Context, args []string, getenv func(string) string) error 
 		cmd = args[0]
 	}
 	switch cmd {
-	case "serve", "worker", "migrate", "seed-demo", "seed-load", "terms":
+	case "serve", "worker", "migrate", "seed-demo", "seed-load", "terms", "baseline":
+	// baseline is left out of the help: it is a measuring tool for .ci/perf-catalog.
 	case "help", "-h", "--help":
 		fmt.Println("usage: ikra [serve|worker|migrate|seed-demo]\n       " + termsUsage + "\n       " + seedLoadUsage + "\n\nConfiguration comes from the environment; see README.md.")
 		return nil
@@ -124,6 +125,9 @@ func Main(ctx context.Context, args []string, getenv func(string) string) error 
 	}
 	if cmd == "seed-load" {
 		return runSeedLoad(ctx, cfg, args[1:], os.Stdout)
+	}
+	if cmd == "baseline" {
+		return runBaseline(ctx, cfg, args[1:], os.Stdout)
 	}
 	a, err := New(ctx, cfg, Options{})
 	if err != nil {

@@ -6,16 +6,19 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 
 	"ikra/app/config"
 	"ikra/app/loadgen"
 	"ikra/app/loyalty"
+	"ikra/app/scraping"
+	"ikra/app/settings"
 	"ikra/app/store"
 	"ikra/app/terms"
 )
 
-const seedLoadUsage = "usage: ikra seed-load --offers N --members M [--partners P] [--bookings B] [--views V] [--seed S]"
+const seedLoadUsage = "usage: ikra seed-load --offers N --members M [--partners P] [--bookings B] [--views V] [--seed S] [--owner TELEGRAM_ID] [--scrape-limit N]"
 
 // runSeedLoad is `ikra seed-load`: it fills the configured database with synthetic load
 // data (app/loadgen) for performance measurements. It refuses a database that already
@@ -31,10 +34,12 @@ func runSeedLoad(ctx context.Context, cfg config.Config, args []string, out io.W
 	fs.IntVar(&opt.Bookings, "bookings", 0, "bookings (default offers/2)")
 	fs.IntVar(&opt.Views, "views", 0, "offer views (default offers)")
 	fs.Int64Var(&seed, "seed", 9, "random seed")
+	fs.Int64Var(&opt.Owner, "owner", 0, "Telegram ID of an existing member to make owner of the busiest generated partner")
+	scrapeLimit := fs.Int("scrape-limit", 0, "set both anti-scraping thresholds to N (for a load run)")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w\n%s", err, seedLoadUsage)
 	}
-	if fs.NArg() > 0 || opt.Offers <= 0 || opt.Members < 0 || opt.Partners < 0 || opt.Bookings < 0 || opt.Views < 0 || seed <= 0 {
+	if fs.NArg() > 0 || opt.Offers <= 0 || opt.Members < 0 || opt.Partners < 0 || opt.Bookings < 0 || opt.Views < 0 || seed <= 0 || opt.Owner < 0 || *scrapeLimit < 0 {
 		return errors.New(seedLoadUsage)
 	}
 	opt.Seed = uint64(seed)
@@ -58,7 +63,21 @@ func runSeedLoad(ctx context.Context, cfg config.Config, args []string, out io.W
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "made %d partners, %d offers (%d images), %d members, %d bookings, %d views in %s\n",
-		res.Partners, res.Offers, res.Media, res.Members, res.Bookings, res.Views, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(out, "made %d partners, %d offers (%d images), %d members, %d staff, %d bookings, %d views in %s\n",
+		res.Partners, res.Offers, res.Media, res.Members, res.Staff, res.Bookings, res.Views, time.Since(start).Round(time.Millisecond))
+	if opt.Owner != 0 {
+		fmt.Fprintf(out, "member %d owns partner %d\n", opt.Owner, res.OwnerPartner)
+	}
+	if *scrapeLimit > 0 {
+		// Straight into the settings, past the admin form's ceiling: a load run reads far
+		// more pages from one member and address than any person would.
+		st := settings.New(db.Client)
+		for _, k := range []string{scraping.KeyOffersPerHour, scraping.KeyPagesPer10Min} {
+			if err := st.Set(ctx, k, strconv.Itoa(*scrapeLimit), nil); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(out, "anti-scraping thresholds set to %d\n", *scrapeLimit)
+	}
 	return nil
 }

@@ -16,8 +16,10 @@ import (
 	"ikra/ent/booking"
 	"ikra/ent/category"
 	"ikra/ent/city"
+	"ikra/ent/member"
 	"ikra/ent/offer"
 	"ikra/ent/partner"
+	"ikra/ent/staff"
 	"ikra/ent/tier"
 )
 
@@ -37,14 +39,20 @@ var ErrLoaded = errors.New("loadgen: the database already holds load data (partn
 // the number of offers.
 type Options struct {
 	Offers, Members, Partners, Bookings, Views int
-	Seed                                       uint64 // the same seed makes the same data
-	Now                                        time.Time
-	Progress                                   func(format string, args ...any)
+	// Owner, when set, is the Telegram ID of an existing member who becomes an owner of
+	// the generated partner with the most offers, so a load run can sign in to its
+	// portal (the generated members cannot sign in).
+	Owner    int64
+	Seed     uint64 // the same seed makes the same data
+	Now      time.Time
+	Progress func(format string, args ...any)
 }
 
 // Result counts what was made.
 type Result struct {
-	Partners, Offers, Members, Bookings, Views, Media int
+	Partners, Offers, Members, Bookings, Views, Media, Staff int
+	// OwnerPartner is the partner Options.Owner was made an owner of.
+	OwnerPartner int
 }
 
 func (o *Options) defaults() {
@@ -81,6 +89,7 @@ type gen struct {
 	partners   []pick // partner ID with its category and city
 	offers     []offerRow
 	members    []int
+	owner      int // member ID of Options.Owner, or 0
 	res        Result
 }
 
@@ -106,6 +115,11 @@ func Generate(ctx context.Context, db *ent.Client, opt Options) (Result, error) 
 		return Result{}, ErrLoaded
 	}
 	g := &gen{db: db, opt: opt, rnd: rand.New(rand.NewPCG(opt.Seed, 2026))}
+	if opt.Owner != 0 {
+		if g.owner, err = db.Member.Query().Where(member.TelegramID(opt.Owner)).OnlyID(ctx); err != nil {
+			return Result{}, fmt.Errorf("loadgen: owner with Telegram ID %d: %w", opt.Owner, err)
+		}
+	}
 	steps := []struct {
 		name string
 		fn   func(context.Context) error
@@ -114,6 +128,7 @@ func Generate(ctx context.Context, db *ent.Client, opt Options) (Result, error) 
 		{"partners", g.makePartners},
 		{"offers", g.makeOffers},
 		{"members", g.makeMembers},
+		{"staff", g.makeStaff},
 		{"invitations", g.invite},
 		{"bookings", g.makeBookings},
 		{"views", g.makeViews},
@@ -348,6 +363,39 @@ func (g *gen) makeMembers(ctx context.Context) error {
 		g.res.Members += len(ms)
 		return nil
 	})
+}
+
+// makeStaff gives each partner an owner among the generated members (while there are
+// members enough), and Options.Owner the partner with the most offers.
+func (g *gen) makeStaff(ctx context.Context) error {
+	n := min(len(g.partners), len(g.members))
+	err := g.batches(ctx, n, func(tx *ent.Tx, from, to int) error {
+		bs := make([]*ent.StaffCreate, 0, to-from)
+		for i := from; i < to; i++ {
+			bs = append(bs, tx.Staff.Create().SetRole(staff.RoleOwner).SetMemberID(g.members[i]).
+				SetPartnerID(g.partners[i].id).SetCreatedAt(g.opt.Now))
+		}
+		g.res.Staff += len(bs)
+		return tx.Staff.CreateBulk(bs...).Exec(ctx)
+	})
+	if err != nil || g.owner == 0 {
+		return err
+	}
+	offers := make(map[int]int, len(g.partners))
+	busiest := g.partners[0].id
+	for _, o := range g.offers {
+		offers[o.partner]++
+		if offers[o.partner] > offers[busiest] || (offers[o.partner] == offers[busiest] && o.partner < busiest) {
+			busiest = o.partner
+		}
+	}
+	if err := g.db.Staff.Create().SetRole(staff.RoleOwner).SetMemberID(g.owner).SetPartnerID(busiest).
+		SetCreatedAt(g.opt.Now).Exec(ctx); err != nil {
+		return err
+	}
+	g.res.Staff++
+	g.res.OwnerPartner = busiest
+	return nil
 }
 
 // invite gives each invite-only offer a few invited members.
