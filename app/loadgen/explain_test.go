@@ -126,6 +126,13 @@ func TestListQueriesUseIndexes(t *testing.T) {
 					return err
 				}},
 				{"offer page", func() error { _, err := cat.Offer(ctx, memberID, o.ID); return err }},
+				{"personal first page", func() error {
+					cards, err := cat.Personal(ctx, memberID, 24)
+					if err == nil && len(cards) == 0 {
+						err = fmt.Errorf("no cards")
+					}
+					return err
+				}},
 				{"partner's offers", func() error {
 					l, err := offs.List(ctx, partnerID)
 					if err == nil && len(l) == 0 {
@@ -197,8 +204,11 @@ func explain(t *testing.T, db *store.DB, s statement) ([]string, string) {
 		apptest.Must(t, rows.Scan(&id, &parent, &unused, &detail))
 		plan.WriteString(detail + "\n")
 		m := sqliteScan.FindStringSubmatch(detail)
-		if m != nil && bigTables[m[1]] && !strings.Contains(detail, "USING INDEX") && !strings.Contains(detail, "COVERING INDEX") &&
-			!strings.Contains(detail, "USING INTEGER PRIMARY KEY") {
+		// A SCAN through an index reads it all unless a LIMIT stops the walk (the
+		// newest-first lists walk the index in order and stop after a page).
+		limited := strings.Contains(s.query, " LIMIT ")
+		if m != nil && bigTables[m[1]] && (!limited || !strings.Contains(detail, "USING INDEX") && !strings.Contains(detail, "COVERING INDEX") &&
+			!strings.Contains(detail, "USING INTEGER PRIMARY KEY")) {
 			scans = append(scans, m[1])
 		}
 	}

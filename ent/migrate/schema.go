@@ -606,6 +606,11 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{OfferViewsColumns[1], OfferViewsColumns[5]},
 			},
+			{
+				Name:    "offerview_member_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{OfferViewsColumns[3], OfferViewsColumns[5]},
+			},
 		},
 	}
 	// PartnersColumns holds the columns for the "partners" table.

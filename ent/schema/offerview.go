@@ -33,5 +33,7 @@ func (OfferView) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("partner_id", "created_at"),
 		index.Fields("offer_id", "created_at"),
+		// The personal first page reads a member's recent views (catalog.profile).
+		index.Fields("member_id", "created_at"),
 	}
 }
