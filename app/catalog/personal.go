@@ -19,7 +19,7 @@ import (
 // with the catalog: the newest open offers, the newest in the member's categories and
 // the newest locked ones.
 const (
-	candidateCap = 300
+	candidateCap = 120
 	lockedCap    = 24
 	lockedShown  = 4
 	signalCap    = 2000
@@ -55,11 +55,18 @@ func (s *Service) Personal(ctx context.Context, memberID, limit int) ([]Card, er
 	if err != nil {
 		return nil, err
 	}
-	cands, err := s.candidates(ctx, memberID, st, p, now)
+	cands, err := s.candidates(ctx, memberID, st, p)
 	if err != nil {
 		return nil, err
 	}
-	return s.cards(ctx, st, pick(Rank(now, p, cands), limit))
+	// Two stages: rank everything on what the candidate rows say, then count bookings
+	// (popularity, places left) only for the best few and rank those again. The counts
+	// then cost two small indexed lookups, not a scan of the bookings of every candidate.
+	short := shortlist(Rank(now, p, cands), shortlistOpen*limit, 2*lockedShown)
+	if err := s.withCounts(ctx, short, now); err != nil {
+		return nil, err
+	}
+	return s.cards(ctx, st, pick(Rank(now, p, short), limit))
 }
 
 // profile gathers the member's declared interests and city and their behaviour: views
@@ -141,9 +148,9 @@ func (s *Service) profile(ctx context.Context, m *ent.Member, st loyalty.Status,
 var candidateFields = []string{offer.FieldCategoryID, offer.FieldCityID, offer.FieldTags, offer.FieldPublishedAt, offer.FieldCapacity, offer.FieldMinTierID}
 
 // candidates are the newest open offers the member may see, the newest in their
-// categories (declared or used), and the newest locked by tier, with their recent
-// bookings and places left.
-func (s *Service) candidates(ctx context.Context, memberID int, st loyalty.Status, p Profile, now time.Time) ([]Candidate, error) {
+// categories (declared or used), and the newest locked by tier; PlacesLeft is their
+// capacity until withCounts subtracts the bookings.
+func (s *Service) candidates(ctx context.Context, memberID int, st loyalty.Status, p Profile) ([]Candidate, error) {
 	visible := s.db.Offer.Query().Where(s.predicate(memberID, st))
 	newest := []offer.OrderOption{offer.ByPublishedAt(sql.OrderDesc()), offer.ByID(sql.OrderDesc())}
 	open, err := visible.Clone().Order(newest...).Limit(candidateCap).Select(candidateFields...).All(ctx)
@@ -173,14 +180,12 @@ func (s *Service) candidates(ctx context.Context, memberID int, st loyalty.Statu
 		return nil, err
 	}
 	seen := make(map[int]bool, len(open)+len(locked))
-	var ids, limited []int
 	var out []Candidate
 	add := func(o *ent.Offer, isLocked bool) {
 		if seen[o.ID] {
 			return
 		}
 		seen[o.ID] = true
-		ids = append(ids, o.ID)
 		c := Candidate{OfferID: o.ID, CategoryID: o.CategoryID, CityID: o.CityID, Tags: o.Tags, PlacesLeft: -1,
 			Locked: isLocked, TierUnlocked: !isLocked && o.MinTierID != nil}
 		if o.PublishedAt != nil {
@@ -188,7 +193,6 @@ func (s *Service) candidates(ctx context.Context, memberID int, st loyalty.Statu
 		}
 		if o.Capacity > 0 {
 			c.PlacesLeft = o.Capacity
-			limited = append(limited, o.ID)
 		}
 		out = append(out, c)
 	}
@@ -198,27 +202,59 @@ func (s *Service) candidates(ctx context.Context, memberID int, st loyalty.Statu
 	for _, o := range locked {
 		add(o, true)
 	}
-	if len(ids) == 0 {
-		return nil, nil
+	return out, nil
+}
+
+// withCounts fills in the recent bookings and places left of cands, in two grouped
+// queries over their IDs.
+func (s *Service) withCounts(ctx context.Context, cands []Candidate, now time.Time) error {
+	if len(cands) == 0 {
+		return nil
+	}
+	ids := make([]int, 0, len(cands))
+	var limited []int
+	for _, c := range cands {
+		ids = append(ids, c.OfferID)
+		if c.PlacesLeft > 0 {
+			limited = append(limited, c.OfferID)
+		}
 	}
 	recent, err := s.bookingCounts(ctx, ids, booking.CreatedAtGTE(now.Add(-PopularWindow)))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	taken := map[int]int{}
 	if len(limited) > 0 {
 		if taken, err = s.bookingCounts(ctx, limited); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	for i := range out {
-		c := &out[i]
+	for i := range cands {
+		c := &cands[i]
 		c.RecentBookings = recent[c.OfferID]
 		if c.PlacesLeft > 0 {
 			c.PlacesLeft = max(c.PlacesLeft-taken[c.OfferID], 0)
 		}
 	}
-	return out, nil
+	return nil
+}
+
+// shortlistOpen × the page size is how many open candidates the second stage ranks.
+const shortlistOpen = 2
+
+// shortlist keeps the best open and the best locked candidates of a first ranking.
+func shortlist(ranked []Ranked, open, locked int) []Candidate {
+	out := make([]Candidate, 0, open+locked)
+	for _, r := range ranked {
+		if r.Locked && locked > 0 {
+			locked--
+			out = append(out, r.Candidate)
+		} else if !r.Locked && open > 0 {
+			open--
+			out = append(out, r.Candidate)
+		}
+	}
+	return out
 }
 
 // pick keeps the best limit open offers and, after them, the best lockedShown locked
