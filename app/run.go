@@ -2,6 +2,9 @@ package app
 
 import (
 	"context"
+	"errors"
+	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -18,6 +21,9 @@ func (a *App) Serve(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { a.Authz.Watch(ctx, time.Minute); return nil })
 	g.Go(func() error { a.Views.Run(ctx); return nil })
+	if a.Config.PprofAddr != "" {
+		g.Go(func() error { return servePprof(ctx, a.Config.PprofAddr) })
+	}
 	if a.Config.Worker {
 		g.Go(func() error { return a.runWorker(ctx) })
 	}
@@ -75,3 +81,18 @@ func (a *App) jobDeps() jobs.Deps {
 func systemActor() audit.Entry { return audit.Entry{ActorRole: "system"} }
 
 func memberTelegramID(id int64) predicate.Member { return member.TelegramID(id) }
+
+// servePprof serves Go's profiler on addr (loopback, checked by config) until ctx ends.
+func servePprof(ctx context.Context, addr string) error {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	stop := context.AfterFunc(ctx, func() { srv.Close() })
+	defer stop()
+	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -51,6 +51,9 @@ type Config struct {
 	WebhookAllowPrivate bool
 	ViewBuffer          int           // IKRA_VIEW_BUFFER, offer views held in memory between writes (default 10000)
 	ViewFlush           time.Duration // IKRA_VIEW_FLUSH, how often buffered offer views are written (default 3s)
+	// PprofAddr (IKRA_PPROF_ADDR, empty: off) serves Go's profiler (net/http/pprof) on a
+	// separate listener, which must be a loopback address: for profiling a node.
+	PprofAddr string
 }
 
 // Load builds a Config from getenv and validates it.
@@ -67,6 +70,7 @@ func Load(getenv func(string) string) (Config, error) {
 		WebhookSecret:  getenv("TELEGRAM_WEBHOOK_SECRET"),
 		SessionSecret:  getenv("IKRA_SESSION_SECRET"),
 		LogLevel:       or(getenv("IKRA_LOG_LEVEL"), "info"),
+		PprofAddr:      getenv("IKRA_PPROF_ADDR"),
 		S3: S3{
 			Endpoint:  getenv("S3_ENDPOINT"),
 			AccessKey: getenv("S3_ACCESS_KEY"),
@@ -81,6 +85,12 @@ func Load(getenv func(string) string) (Config, error) {
 
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		bad("IKRA_ADDR", "%q is not host:port", c.Addr)
+	}
+	if c.PprofAddr != "" {
+		host, _, err := net.SplitHostPort(c.PprofAddr)
+		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+			bad("IKRA_PPROF_ADDR", "%q is not a loopback host:port (the profiler must not be public)", c.PprofAddr)
+		}
 	}
 	if abs, err := filepath.Abs(c.DataDir); err == nil {
 		c.DataDir = abs

@@ -57,6 +57,12 @@ func TestLoad(t *testing.T) {
 				t.Fatalf("API rate %d, want 120", c.RateAPI)
 			}
 		}},
+		{name: "public profiler refused", env: map[string]string{"IKRA_PPROF_ADDR": "0.0.0.0:6060"}, wantErr: "IKRA_PPROF_ADDR"},
+		{name: "profiler on loopback", env: map[string]string{"IKRA_PPROF_ADDR": "127.0.0.1:6060"}, check: func(t *testing.T, c Config) {
+			if c.PprofAddr != "127.0.0.1:6060" {
+				t.Fatalf("pprof %q", c.PprofAddr)
+			}
+		}},
 		{name: "bad proxy", env: map[string]string{"IKRA_TRUSTED_PROXIES": "nope"}, wantErr: "IKRA_TRUSTED_PROXIES"},
 		{name: "short secret", env: map[string]string{"IKRA_SESSION_SECRET": "short"}, wantErr: "IKRA_SESSION_SECRET"},
 		{name: "production", env: map[string]string{"IKRA_ADDR": "0.0.0.0:8080", "TELEGRAM_BOT_TOKEN": "1:abc", "IKRA_BASE_URL": "https://ikra.example/", "IKRA_TRUSTED_PROXIES": "10.0.0.0/8"}, check: func(t *testing.T, c Config) {
