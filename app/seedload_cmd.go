@@ -63,8 +63,17 @@ func runSeedLoad(ctx context.Context, cfg config.Config, args []string, out io.W
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "made %d partners, %d offers (%d images), %d members, %d staff, %d bookings, %d views in %s\n",
-		res.Partners, res.Offers, res.Media, res.Members, res.Staff, res.Bookings, res.Views, time.Since(start).Round(time.Millisecond))
+	// Fresh planner statistics, as a running database has them (autovacuum on
+	// PostgreSQL): right after a bulk load PostgreSQL believes the tables nearly empty
+	// and sorts every visible offer instead of walking the newest-first index (200 ms
+	// against 3 ms per catalog query at 100 000 offers).
+	analyzed := time.Now()
+	if _, err := db.SQL.ExecContext(ctx, "ANALYZE"); err != nil {
+		return fmt.Errorf("analyze: %w", err)
+	}
+	fmt.Fprintf(out, "made %d partners, %d offers (%d images), %d members, %d staff, %d bookings, %d views in %s (statistics: %s)\n",
+		res.Partners, res.Offers, res.Media, res.Members, res.Staff, res.Bookings, res.Views, time.Since(start).Round(time.Millisecond),
+		time.Since(analyzed).Round(time.Millisecond))
 	if opt.Owner != 0 {
 		fmt.Fprintf(out, "member %d owns partner %d\n", opt.Owner, res.OwnerPartner)
 	}

@@ -90,8 +90,11 @@ func TestSeedLoadCommand(t *testing.T) {
 			t.Errorf("the owner got partner %d with %d offers; partner %d has %d", *own.PartnerID, counts[*own.PartnerID], id, n)
 		}
 	}
-	// A server started after the run loads the new grants; this one reloads them.
+	// A server started after the run loads the new grants; this one, whose cache and
+	// permissions the command (another process, its own database handle) could not
+	// reach, reloads them.
 	apptest.Must(t, env.App.Authz.Reload(ctx))
+	env.App.Cache.Changed(ctx, "Staff", 0)
 	ownerClient := env.Client()
 	ownerClient.SignIn(9802, "Владелец")
 	r := ownerClient.Get("/partner/offers")
