@@ -7,6 +7,7 @@ import (
 	"ikra/ent"
 	"ikra/ent/category"
 	"ikra/ent/city"
+	"ikra/ent/partner"
 	"ikra/ent/tier"
 )
 
@@ -24,6 +25,7 @@ type Rows struct {
 	tiers      *Value[[]*ent.Tier]
 	categories *Value[[]*ent.Category]
 	cities     *Value[[]*ent.City]
+	suspended  *Value[[]int]
 }
 
 // NewRows returns the shared reads over db, cached through b when b is not nil.
@@ -36,6 +38,7 @@ func NewRows(b *Bus, db *ent.Client) *Rows {
 	r.tiers = NewValue(b, TableTTL, r.loadTiers, "Tier")
 	r.categories = NewValue(b, TableTTL, r.loadCategories, "Category")
 	r.cities = NewValue(b, TableTTL, r.loadCities, "City")
+	r.suspended = NewValue(b, TableTTL, r.loadSuspended, "Partner")
 	return r
 }
 
@@ -70,6 +73,18 @@ func (r *Rows) Cities(ctx context.Context) ([]*ent.City, error) {
 		return r.loadCities(ctx)
 	}
 	return r.cities.Get(ctx)
+}
+
+// SuspendedPartners returns the IDs of the suspended partners (few, if any).
+func (r *Rows) SuspendedPartners(ctx context.Context) ([]int, error) {
+	if r.suspended == nil {
+		return r.loadSuspended(ctx)
+	}
+	return r.suspended.Get(ctx)
+}
+
+func (r *Rows) loadSuspended(ctx context.Context) ([]int, error) {
+	return r.db.Partner.Query().Where(partner.StatusEQ(partner.StatusSuspended)).IDs(ctx)
 }
 
 func (r *Rows) loadMember(ctx context.Context, id int) (*ent.Member, error) {

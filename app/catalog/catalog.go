@@ -4,6 +4,7 @@ package catalog
 
 import (
 	"context"
+	"entgo.io/ent/dialect/sql"
 	"errors"
 	"ikra/app/cache"
 	"io"
@@ -19,7 +20,6 @@ import (
 	"ikra/ent/offermedia"
 	"ikra/ent/partner"
 	"ikra/ent/predicate"
-	"ikra/ent/tier"
 )
 
 // ErrNotFound means the offer or image does not exist for this member: unknown, closed
@@ -61,18 +61,46 @@ func (s *Service) Predicate(ctx context.Context, memberID int) (predicate.Offer,
 	if err != nil || !ok {
 		return nothing(), err
 	}
-	return s.predicate(memberID, st), nil
+	suspended, err := s.rows.SuspendedPartners(ctx)
+	if err != nil {
+		return nothing(), err
+	}
+	return s.predicate(memberID, st, suspended), nil
 }
 
-// predicate is Predicate for a member in good standing whose status is st.
-func (s *Service) predicate(memberID int, st loyalty.Status) predicate.Offer {
-	ps := append(s.open(), offer.Or(offer.VisibilityNEQ(offer.VisibilityInvite), offer.HasInvitedWith(member.ID(memberID))))
+// predicate is Predicate for a member in good standing whose status is st, with the
+// suspended partners' IDs. Each term compares the offer's own columns (the tier and
+// partner lists come from the cache), so the database checks a row without a
+// subquery per row, except for invite-only offers.
+func (s *Service) predicate(memberID int, st loyalty.Status, suspended []int) predicate.Offer {
+	ps := append(s.open(suspended), offer.Or(offer.VisibilityNEQ(offer.VisibilityInvite), invited(memberID)))
 	if st.Tier == nil {
 		ps = append(ps, offer.MinTierIDIsNil())
 	} else {
-		ps = append(ps, offer.Or(offer.MinTierIDIsNil(), offer.HasMinTierWith(tier.SortLTE(st.Tier.Sort))))
+		ps = append(ps, offer.Or(offer.MinTierIDIsNil(), offer.MinTierIDIn(tierIDs(st.Tiers, func(t *ent.Tier) bool { return t.Sort <= st.Tier.Sort })...)))
 	}
 	return offer.And(ps...)
+}
+
+// invited: the member is on the offer's invitation list (a lookup in offer_invited by
+// member, on its index).
+func invited(memberID int) predicate.Offer {
+	return func(s *sql.Selector) {
+		t := sql.Table(offer.InvitedTable)
+		s.Where(sql.In(s.C(offer.FieldID),
+			sql.Select(t.C(offer.InvitedPrimaryKey[0])).From(t).Where(sql.EQ(t.C(offer.InvitedPrimaryKey[1]), memberID))))
+	}
+}
+
+// tierIDs are the IDs of the tiers keep accepts.
+func tierIDs(tiers []*ent.Tier, keep func(*ent.Tier) bool) []int {
+	var ids []int
+	for _, t := range tiers {
+		if keep(t) {
+			ids = append(ids, t.ID)
+		}
+	}
+	return ids
 }
 
 // standing loads the member and their status; ok is false when the member does not
@@ -96,24 +124,27 @@ func (s *Service) standing(ctx context.Context, memberID int) (*ent.Member, loya
 }
 
 // open is the part of the rule that does not depend on the member: published, the
-// partner active, inside the validity window.
-func (s *Service) open() []predicate.Offer {
+// partner not suspended, inside the validity window.
+func (s *Service) open(suspended []int) []predicate.Offer {
 	now := s.now()
-	return []predicate.Offer{
+	ps := []predicate.Offer{
 		offer.StatusEQ(offer.StatusPublished),
-		offer.HasPartnerWith(partner.StatusEQ(partner.StatusActive)),
 		offer.Or(offer.ValidFromIsNil(), offer.ValidFromLTE(now)),
 		offer.Or(offer.ValidUntilIsNil(), offer.ValidUntilGT(now)),
 	}
+	if len(suspended) > 0 {
+		ps = append(ps, offer.PartnerIDNotIn(suspended...))
+	}
+	return ps
 }
 
 // lockedByTier matches the offers the member could open with a higher status: open
 // (as above), not invite-only, with a minimum tier above the member's tier st. These
 // are never visible (Predicate); the cabinet only names them and what unlocks them.
-func (s *Service) lockedByTier(st loyalty.Status) predicate.Offer {
-	ps := append(s.open(), offer.VisibilityNEQ(offer.VisibilityInvite), offer.MinTierIDNotNil())
+func (s *Service) lockedByTier(st loyalty.Status, suspended []int) predicate.Offer {
+	ps := append(s.open(suspended), offer.VisibilityNEQ(offer.VisibilityInvite), offer.MinTierIDNotNil())
 	if st.Tier != nil {
-		ps = append(ps, offer.HasMinTierWith(tier.SortGT(st.Tier.Sort)))
+		ps = append(ps, offer.MinTierIDIn(tierIDs(st.Tiers, func(t *ent.Tier) bool { return t.Sort > st.Tier.Sort })...))
 	}
 	return offer.And(ps...)
 }

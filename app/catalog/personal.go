@@ -151,7 +151,11 @@ var candidateFields = []string{offer.FieldCategoryID, offer.FieldCityID, offer.F
 // categories (declared or used), and the newest locked by tier; PlacesLeft is their
 // capacity until withCounts subtracts the bookings.
 func (s *Service) candidates(ctx context.Context, memberID int, st loyalty.Status, p Profile) ([]Candidate, error) {
-	visible := s.db.Offer.Query().Where(s.predicate(memberID, st))
+	suspended, err := s.rows.SuspendedPartners(ctx)
+	if err != nil {
+		return nil, err
+	}
+	visible := s.db.Offer.Query().Where(s.predicate(memberID, st, suspended))
 	newest := []offer.OrderOption{offer.ByPublishedAt(sql.OrderDesc()), offer.ByID(sql.OrderDesc())}
 	open, err := visible.Clone().Order(newest...).Limit(candidateCap).Select(candidateFields...).All(ctx)
 	if err != nil {
@@ -174,7 +178,7 @@ func (s *Service) candidates(ctx context.Context, memberID int, st loyalty.Statu
 		}
 		open = append(open, more...)
 	}
-	locked, err := s.db.Offer.Query().Where(s.lockedByTier(st)).Order(newest...).Limit(lockedCap).
+	locked, err := s.db.Offer.Query().Where(s.lockedByTier(st, suspended)).Order(newest...).Limit(lockedCap).
 		Select(candidateFields...).All(ctx)
 	if err != nil {
 		return nil, err
