@@ -495,6 +495,11 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{OffersColumns[6], OffersColumns[19]},
 			},
+			{
+				Name:    "offer_min_tier_id_published_at",
+				Unique:  false,
+				Columns: []*schema.Column{OffersColumns[25], OffersColumns[19]},
+			},
 		},
 	}
 	// OfferMediaColumns holds the columns for the "offer_media" table.

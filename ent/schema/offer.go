@@ -71,5 +71,7 @@ func (Offer) Indexes() []ent.Index {
 		index.Fields("partner_id", "status"),
 		index.Fields("partner_id", "updated_at"),
 		index.Fields("status", "published_at"),
+		// The offers a higher status opens, newest first (the locked cards of /app).
+		index.Fields("min_tier_id", "published_at"),
 	}
 }
