@@ -234,6 +234,7 @@ func (a *App) initServices(ctx context.Context) error {
 	a.Sessions = auth.NewSessions(a.DB.Client, a.Redis.Client, a.Prefix, a.Config.SessionTTL)
 	a.Sessions.SetLogger(a.Log)
 	a.Members = members.New(a.DB.Client, a.Config.Superadmins, a.Sessions.RevokeAll)
+	a.Members.SetRows(a.Rows)
 	if a.Authz, err = authz.New(ctx, a.loadGrants, a.Redis.Client, a.Prefix+"authz", a.Log); err != nil {
 		return err
 	}
@@ -265,11 +266,13 @@ func (a *App) initServices(ctx context.Context) error {
 	a.Bookings.SetWebhooks(a.Webhooks)
 	a.Members.SetBookingCanceller(a.Bookings.CancelOpenTx)
 	a.PartnerOffers = offers.New(a.DB.Client, a.Notify, a.Catalog.T)
+	a.PartnerOffers.SetRows(a.Rows)
 	a.Analytics = analytics.New(a.DB.Client)
 	a.Views = analytics.NewRecorder(a.DB.Client, a.Log, a.Config.ViewBuffer, a.Config.ViewFlush)
 	a.closers = append(a.closers, a.Views.Close) // closed before the database: the last views are written
 	a.APIKeys = apikeys.New(a.DB.Client)
 	a.Scraping = scraping.New(a.DB.Client, a.Redis.Client, a.Prefix, a.Log)
+	a.Scraping.UseSettings(a.Settings)
 	a.Staff.SetDialect(a.DB.Dialect)
 	a.Partners = partners.NewService(a.DB.Client, a.DB.Dialect, a.Notify, a.Catalog.T, a.Authz.Changed)
 	if err := a.Loyalty.Init(ctx); err != nil {

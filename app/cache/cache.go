@@ -270,53 +270,14 @@ func (c *ByID[V]) forget(id int) {
 	c.mu.Unlock()
 }
 
-// Value caches one value (a whole small table).
-type Value[V any] struct {
-	bus  *Bus
-	ttl  time.Duration
-	load func(ctx context.Context) (V, error)
-
-	mu  sync.Mutex
-	gen uint64
-	ok  bool
-	v   entry[V]
-}
+// Value caches one value (a whole small table): a ByID with a single entry.
+type Value[V any] struct{ c *ByID[V] }
 
 // NewValue caches load's value for ttl; a change to any row of types forgets it.
 func NewValue[V any](b *Bus, ttl time.Duration, load func(ctx context.Context) (V, error), types ...string) *Value[V] {
-	c := &Value[V]{bus: b, ttl: ttl, load: load}
-	b.register(c, types...)
-	return c
+	return &Value[V]{c: NewByID(b, ttl, 1, func(ctx context.Context, _ int) (V, error) { return load(ctx) }, "", types...)}
 }
 
 // Get returns the cached value, loading it when missing or expired. The value is
 // shared: the caller must not modify it.
-func (c *Value[V]) Get(ctx context.Context) (V, error) {
-	if !c.bus.Up() {
-		return c.load(ctx)
-	}
-	now := time.Now()
-	c.mu.Lock()
-	e, ok, gen := c.v, c.ok, c.gen
-	c.mu.Unlock()
-	if ok && now.Before(e.exp) {
-		return e.v, nil
-	}
-	v, err := c.load(ctx)
-	if err != nil {
-		return v, err
-	}
-	c.mu.Lock()
-	if c.gen == gen {
-		c.v, c.ok = entry[V]{v: v, exp: now.Add(c.ttl)}, true
-	}
-	c.mu.Unlock()
-	return v, nil
-}
-
-func (c *Value[V]) forget(int) {
-	c.mu.Lock()
-	c.gen++
-	c.ok = false
-	c.mu.Unlock()
-}
+func (v *Value[V]) Get(ctx context.Context) (V, error) { return v.c.Get(ctx, 0) }

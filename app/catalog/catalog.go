@@ -116,7 +116,7 @@ func (s *Service) standing(ctx context.Context, memberID int) (*ent.Member, loya
 	if m.Status != member.StatusActive {
 		return m, loyalty.Status{}, false, nil
 	}
-	st, err := s.loyalty.Status(ctx, memberID)
+	st, err := s.loyalty.StatusOf(ctx, m)
 	if err != nil {
 		return nil, loyalty.Status{}, false, err
 	}

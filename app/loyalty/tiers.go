@@ -48,23 +48,33 @@ func (s *Service) Status(ctx context.Context, memberID int) (Status, error) {
 	return s.statusTx(ctx, s.db, memberID)
 }
 
+// StatusOf is Status for a member the caller has already read.
+func (s *Service) StatusOf(ctx context.Context, m *ent.Member) (Status, error) {
+	return s.status(ctx, s.db, s.rows, m)
+}
+
 func (s *Service) statusTx(ctx context.Context, db *ent.Client, memberID int) (Status, error) {
-	var st Status
 	// Outside a transaction the tiers and the member come from the shared cache;
 	// inside one, from the transaction.
 	rows := s.rows
 	if db != s.db {
 		rows = cache.NewRows(nil, db)
 	}
+	m, err := rows.Member(ctx, memberID)
+	if err != nil {
+		return Status{}, err
+	}
+	return s.status(ctx, db, rows, m)
+}
+
+func (s *Service) status(ctx context.Context, db *ent.Client, rows *cache.Rows, m *ent.Member) (Status, error) {
+	var st Status
+	memberID := m.ID
 	tiers, err := rows.Tiers(ctx)
 	if err != nil {
 		return st, err
 	}
 	st.Tiers = tiers
-	m, err := rows.Member(ctx, memberID)
-	if err != nil {
-		return st, err
-	}
 	var sum []struct {
 		Sum int64 `json:"sum"`
 	}

@@ -132,10 +132,10 @@ func uniq(ids []int) []int {
 // InterestChoices are what the welcome screen offers: every category, in the catalog's
 // order, and every city.
 func (s *Service) InterestChoices(ctx context.Context) ([]*ent.Category, []*ent.City, error) {
-	cats, err := s.db.Category.Query().Order(ent.Asc(category.FieldSort), ent.Asc(category.FieldID)).All(ctx)
+	cats, err := s.rows.Categories(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	cities, err := s.db.City.Query().Order(ent.Asc(city.FieldNameRu), ent.Asc(city.FieldID)).All(ctx)
+	cities, err := s.rows.Cities(ctx)
 	return cats, cities, err
 }

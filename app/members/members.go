@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"ikra/app/cache"
 	"slices"
 	"strings"
 	"time"
@@ -51,12 +52,16 @@ type Service struct {
 	revokeAll    func(ctx context.Context, memberID int) error
 	rolesChanged func(ctx context.Context) error
 	now          func() time.Time
+	rows         *cache.Rows
 }
+
+// SetRows makes the service read categories and cities through the shared cache.
+func (s *Service) SetRows(r *cache.Rows) { s.rows = r }
 
 // New returns the members service. superadmins are Telegram IDs that get the
 // superadmin role when they sign in; revokeAll ends every session of a member.
 func New(db *ent.Client, superadmins []int64, revokeAll func(context.Context, int) error) *Service {
-	return &Service{db: db, superadmins: superadmins, revokeAll: revokeAll, now: time.Now}
+	return &Service{db: db, superadmins: superadmins, revokeAll: revokeAll, now: time.Now, rows: cache.NewRows(nil, db)}
 }
 
 // SetRolesChanged sets what to call after sign-in grants a role (a configured

@@ -9,18 +9,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"ikra/app/cache"
 	"sort"
 	"time"
 
 	"ikra/app/notify"
 	"ikra/app/store"
 	"ikra/ent"
-	"ikra/ent/category"
-	"ikra/ent/city"
 	"ikra/ent/offer"
 	"ikra/ent/offermedia"
 	"ikra/ent/offerrevision"
-	"ikra/ent/tier"
 )
 
 // Errors a caller can tell apart.
@@ -48,12 +46,16 @@ type Service struct {
 	notify *notify.Service
 	texts  Texts
 	now    func() time.Time
+	rows   *cache.Rows
 }
 
 // New returns the offers service; moderation results are notified through n.
 func New(db *ent.Client, n *notify.Service, t Texts) *Service {
-	return &Service{db: db, notify: n, texts: t, now: time.Now}
+	return &Service{db: db, notify: n, texts: t, now: time.Now, rows: cache.NewRows(nil, db)}
 }
+
+// SetRows makes the service read categories, cities and tiers through the shared cache.
+func (s *Service) SetRows(r *cache.Rows) { s.rows = r }
 
 // SetClock replaces the clock (tests).
 func (s *Service) SetClock(now func() time.Time) { s.now = now }
@@ -69,13 +71,13 @@ func (s *Service) text(lang, key string, args ...any) string {
 func (s *Service) Choices(ctx context.Context) (Choices, error) {
 	var ch Choices
 	var err error
-	if ch.Categories, err = s.db.Category.Query().Order(ent.Asc(category.FieldSort), ent.Asc(category.FieldID)).All(ctx); err != nil {
+	if ch.Categories, err = s.rows.Categories(ctx); err != nil {
 		return ch, err
 	}
-	if ch.Cities, err = s.db.City.Query().Order(ent.Asc(city.FieldNameRu)).All(ctx); err != nil {
+	if ch.Cities, err = s.rows.Cities(ctx); err != nil {
 		return ch, err
 	}
-	ch.Tiers, err = s.db.Tier.Query().Order(ent.Asc(tier.FieldSort)).All(ctx)
+	ch.Tiers, err = s.rows.Tiers(ctx)
 	return ch, err
 }
 

@@ -19,7 +19,6 @@ import (
 	"ikra/app/settings"
 	"ikra/ent"
 	"ikra/ent/scrapeflag"
-	"ikra/ent/setting"
 )
 
 // Kind is what a request read.
@@ -58,9 +57,6 @@ const (
 // evidenceSize is how many recent items a flag keeps.
 const evidenceSize = 20
 
-// limitsTTL is how long a node keeps the thresholds before reading them again.
-const limitsTTL = 30 * time.Second
-
 // Limits are the thresholds, editable by superadmins.
 type Limits struct {
 	OffersPerHour int
@@ -95,8 +91,7 @@ type Service struct {
 	mu       sync.Mutex
 	sleep    func(ctx context.Context, d time.Duration)
 	now      func() time.Time
-	limits   Limits
-	limitsAt time.Time
+	settings *settings.Store
 }
 
 // New returns the service; keys in Redis start with prefix.
@@ -105,8 +100,12 @@ func New(db *ent.Client, rdb redis.Cmdable, prefix string, log *slog.Logger) *Se
 		log = slog.Default()
 	}
 	return &Service{db: db, rdb: rdb, prefix: prefix + "scrape:", log: log,
-		sleep: sleepCtx, now: time.Now}
+		sleep: sleepCtx, now: time.Now, settings: settings.New(db)}
 }
+
+// UseSettings reads the thresholds through st (the node's cached settings, forgotten
+// on every node when they change).
+func (s *Service) UseSettings(st *settings.Store) { s.settings = st }
 
 func sleepCtx(ctx context.Context, d time.Duration) {
 	t := time.NewTimer(d)
@@ -131,36 +130,21 @@ func (s *Service) SetClock(now func() time.Time) {
 	s.mu.Unlock()
 }
 
-// Limits returns the thresholds, cached for limitsTTL on this node: a change made on
-// another node applies here within that time.
+// Limits returns the thresholds: the saved ones, or the defaults.
 func (s *Service) Limits(ctx context.Context) (Limits, error) {
-	s.mu.Lock()
-	if !s.limitsAt.IsZero() && time.Since(s.limitsAt) < limitsTTL {
-		l := s.limits
-		s.mu.Unlock()
-		return l, nil
-	}
-	s.mu.Unlock()
 	l := Limits{OffersPerHour: DefaultOffersPerHour, PagesPer10Min: DefaultPagesPer10Min}
-	rows, err := s.db.Setting.Query().Where(setting.KeyIn(KeyOffersPerHour, KeyPagesPer10Min)).All(ctx)
-	if err != nil {
-		return Limits{}, err
-	}
-	for _, row := range rows {
-		n, err := strconv.Atoi(row.Value)
-		if err != nil || n < 1 {
-			continue
+	for _, f := range []struct {
+		key string
+		n   *int
+	}{{KeyOffersPerHour, &l.OffersPerHour}, {KeyPagesPer10Min, &l.PagesPer10Min}} {
+		v, ok, err := s.settings.Get(ctx, f.key)
+		if err != nil {
+			return Limits{}, err
 		}
-		switch row.Key {
-		case KeyOffersPerHour:
-			l.OffersPerHour = n
-		case KeyPagesPer10Min:
-			l.PagesPer10Min = n
+		if n, err := strconv.Atoi(v); ok && err == nil && n >= 1 {
+			*f.n = n
 		}
 	}
-	s.mu.Lock()
-	s.limits, s.limitsAt = l, time.Now()
-	s.mu.Unlock()
 	return l, nil
 }
 
@@ -190,13 +174,7 @@ func (s *Service) SaveLimits(ctx context.Context, actor audit.Entry, l Limits) e
 	if err := audit.Record(ctx, tx.Client(), actor); err != nil {
 		return rollback(tx, err)
 	}
-	if err := tx.Commit(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	s.limits, s.limitsAt = l, time.Now()
-	s.mu.Unlock()
-	return nil
+	return tx.Commit()
 }
 
 func rollback(tx *ent.Tx, err error) error {

@@ -26,8 +26,8 @@ func TestBrowserPortalAndBackOfficeOnPhone(t *testing.T) {
 	p := newPhone(ctx, t, env)
 	p.do("hold a 360 px phone", chromedp.EmulateViewport(narrowWidth, phoneHeight, chromedp.EmulateMobile, chromedp.EmulateTouch))
 	pages := map[string][]string{
-		demo.RoleOwner:      {"/partner", "/partner/staff", "/partner/keys", "/partner/webhooks", "/partner/analytics", "/partner/offers"},
-		demo.RoleManager:    {"/partner/staff", "/partner/analytics"},
+		demo.RoleOwner:      {"/partner", "/partner/staff", "/partner/keys", "/partner/webhooks", "/partner/analytics", "/partner/offers", "/partner/offers/new"},
+		demo.RoleManager:    {"/partner/staff", "/partner/analytics", "/partner/offers/new"},
 		demo.RoleModerator:  {"/admin/partners", "/admin/partners/applications", "/admin/flags", "/admin/moderation"},
 		demo.RoleSuperadmin: {"/admin/settings", "/admin/partners"},
 	}

@@ -27,10 +27,11 @@ var statementCeiling = map[string]int64{
 	"/api/v1/offers": 4,
 	"offer page":     4,
 	"/app/bonuses":   2,
+	"/api/v1/me":     2,
 }
 
 // TestQueryCountsPinned: the catalog page, its search, the offer page, the API's
-// offer list and the bonus history run the same number of statements with 10 offers
+// offer list and profile and the bonus history run the same number of statements with 10 offers
 // and with 10 000, and for a newcomer and for a member with 1 000 ledger entries, and
 // never more than statementCeiling. Both worlds come from the load generator with the
 // same seed, so the same kinds of offers (limited places, tier-locked, invite-only,
@@ -91,7 +92,7 @@ func countWorld(t *testing.T, offers int) map[string]int64 {
 	apptest.Must(t, err)
 	word := strings.Trim(strings.Fields(shown.Title)[0], ":")
 	paths := map[string]string{"/app": "/app", "/app?all=1": "/app?all=1", "/app?q=word": "/app?q=" + url.QueryEscape(word),
-		"/api/v1/offers": "/api/v1/offers", "offer page": "/app/offers/" + id[1], "/app/bonuses": "/app/bonuses"}
+		"/api/v1/offers": "/api/v1/offers", "offer page": "/app/offers/" + id[1], "/app/bonuses": "/app/bonuses", "/api/v1/me": "/api/v1/me"}
 
 	count := func(c *apptest.Client, name string) int64 {
 		path := paths[name]

@@ -76,7 +76,7 @@ func (h *Handlers) Me(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	st, err := h.loyalty.Status(ctx, m.ID)
+	st, err := h.loyalty.StatusOf(ctx, m)
 	if err != nil {
 		return err
 	}
