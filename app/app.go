@@ -34,6 +34,7 @@ import (
 	"ikra/app/notify"
 	"ikra/app/offers"
 	"ikra/app/partners"
+	"ikra/app/ratelimit"
 	"ikra/app/scraping"
 	"ikra/app/settings"
 	"ikra/app/store"
@@ -362,6 +363,11 @@ func (a *App) initWeb(ctx context.Context) error {
 	d.Partners = a.Partners
 	d.Scraping = a.Scraping
 	d.Cache, d.Rows = a.Cache, a.Rows
+	if a.Redis.Embedded() {
+		// One process owns the Redis: no other node shares the buckets, and keeping
+		// them in memory spares a Lua script per request.
+		d.Limiter = ratelimit.NewLocal()
+	}
 	if a.BotUI != nil {
 		d.Webhook = a.BotUI.HandleUpdate
 	}

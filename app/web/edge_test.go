@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/alicebob/miniredis/v2"
 	"html"
 	"log/slog"
 	"net/http"
@@ -253,10 +254,20 @@ func TestRateLimitAcrossMinuteBoundary(t *testing.T) {
 	}
 }
 
-// Without Redis the limiter lets requests through (and says so in the log).
+// Without Redis the shared limiter lets requests through (and says so in the log). A
+// process that runs its own Redis keeps the buckets in memory instead, so without a
+// configured Redis the test gives the node a Redis of its own to lose.
 func TestRateLimitFailsOpen(t *testing.T) {
 	logs, opt := capturedLog()
-	env := apptest.New(t, opt, apptest.WithEnv("IKRA_RATE_WRITE", "1"))
+	opts := []apptest.Option{opt, apptest.WithEnv("IKRA_RATE_WRITE", "1")}
+	if _, redis, _ := apptest.Real(); !redis {
+		mr := miniredis.RunT(t)
+		opts = append(opts, apptest.WithEnv("REDIS_URL", "redis://"+mr.Addr()))
+	}
+	env := apptest.New(t, opts...)
+	if env.App.Redis.Embedded() {
+		t.Fatal("the node runs its own Redis; the shared limiter is not in use")
+	}
 	c := env.Client()
 	c.CSRF()
 	apptest.Must(t, env.App.Redis.Client.Close())

@@ -36,6 +36,7 @@ import (
 	"ikra/app/notify"
 	"ikra/app/offers"
 	"ikra/app/partners"
+	"ikra/app/ratelimit"
 	"ikra/app/scraping"
 	"ikra/app/web/ui"
 	"ikra/app/webhooks"
@@ -86,6 +87,8 @@ type Deps struct {
 	// them (app/cache); nil reads the database every time.
 	Cache *cache.Bus
 	Rows  *cache.Rows
+	// Limiter holds the rate limits' buckets; nil keeps them in Redis (redis_rate).
+	Limiter ratelimit.Limiter
 }
 
 // Server is the web layer: the Fiber app and what its handlers share.
@@ -112,7 +115,7 @@ type Server struct {
 	proxies  []*net.IPNet
 	assets   *assets.Fingerprints
 	ready    func(ctx context.Context) map[string]error
-	limiter  *redis_rate.Limiter
+	limiter  ratelimit.Limiter
 	onUpdate func(ctx context.Context, update []byte) error
 	rows     *cache.Rows
 	roles    *cache.ByID[[]ui.PartnerRole]
@@ -145,7 +148,10 @@ func New(d Deps) (*Server, error) {
 		authz: d.Authz, sessions: d.Sessions, members: d.Members, staff: d.Staff, notify: d.Notify, loyalty: d.Loyalty, catalog: d.Offers, images: d.Images, bookings: d.Bookings,
 		render: &ui.Renderer{Catalog: d.Catalog, Demo: d.Config.Demo},
 		secret: d.Secret, assets: fp, ready: d.Ready, onUpdate: d.Webhook,
-		limiter: redis_rate.NewLimiter(d.Redis),
+		limiter: d.Limiter,
+	}
+	if s.limiter == nil {
+		s.limiter = redis_rate.NewLimiter(d.Redis)
 	}
 	s.partnerOffers = d.PartnerOffers
 	s.webhooks = d.Webhooks
