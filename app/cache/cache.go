@@ -16,6 +16,8 @@ package cache
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"net"
@@ -34,11 +36,13 @@ import (
 type Bus struct {
 	rdb     *redis.Client
 	channel string
+	node    string // this bus's name on the channel: its own announcements come back and are skipped
 	log     *slog.Logger
 	up      atomic.Bool
 
 	mu     sync.Mutex
-	byType map[string][]forgetter // ent type name → caches that hold rows of it
+	byType map[string][]forgetter // ent type name, or "Type.field" → caches that hold rows of it
+	fields map[string][]string    // ent type name → its fields whose values name cached entries
 }
 
 // forgetter drops one entry (id > 0) or every entry (id == 0).
@@ -47,20 +51,33 @@ type forgetter interface{ forget(id int) }
 // NewBus returns a bus on channel prefix+"cache". With rdb nil (a single process in a
 // test) caches are always used and changes stay local.
 func NewBus(rdb *redis.Client, prefix string, log *slog.Logger) *Bus {
-	b := &Bus{rdb: rdb, channel: prefix + "cache", log: log, byType: map[string][]forgetter{}}
+	b := &Bus{rdb: rdb, channel: prefix + "cache", node: nodeName(), log: log, byType: map[string][]forgetter{}, fields: map[string][]string{}}
 	if rdb == nil {
 		b.up.Store(true)
 	}
 	return b
 }
 
+// nodeName is a random name for one bus.
+func nodeName() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
 // Up reports whether caches are in use on this node.
 func (b *Bus) Up() bool { return b.up.Load() }
 
+// register makes changes to rows of types reach f. A type may name a field, as in
+// "Booking.offer_id": a change to a booking then forgets f's entry for the value of
+// the booking's offer_id (or every entry when the mutation does not set the field).
 func (b *Bus) register(f forgetter, types ...string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, t := range types {
+		if typ, field, ok := strings.Cut(t, "."); ok && len(b.byType[t]) == 0 {
+			b.fields[typ] = append(b.fields[typ], field)
+		}
 		b.byType[t] = append(b.byType[t], f)
 	}
 }
@@ -73,7 +90,7 @@ func (b *Bus) Changed(ctx context.Context, typ string, id int) {
 	if b.rdb == nil {
 		return
 	}
-	msg := typ + ":" + strconv.Itoa(id)
+	msg := b.node + " " + typ + ":" + strconv.Itoa(id)
 	if err := b.rdb.Publish(context.WithoutCancel(ctx), b.channel, msg).Err(); err != nil {
 		b.log.WarnContext(ctx, "cache: change not announced to other nodes", "type", typ, "err", err)
 	}
@@ -139,9 +156,10 @@ func (b *Bus) Run(ctx context.Context) {
 				b.up.Store(true)
 			}
 		case *redis.Message:
-			typ, id, ok := strings.Cut(m.Payload, ":")
+			from, what, _ := strings.Cut(m.Payload, " ")
+			typ, id, ok := strings.Cut(what, ":")
 			n, err := strconv.Atoi(id)
-			if ok && err == nil {
+			if ok && err == nil && from != b.node { // this node forgot its own changes already
 				b.apply(typ, n)
 			}
 		}
@@ -157,32 +175,51 @@ func (b *Bus) Hook() ent.Hook {
 			typ := m.Type()
 			b.mu.Lock()
 			watched := len(b.byType[typ]) > 0
+			fields := b.fields[typ]
 			b.mu.Unlock()
-			if !watched {
+			if !watched && len(fields) == 0 {
 				return next.Mutate(ctx, m)
 			}
 			v, err := next.Mutate(ctx, m)
 			if err != nil {
 				return v, err
 			}
-			// One row (created, updated or deleted by ID) names its ID; a change to
-			// many rows at once forgets them all.
-			id := 0
-			if m.Op().Is(ent.OpCreate | ent.OpUpdateOne | ent.OpDeleteOne) {
-				if withID, ok := m.(interface{ ID() (int, bool) }); ok {
-					if n, ok := withID.ID(); ok {
+			changes := make([]change, 0, 1+len(fields))
+			if watched {
+				// One row (created, updated or deleted by ID) names its ID; a change to
+				// many rows at once forgets them all.
+				id := 0
+				if m.Op().Is(ent.OpCreate | ent.OpUpdateOne | ent.OpDeleteOne) {
+					if withID, ok := m.(interface{ ID() (int, bool) }); ok {
+						if n, ok := withID.ID(); ok {
+							id = n
+						}
+					}
+				}
+				changes = append(changes, change{typ, id})
+			}
+			for _, f := range fields {
+				// The value the mutation sets (a new row's owner); without one, all.
+				id := 0
+				if v, ok := m.Field(f); ok {
+					if n, ok := v.(int); ok {
 						id = n
 					}
 				}
+				changes = append(changes, change{typ + "." + f, id})
 			}
-			b.Changed(ctx, typ, id)
+			for _, c := range changes {
+				b.Changed(ctx, c.typ, c.id)
+			}
 			if t, ok := m.(interface{ Tx() (*ent.Tx, error) }); ok {
 				if tx, err := t.Tx(); err == nil {
 					tx.OnCommit(func(c ent.Committer) ent.Committer {
 						return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
 							err := c.Commit(ctx, tx)
 							if err == nil {
-								b.Changed(ctx, typ, id)
+								for _, ch := range changes {
+									b.Changed(ctx, ch.typ, ch.id)
+								}
 							}
 							return err
 						})
@@ -192,6 +229,13 @@ func (b *Bus) Hook() ent.Hook {
 			return v, nil
 		})
 	}
+}
+
+// change names what a mutation changed: rows of a type (or a "Type.field" value) and
+// the ID, 0 for all.
+type change struct {
+	typ string
+	id  int
 }
 
 type entry[V any] struct {
@@ -222,6 +266,13 @@ func NewByID[V any](b *Bus, ttl time.Duration, max int, load func(ctx context.Co
 	for _, t := range all {
 		b.register(everything{c}, t)
 	}
+	return c
+}
+
+// AlsoByID makes changes to rows of more types forget the entry with the same ID, as
+// NewByID's byID does (a type may name a field: "Booking.member_id").
+func (c *ByID[V]) AlsoByID(types ...string) *ByID[V] {
+	c.bus.register(c, types...)
 	return c
 }
 
@@ -257,6 +308,47 @@ func (c *ByID[V]) Get(ctx context.Context, id int) (V, error) {
 	}
 	c.mu.Unlock()
 	return v, nil
+}
+
+// GetMany returns the cached values for ids, loading the missing ones with one call of
+// loadMany; an ID loadMany does not return is absent from the result (and not kept).
+func (c *ByID[V]) GetMany(ctx context.Context, ids []int, loadMany func(ctx context.Context, ids []int) (map[int]V, error)) (map[int]V, error) {
+	if !c.bus.Up() {
+		return loadMany(ctx, ids)
+	}
+	now := time.Now()
+	out := make(map[int]V, len(ids))
+	var missing []int
+	c.mu.Lock()
+	gen := c.gen
+	for _, id := range ids {
+		if e, ok := c.m[id]; ok && now.Before(e.exp) {
+			out[id] = e.v
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	c.mu.Unlock()
+	if len(missing) == 0 {
+		return out, nil
+	}
+	loaded, err := loadMany(ctx, missing)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	keep := c.gen == gen
+	if keep && len(c.m)+len(loaded) > c.max {
+		clear(c.m)
+	}
+	for id, v := range loaded {
+		out[id] = v
+		if keep {
+			c.m[id] = entry[V]{v: v, exp: now.Add(c.ttl)}
+		}
+	}
+	c.mu.Unlock()
+	return out, nil
 }
 
 func (c *ByID[V]) forget(id int) {

@@ -17,6 +17,7 @@ import (
 	"ikra/app/cache"
 	"ikra/app/store"
 	"ikra/ent"
+	"ikra/ent/ledgerentry"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -205,5 +206,54 @@ func TestHookForgetsChangedRowsOnEveryNode(t *testing.T) {
 				t.Fatalf("after a rollback node B serves %q", got.FirstName)
 			}
 		})
+	}
+}
+
+// A cache keyed by a field of another table ("LedgerEntry.member_id") forgets only the
+// entry the new row names, through the hook; GetMany loads the missing entries at once.
+func TestFieldKeyedEntriesAndGetMany(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, "", t.TempDir())
+	apptest.Must(t, err)
+	t.Cleanup(func() { db.Close() })
+	apptest.Must(t, db.Migrate(ctx))
+	b := cache.NewBus(nil, "t:", quiet)
+	db.Client.Use(b.Hook())
+	var loads atomic.Int64
+	entries := func(ctx context.Context, ids []int) (map[int]int, error) {
+		loads.Add(1)
+		out := map[int]int{}
+		for _, id := range ids {
+			n, err := db.LedgerEntry.Query().Where(ledgerentry.MemberID(id)).Count(ctx)
+			if err != nil {
+				return nil, err
+			}
+			out[id] = n
+		}
+		return out, nil
+	}
+	c := cache.NewByID(b, time.Hour, 10, func(ctx context.Context, id int) (int, error) {
+		m, err := entries(ctx, []int{id})
+		return m[id], err
+	}, "LedgerEntry.member_id")
+	a := db.Member.Create().SetTelegramID(1).SetFirstName("A").SetReferralCode("fielda").SaveX(ctx)
+	z := db.Member.Create().SetTelegramID(2).SetFirstName("Z").SetReferralCode("fieldz").SaveX(ctx)
+	got, err := c.GetMany(ctx, []int{a.ID, z.ID}, entries)
+	apptest.Must(t, err)
+	if loads.Load() != 1 || got[a.ID] != 0 || got[z.ID] != 0 {
+		t.Fatalf("first GetMany: %v after %d loads", got, loads.Load())
+	}
+	db.LedgerEntry.Create().SetMemberID(a.ID).SetKind(ledgerentry.KindWelcome).SetAmount(5).SetIdempotencyKey("k1").ExecX(ctx)
+	loads.Store(0)
+	got, err = c.GetMany(ctx, []int{a.ID, z.ID}, entries)
+	apptest.Must(t, err)
+	if got[a.ID] != 1 || got[z.ID] != 0 {
+		t.Fatalf("after A's new entry: %v", got)
+	}
+	if n := loads.Load(); n != 1 {
+		t.Fatalf("%d loads after A's entry; want one, for A only", n)
+	}
+	if v, _ := c.Get(ctx, z.ID); v != 0 || loads.Load() != 1 {
+		t.Fatal("Z's entry was forgotten by A's ledger entry")
 	}
 }
