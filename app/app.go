@@ -249,10 +249,12 @@ func (a *App) initServices(ctx context.Context) error {
 	a.Ledger = ledger.New(a.DB.Client, a.DB.Dialect)
 	a.Loyalty = loyalty.New(a.DB.Client, a.Ledger, a.Settings, a.Notify)
 	a.Loyalty.SetRows(a.Rows)
+	a.Loyalty.UseCache(a.Cache)
 	a.Members.OnRegister(a.Loyalty.OnRegister)
 	a.Loyalty.SetTexts(a.Catalog.T)
 	a.Offers = catalog.New(a.DB.Client, a.Loyalty, a.Media)
 	a.Offers.SetRows(a.Rows)
+	a.Offers.UseCache(a.Cache)
 	cursorKey, err := a.Settings.Secret(ctx, "secret.catalog_cursor")
 	if err != nil {
 		return err

@@ -32,6 +32,7 @@ type Service struct {
 	loyalty *loyalty.Service
 	objects media.Store
 	rows    *cache.Rows
+	cache   caches
 	now     func() time.Time
 
 	cursorKey []byte
@@ -73,13 +74,16 @@ func (s *Service) Predicate(ctx context.Context, memberID int) (predicate.Offer,
 // partner lists come from the cache), so the database checks a row without a
 // subquery per row, except for invite-only offers.
 func (s *Service) predicate(memberID int, st loyalty.Status, suspended []int) predicate.Offer {
-	ps := append(s.open(suspended), offer.Or(offer.VisibilityNEQ(offer.VisibilityInvite), invited(memberID)))
-	if st.Tier == nil {
-		ps = append(ps, offer.MinTierIDIsNil())
-	} else {
-		ps = append(ps, offer.Or(offer.MinTierIDIsNil(), offer.MinTierIDIn(tierIDs(st.Tiers, func(t *ent.Tier) bool { return t.Sort <= st.Tier.Sort })...)))
-	}
+	ps := append(s.open(suspended), offer.Or(offer.VisibilityNEQ(offer.VisibilityInvite), invited(memberID)), reaches(st))
 	return offer.And(ps...)
+}
+
+// reaches: the offer has no minimum tier, or the status st reaches it.
+func reaches(st loyalty.Status) predicate.Offer {
+	if st.Tier == nil {
+		return offer.MinTierIDIsNil()
+	}
+	return offer.Or(offer.MinTierIDIsNil(), offer.MinTierIDIn(tierIDs(st.Tiers, func(t *ent.Tier) bool { return t.Sort <= st.Tier.Sort })...))
 }
 
 // invited: the member is on the offer's invitation list (a lookup in offer_invited by
@@ -163,20 +167,28 @@ func (s *Service) Visible(ctx context.Context, memberID int) (*ent.OfferQuery, e
 }
 
 // Offer returns one offer the member may see, with its partner, category, city and
-// live images (in order) loaded; any other is ErrNotFound.
+// live images (in order) loaded; any other is ErrNotFound. The row is shared between
+// requests (see detailsOf): do not modify it.
 func (s *Service) Offer(ctx context.Context, memberID, offerID int) (*ent.Offer, error) {
 	q, err := s.Visible(ctx, memberID)
 	if err != nil {
 		return nil, err
 	}
-	o, err := WithDetails(q.Where(offer.ID(offerID))).Only(ctx)
+	id, err := q.Where(offer.ID(offerID)).OnlyID(ctx)
 	if ent.IsNotFound(err) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, err
 	}
-	return o, s.attach(ctx, o)
+	d, err := s.detailsOf(ctx, []int{id})
+	if err != nil {
+		return nil, err
+	}
+	if d[id] == nil {
+		return nil, ErrNotFound // deleted since
+	}
+	return d[id], nil
 }
 
 // WithDetails eager-loads what a card or page shows from the offer's own rows: the

@@ -2,9 +2,8 @@ package catalog
 
 import (
 	"context"
+	"slices"
 	"time"
-
-	"entgo.io/ent/dialect/sql"
 
 	"ikra/app/loyalty"
 	"ikra/ent"
@@ -51,7 +50,7 @@ func (s *Service) Personal(ctx context.Context, memberID, limit int) ([]Card, er
 		return nil, err
 	}
 	now := s.now()
-	p, err := s.profile(ctx, m, st, now)
+	p, err := s.profile(ctx, m, st)
 	if err != nil {
 		return nil, err
 	}
@@ -63,18 +62,22 @@ func (s *Service) Personal(ctx context.Context, memberID, limit int) ([]Card, er
 	// (popularity, places left) only for the best few and rank those again. The counts
 	// then cost two small indexed lookups, not a scan of the bookings of every candidate.
 	short := shortlist(Rank(now, p, cands), shortlistOpen*limit, 2*lockedShown)
-	if err := s.withCounts(ctx, short, now); err != nil {
+	if err := s.withCounts(ctx, short); err != nil {
 		return nil, err
 	}
 	return s.cards(ctx, st, pick(Rank(now, p, short), limit))
 }
 
-// profile gathers the member's declared interests and city and their behaviour: views
-// grouped by offer and day, and their own bookings, both within BehaviourWindow.
-func (s *Service) profile(ctx context.Context, m *ent.Member, st loyalty.Status, now time.Time) (Profile, error) {
-	p := Profile{Categories: map[int]bool{}, Tags: map[string]bool{}}
-	for _, t := range m.InterestTags {
-		p.Tags[t] = true
+// profile is what ranking knows about the member: their declared tags, city and
+// status from the member row, and their tastes (declared categories, behaviour).
+func (s *Service) profile(ctx context.Context, m *ent.Member, st loyalty.Status) (Profile, error) {
+	t, err := s.tastesOf(ctx, m.ID)
+	if err != nil {
+		return Profile{}, err
+	}
+	p := Profile{Categories: t.Categories, Behaviour: t.Behaviour, Tags: make(map[string]bool, len(m.InterestTags))}
+	for _, tag := range m.InterestTags {
+		p.Tags[tag] = true
 	}
 	if m.CityID != nil {
 		p.CityID = *m.CityID
@@ -82,12 +85,20 @@ func (s *Service) profile(ctx context.Context, m *ent.Member, st loyalty.Status,
 	if st.Tier != nil {
 		p.TierID = st.Tier.ID
 	}
-	declared, err := s.db.Member.Query().Where(member.ID(m.ID)).QueryInterests().IDs(ctx)
+	return p, nil
+}
+
+// loadTastes reads the member's declared categories and their behaviour: views grouped
+// by offer and day, and their own bookings, both within BehaviourWindow.
+func (s *Service) loadTastes(ctx context.Context, memberID int) (tastes, error) {
+	now := s.now()
+	t := tastes{Categories: map[int]bool{}}
+	declared, err := s.db.Member.Query().Where(member.ID(memberID)).QueryInterests().IDs(ctx)
 	if err != nil {
-		return p, err
+		return t, err
 	}
 	for _, id := range declared {
-		p.Categories[id] = true
+		t.Categories[id] = true
 	}
 	since := now.Add(-BehaviourWindow)
 	var views []struct {
@@ -95,16 +106,16 @@ func (s *Service) profile(ctx context.Context, m *ent.Member, st loyalty.Status,
 		Day     string `json:"day"`
 		Count   int    `json:"count"`
 	}
-	err = s.db.OfferView.Query().Where(offerview.MemberID(m.ID), offerview.CreatedAtGTE(since)).
+	err = s.db.OfferView.Query().Where(offerview.MemberID(memberID), offerview.CreatedAtGTE(since)).
 		GroupBy(offerview.FieldOfferID, offerview.FieldDay).Aggregate(ent.Count()).Scan(ctx, &views)
 	if err != nil {
-		return p, err
+		return t, err
 	}
-	booked, err := s.db.Booking.Query().Where(booking.MemberID(m.ID), booking.CreatedAtGTE(since)).
+	booked, err := s.db.Booking.Query().Where(booking.MemberID(memberID), booking.CreatedAtGTE(since)).
 		Order(ent.Desc(booking.FieldCreatedAt)).Limit(signalCap).
 		Select(booking.FieldOfferID, booking.FieldCreatedAt).All(ctx)
 	if err != nil {
-		return p, err
+		return t, err
 	}
 	ids := make([]int, 0, len(views)+len(booked))
 	for _, v := range views {
@@ -114,14 +125,14 @@ func (s *Service) profile(ctx context.Context, m *ent.Member, st loyalty.Status,
 		ids = append(ids, b.OfferID)
 	}
 	if len(ids) == 0 {
-		return p, nil
+		return t, nil
 	}
 	if len(ids) > signalCap {
 		ids = ids[:signalCap]
 	}
 	offers, err := s.db.Offer.Query().Where(offer.IDIn(ids...)).Select(offer.FieldCategoryID).All(ctx)
 	if err != nil {
-		return p, err
+		return t, err
 	}
 	category := make(map[int]int, len(offers))
 	for _, o := range offers {
@@ -140,24 +151,27 @@ func (s *Service) profile(ctx context.Context, m *ent.Member, st loyalty.Status,
 			signals = append(signals, Signal{CategoryID: c, At: b.CreatedAt, Weight: BookingWeight})
 		}
 	}
-	p.Behaviour = BehaviourWeights(now, signals)
-	return p, nil
+	t.Behaviour = BehaviourWeights(now, signals)
+	return t, nil
 }
 
 // candidateFields are the columns ranking reads.
 var candidateFields = []string{offer.FieldCategoryID, offer.FieldCityID, offer.FieldTags, offer.FieldPublishedAt, offer.FieldCapacity, offer.FieldMinTierID}
 
 // candidates are the newest open offers the member may see, the newest in their
-// categories (declared or used), and the newest locked by tier; PlacesLeft is their
+// categories (declared or used), and the newest locked by tier, from the pools members
+// of their status share and the invite-only offers open to them; PlacesLeft is their
 // capacity until withCounts subtracts the bookings.
 func (s *Service) candidates(ctx context.Context, memberID int, st loyalty.Status, p Profile) ([]Candidate, error) {
-	suspended, err := s.rows.SuspendedPartners(ctx)
+	tierID := 0
+	if st.Tier != nil {
+		tierID = st.Tier.ID
+	}
+	all, err := s.pool(ctx, tierID, 0, false)
 	if err != nil {
 		return nil, err
 	}
-	visible := s.db.Offer.Query().Where(s.predicate(memberID, st, suspended))
-	newest := []offer.OrderOption{offer.ByPublishedAt(sql.OrderDesc()), offer.ByID(sql.OrderDesc())}
-	open, err := visible.Clone().Order(newest...).Limit(candidateCap).Select(candidateFields...).All(ctx)
+	invited, err := s.invitedOf(ctx, memberID)
 	if err != nil {
 		return nil, err
 	}
@@ -170,74 +184,70 @@ func (s *Service) candidates(ctx context.Context, memberID int, st loyalty.Statu
 			cats = append(cats, c)
 		}
 	}
+	slices.Sort(cats)
+	open := mergeNewest(candidateCap, all, invited)
 	if len(cats) > 0 {
-		more, err := visible.Clone().Where(offer.CategoryIDIn(cats...)).Order(newest...).Limit(candidateCap).
-			Select(candidateFields...).All(ctx)
-		if err != nil {
-			return nil, err
+		lists := make([][]poolOffer, 0, len(cats)+1)
+		for _, c := range cats {
+			l, err := s.pool(ctx, tierID, c, false)
+			if err != nil {
+				return nil, err
+			}
+			lists = append(lists, l)
 		}
-		open = append(open, more...)
+		var mine []poolOffer
+		for _, o := range invited {
+			if _, ok := slices.BinarySearch(cats, o.CategoryID); ok {
+				mine = append(mine, o)
+			}
+		}
+		open = append(open, mergeNewest(candidateCap, append(lists, mine)...)...)
 	}
-	locked, err := s.db.Offer.Query().Where(s.lockedByTier(st, suspended)).Order(newest...).Limit(lockedCap).
-		Select(candidateFields...).All(ctx)
+	locked, err := s.pool(ctx, tierID, 0, true)
 	if err != nil {
 		return nil, err
 	}
 	seen := make(map[int]bool, len(open)+len(locked))
-	var out []Candidate
-	add := func(o *ent.Offer, isLocked bool) {
-		if seen[o.ID] {
-			return
+	out := make([]Candidate, 0, len(open)+len(locked))
+	for _, o := range append(open, locked...) {
+		if !seen[o.OfferID] {
+			seen[o.OfferID] = true
+			out = append(out, o.Candidate)
 		}
-		seen[o.ID] = true
-		c := Candidate{OfferID: o.ID, CategoryID: o.CategoryID, CityID: o.CityID, Tags: o.Tags, PlacesLeft: -1,
-			Locked: isLocked, TierUnlocked: !isLocked && o.MinTierID != nil}
-		if o.PublishedAt != nil {
-			c.PublishedAt = *o.PublishedAt
-		}
-		if o.Capacity > 0 {
-			c.PlacesLeft = o.Capacity
-		}
-		out = append(out, c)
-	}
-	for _, o := range open {
-		add(o, false)
-	}
-	for _, o := range locked {
-		add(o, true)
 	}
 	return out, nil
 }
 
-// withCounts fills in the recent bookings and places left of cands, in two grouped
-// queries over their IDs.
-func (s *Service) withCounts(ctx context.Context, cands []Candidate, now time.Time) error {
+// invitedOf returns the invite-only offers open to the member.
+func (s *Service) invitedOf(ctx context.Context, memberID int) ([]poolOffer, error) {
+	var list []poolOffer
+	var err error
+	if s.cache.invited != nil {
+		list, err = s.cache.invited.Get(ctx, memberID)
+	} else {
+		list, err = s.loadInvited(ctx, memberID)
+	}
+	return s.current(list), err
+}
+
+// withCounts fills in the recent bookings and places left of cands.
+func (s *Service) withCounts(ctx context.Context, cands []Candidate) error {
 	if len(cands) == 0 {
 		return nil
 	}
-	ids := make([]int, 0, len(cands))
-	var limited []int
-	for _, c := range cands {
-		ids = append(ids, c.OfferID)
-		if c.PlacesLeft > 0 {
-			limited = append(limited, c.OfferID)
-		}
+	ids := make([]int, len(cands))
+	for i, c := range cands {
+		ids[i] = c.OfferID
 	}
-	recent, err := s.bookingCounts(ctx, ids, booking.CreatedAtGTE(now.Add(-PopularWindow)))
+	n, err := s.countsOf(ctx, ids)
 	if err != nil {
 		return err
 	}
-	taken := map[int]int{}
-	if len(limited) > 0 {
-		if taken, err = s.bookingCounts(ctx, limited); err != nil {
-			return err
-		}
-	}
 	for i := range cands {
 		c := &cands[i]
-		c.RecentBookings = recent[c.OfferID]
+		c.RecentBookings = n[c.OfferID].Recent
 		if c.PlacesLeft > 0 {
-			c.PlacesLeft = max(c.PlacesLeft-taken[c.OfferID], 0)
+			c.PlacesLeft = max(c.PlacesLeft-n[c.OfferID].Taken, 0)
 		}
 	}
 	return nil
@@ -296,26 +306,17 @@ func (s *Service) bookingCounts(ctx context.Context, offerIDs []int, where ...pr
 	return n, nil
 }
 
-// cards loads what the ranked cards show, open and locked in one query (with the
-// partner's name and the images). Of a locked offer only its title, partner name and
+// cards loads what the ranked cards show, open and locked at once (with the partner's
+// name and the images). Of a locked offer only its title, partner name and
 // minimum tier reach the Card.
 func (s *Service) cards(ctx context.Context, st loyalty.Status, ranked []Ranked) ([]Card, error) {
 	ids := make([]int, len(ranked))
 	for i, r := range ranked {
 		ids[i] = r.OfferID
 	}
-	details := map[int]*ent.Offer{}
-	if len(ids) > 0 {
-		list, err := WithDetails(s.db.Offer.Query().Where(offer.IDIn(ids...))).Select(cardColumns...).All(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if err := s.attach(ctx, list...); err != nil {
-			return nil, err
-		}
-		for _, o := range list {
-			details[o.ID] = o
-		}
+	details, err := s.detailsOf(ctx, ids)
+	if err != nil {
+		return nil, err
 	}
 	tiers := make(map[int]*ent.Tier, len(st.Tiers))
 	for _, t := range st.Tiers {

@@ -58,9 +58,6 @@ type Filter struct {
 	Query      string // words searched in title, summary, description and partner name
 	Cursor     string // Page.Next of the previous page
 	Limit      int    // DefaultLimit when 0; at most MaxLimit
-	// Full loads every column (the API shows the whole offer); otherwise only what a
-	// card shows.
-	Full bool
 }
 
 // Empty reports whether the filter narrows nothing (the plain first page).
@@ -75,11 +72,6 @@ type Page struct {
 	Next   string
 	Number int
 }
-
-// cardColumns are what a card needs, with the keys its eager loads follow.
-var cardColumns = []string{offer.FieldID, offer.FieldPartnerID, offer.FieldCategoryID, offer.FieldCityID, offer.FieldMinTierID,
-	offer.FieldTitle, offer.FieldSummary, offer.FieldKind, offer.FieldCashbackBp, offer.FieldPriceBonus, offer.FieldCapacity,
-	offer.FieldValidUntil, offer.FieldPublishedAt}
 
 // Search returns one page of the offers the member may see now that match f, newest
 // first. It always starts from the visibility predicate. The text query is cut to
@@ -133,22 +125,27 @@ func (s *Service) Search(ctx context.Context, memberID int, f Filter) (Page, err
 		t := time.Unix(0, after.At)
 		q.Where(offer.Or(offer.PublishedAtLT(t), offer.And(offer.PublishedAt(t), offer.IDLT(after.ID))))
 	}
-	if !f.Full {
-		q.Select(cardColumns...)
-	}
-	list, err := WithDetails(q).Order(ent.Desc(offer.FieldPublishedAt), ent.Desc(offer.FieldID)).Limit(limit + 1).All(ctx)
+	// The page's IDs come from the index; the offers themselves from detailsOf.
+	keys, err := q.Order(ent.Desc(offer.FieldPublishedAt), ent.Desc(offer.FieldID)).Limit(limit+1).
+		Select(offer.FieldID, offer.FieldPublishedAt).All(ctx)
 	if err != nil {
 		return Page{}, err
 	}
-	if err := s.attach(ctx, list...); err != nil {
-		return Page{}, err
-	}
-	p := Page{Offers: list, Number: number}
-	if len(list) > limit {
-		p.Offers = list[:limit]
-		last := p.Offers[limit-1]
+	p := Page{Number: number}
+	if len(keys) > limit {
+		keys = keys[:limit]
+		last := keys[limit-1]
 		p.Next = s.encodeCursor(cursor{At: last.PublishedAt.UnixNano(), ID: last.ID, Page: number})
 	}
+	ids := make([]int, len(keys))
+	for i, k := range keys {
+		ids[i] = k.ID
+	}
+	details, err := s.detailsOf(ctx, ids)
+	if err != nil {
+		return Page{}, err
+	}
+	p.Offers = inOrder(ids, details)
 	return p, nil
 }
 

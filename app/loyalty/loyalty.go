@@ -55,10 +55,23 @@ type Service struct {
 	notify   *notify.Service
 	texts    Texts
 	rows     *cache.Rows
+	earned   *cache.ByID[int64] // by member: bonuses earned over the last Year
 }
 
 // SetRows makes the service read tiers and members through the shared cache.
 func (s *Service) SetRows(r *cache.Rows) { s.rows = r }
+
+// EarnedTTL bounds how long a member's earned sum is kept: entries leave the year's
+// window with time, not with a change.
+const EarnedTTL = 30 * time.Second
+
+// UseCache keeps each member's earned sum (their status) in memory, forgotten through b
+// when a ledger entry of theirs is written on any node.
+func (s *Service) UseCache(b *cache.Bus) {
+	s.earned = cache.NewByID(b, EarnedTTL, 100_000, func(ctx context.Context, id int) (int64, error) {
+		return s.earnedSum(ctx, s.db, id)
+	}, "LedgerEntry.member_id")
+}
 
 // Texts translates a message key into a language (the i18n catalog's T).
 type Texts func(lang, key string, args ...any) string

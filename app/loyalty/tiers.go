@@ -67,6 +67,22 @@ func (s *Service) statusTx(ctx context.Context, db *ent.Client, memberID int) (S
 	return s.status(ctx, db, rows, m)
 }
 
+// earnedSum is what the member earned over the last Year (cashback, referral shares,
+// less reversals), never below 0.
+func (s *Service) earnedSum(ctx context.Context, db *ent.Client, memberID int) (int64, error) {
+	var sum []struct {
+		Sum int64 `json:"sum"`
+	}
+	err := db.LedgerEntry.Query().Where(ledgerentry.MemberID(memberID),
+		ledgerentry.KindIn(ledgerentry.KindCashback, ledgerentry.KindReferral, ledgerentry.KindReversal),
+		ledgerentry.CreatedAtGTE(s.now().Add(-Year))).
+		Aggregate(ent.Sum(ledgerentry.FieldAmount)).Scan(ctx, &sum)
+	if err != nil || len(sum) == 0 {
+		return 0, err
+	}
+	return max(sum[0].Sum, 0), nil
+}
+
 func (s *Service) status(ctx context.Context, db *ent.Client, rows *cache.Rows, m *ent.Member) (Status, error) {
 	var st Status
 	memberID := m.ID
@@ -75,18 +91,13 @@ func (s *Service) status(ctx context.Context, db *ent.Client, rows *cache.Rows, 
 		return st, err
 	}
 	st.Tiers = tiers
-	var sum []struct {
-		Sum int64 `json:"sum"`
+	if db == s.db && s.earned != nil {
+		st.Earned, err = s.earned.Get(ctx, memberID)
+	} else {
+		st.Earned, err = s.earnedSum(ctx, db, memberID)
 	}
-	err = db.LedgerEntry.Query().Where(ledgerentry.MemberID(memberID),
-		ledgerentry.KindIn(ledgerentry.KindCashback, ledgerentry.KindReferral, ledgerentry.KindReversal),
-		ledgerentry.CreatedAtGTE(s.now().Add(-Year))).
-		Aggregate(ent.Sum(ledgerentry.FieldAmount)).Scan(ctx, &sum)
 	if err != nil {
 		return st, err
-	}
-	if len(sum) > 0 && sum[0].Sum > 0 {
-		st.Earned = sum[0].Sum
 	}
 	for _, t := range tiers {
 		if t.MinEarned <= st.Earned {

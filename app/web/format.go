@@ -3,6 +3,8 @@ package web
 import (
 	"strconv"
 	"strings"
+
+	"ikra/app/web/ui"
 )
 
 // formatInt groups digits by thousands with a thin space: 1 234 567.
@@ -37,14 +39,8 @@ func formatTenge(tiyn int64) string {
 	return t + " ₸"
 }
 
-// formatPercent shows basis points as a percentage: 550 → "5,5%".
-func formatPercent(bp int) string {
-	s := strconv.Itoa(bp / 100)
-	if r := bp % 100; r != 0 {
-		s += "," + strings.TrimRight(strconv.Itoa(100 + r)[1:], "0")
-	}
-	return s + "%"
-}
+// formatPercent shows basis points as a percentage (ui.Percent).
+func formatPercent(bp int) string { return ui.Percent(bp) }
 
 // deviceName turns a User-Agent into what a person recognises: "Chrome · Android".
 func deviceName(ua string) string {

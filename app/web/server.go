@@ -215,6 +215,7 @@ func New(d Deps) (*Server, error) {
 	if err := engine.Load(); err != nil {
 		return nil, err
 	}
+	s.render.Views = engine
 	s.App = fiber.New(fiber.Config{
 		Views:                   engine,
 		ErrorHandler:            s.handleError,

@@ -86,7 +86,6 @@ func (h *Bookings) Offers(c *fiber.Ctx) error {
 	f, err := ui.ReadCatalogForm(c).Filter()
 	var page catalog.Page
 	if err == nil {
-		f.Full = true
 		page, err = h.catalog.Search(c.UserContext(), ui.ViewerOf(c).ID(), f)
 	}
 	if e := ui.CatalogError(err); e != nil {

@@ -14,6 +14,7 @@ import (
 	"ikra/app/notify"
 	"ikra/app/offers"
 	"ikra/app/web/ui"
+	"ikra/ent"
 )
 
 // Handlers serve the member cabinet.
@@ -77,8 +78,19 @@ func (h *Handlers) Home(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	data := fiber.Map{"Cards": cards, "Unread": unread, "Choices": choices, "Kinds": offers.Kinds,
-		"Filtered": !f.Empty(), "Next": page.Next, "Page": page.Number, "Problem": problem}
+	l := h.render.Locale(c)
+	kinds := make([]ui.Option, len(offers.Kinds))
+	for i, k := range offers.Kinds {
+		kinds[i] = ui.Option{Value: k, Label: l.T("kind." + k), Selected: k == form.Kind}
+	}
+	grid, err := h.render.Cards(l, cards)
+	if err != nil {
+		return err
+	}
+	data := fiber.Map{"Cards": len(cards) > 0, "Grid": grid, "Unread": unread, "Kinds": kinds,
+		"Categories": ui.Options(l, choices.Categories, func(x *ent.Category) int { return x.ID }, form.Category),
+		"Cities":     ui.Options(l, choices.Cities, func(x *ent.City) int { return x.ID }, form.City),
+		"Filtered":   !f.Empty(), "Next": page.Next, "Page": page.Number, "Problem": problem}
 	switch {
 	case personal && len(cards) > 0:
 		data["Next"], data["More"] = "all", "/app?all=1" // every offer, newest first

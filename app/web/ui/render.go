@@ -52,6 +52,9 @@ type Page struct {
 type Renderer struct {
 	Catalog *i18n.Catalog
 	Demo    bool
+	Views   Views // renders fragments (Cards)
+
+	cards cardMemo
 }
 
 // Layouts per workspace.
