@@ -148,6 +148,8 @@ func (s *Service) loadPool(ctx context.Context, k int) ([]poolOffer, error) {
 	if categoryID > 0 {
 		q.Where(offer.CategoryID(categoryID))
 	}
+	// Every way to publish sets published_at; the order needs it (and Search's cursor).
+	q.Where(offer.PublishedAtNotNil())
 	list, err := q.Order(newest...).Limit(limit).Select(poolFields...).All(ctx)
 	if err != nil {
 		return nil, err
@@ -165,8 +167,8 @@ func (s *Service) loadInvited(ctx context.Context, memberID int) ([]poolOffer, e
 	if err != nil {
 		return nil, err
 	}
-	list, err := s.db.Offer.Query().Where(s.predicate(memberID, st, suspended), offer.VisibilityEQ(offer.VisibilityInvite)).
-		Order(newest...).Limit(candidateCap).Select(poolFields...).All(ctx)
+	list, err := s.db.Offer.Query().Where(s.predicate(memberID, st, suspended), offer.VisibilityEQ(offer.VisibilityInvite),
+		offer.PublishedAtNotNil()).Order(newest...).Limit(candidateCap).Select(poolFields...).All(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -33,6 +33,7 @@ type Service struct {
 	objects media.Store
 	rows    *cache.Rows
 	cache   caches
+	noPools bool // tests: every search page from the database
 	now     func() time.Time
 
 	cursorKey []byte

@@ -96,9 +96,45 @@ func (s *Service) Search(ctx context.Context, memberID int, f Filter) (Page, err
 		}
 		after, number = c, c.Page+1
 	}
-	q, err := s.Visible(ctx, memberID)
+	keys, ok, err := s.fromPools(ctx, memberID, f, after, number, limit)
 	if err != nil {
 		return Page{}, err
+	}
+	if !ok {
+		if keys, err = s.query(ctx, memberID, f, after, number, limit); err != nil {
+			return Page{}, err
+		}
+	}
+	p := Page{Number: number}
+	if len(keys) > limit {
+		keys = keys[:limit]
+		last := keys[limit-1]
+		p.Next = s.encodeCursor(cursor{At: last.At.UnixNano(), ID: last.ID, Page: number})
+	}
+	ids := make([]int, len(keys))
+	for i, k := range keys {
+		ids[i] = k.ID
+	}
+	details, err := s.detailsOf(ctx, ids)
+	if err != nil {
+		return Page{}, err
+	}
+	p.Offers = inOrder(ids, details)
+	return p, nil
+}
+
+// pageKey is an offer's place in the catalog's order.
+type pageKey struct {
+	ID int
+	At time.Time // published
+}
+
+// query reads the keys of a page (limit+1, to tell whether another follows) from the
+// database: the visibility predicate, the filter and the cursor, on the index.
+func (s *Service) query(ctx context.Context, memberID int, f Filter, after cursor, number, limit int) ([]pageKey, error) {
+	q, err := s.Visible(ctx, memberID)
+	if err != nil {
+		return nil, err
 	}
 	// Every way to publish sets published_at; the sort key needs it.
 	q.Where(offer.PublishedAtNotNil())
@@ -126,27 +162,85 @@ func (s *Service) Search(ctx context.Context, memberID int, f Filter) (Page, err
 		q.Where(offer.Or(offer.PublishedAtLT(t), offer.And(offer.PublishedAt(t), offer.IDLT(after.ID))))
 	}
 	// The page's IDs come from the index; the offers themselves from detailsOf.
-	keys, err := q.Order(ent.Desc(offer.FieldPublishedAt), ent.Desc(offer.FieldID)).Limit(limit+1).
+	list, err := q.Order(ent.Desc(offer.FieldPublishedAt), ent.Desc(offer.FieldID)).Limit(limit+1).
 		Select(offer.FieldID, offer.FieldPublishedAt).All(ctx)
 	if err != nil {
-		return Page{}, err
+		return nil, err
 	}
-	p := Page{Number: number}
-	if len(keys) > limit {
-		keys = keys[:limit]
-		last := keys[limit-1]
-		p.Next = s.encodeCursor(cursor{At: last.PublishedAt.UnixNano(), ID: last.ID, Page: number})
+	keys := make([]pageKey, len(list))
+	for i, o := range list {
+		keys[i] = pageKey{ID: o.ID, At: *o.PublishedAt}
 	}
-	ids := make([]int, len(keys))
-	for i, k := range keys {
-		ids[i] = k.ID
+	return keys, nil
+}
+
+// fromPools answers a page of the catalog that no filter but a category narrows from
+// the cached pools (the newest offers of the member's status, and their invitations)
+// when these hold the whole page; ok is false when they do not, and query reads it.
+func (s *Service) fromPools(ctx context.Context, memberID int, f Filter, after cursor, number, limit int) ([]pageKey, bool, error) {
+	if s.noPools || f.CityID != 0 || f.Kind != "" || f.Bonus || f.Available || len(Words(f.Query)) > 0 {
+		return nil, false, nil
 	}
-	details, err := s.detailsOf(ctx, ids)
+	_, st, good, err := s.standing(ctx, memberID)
+	if err != nil || !good {
+		return nil, err == nil, err // not in good standing: an empty page
+	}
+	tierID := 0
+	if st.Tier != nil {
+		tierID = st.Tier.ID
+	}
+	pool, err := s.pool(ctx, tierID, f.CategoryID, false)
 	if err != nil {
-		return Page{}, err
+		return nil, false, err
 	}
-	p.Offers = inOrder(ids, details)
-	return p, nil
+	invited, err := s.invitedOf(ctx, memberID)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(invited) >= candidateCap {
+		return nil, false, nil // more invitations than the list holds
+	}
+	mine := invited
+	if f.CategoryID > 0 {
+		mine = nil
+		for _, o := range invited {
+			if o.CategoryID == f.CategoryID {
+				mine = append(mine, o)
+			}
+		}
+	}
+	merged := mergeNewest(len(pool)+len(mine), pool, mine)
+	// A full pool may stop short of older offers: the order is known up to its last.
+	complete := len(pool) < candidateCap
+	if !complete && len(pool) > 0 {
+		last := pool[len(pool)-1].Candidate
+		n := 0
+		for n < len(merged) && !newer(last, merged[n].Candidate) {
+			n++
+		}
+		merged = merged[:n]
+	}
+	start := 0
+	if number > 1 {
+		for start < len(merged) && !olderThan(merged[start].Candidate, after) {
+			start++
+		}
+	}
+	rest := merged[start:]
+	if len(rest) <= limit && !complete {
+		return nil, false, nil
+	}
+	keys := make([]pageKey, 0, min(len(rest), limit+1))
+	for _, o := range rest[:min(len(rest), limit+1)] {
+		keys = append(keys, pageKey{ID: o.OfferID, At: o.PublishedAt})
+	}
+	return keys, true, nil
+}
+
+// olderThan: the candidate comes after the cursor in the catalog's order.
+func olderThan(c Candidate, after cursor) bool {
+	at := c.PublishedAt.UnixNano()
+	return at < after.At || (at == after.At && c.OfferID < after.ID)
 }
 
 // placesLeft: fewer bookings hold a place than the offer's capacity.

@@ -37,8 +37,10 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
+		// As many idle as open: under load a connection closed after one request
+		// would be opened again for the next (a TLS and authentication round).
 		db.SetMaxOpenConns(25)
-		db.SetMaxIdleConns(10)
+		db.SetMaxIdleConns(25)
 		db.SetConnMaxIdleTime(5 * time.Minute)
 		if err := ping(ctx, db); err != nil {
 			db.Close()
@@ -62,7 +64,10 @@ func openSQLite(ctx context.Context, dataDir, driverName string) (*DB, error) {
 	// Reads run in parallel under WAL; writers queue on the busy timeout because every
 	// transaction takes the write lock up front (_txlock=immediate), so a reader never
 	// has to upgrade a lock and fail with "database is locked".
+	// Idle connections are kept (database/sql keeps 2 by default): opening one runs
+	// the pragmas again and starts with an empty statement cache.
 	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(8)
 	if err := ping(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: %w", err)
