@@ -246,6 +246,7 @@ func (a *App) initServices(ctx context.Context) error {
 	a.Queue = jobs.NewQueue(a.queueClient, a.queueName())
 	a.Notify = notify.New(a.DB.Client, a.Queue)
 	a.Notify.SetLogger(a.Log)
+	a.Notify.UseCache(a.Cache)
 	a.Ledger = ledger.New(a.DB.Client, a.DB.Dialect)
 	a.Loyalty = loyalty.New(a.DB.Client, a.Ledger, a.Settings, a.Notify)
 	a.Loyalty.SetRows(a.Rows)

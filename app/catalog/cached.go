@@ -18,8 +18,12 @@ import (
 // rows behind it change (app/cache). Lifetimes bound what a missed change can cost, and
 // what only time changes: an offer whose validity window opens appears within PoolTTL;
 // one whose window closes leaves at once (the pools keep its end and check it on read).
+// A member's first-stage ranking is kept for FirstTTL: freshness moves it by nothing a
+// person could notice in that time, and a change to an offer, their status or their
+// tastes forgets it.
 const (
-	PoolTTL    = 30 * time.Second // candidate pools and a member's invitations
+	PoolTTL    = 20 * time.Second // candidate pools and a member's invitations
+	FirstTTL   = 10 * time.Second // a member's first-stage ranking (from the pools)
 	TastesTTL  = time.Minute      // a member's declared interests and behaviour
 	CountsTTL  = 15 * time.Second // an offer's bookings (popularity, places left)
 	DetailsTTL = time.Minute      // an offer's row with its partner's name and images
@@ -30,6 +34,7 @@ type caches struct {
 	pools   *cache.ByID[[]poolOffer] // by poolKey: the same for every member of a status
 	invited *cache.ByID[[]poolOffer] // by member: invite-only offers open to them
 	tastes  *cache.ByID[tastes]      // by member
+	first   *cache.ByID[[]poolOffer] // by member: their first-stage ranking
 	counts  *cache.ByID[counts]      // by offer
 	details *cache.ByID[*ent.Offer]  // by offer
 }
@@ -42,6 +47,8 @@ func (s *Service) UseCache(b *cache.Bus) {
 		pools:   cache.NewByID(b, PoolTTL, 4096, s.loadPool, "", catalogRows...),
 		invited: cache.NewByID(b, PoolTTL, 100_000, s.loadInvited, "Member", catalogRows...).AlsoByID("LedgerEntry.member_id"),
 		tastes:  cache.NewByID(b, TastesTTL, 100_000, s.loadTastes, "Member").AlsoByID("Booking.member_id", "OfferView.member_id"),
+		first: cache.NewByID(b, FirstTTL, 100_000, s.firstStage, "Member", catalogRows...).
+			AlsoByID("LedgerEntry.member_id", "Booking.member_id", "OfferView.member_id"),
 		counts:  cache.NewByID(b, CountsTTL, 20_000, one(s.loadCounts), "Booking.offer_id"),
 		details: cache.NewByID(b, DetailsTTL, 5000, one(s.loadDetails), "Offer", "OfferMedia", "Partner", "Category", "City"),
 	}

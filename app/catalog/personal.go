@@ -49,7 +49,40 @@ func (s *Service) Personal(ctx context.Context, memberID, limit int) ([]Card, er
 	if err != nil || !ok {
 		return nil, err
 	}
-	now := s.now()
+	p, err := s.profile(ctx, m, st)
+	if err != nil {
+		return nil, err
+	}
+	// Two stages: rank every candidate on what its row says (firstStage), then count
+	// bookings (popularity, places left) only for the best few and rank those again. The
+	// counts then cost two small indexed lookups, not a scan of the bookings of every
+	// candidate.
+	first, err := s.firstStageOf(ctx, memberID)
+	if err != nil {
+		return nil, err
+	}
+	short := shortlist(s.current(first), shortlistOpen*min(limit, MaxLimit), 2*lockedShown)
+	if err := s.withCounts(ctx, short); err != nil {
+		return nil, err
+	}
+	return s.cards(ctx, st, pick(Rank(s.now(), p, short), limit))
+}
+
+// firstStageOf is the member's candidates ranked without booking counts, the best
+// shortlistOpen×MaxLimit open and 2×lockedShown locked, best first: what shortlist
+// keeps for any page size (it keeps a prefix of each).
+func (s *Service) firstStageOf(ctx context.Context, memberID int) ([]poolOffer, error) {
+	if s.cache.first != nil {
+		return s.cache.first.Get(ctx, memberID)
+	}
+	return s.firstStage(ctx, memberID)
+}
+
+func (s *Service) firstStage(ctx context.Context, memberID int) ([]poolOffer, error) {
+	m, st, ok, err := s.standing(ctx, memberID)
+	if err != nil || !ok {
+		return nil, err
+	}
 	p, err := s.profile(ctx, m, st)
 	if err != nil {
 		return nil, err
@@ -58,14 +91,27 @@ func (s *Service) Personal(ctx context.Context, memberID, limit int) ([]Card, er
 	if err != nil {
 		return nil, err
 	}
-	// Two stages: rank everything on what the candidate rows say, then count bookings
-	// (popularity, places left) only for the best few and rank those again. The counts
-	// then cost two small indexed lookups, not a scan of the bookings of every candidate.
-	short := shortlist(Rank(now, p, cands), shortlistOpen*limit, 2*lockedShown)
-	if err := s.withCounts(ctx, short); err != nil {
-		return nil, err
+	plain := make([]Candidate, len(cands))
+	until := make(map[int]time.Time, len(cands))
+	for i, c := range cands {
+		plain[i] = c.Candidate
+		if !c.ValidUntil.IsZero() {
+			until[c.OfferID] = c.ValidUntil
+		}
 	}
-	return s.cards(ctx, st, pick(Rank(now, p, short), limit))
+	open, locked := shortlistOpen*MaxLimit, 2*lockedShown
+	out := make([]poolOffer, 0, open+locked)
+	for _, r := range Rank(s.now(), p, plain) {
+		if r.Locked && locked > 0 {
+			locked--
+		} else if !r.Locked && open > 0 {
+			open--
+		} else {
+			continue
+		}
+		out = append(out, poolOffer{Candidate: r.Candidate, ValidUntil: until[r.OfferID]})
+	}
+	return out, nil
 }
 
 // profile is what ranking knows about the member: their declared tags, city and
@@ -162,7 +208,7 @@ var candidateFields = []string{offer.FieldCategoryID, offer.FieldCityID, offer.F
 // categories (declared or used), and the newest locked by tier, from the pools members
 // of their status share and the invite-only offers open to them; PlacesLeft is their
 // capacity until withCounts subtracts the bookings.
-func (s *Service) candidates(ctx context.Context, memberID int, st loyalty.Status, p Profile) ([]Candidate, error) {
+func (s *Service) candidates(ctx context.Context, memberID int, st loyalty.Status, p Profile) ([]poolOffer, error) {
 	tierID := 0
 	if st.Tier != nil {
 		tierID = st.Tier.ID
@@ -208,11 +254,11 @@ func (s *Service) candidates(ctx context.Context, memberID int, st loyalty.Statu
 		return nil, err
 	}
 	seen := make(map[int]bool, len(open)+len(locked))
-	out := make([]Candidate, 0, len(open)+len(locked))
+	out := make([]poolOffer, 0, len(open)+len(locked))
 	for _, o := range append(open, locked...) {
 		if !seen[o.OfferID] {
 			seen[o.OfferID] = true
-			out = append(out, o.Candidate)
+			out = append(out, o)
 		}
 	}
 	return out, nil
@@ -256,8 +302,8 @@ func (s *Service) withCounts(ctx context.Context, cands []Candidate) error {
 // shortlistOpen × the page size is how many open candidates the second stage ranks.
 const shortlistOpen = 2
 
-// shortlist keeps the best open and the best locked candidates of a first ranking.
-func shortlist(ranked []Ranked, open, locked int) []Candidate {
+// shortlist keeps the first open and locked candidates of a ranked list.
+func shortlist(ranked []poolOffer, open, locked int) []Candidate {
 	out := make([]Candidate, 0, open+locked)
 	for _, r := range ranked {
 		if r.Locked && locked > 0 {

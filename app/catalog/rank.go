@@ -1,8 +1,9 @@
 package catalog
 
 import (
+	"cmp"
 	"math"
-	"sort"
+	"slices"
 	"time"
 
 	"ikra/app/tags"
@@ -99,20 +100,28 @@ func Rank(now time.Time, p Profile, cands []Candidate) []Ranked {
 	for _, w := range p.Behaviour {
 		maxB = math.Max(maxB, w)
 	}
-	out := make([]Ranked, 0, len(cands))
-	for _, c := range cands {
-		out = append(out, score(now, p, maxB, c))
+	scored := make([]Ranked, len(cands))
+	order := make([]int, len(cands))
+	for i, c := range cands {
+		scored[i], order[i] = score(now, p, maxB, c), i
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.Score != b.Score {
-			return a.Score > b.Score
+	// Sort positions, not the (large) Ranked values. The order is total (an offer's ID
+	// is unique), so any sort gives the same result.
+	slices.SortFunc(order, func(i, j int) int {
+		a, b := &scored[i], &scored[j]
+		switch {
+		case a.Score != b.Score:
+			return cmp.Compare(b.Score, a.Score)
+		case !a.PublishedAt.Equal(b.PublishedAt):
+			return b.PublishedAt.Compare(a.PublishedAt)
+		default:
+			return cmp.Compare(b.OfferID, a.OfferID)
 		}
-		if !a.PublishedAt.Equal(b.PublishedAt) {
-			return a.PublishedAt.After(b.PublishedAt)
-		}
-		return a.OfferID > b.OfferID
 	})
+	out := make([]Ranked, len(order))
+	for i, k := range order {
+		out[i] = scored[k]
+	}
 	return out
 }
 

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"ikra/app/cache"
 	"ikra/ent"
 	"ikra/ent/member"
 	"ikra/ent/notification"
@@ -76,10 +77,18 @@ type Enqueuer interface {
 
 // Service creates, lists and marks notifications.
 type Service struct {
-	db  *ent.Client
-	q   Enqueuer
-	log *slog.Logger
-	now func() time.Time
+	db     *ent.Client
+	q      Enqueuer
+	log    *slog.Logger
+	now    func() time.Time
+	unread *cache.ByID[int] // by member
+}
+
+// UseCache keeps each member's unread count in memory, forgotten through b on every
+// node when a notification of theirs is written (any change that does not name the
+// member, such as marking read, forgets every count).
+func (s *Service) UseCache(b *cache.Bus) {
+	s.unread = cache.NewByID(b, time.Minute, 100_000, s.countUnread, "Notification.member_id")
 }
 
 // New returns the notification service. q may be nil when nothing delivers to Telegram.
@@ -274,6 +283,13 @@ func (s *Service) List(ctx context.Context, memberID, limit int) ([]*ent.Notific
 
 // UnreadCount counts the member's unread notifications.
 func (s *Service) UnreadCount(ctx context.Context, memberID int) (int, error) {
+	if s.unread != nil {
+		return s.unread.Get(ctx, memberID)
+	}
+	return s.countUnread(ctx, memberID)
+}
+
+func (s *Service) countUnread(ctx context.Context, memberID int) (int, error) {
 	n, err := s.db.Notification.Query().
 		Where(notification.MemberID(memberID), notification.ReadAtIsNil()).
 		Count(ctx)

@@ -87,10 +87,15 @@ func (h *Handlers) Home(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	data := fiber.Map{"Cards": len(cards) > 0, "Grid": grid, "Unread": unread, "Kinds": kinds,
-		"Categories": ui.Options(l, choices.Categories, func(x *ent.Category) int { return x.ID }, form.Category),
-		"Cities":     ui.Options(l, choices.Cities, func(x *ent.City) int { return x.ID }, form.City),
-		"Filtered":   !f.Empty(), "Next": page.Next, "Page": page.Number, "Problem": problem}
+	bar := ui.FilterBar{L: l, Form: form.Values(), Kind: kinds, Filtered: !f.Empty(),
+		Categories: ui.Options(l, choices.Categories, func(x *ent.Category) int { return x.ID }, form.Category),
+		Cities:     ui.Options(l, choices.Cities, func(x *ent.City) int { return x.ID }, form.City)}
+	filter, err := h.render.Fragment("partials/catalog_filter", bar.Key(), func() any { return bar })
+	if err != nil {
+		return err
+	}
+	data := fiber.Map{"Cards": len(cards) > 0, "Grid": grid, "Filter": filter, "Unread": unread,
+		"Filtered": !f.Empty(), "Next": page.Next, "Page": page.Number, "Problem": problem}
 	switch {
 	case personal && len(cards) > 0:
 		data["Next"], data["More"] = "all", "/app?all=1" // every offer, newest first
@@ -98,7 +103,7 @@ func (h *Handlers) Home(c *fiber.Ctx) error {
 		data["More"] = form.MoreURL("/app", page.Next)
 	}
 	p := h.render.Page(c, "app.home.title", data)
-	p.Form = form.Values()
+	p.Form = bar.Form
 	if problem != nil {
 		c.Status(problem.Status)
 	}

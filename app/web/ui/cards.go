@@ -86,21 +86,35 @@ type Views interface {
 	Render(out io.Writer, name string, binding any, layout ...string) error
 }
 
-// cardKey is everything a card's HTML depends on: equal keys render equal HTML.
+// cardKey is everything a card's HTML depends on, before translation: equal keys
+// render equal HTML.
 type cardKey struct {
-	ID                           int
-	Locked                       bool
-	Title, Partner, City, Reason string
-	Image                        string
-	Width, Height                int
-	Tags                         string
+	Lang                 string
+	ID                   int
+	Locked               bool
+	Title, Partner, City string
+	Reason, ReasonArg    string
+	Image                string
+	Width, Height        int
+	Kind                 string
+	CashbackBp           int
+	PriceBonus           int64
 }
 
-func keyOf(v CardView) cardKey {
-	k := cardKey{ID: v.ID, Locked: v.Locked, Title: v.Title, Partner: v.Partner, City: v.City, Reason: v.Reason,
-		Tags: strings.Join(v.Tags, "\x00")}
-	if v.Image != nil {
-		k.Image, k.Width, k.Height = v.Image.Key, v.Image.Width, v.Image.Height
+func (l Locale) keyOf(c catalog.Card) cardKey {
+	k := cardKey{Lang: l.Lang, ID: c.ID, Locked: c.Locked, Title: c.Title, Partner: c.PartnerName, Reason: c.Reason}
+	if c.Reason != "" {
+		k.ReasonArg = l.Name(c.ReasonArg)
+	}
+	if o := c.Offer; o != nil && !c.Locked {
+		if o.Edges.Partner != nil {
+			k.Partner = o.Edges.Partner.Name
+		}
+		k.City = l.Name(o.Edges.City)
+		if len(o.Edges.Media) > 0 {
+			k.Image, k.Width, k.Height = o.Edges.Media[0].Key, o.Edges.Media[0].Width, o.Edges.Media[0].Height
+		}
+		k.Kind, k.CashbackBp, k.PriceBonus = string(o.Kind), o.CashbackBp, o.PriceBonus
 	}
 	return k
 }
@@ -120,14 +134,14 @@ type cardMemo struct {
 // template run with a dozen escaped fields.
 func (r *Renderer) Cards(l Locale, cards []catalog.Card) (template.HTML, error) {
 	var b strings.Builder
-	for _, v := range l.Cards(cards) {
-		k := keyOf(v)
+	for _, c := range cards {
+		k := l.keyOf(c)
 		r.cards.mu.Lock()
 		h, ok := r.cards.m[k]
 		r.cards.mu.Unlock()
 		if !ok {
 			var buf bytes.Buffer
-			if err := r.Views.Render(&buf, "partials/card", v); err != nil {
+			if err := r.Views.Render(&buf, "partials/card", l.Cards([]catalog.Card{c})[0]); err != nil {
 				return "", err
 			}
 			h = template.HTML(buf.String()) //nolint:gosec // rendered by html/template
@@ -141,4 +155,69 @@ func (r *Renderer) Cards(l Locale, cards []catalog.Card) (template.HTML, error) 
 		b.WriteString(string(h))
 	}
 	return template.HTML(b.String()), nil //nolint:gosec // joined html/template output
+}
+
+// fragmentMemo keeps rendered fragments by a key their caller derives from everything
+// the fragment shows.
+type fragmentMemo struct {
+	mu sync.Mutex
+	m  map[string]template.HTML
+}
+
+// maxFragments bounds the fragments kept; past it the memo starts over.
+const maxFragments = 4096
+
+// Fragment renders the template name with data() once per key: the key must name
+// everything the fragment shows (a filter bar: the language, the choices and what is
+// selected), so an entry is never stale.
+func (r *Renderer) Fragment(name, key string, data func() any) (template.HTML, error) {
+	key = name + "\x00" + key
+	r.fragments.mu.Lock()
+	h, ok := r.fragments.m[key]
+	r.fragments.mu.Unlock()
+	if ok {
+		return h, nil
+	}
+	var buf bytes.Buffer
+	if err := r.Views.Render(&buf, name, data()); err != nil {
+		return "", err
+	}
+	h = template.HTML(buf.String()) //nolint:gosec // rendered by html/template
+	r.fragments.mu.Lock()
+	if r.fragments.m == nil || len(r.fragments.m) >= maxFragments {
+		r.fragments.m = make(map[string]template.HTML)
+	}
+	r.fragments.m[key] = h
+	r.fragments.mu.Unlock()
+	return h, nil
+}
+
+// FilterBar is the catalog's filter bar as partials/catalog_filter shows it.
+type FilterBar struct {
+	L                        Locale
+	Form                     map[string]string
+	Categories, Cities, Kind []Option
+	Filtered                 bool
+}
+
+// Key names everything the bar shows, for Fragment.
+func (f FilterBar) Key() string {
+	var b strings.Builder
+	b.WriteString(f.L.Lang)
+	for _, k := range []string{"q", "category", "city", "kind", "bonus", "available"} {
+		b.WriteString("\x00")
+		b.WriteString(f.Form[k])
+	}
+	for _, list := range [][]Option{f.Categories, f.Cities, f.Kind} {
+		b.WriteString("\x01")
+		for _, o := range list {
+			b.WriteString(o.Value)
+			b.WriteString("\x02")
+			b.WriteString(o.Label)
+		}
+	}
+	if f.Filtered {
+		b.WriteString("\x03")
+	}
+	return b.String()
 }

@@ -54,7 +54,8 @@ type Renderer struct {
 	Demo    bool
 	Views   Views // renders fragments (Cards)
 
-	cards cardMemo
+	cards     cardMemo
+	fragments fragmentMemo
 }
 
 // Layouts per workspace.
