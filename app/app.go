@@ -234,6 +234,9 @@ func (a *App) initServices(ctx context.Context) error {
 	a.Settings.Cache(a.Cache)
 	a.Sessions = auth.NewSessions(a.DB.Client, a.Redis.Client, a.Prefix, a.Config.SessionTTL)
 	a.Sessions.SetLogger(a.Log)
+	if a.Redis.Embedded() {
+		a.Sessions.CacheInMemory() // one node: no other shares the cache
+	}
 	a.Members = members.New(a.DB.Client, a.Config.Superadmins, a.Sessions.RevokeAll)
 	a.Members.SetRows(a.Rows)
 	if a.Authz, err = authz.New(ctx, a.loadGrants, a.Redis.Client, a.Prefix+"authz", a.Log); err != nil {
@@ -276,6 +279,9 @@ func (a *App) initServices(ctx context.Context) error {
 	a.closers = append(a.closers, a.Views.Close) // closed before the database: the last views are written
 	a.APIKeys = apikeys.New(a.DB.Client)
 	a.Scraping = scraping.New(a.DB.Client, a.Redis.Client, a.Prefix, a.Log)
+	if a.Redis.Embedded() {
+		a.Scraping.CountInMemory() // one node: no other shares the counters
+	}
 	a.Scraping.UseSettings(a.Settings)
 	a.Staff.SetDialect(a.DB.Dialect)
 	a.Partners = partners.NewService(a.DB.Client, a.DB.Dialect, a.Notify, a.Catalog.T, a.Authz.Changed)

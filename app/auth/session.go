@@ -13,6 +13,7 @@ import (
 	"errors"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -43,6 +44,56 @@ type Sessions struct {
 	cacheTTL time.Duration
 	now      func() time.Time
 	log      *slog.Logger
+	mem      *memoryCache // the lookup cache in this process (CacheInMemory); nil: in Redis
+}
+
+// memoryCache is the lookup cache of a node that runs its own Redis: no other node
+// shares it, and a map spares a round trip to the in-process server on every request.
+type memoryCache struct {
+	mu    sync.Mutex
+	m     map[string]cached
+	swept time.Time
+}
+
+type cached struct {
+	cur Current
+	exp time.Time
+}
+
+// CacheInMemory keeps the lookup cache in this process instead of Redis.
+func (s *Sessions) CacheInMemory() { s.mem = &memoryCache{m: map[string]cached{}} }
+
+func (c *memoryCache) get(key string) (Current, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[key]
+	if !ok || time.Now().After(e.exp) {
+		return Current{}, false
+	}
+	return e.cur, true
+}
+
+func (c *memoryCache) put(key string, cur Current, ttl time.Duration) {
+	now := time.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if now.Sub(c.swept) > ttl {
+		for k, e := range c.m {
+			if now.After(e.exp) {
+				delete(c.m, k)
+			}
+		}
+		c.swept = now
+	}
+	c.m[key] = cached{cur: cur, exp: now.Add(ttl)}
+}
+
+func (c *memoryCache) del(keys ...string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, k := range keys {
+		delete(c.m, k)
+	}
 }
 
 // NewSessions returns the session service. prefix namespaces its Redis keys.
@@ -116,6 +167,12 @@ func (s *Sessions) Lookup(ctx context.Context, token string) (Current, error) {
 	}
 	id := HashToken(token)
 	key := s.prefix + id
+	if s.mem != nil {
+		if cur, ok := s.mem.get(key); ok {
+			return cur, nil
+		}
+		return s.lookupDB(ctx, id, key)
+	}
 	v, err := s.rdb.HGetAll(ctx, key).Result()
 	switch {
 	case err != nil:
@@ -128,6 +185,11 @@ func (s *Sessions) Lookup(ctx context.Context, token string) (Current, error) {
 			return Current{SessionID: id, MemberID: mid, Channel: v["c"]}, nil
 		}
 	}
+	return s.lookupDB(ctx, id, key)
+}
+
+// lookupDB checks the session in the database and fills the cache.
+func (s *Sessions) lookupDB(ctx context.Context, id, key string) (Current, error) {
 	now := s.now()
 	sess, err := s.db.Session.Query().
 		Where(session.ID(id), session.RevokedAtIsNil(), session.ExpiresAtGT(now),
@@ -143,13 +205,18 @@ func (s *Sessions) Lookup(ctx context.Context, token string) (Current, error) {
 	if err := s.db.Session.UpdateOneID(id).SetLastSeenAt(now).SetExpiresAt(now.Add(s.ttl)).Exec(ctx); err != nil {
 		return Current{}, err
 	}
+	cur := Current{SessionID: id, MemberID: sess.MemberID, Channel: string(sess.Channel)}
+	if s.mem != nil {
+		s.mem.put(key, cur, s.cacheTTL)
+		return cur, nil
+	}
 	pipe := s.rdb.TxPipeline()
 	pipe.HSet(ctx, key, "m", sess.MemberID, "c", string(sess.Channel))
 	pipe.Expire(ctx, key, s.cacheTTL)
 	if _, err := pipe.Exec(ctx); err != nil {
 		s.cacheFailed(ctx, "fill", err) // the next request reads the database again
 	}
-	return Current{SessionID: id, MemberID: sess.MemberID, Channel: string(sess.Channel)}, nil
+	return cur, nil
 }
 
 // List returns a member's live sessions, newest first.
@@ -179,6 +246,10 @@ func (s *Sessions) Revoke(ctx context.Context, memberID int, sessionID string) e
 // forget drops revoked sessions from the cache. The database already says they are
 // revoked; if Redis cannot be reached, a cached entry lives out its short TTL.
 func (s *Sessions) forget(ctx context.Context, keys ...string) {
+	if s.mem != nil {
+		s.mem.del(keys...)
+		return
+	}
 	if err := s.rdb.Del(ctx, keys...).Err(); err != nil {
 		s.log.WarnContext(ctx, "session cache not cleared after revoking; entries expire on their own",
 			"err", err, "sessions", len(keys), "within", s.cacheTTL.String())

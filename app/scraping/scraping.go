@@ -92,6 +92,7 @@ type Service struct {
 	sleep    func(ctx context.Context, d time.Duration)
 	now      func() time.Time
 	settings *settings.Store
+	mem      *memory // counters in this process (CountInMemory); nil: in Redis
 }
 
 // New returns the service; keys in Redis start with prefix.
@@ -236,11 +237,11 @@ func (s *Service) observe(ctx context.Context, r Request) (time.Duration, error)
 	}
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
+	if err := s.count(ctx, subjects, r, start, window, limit); err != nil {
+		return 0, err
+	}
 	over := false
 	for _, sub := range subjects {
-		if err := s.count(ctx, sub, r, start, window, limit); err != nil {
-			return 0, err
-		}
 		over = over || sub.count > limit
 	}
 	if !over {
@@ -277,35 +278,67 @@ func Delay(excess int) time.Duration {
 	return min(d, MaxDelay)
 }
 
-// count adds r to the subject's window in one round trip: distinct offers in a set,
-// pages in a counter; the latest items in a short list for the evidence.
-func (s *Service) count(ctx context.Context, sub *subject, r Request, start time.Time, window time.Duration, limit int) error {
-	base := s.prefix + string(r.Kind) + ":" + sub.key + ":" + strconv.FormatInt(start.Unix(), 10)
+// count adds r to each subject's window, all in one round trip (a pipeline, not a
+// transaction: each counter is atomic on its own): distinct offers in a set, pages in
+// a counter, the latest items in a short list for the evidence. A subject over the
+// limit then reads its evidence and claims the window's flag in a second round trip.
+func (s *Service) count(ctx context.Context, subjects []*subject, r Request, start time.Time, window time.Duration, limit int) error {
 	ttl := window + time.Minute
-	pipe := s.rdb.TxPipeline()
-	var n *redis.IntCmd
-	if r.Kind == Offers {
-		pipe.SAdd(ctx, base+":set", r.Item)
-		n = pipe.SCard(ctx, base+":set")
-		pipe.Expire(ctx, base+":set", ttl)
-	} else {
-		n = pipe.Incr(ctx, base+":n")
-		pipe.Expire(ctx, base+":n", ttl)
+	base := func(sub *subject) string {
+		return s.prefix + string(r.Kind) + ":" + sub.key + ":" + strconv.FormatInt(start.Unix(), 10)
 	}
-	pipe.LPush(ctx, base+":ev", r.Item)
-	pipe.LTrim(ctx, base+":ev", 0, evidenceSize-1)
-	pipe.Expire(ctx, base+":ev", ttl)
-	ev := pipe.LRange(ctx, base+":ev", 0, evidenceSize-1)
+	if s.mem != nil {
+		keys := make([]string, len(subjects))
+		for i, sub := range subjects {
+			keys[i] = base(sub)
+		}
+		s.mu.Lock()
+		now := s.now()
+		s.mu.Unlock()
+		s.mem.count(now, keys, subjects, r, ttl, limit)
+		return nil
+	}
+	pipe := s.rdb.Pipeline()
+	ns := make([]*redis.IntCmd, len(subjects))
+	for i, sub := range subjects {
+		b := base(sub)
+		if r.Kind == Offers {
+			pipe.SAdd(ctx, b+":set", r.Item)
+			ns[i] = pipe.SCard(ctx, b+":set")
+			pipe.Expire(ctx, b+":set", ttl)
+		} else {
+			ns[i] = pipe.Incr(ctx, b+":n")
+			pipe.Expire(ctx, b+":n", ttl)
+		}
+		pipe.LPush(ctx, b+":ev", r.Item)
+		pipe.LTrim(ctx, b+":ev", 0, evidenceSize-1)
+		pipe.Expire(ctx, b+":ev", ttl)
+	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return err
 	}
-	sub.count, sub.items = int(n.Val()), ev.Val()
-	if sub.count > limit {
-		ok, err := s.rdb.SetNX(ctx, base+":flagged", "1", ttl).Result()
-		if err != nil {
-			return err
+	var over []*subject
+	for i, sub := range subjects {
+		if sub.count = int(ns[i].Val()); sub.count > limit {
+			over = append(over, sub)
 		}
-		sub.fresh = ok
+	}
+	if len(over) == 0 {
+		return nil
+	}
+	pipe = s.rdb.Pipeline()
+	evs := make([]*redis.StringSliceCmd, len(over))
+	claims := make([]*redis.BoolCmd, len(over))
+	for i, sub := range over {
+		b := base(sub)
+		evs[i] = pipe.LRange(ctx, b+":ev", 0, evidenceSize-1)
+		claims[i] = pipe.SetNX(ctx, b+":flagged", "1", ttl)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return err
+	}
+	for i, sub := range over {
+		sub.items, sub.fresh = evs[i].Val(), claims[i].Val()
 	}
 	return nil
 }

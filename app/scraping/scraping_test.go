@@ -69,3 +69,61 @@ func TestRedisOutageDegrades(t *testing.T) {
 		})
 	}
 }
+
+// The counters in Redis and in the process's memory (a node that owns its Redis) count
+// alike: distinct offers once, every page, a flag at the first request over the limit
+// with the latest items as evidence, and a new window starting from nothing.
+func TestCountersInRedisAndInMemoryAgree(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	db := apptest.Databases(t)[0]
+	for _, store := range []string{"redis", "memory"} {
+		t.Run(store, func(t *testing.T) {
+			ctx := context.Background()
+			_, err := db.Client.ScrapeFlag.Delete().Exec(ctx)
+			apptest.Must(t, err)
+			mr := miniredis.RunT(t)
+			rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+			t.Cleanup(func() { rdb.Close() })
+			s := scraping.New(db.Client, rdb, "t:", log)
+			if store == "memory" {
+				s.CountInMemory()
+			}
+			var slept []time.Duration
+			s.SetSleep(func(_ context.Context, d time.Duration) { slept = append(slept, d) })
+			now := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
+			s.SetClock(func() time.Time { return now })
+			limit := scraping.DefaultOffersPerHour
+			// The same offer again and again is one offer.
+			for range limit * 2 {
+				s.Observe(ctx, scraping.Request{MemberID: 7, IP: "10.0.0.2", Kind: scraping.Offers, Item: "1"})
+			}
+			if len(slept) != 0 {
+				t.Fatalf("one offer opened repeatedly slowed the member: %v", slept)
+			}
+			for i := 2; i <= limit+2; i++ {
+				s.Observe(ctx, scraping.Request{MemberID: 7, IP: "10.0.0.2", Kind: scraping.Offers, Item: strconv.Itoa(i)})
+			}
+			flags := db.Client.ScrapeFlag.Query().AllX(ctx)
+			if len(flags) != 1 || flags[0].Count != limit+1 || len(slept) != 2 {
+				t.Fatalf("after %d distinct offers: %d flags (%+v), slept %v", limit+2, len(flags), flags, slept)
+			}
+			if ev := flags[0].Evidence; len(ev) != 20 || ev[0] != strconv.Itoa(limit+1) {
+				t.Fatalf("evidence %v: want the 20 latest, newest first", ev)
+			}
+			// Pages count every request; a new window starts from nothing.
+			pages := scraping.DefaultPagesPer10Min
+			for i := range pages + 1 {
+				s.Observe(ctx, scraping.Request{MemberID: 8, IP: "10.0.0.3", Kind: scraping.Pages, Item: "/app?n=" + strconv.Itoa(i)})
+			}
+			if n := db.Client.ScrapeFlag.Query().CountX(ctx); n != 2 {
+				t.Fatalf("%d flags after %d pages, want 2", n, pages+1)
+			}
+			now = now.Add(scraping.PageWindow)
+			before := len(slept)
+			s.Observe(ctx, scraping.Request{MemberID: 8, IP: "10.0.0.3", Kind: scraping.Pages, Item: "/app"})
+			if len(slept) != before {
+				t.Fatal("a new window inherited the old one's count")
+			}
+		})
+	}
+}
