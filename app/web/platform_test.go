@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,8 @@ import (
 	"ikra/app/audit"
 	"ikra/app/demo"
 	"ikra/app/i18n"
+	"ikra/app/ledger"
+	"ikra/ent"
 	"ikra/ent/member"
 )
 
@@ -244,4 +247,111 @@ func TestCachedRowsChangeOnEveryNode(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// The catalog's caches (candidate pools, a member's first-stage ranking and status,
+// offer details, booking counts) follow changes made through another node: a new offer,
+// a renamed one, a sold-out one, a suspended partner and a member's new status show on
+// node 2's personal page, plain list and API within seconds.
+func TestCatalogCachesFollowChangesOnEveryNode(t *testing.T) {
+	node1 := apptest.New(t)
+	node2 := apptest.New(t, apptest.Join(node1))
+	ctx := context.Background()
+	place := node1.Place()
+	shop := node1.Partner(place, "Кофейня")
+	other := node1.Partner(place, "Пекарня")
+	first := node1.Offer(place, shop.ID, "Кофе в подарок")
+	bread := node1.Offer(place, other.ID, "Хлеб к завтраку", func(c *ent.OfferCreate) { c.SetCapacity(1) })
+	tiers, err := node1.App.Rows.Tiers(ctx)
+	apptest.Must(t, err)
+	var gold *ent.Tier
+	for _, tr := range tiers {
+		if tr.MinEarned > 0 && (gold == nil || tr.MinEarned < gold.MinEarned) {
+			gold = tr
+		}
+	}
+	if gold == nil {
+		t.Fatal("no tier above the first")
+	}
+	locked := node1.Offer(place, shop.ID, "Закрытый ужин", func(c *ent.OfferCreate) { c.SetMinTierID(gold.ID) })
+	c, m := node2.Member(8803, "Дана")
+	pages := []string{"/app", "/app?all=1", "/api/v1/offers"}
+	eventually := func(what string, ok func(page, body string) bool) {
+		t.Helper()
+		for _, page := range pages {
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				r := c.Get(page)
+				if r.Status == http.StatusOK && ok(page, r.Body) {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%s: node 2's %s after 5 s (%d): %s", what, page, r.Status, r.Body)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+	}
+	has := func(title string) func(string, string) bool {
+		return func(_, body string) bool { return strings.Contains(body, title) }
+	}
+	eventually("before", has(first.Title))
+	for _, p := range pages { // warm every cache on node 2
+		c.Get(p)
+	}
+
+	node1.Offer(place, shop.ID, "Новый десерт")
+	eventually("a new offer", has("Новый десерт"))
+
+	apptest.Must(t, node1.App.DB.Offer.UpdateOneID(first.ID).SetTitle("Кофе и круассан").Exec(ctx))
+	eventually("a renamed offer", func(_, body string) bool {
+		return strings.Contains(body, "Кофе и круассан") && !strings.Contains(body, "Кофе в подарок")
+	})
+
+	// The last place taken through node 1: node 2's personal page sinks the sold-out
+	// offer below every open one (it counts the bookings again).
+	lastOpen := func() int {
+		cards, err := node2.App.Offers.Personal(ctx, m.ID, 24)
+		apptest.Must(t, err)
+		last := 0
+		for _, cd := range cards {
+			if !cd.Locked {
+				last = cd.ID
+			}
+		}
+		return last
+	}
+	if lastOpen() == bread.ID {
+		t.Fatal("the offer with a place left is already last")
+	}
+	_, err = node1.App.Bookings.Request(ctx, m.ID, bread.ID, "web", "", nil, "cache-sold-out")
+	apptest.Must(t, err)
+	for deadline := time.Now().Add(5 * time.Second); lastOpen() != bread.ID; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("node 2 still ranks the sold-out offer among the open ones after 5 s")
+		}
+	}
+
+	// The locked offer shows with a lock and no link until the member's status opens it.
+	link := `href="/app/offers/` + strconv.Itoa(locked.ID) + `"`
+	if r := c.Get("/app"); !strings.Contains(r.Body, locked.Title) || strings.Contains(r.Body, link) {
+		t.Fatalf("the tier-locked offer before the status: shown %v, linked %v", strings.Contains(r.Body, locked.Title), strings.Contains(r.Body, link))
+	}
+	apptest.Must(t, node1.App.Ledger.InTx(ctx, func(tx *ent.Tx) error {
+		_, err := node1.App.Ledger.CreditTx(ctx, tx, ledger.Op{MemberID: m.ID, Amount: gold.MinEarned, Kind: ledger.KindCashback,
+			Reason: "test", RefType: "test", Key: "cache-gold"})
+		return err
+	}))
+	eventually("a new status", func(page, body string) bool {
+		if page == "/api/v1/offers" {
+			return strings.Contains(body, locked.Title)
+		}
+		return strings.Contains(body, link)
+	})
+
+	_, err = node1.App.DB.Partner.UpdateOneID(shop.ID).SetStatus("suspended").Save(ctx)
+	apptest.Must(t, err)
+	eventually("a suspended partner", func(_, body string) bool {
+		return !strings.Contains(body, "Кофе и круассан") && !strings.Contains(body, "Новый десерт") && strings.Contains(body, bread.Title)
+	})
 }

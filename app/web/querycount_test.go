@@ -18,22 +18,27 @@ import (
 	"ikra/ent/category"
 )
 
-// The most statements each member page may run; the cache (app/cache) keeps the
-// member, their roles, tiers, categories, cities and settings out of these numbers.
-var statementCeiling = map[string]int64{
-	"/app":           13, // status, interests, views, bookings, 3 candidate sets, 2 booking counts, cards ×3, unread
-	"/app?all=1":     5,
-	"/app?q=word":    5,
-	"/api/v1/offers": 4,
-	"offer page":     4,
-	"/app/bonuses":   2,
-	"/api/v1/me":     2,
+// The most statements each member page may run with nothing cached on the node (a
+// member's first request after a change), and once the cache (app/cache) holds the
+// member, their roles, status and tastes, the candidate pools and the offers shown.
+var statementCeiling = map[string][2]int64{ // cold, warm
+	// Cold, the rows every page shares (member, roles, tiers, categories, cities,
+	// settings, suspended partners) come first; then the page's own. /app: status,
+	// interests, views, bookings, the candidate pools and invitations, booking counts,
+	// the cards' offers and images, unread.
+	"/app":           {21, 0},
+	"/app?all=1":     {14, 0},
+	"/app?q=word":    {13, 1}, // a text search always asks the index
+	"/api/v1/offers": {13, 0},
+	"offer page":     {12, 1}, // the visibility check always asks the database
+	"/app/bonuses":   {4, 2},
+	"/api/v1/me":     {5, 1},
 }
 
 // TestQueryCountsPinned: the catalog page, its search, the offer page, the API's
 // offer list and profile and the bonus history run the same number of statements with 10 offers
-// and with 10 000, and for a newcomer and for a member with 1 000 ledger entries, and
-// never more than statementCeiling. Both worlds come from the load generator with the
+// and with 10 000, and for a newcomer and for a member with 1 000 ledger entries, cold
+// and warm, and never more than statementCeiling. Both worlds come from the load generator with the
 // same seed, so the same kinds of offers (limited places, tier-locked, invite-only,
 // with images) are in both.
 func TestQueryCountsPinned(t *testing.T) {
@@ -94,9 +99,12 @@ func countWorld(t *testing.T, offers int) map[string]int64 {
 	paths := map[string]string{"/app": "/app", "/app?all=1": "/app?all=1", "/app?q=word": "/app?q=" + url.QueryEscape(word),
 		"/api/v1/offers": "/api/v1/offers", "offer page": "/app/offers/" + id[1], "/app/bonuses": "/app/bonuses", "/api/v1/me": "/api/v1/me"}
 
-	count := func(c *apptest.Client, name string) int64 {
+	count := func(c *apptest.Client, name string, warm int) int64 {
 		path := paths[name]
-		c.Get(path) // warm the caches, as every request after a member's first finds them
+		c.Get(path) // the session is known, as on every request after sign-in
+		if warm == 0 {
+			env.App.Cache.Flush() // nothing else is: a member's first request after a change
+		}
 		var ran []string
 		stop := db.Trace(func(q string) { ran = append(ran, q) })
 		r := c.Get(path)
@@ -108,18 +116,22 @@ func countWorld(t *testing.T, offers int) map[string]int64 {
 			t.Fatalf("searching %q does not find %q", word, shown.Title)
 		}
 		n := int64(len(ran))
-		if n > statementCeiling[name] {
-			t.Errorf("%s ran %d statements (at most %d) with %d offers:\n%s", path, n, statementCeiling[name], offers, strings.Join(ran, "\n"))
+		if most := statementCeiling[name][warm]; n > most {
+			t.Errorf("%s (%s) ran %d statements (at most %d) with %d offers:\n%s", path, state[warm], n, most, offers, strings.Join(ran, "\n"))
 		}
 		return n
 	}
 	out := map[string]int64{}
 	for name := range paths {
-		a, b := count(newcomer, name), count(veteran, name)
-		if a != b {
-			t.Errorf("%s: %d statements for a newcomer, %d for a member with 1 000 ledger entries", name, a, b)
+		for warm := range 2 {
+			a, b := count(newcomer, name, warm), count(veteran, name, warm)
+			if a != b {
+				t.Errorf("%s (%s): %d statements for a newcomer, %d for a member with 1 000 ledger entries", name, state[warm], a, b)
+			}
+			out[name+" "+state[warm]] = a
 		}
-		out[name] = a
 	}
 	return out
 }
+
+var state = [2]string{"cold", "warm"}
