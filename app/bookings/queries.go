@@ -5,6 +5,8 @@ import (
 
 	"ikra/ent"
 	"ikra/ent/booking"
+	"ikra/ent/member"
+	"ikra/ent/offer"
 	"ikra/ent/predicate"
 )
 
@@ -36,7 +38,8 @@ func (s *Service) one(ctx context.Context, where ...predicate.Booking) (*ent.Boo
 	return b, err
 }
 
-// PartnerList returns the partner's newest bookings, of one status when status is set.
+// PartnerList returns the partner's newest bookings, of one status when status is set,
+// with the member's first name and the offer's title (the other columns of both empty).
 func (s *Service) PartnerList(ctx context.Context, partnerID int, status string, limit int) ([]*ent.Booking, error) {
 	q := s.db.Booking.Query().Where(booking.PartnerID(partnerID))
 	if status != "" {
@@ -45,7 +48,10 @@ func (s *Service) PartnerList(ctx context.Context, partnerID int, status string,
 		}
 		q.Where(booking.StatusEQ(booking.Status(status)))
 	}
-	return q.WithMember().WithOffer().Order(ent.Desc(booking.FieldCreatedAt), ent.Desc(booking.FieldID)).Limit(limit).All(ctx)
+	// The lists show the member's first name and the offer's title: only those load.
+	return q.WithMember(func(q *ent.MemberQuery) { q.Select(member.FieldFirstName) }).
+		WithOffer(func(q *ent.OfferQuery) { q.Select(offer.FieldTitle) }).
+		Order(ent.Desc(booking.FieldCreatedAt), ent.Desc(booking.FieldID)).Limit(limit).All(ctx)
 }
 
 // MemberList returns the member's bookings, newest first, with their offers and partners.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
+	gojson "github.com/goccy/go-json"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/compress"
 	"github.com/gofiber/template/html/v2"
@@ -229,6 +230,9 @@ func New(d Deps) (*Server, error) {
 		ProxyHeader:             "", // the client address is decided by clientIP, not by Fiber
 		ServerHeader:            "",
 		AppName:                 "ikra",
+		// A drop-in for encoding/json that Fiber's documentation recommends: the API's
+		// lists spend less time in reflection.
+		JSONEncoder: gojson.Marshal,
 	})
 	s.routes()
 	return s, nil
