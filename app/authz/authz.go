@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -41,7 +42,7 @@ type Loader func(ctx context.Context) ([]Grant, error)
 // a new Casbin enforcer and swaps it in atomically.
 type Enforcer struct {
 	load    Loader
-	current atomic.Pointer[casbin.Enforcer]
+	current atomic.Pointer[snapshot]
 	rdb     *redis.Client
 	channel string
 	log     *slog.Logger
@@ -100,7 +101,7 @@ func (e *Enforcer) Reload(ctx context.Context) error {
 			return err
 		}
 	}
-	e.current.Store(ce)
+	e.current.Store(&snapshot{Enforcer: ce})
 	return nil
 }
 
@@ -109,13 +110,37 @@ func Subject(memberID int) string { return "u:" + strconv.Itoa(memberID) }
 
 // Can reports whether the member holds perm in dom.
 func (e *Enforcer) Can(memberID int, dom, perm string) bool {
-	ok, err := e.current.Load().Enforce(Subject(memberID), dom, perm)
+	snap := e.current.Load()
+	q := question{memberID, dom, perm}
+	if ok, found := snap.answers.Load(q); found {
+		return ok.(bool)
+	}
+	ok, err := snap.Enforce(Subject(memberID), dom, perm)
 	if err != nil {
 		e.log.Error("authz enforce", "err", err)
 		return false
 	}
+	if snap.kept.Add(1) <= maxAnswers {
+		snap.answers.Store(q, ok)
+	}
 	return ok
 }
+
+// snapshot is one loaded policy and the answers it gave: the policy never changes
+// once loaded (a reload makes a new snapshot), so neither do its answers.
+type snapshot struct {
+	*casbin.Enforcer
+	answers sync.Map // question → bool
+	kept    atomic.Int64
+}
+
+type question struct {
+	member    int
+	dom, perm string
+}
+
+// maxAnswers bounds the answers a snapshot keeps; past it, Can asks the policy.
+const maxAnswers = 200_000
 
 // Roles lists the roles a member holds in dom.
 func (e *Enforcer) Roles(memberID int, dom string) []string {

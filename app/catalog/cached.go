@@ -205,6 +205,19 @@ func poolOffers(list []*ent.Offer, locked bool) []poolOffer {
 // mergeNewest merges lists each in the catalog's order into the first n of their union,
 // in that order, without repeats: what one query over all of them would return.
 func mergeNewest(n int, lists ...[]poolOffer) []poolOffer {
+	var only []poolOffer
+	nonEmpty := 0
+	for _, l := range lists {
+		if len(l) > 0 {
+			only, nonEmpty = l, nonEmpty+1
+		}
+	}
+	if nonEmpty <= 1 {
+		// One list is its own merge. Capped, so that appending to the result never
+		// writes into a cached pool.
+		m := min(n, len(only))
+		return only[:m:m]
+	}
 	out := make([]poolOffer, 0, n)
 	seen := make(map[int]bool, n)
 	pos := make([]int, len(lists))

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -32,6 +33,17 @@ func TestBrowserOfferToModerationOnPhone(t *testing.T) {
 	owner.fitsWidth("the offer form")
 	owner.do("type the title", chromedp.SendKeys(chromedp.CSS("#title"), "Чайная церемония"))
 	phoneRun(owner, "choose a category", chromedp.Evaluate[int](`document.querySelector('#category_id').selectedIndex = 1`))
+	// Only the chosen category's tags stay on the form.
+	tagsShown := phoneRun(owner, "show the category's tags", chromedp.Evaluate[string](`(function () {
+		var s = document.querySelector('#category_id');
+		s.dispatchEvent(new Event('change', {bubbles: true}));
+		var all = document.querySelectorAll('#tags .tag-group'), shown = [];
+		for (var i = 0; i < all.length; i++) if (!all[i].hidden) shown.push(all[i].getAttribute('data-category') === s.value);
+		return all.length + ' groups, shown ' + JSON.stringify(shown);
+	})()`))
+	if !strings.HasSuffix(tagsShown, "shown [true]") || strings.HasPrefix(tagsShown, "1 groups") {
+		t.Errorf("after choosing a category: %s; want one group of many shown, the chosen category's", tagsShown)
+	}
 	phoneRun(owner, "choose a city", chromedp.Evaluate[int](`document.querySelector('#city_id').selectedIndex = 1`))
 	owner.do("type a cashback too high", chromedp.SetValue(chromedp.CSS("#cashback"), "120"))
 	owner.do("submit the form", chromedp.Click(chromedp.CSS(`form.form button[type=submit]`)))

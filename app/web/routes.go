@@ -229,7 +229,7 @@ func (s *Server) routes() {
 	r.add(API, "GET", "/api/v1/notifications", "cabinet:use", LimitRead, ap.Notifications)
 	r.add(API, "GET", "/api/v1/bonuses", "cabinet:use", LimitRead, ap.Bonuses)
 
-	ab := api.NewBookings(s.catalog, s.bookings)
+	ab := api.NewBookings(s.catalog, s.bookings, s.render)
 	ab.RecordViews(s.views)
 	r.add(API, "GET", "/api/v1/offers", "offers:browse", LimitRead, s.watch(scraping.Pages), ab.Offers)
 	r.add(API, "GET", "/api/v1/offers/:id", "offers:browse", LimitRead, s.watch(scraping.Offers), ab.Offer)

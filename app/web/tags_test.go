@@ -31,6 +31,10 @@ func TestTagsFromWelcomeAndOfferForm(t *testing.T) {
 	if !strings.Contains(form.Body, `name="tags" value="coffee"`) || !strings.Contains(form.Body, "Кофе") {
 		t.Fatalf("the offer form offers no tags: %s", form.Body)
 	}
+	// Each category's tags are a group the page's script shows for that category only.
+	if !strings.Contains(form.Body, `data-tags-for="tags"`) || !strings.Contains(form.Body, `class="tag-group" data-category="`+apptest.Itoa(w.place.CategoryID)+`"`) {
+		t.Errorf("the tag groups are not tied to their categories")
+	}
 	wrong := w.offerForm("Кофе с собой")
 	wrong["tags"] = []string{"coffee", "yoga"} // yoga is a sport tag
 	r := w.owner.Post("/partner/offers", wrong)
@@ -92,6 +96,18 @@ func TestTagsFromWelcomeAndOfferForm(t *testing.T) {
 	mt := firstCard.FindStringSubmatch(home.Body)
 	if home.Status != 200 || mt == nil || mt[1] != apptest.Itoa(o.ID) || !strings.Contains(home.Body, "Вам нравится: Кофе") {
 		t.Fatalf("the coffee lover's first page: %d first %v: %s", home.Status, mt, home.Body)
+	}
+	// The offer's page and the API name its tags.
+	page := lover.Get("/app/offers/" + apptest.Itoa(o.ID))
+	if !strings.Contains(page.Body, `<span class="tag tag-interest">Кофе</span>`) {
+		t.Errorf("the offer page does not show the tag: %s", page.Body)
+	}
+	api := lover.Get("/api/v1/offers/" + apptest.Itoa(o.ID))
+	if !strings.Contains(api.Body, `"tags":[{"key":"coffee","name":"Кофе"}]`) {
+		t.Errorf("the API does not name the tag: %s", api.Body)
+	}
+	if plainAPI := lover.Get("/api/v1/offers/" + apptest.Itoa(plain.ID)); !strings.Contains(plainAPI.Body, `"tags":[]`) {
+		t.Errorf("an offer without tags: %s", plainAPI.Body)
 	}
 	// Someone without the tag sees the newer offer first and no tag reason.
 	other := w.env.Client()

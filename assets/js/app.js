@@ -5,6 +5,7 @@
 //   .flash                             gets a close button
 //   form[data-autosubmit]              submits when one of its selects changes
 //   input[type=file][data-max-bytes]   refuses a file that is too large before it is sent
+//   select[data-tags-for]              shows only the tag group ([data-category]) of the chosen category
 (function () {
   'use strict';
 
@@ -117,9 +118,28 @@
     if (big) el.reportValidity();
   });
 
-  if (document.readyState === 'loading') {
-    document.addEventListener('DOMContentLoaded', function () { addCloseButtons(document); });
-  } else {
+  // (f) An offer's tags belong to its category: once one is chosen, only that
+  // category's tags are offered (all of them without a choice, or without script).
+  function showTags(select) {
+    var box = document.getElementById(select.getAttribute('data-tags-for'));
+    if (!box) return;
+    var groups = box.querySelectorAll('[data-category]');
+    for (var i = 0; i < groups.length; i++) {
+      groups[i].hidden = select.value !== '' && groups[i].getAttribute('data-category') !== select.value;
+    }
+  }
+  document.addEventListener('change', function (e) {
+    if (e.target instanceof HTMLSelectElement && e.target.hasAttribute('data-tags-for')) showTags(e.target);
+  });
+
+  function ready() {
     addCloseButtons(document);
+    var selects = document.querySelectorAll('select[data-tags-for]');
+    for (var i = 0; i < selects.length; i++) showTags(selects[i]);
+  }
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', ready);
+  } else {
+    ready();
   }
 })();

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	gojson "github.com/goccy/go-json"
 	"github.com/gofiber/fiber/v2"
 
 	"ikra/app/analytics"
@@ -21,14 +23,16 @@ type Bookings struct {
 	catalog  *catalog.Service
 	bookings *bookings.Service
 	views    *analytics.Recorder
+	render   *ui.Renderer // names tags in the request's language
+	items    itemMemo
 }
 
 // RecordViews makes the offer endpoint record each view with r, in the background.
 func (h *Bookings) RecordViews(r *analytics.Recorder) { h.views = r }
 
 // NewBookings returns the catalog and booking API handlers.
-func NewBookings(cat *catalog.Service, b *bookings.Service) *Bookings {
-	return &Bookings{catalog: cat, bookings: b}
+func NewBookings(cat *catalog.Service, b *bookings.Service, r *ui.Renderer) *Bookings {
+	return &Bookings{catalog: cat, bookings: b, render: r}
 }
 
 // Offer is a privilege as the API shows it.
@@ -48,6 +52,13 @@ type Offer struct {
 	PerMemberLimit int        `json:"per_member_limit"` // 0: unlimited
 	ValidUntil     *time.Time `json:"valid_until"`
 	Images         []string   `json:"images"` // paths, in order; the first is the cover
+	Tags           []Tag      `json:"tags"`   // finer interests within the category
+}
+
+// Tag is a catalog tag: its stable key and its name in the request's language.
+type Tag struct {
+	Key  string `json:"key"`
+	Name string `json:"name"`
 }
 
 // Named is a related row's ID and name.
@@ -56,7 +67,8 @@ type Named struct {
 	Name string `json:"name"`
 }
 
-func offerJSON(o *ent.Offer, lang string) Offer {
+func offerJSON(o *ent.Offer, l ui.Locale) Offer {
+	lang := l.Lang
 	out := Offer{ID: o.ID, Title: o.Title, Summary: o.Summary, Description: o.Description, Terms: o.Terms, Kind: string(o.Kind),
 		Addresses: o.Addresses, CashbackBP: o.CashbackBp, PriceBonus: o.PriceBonus, PerMemberLimit: o.PerMemberLimit,
 		ValidUntil: o.ValidUntil, Images: []string{}}
@@ -74,6 +86,10 @@ func offerJSON(o *ent.Offer, lang string) Offer {
 	}
 	for _, m := range o.Edges.Media {
 		out.Images = append(out.Images, "/media/"+m.Key)
+	}
+	out.Tags = make([]Tag, len(o.Tags))
+	for i, t := range o.Tags {
+		out.Tags[i] = Tag{Key: t, Name: l.TagName(t)}
 	}
 	return out
 }
@@ -98,11 +114,62 @@ func (h *Bookings) Offers(c *fiber.Ctx) error {
 	if page.Next != "" {
 		next = &page.Next
 	}
-	items := make([]Offer, 0, len(page.Offers))
-	for _, o := range page.Offers {
-		items = append(items, offerJSON(o, ui.Lang(c)))
+	// {"items": [...], "next": ...}, each item's JSON made once per row and language.
+	l := h.render.Locale(c)
+	out := append(make([]byte, 0, 1024*len(page.Offers)+64), `{"items":[`...)
+	for i, o := range page.Offers {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		item, err := h.items.of(o, l)
+		if err != nil {
+			return err
+		}
+		out = append(out, item...)
 	}
-	return c.JSON(fiber.Map{"items": items, "next": next})
+	tail, err := gojson.Marshal(next)
+	if err != nil {
+		return err
+	}
+	out = append(append(append(out, `],"next":`...), tail...), '}')
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	return c.Send(out)
+}
+
+// itemMemo keeps the JSON of offers by row and language. The rows come from the
+// catalog's cache, shared and never modified (a changed offer is a new row), so an
+// entry never goes stale; past maxItems the memo starts over.
+type itemMemo struct {
+	mu sync.Mutex
+	m  map[itemKey][]byte
+}
+
+type itemKey struct {
+	o    *ent.Offer
+	lang string
+}
+
+const maxItems = 5000
+
+func (m *itemMemo) of(o *ent.Offer, l ui.Locale) ([]byte, error) {
+	k := itemKey{o, l.Lang}
+	m.mu.Lock()
+	b, ok := m.m[k]
+	m.mu.Unlock()
+	if ok {
+		return b, nil
+	}
+	b, err := gojson.Marshal(offerJSON(o, l))
+	if err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	if m.m == nil || len(m.m) >= maxItems {
+		m.m = make(map[itemKey][]byte)
+	}
+	m.m[k] = b
+	m.mu.Unlock()
+	return b, nil
 }
 
 // Offer is one offer the member may see; any other is 404.
@@ -119,7 +186,7 @@ func (h *Bookings) Offer(c *fiber.Ctx) error {
 		return err
 	}
 	h.views.Record(analytics.View{OfferID: o.ID, PartnerID: o.PartnerID, MemberID: ui.ViewerOf(c).ID()})
-	return c.JSON(offerJSON(o, ui.Lang(c)))
+	return c.JSON(offerJSON(o, h.render.Locale(c)))
 }
 
 // Booking is a booking as the API shows it.

@@ -146,6 +146,9 @@ func Name(lang string, v any) string {
 	return ""
 }
 
+// TagName is the name of the catalog tag with this key in this language.
+func (l Locale) TagName(key string) string { return l.T(tags.Key(tags.Tag(key))) }
+
 // Name is a category's, city's, tier's or catalog tag's name in this language;
 // templates call {{$.L.Name .Edges.City}}.
 func (l Locale) Name(v any) string {
