@@ -119,62 +119,25 @@ func (l Locale) keyOf(c catalog.Card) cardKey {
 	return k
 }
 
-// maxCards bounds the rendered cards kept; past it the memo starts over.
-const maxCards = 10_000
-
-// cardMemo keeps rendered cards by what they show. A card's HTML is a pure function
-// of its CardView, so an entry is never stale: a changed offer makes a new key.
-type cardMemo struct {
+// memo keeps rendered HTML by a key that names everything it shows, so an entry is
+// never stale (a changed offer or translation makes a new key); past max entries it
+// starts over.
+type memo[K comparable] struct {
 	mu sync.Mutex
-	m  map[cardKey]template.HTML
+	m  map[K]template.HTML
 }
 
-// Cards renders the cards of a catalog page with the partials/card template, each
-// distinct card once: a page of cards then costs a lookup per card instead of a
-// template run with a dozen escaped fields.
-func (r *Renderer) Cards(l Locale, cards []catalog.Card) (template.HTML, error) {
-	var b strings.Builder
-	for _, c := range cards {
-		k := l.keyOf(c)
-		r.cards.mu.Lock()
-		h, ok := r.cards.m[k]
-		r.cards.mu.Unlock()
-		if !ok {
-			var buf bytes.Buffer
-			if err := r.Views.Render(&buf, "partials/card", l.Cards([]catalog.Card{c})[0]); err != nil {
-				return "", err
-			}
-			h = template.HTML(buf.String()) //nolint:gosec // rendered by html/template
-			r.cards.mu.Lock()
-			if r.cards.m == nil || len(r.cards.m) >= maxCards {
-				r.cards.m = make(map[cardKey]template.HTML)
-			}
-			r.cards.m[k] = h
-			r.cards.mu.Unlock()
-		}
-		b.WriteString(string(h))
-	}
-	return template.HTML(b.String()), nil //nolint:gosec // joined html/template output
-}
+// Bounds of the memos: distinct cards, and other fragments.
+const (
+	maxCards     = 10_000
+	maxFragments = 4096
+)
 
-// fragmentMemo keeps rendered fragments by a key their caller derives from everything
-// the fragment shows.
-type fragmentMemo struct {
-	mu sync.Mutex
-	m  map[string]template.HTML
-}
-
-// maxFragments bounds the fragments kept; past it the memo starts over.
-const maxFragments = 4096
-
-// Fragment renders the template name with data() once per key: the key must name
-// everything the fragment shows (a filter bar: the language, the choices and what is
-// selected), so an entry is never stale.
-func (r *Renderer) Fragment(name, key string, data func() any) (template.HTML, error) {
-	key = name + "\x00" + key
-	r.fragments.mu.Lock()
-	h, ok := r.fragments.m[key]
-	r.fragments.mu.Unlock()
+// get returns k's HTML, rendering the template name with data() when it is not kept.
+func (m *memo[K]) get(r *Renderer, k K, max int, name string, data func() any) (template.HTML, error) {
+	m.mu.Lock()
+	h, ok := m.m[k]
+	m.mu.Unlock()
 	if ok {
 		return h, nil
 	}
@@ -183,13 +146,35 @@ func (r *Renderer) Fragment(name, key string, data func() any) (template.HTML, e
 		return "", err
 	}
 	h = template.HTML(buf.String()) //nolint:gosec // rendered by html/template
-	r.fragments.mu.Lock()
-	if r.fragments.m == nil || len(r.fragments.m) >= maxFragments {
-		r.fragments.m = make(map[string]template.HTML)
+	m.mu.Lock()
+	if m.m == nil || len(m.m) >= max {
+		m.m = make(map[K]template.HTML)
 	}
-	r.fragments.m[key] = h
-	r.fragments.mu.Unlock()
+	m.m[k] = h
+	m.mu.Unlock()
 	return h, nil
+}
+
+// Cards renders the cards of a catalog page with the partials/card template, each
+// distinct card once: a page of cards then costs a lookup per card instead of a
+// template run with a dozen escaped fields.
+func (r *Renderer) Cards(l Locale, cards []catalog.Card) (template.HTML, error) {
+	var b strings.Builder
+	for _, c := range cards {
+		h, err := r.cards.get(r, l.keyOf(c), maxCards, "partials/card", func() any { return l.Cards([]catalog.Card{c})[0] })
+		if err != nil {
+			return "", err
+		}
+		b.WriteString(string(h))
+	}
+	return template.HTML(b.String()), nil //nolint:gosec // joined html/template output
+}
+
+// Fragment renders the template name with data() once per key: the key must name
+// everything the fragment shows (a filter bar: the language, the choices and what is
+// selected).
+func (r *Renderer) Fragment(name, key string, data func() any) (template.HTML, error) {
+	return r.fragments.get(r, name+"\x00"+key, maxFragments, name, data)
 }
 
 // FilterBar is the catalog's filter bar as partials/catalog_filter shows it.

@@ -54,8 +54,8 @@ type Renderer struct {
 	Demo    bool
 	Views   Views // renders fragments (Cards)
 
-	cards     cardMemo
-	fragments fragmentMemo
+	cards     memo[cardKey]
+	fragments memo[string]
 }
 
 // Layouts per workspace.
