@@ -174,8 +174,10 @@ func (s *Service) loadInvited(ctx context.Context, memberID int) ([]poolOffer, e
 	if err != nil {
 		return nil, err
 	}
-	list, err := s.db.Offer.Query().Where(s.predicate(memberID, st, suspended), offer.VisibilityEQ(offer.VisibilityInvite),
-		offer.PublishedAtNotNil()).Order(newest...).Limit(candidateCap).Select(poolFields...).All(ctx)
+	// From the member's invitations (offer_invited by member), not from every offer.
+	ps := append(s.open(suspended), offer.VisibilityEQ(offer.VisibilityInvite), invited(memberID), reaches(st),
+		offer.PublishedAtNotNil())
+	list, err := s.db.Offer.Query().Where(ps...).Order(newest...).Limit(candidateCap).Select(poolFields...).All(ctx)
 	if err != nil {
 		return nil, err
 	}
