@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"encoding/json"
 	"fmt"
 	"ikra/ent/claim"
 	"ikra/ent/member"
@@ -34,8 +35,20 @@ type Claim struct {
 	Answer string `json:"answer,omitempty"`
 	// AnsweredAt holds the value of the "answered_at" field.
 	AnsweredAt *time.Time `json:"answered_at,omitempty"`
-	// RemindedAt holds the value of the "reminded_at" field.
-	RemindedAt *time.Time `json:"reminded_at,omitempty"`
+	// AssigneeID holds the value of the "assignee_id" field.
+	AssigneeID *int `json:"assignee_id,omitempty"`
+	// BookingID holds the value of the "booking_id" field.
+	BookingID *int `json:"booking_id,omitempty"`
+	// PartnerID holds the value of the "partner_id" field.
+	PartnerID *int `json:"partner_id,omitempty"`
+	// Attachments holds the value of the "attachments" field.
+	Attachments []string `json:"attachments,omitempty"`
+	// Channel holds the value of the "channel" field.
+	Channel claim.Channel `json:"channel,omitempty"`
+	// Reminded7dAt holds the value of the "reminded_7d_at" field.
+	Reminded7dAt *time.Time `json:"reminded_7d_at,omitempty"`
+	// Reminded1dAt holds the value of the "reminded_1d_at" field.
+	Reminded1dAt *time.Time `json:"reminded_1d_at,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -82,11 +95,13 @@ func (*Claim) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case claim.FieldID, claim.FieldMemberID, claim.FieldAnsweredByID:
+		case claim.FieldAttachments:
+			values[i] = new([]byte)
+		case claim.FieldID, claim.FieldMemberID, claim.FieldAnsweredByID, claim.FieldAssigneeID, claim.FieldBookingID, claim.FieldPartnerID:
 			values[i] = new(sql.NullInt64)
-		case claim.FieldSubject, claim.FieldBody, claim.FieldStatus, claim.FieldAnswer:
+		case claim.FieldSubject, claim.FieldBody, claim.FieldStatus, claim.FieldAnswer, claim.FieldChannel:
 			values[i] = new(sql.NullString)
-		case claim.FieldDueAt, claim.FieldAnsweredAt, claim.FieldRemindedAt, claim.FieldCreatedAt:
+		case claim.FieldDueAt, claim.FieldAnsweredAt, claim.FieldReminded7dAt, claim.FieldReminded1dAt, claim.FieldCreatedAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -159,12 +174,54 @@ func (_m *Claim) assignValues(columns []string, values []any) error {
 				_m.AnsweredAt = new(time.Time)
 				*_m.AnsweredAt = value.Time
 			}
-		case claim.FieldRemindedAt:
-			if value, ok := values[i].(*sql.NullTime); !ok {
-				return fmt.Errorf("unexpected type %T for field reminded_at", values[i])
+		case claim.FieldAssigneeID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field assignee_id", values[i])
 			} else if value.Valid {
-				_m.RemindedAt = new(time.Time)
-				*_m.RemindedAt = value.Time
+				_m.AssigneeID = new(int)
+				*_m.AssigneeID = int(value.Int64)
+			}
+		case claim.FieldBookingID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field booking_id", values[i])
+			} else if value.Valid {
+				_m.BookingID = new(int)
+				*_m.BookingID = int(value.Int64)
+			}
+		case claim.FieldPartnerID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field partner_id", values[i])
+			} else if value.Valid {
+				_m.PartnerID = new(int)
+				*_m.PartnerID = int(value.Int64)
+			}
+		case claim.FieldAttachments:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field attachments", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Attachments); err != nil {
+					return fmt.Errorf("unmarshal field attachments: %w", err)
+				}
+			}
+		case claim.FieldChannel:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field channel", values[i])
+			} else if value.Valid {
+				_m.Channel = claim.Channel(value.String)
+			}
+		case claim.FieldReminded7dAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field reminded_7d_at", values[i])
+			} else if value.Valid {
+				_m.Reminded7dAt = new(time.Time)
+				*_m.Reminded7dAt = value.Time
+			}
+		case claim.FieldReminded1dAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field reminded_1d_at", values[i])
+			} else if value.Valid {
+				_m.Reminded1dAt = new(time.Time)
+				*_m.Reminded1dAt = value.Time
 			}
 		case claim.FieldCreatedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -246,8 +303,34 @@ func (_m *Claim) String() string {
 		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteString(", ")
-	if v := _m.RemindedAt; v != nil {
-		builder.WriteString("reminded_at=")
+	if v := _m.AssigneeID; v != nil {
+		builder.WriteString("assignee_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.BookingID; v != nil {
+		builder.WriteString("booking_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.PartnerID; v != nil {
+		builder.WriteString("partner_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("attachments=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Attachments))
+	builder.WriteString(", ")
+	builder.WriteString("channel=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Channel))
+	builder.WriteString(", ")
+	if v := _m.Reminded7dAt; v != nil {
+		builder.WriteString("reminded_7d_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.Reminded1dAt; v != nil {
+		builder.WriteString("reminded_1d_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteString(", ")

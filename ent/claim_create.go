@@ -103,16 +103,92 @@ func (_c *ClaimCreate) SetNillableAnsweredAt(v *time.Time) *ClaimCreate {
 	return _c
 }
 
-// SetRemindedAt sets the "reminded_at" field.
-func (_c *ClaimCreate) SetRemindedAt(v time.Time) *ClaimCreate {
-	_c.mutation.SetRemindedAt(v)
+// SetAssigneeID sets the "assignee_id" field.
+func (_c *ClaimCreate) SetAssigneeID(v int) *ClaimCreate {
+	_c.mutation.SetAssigneeID(v)
 	return _c
 }
 
-// SetNillableRemindedAt sets the "reminded_at" field if the given value is not nil.
-func (_c *ClaimCreate) SetNillableRemindedAt(v *time.Time) *ClaimCreate {
+// SetNillableAssigneeID sets the "assignee_id" field if the given value is not nil.
+func (_c *ClaimCreate) SetNillableAssigneeID(v *int) *ClaimCreate {
 	if v != nil {
-		_c.SetRemindedAt(*v)
+		_c.SetAssigneeID(*v)
+	}
+	return _c
+}
+
+// SetBookingID sets the "booking_id" field.
+func (_c *ClaimCreate) SetBookingID(v int) *ClaimCreate {
+	_c.mutation.SetBookingID(v)
+	return _c
+}
+
+// SetNillableBookingID sets the "booking_id" field if the given value is not nil.
+func (_c *ClaimCreate) SetNillableBookingID(v *int) *ClaimCreate {
+	if v != nil {
+		_c.SetBookingID(*v)
+	}
+	return _c
+}
+
+// SetPartnerID sets the "partner_id" field.
+func (_c *ClaimCreate) SetPartnerID(v int) *ClaimCreate {
+	_c.mutation.SetPartnerID(v)
+	return _c
+}
+
+// SetNillablePartnerID sets the "partner_id" field if the given value is not nil.
+func (_c *ClaimCreate) SetNillablePartnerID(v *int) *ClaimCreate {
+	if v != nil {
+		_c.SetPartnerID(*v)
+	}
+	return _c
+}
+
+// SetAttachments sets the "attachments" field.
+func (_c *ClaimCreate) SetAttachments(v []string) *ClaimCreate {
+	_c.mutation.SetAttachments(v)
+	return _c
+}
+
+// SetChannel sets the "channel" field.
+func (_c *ClaimCreate) SetChannel(v claim.Channel) *ClaimCreate {
+	_c.mutation.SetChannel(v)
+	return _c
+}
+
+// SetNillableChannel sets the "channel" field if the given value is not nil.
+func (_c *ClaimCreate) SetNillableChannel(v *claim.Channel) *ClaimCreate {
+	if v != nil {
+		_c.SetChannel(*v)
+	}
+	return _c
+}
+
+// SetReminded7dAt sets the "reminded_7d_at" field.
+func (_c *ClaimCreate) SetReminded7dAt(v time.Time) *ClaimCreate {
+	_c.mutation.SetReminded7dAt(v)
+	return _c
+}
+
+// SetNillableReminded7dAt sets the "reminded_7d_at" field if the given value is not nil.
+func (_c *ClaimCreate) SetNillableReminded7dAt(v *time.Time) *ClaimCreate {
+	if v != nil {
+		_c.SetReminded7dAt(*v)
+	}
+	return _c
+}
+
+// SetReminded1dAt sets the "reminded_1d_at" field.
+func (_c *ClaimCreate) SetReminded1dAt(v time.Time) *ClaimCreate {
+	_c.mutation.SetReminded1dAt(v)
+	return _c
+}
+
+// SetNillableReminded1dAt sets the "reminded_1d_at" field if the given value is not nil.
+func (_c *ClaimCreate) SetNillableReminded1dAt(v *time.Time) *ClaimCreate {
+	if v != nil {
+		_c.SetReminded1dAt(*v)
 	}
 	return _c
 }
@@ -184,6 +260,10 @@ func (_c *ClaimCreate) defaults() {
 		v := claim.DefaultAnswer
 		_c.mutation.SetAnswer(v)
 	}
+	if _, ok := _c.mutation.Channel(); !ok {
+		v := claim.DefaultChannel
+		_c.mutation.SetChannel(v)
+	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		v := claim.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
@@ -214,6 +294,14 @@ func (_c *ClaimCreate) check() error {
 	}
 	if _, ok := _c.mutation.Answer(); !ok {
 		return &ValidationError{Name: "answer", err: errors.New(`ent: missing required field "Claim.answer"`)}
+	}
+	if _, ok := _c.mutation.Channel(); !ok {
+		return &ValidationError{Name: "channel", err: errors.New(`ent: missing required field "Claim.channel"`)}
+	}
+	if v, ok := _c.mutation.Channel(); ok {
+		if err := claim.ChannelValidator(v); err != nil {
+			return &ValidationError{Name: "channel", err: fmt.Errorf(`ent: validator failed for field "Claim.channel": %w`, err)}
+		}
 	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		return &ValidationError{Name: "created_at", err: errors.New(`ent: missing required field "Claim.created_at"`)}
@@ -272,9 +360,33 @@ func (_c *ClaimCreate) createSpec() (*Claim, *sqlgraph.CreateSpec) {
 		_spec.SetField(claim.FieldAnsweredAt, field.TypeTime, value)
 		_node.AnsweredAt = &value
 	}
-	if value, ok := _c.mutation.RemindedAt(); ok {
-		_spec.SetField(claim.FieldRemindedAt, field.TypeTime, value)
-		_node.RemindedAt = &value
+	if value, ok := _c.mutation.AssigneeID(); ok {
+		_spec.SetField(claim.FieldAssigneeID, field.TypeInt, value)
+		_node.AssigneeID = &value
+	}
+	if value, ok := _c.mutation.BookingID(); ok {
+		_spec.SetField(claim.FieldBookingID, field.TypeInt, value)
+		_node.BookingID = &value
+	}
+	if value, ok := _c.mutation.PartnerID(); ok {
+		_spec.SetField(claim.FieldPartnerID, field.TypeInt, value)
+		_node.PartnerID = &value
+	}
+	if value, ok := _c.mutation.Attachments(); ok {
+		_spec.SetField(claim.FieldAttachments, field.TypeJSON, value)
+		_node.Attachments = value
+	}
+	if value, ok := _c.mutation.Channel(); ok {
+		_spec.SetField(claim.FieldChannel, field.TypeEnum, value)
+		_node.Channel = value
+	}
+	if value, ok := _c.mutation.Reminded7dAt(); ok {
+		_spec.SetField(claim.FieldReminded7dAt, field.TypeTime, value)
+		_node.Reminded7dAt = &value
+	}
+	if value, ok := _c.mutation.Reminded1dAt(); ok {
+		_spec.SetField(claim.FieldReminded1dAt, field.TypeTime, value)
+		_node.Reminded1dAt = &value
 	}
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(claim.FieldCreatedAt, field.TypeTime, value)
@@ -474,21 +586,141 @@ func (u *ClaimUpsert) ClearAnsweredAt() *ClaimUpsert {
 	return u
 }
 
-// SetRemindedAt sets the "reminded_at" field.
-func (u *ClaimUpsert) SetRemindedAt(v time.Time) *ClaimUpsert {
-	u.Set(claim.FieldRemindedAt, v)
+// SetAssigneeID sets the "assignee_id" field.
+func (u *ClaimUpsert) SetAssigneeID(v int) *ClaimUpsert {
+	u.Set(claim.FieldAssigneeID, v)
 	return u
 }
 
-// UpdateRemindedAt sets the "reminded_at" field to the value that was provided on create.
-func (u *ClaimUpsert) UpdateRemindedAt() *ClaimUpsert {
-	u.SetExcluded(claim.FieldRemindedAt)
+// UpdateAssigneeID sets the "assignee_id" field to the value that was provided on create.
+func (u *ClaimUpsert) UpdateAssigneeID() *ClaimUpsert {
+	u.SetExcluded(claim.FieldAssigneeID)
 	return u
 }
 
-// ClearRemindedAt clears the value of the "reminded_at" field.
-func (u *ClaimUpsert) ClearRemindedAt() *ClaimUpsert {
-	u.SetNull(claim.FieldRemindedAt)
+// AddAssigneeID adds v to the "assignee_id" field.
+func (u *ClaimUpsert) AddAssigneeID(v int) *ClaimUpsert {
+	u.Add(claim.FieldAssigneeID, v)
+	return u
+}
+
+// ClearAssigneeID clears the value of the "assignee_id" field.
+func (u *ClaimUpsert) ClearAssigneeID() *ClaimUpsert {
+	u.SetNull(claim.FieldAssigneeID)
+	return u
+}
+
+// SetBookingID sets the "booking_id" field.
+func (u *ClaimUpsert) SetBookingID(v int) *ClaimUpsert {
+	u.Set(claim.FieldBookingID, v)
+	return u
+}
+
+// UpdateBookingID sets the "booking_id" field to the value that was provided on create.
+func (u *ClaimUpsert) UpdateBookingID() *ClaimUpsert {
+	u.SetExcluded(claim.FieldBookingID)
+	return u
+}
+
+// AddBookingID adds v to the "booking_id" field.
+func (u *ClaimUpsert) AddBookingID(v int) *ClaimUpsert {
+	u.Add(claim.FieldBookingID, v)
+	return u
+}
+
+// ClearBookingID clears the value of the "booking_id" field.
+func (u *ClaimUpsert) ClearBookingID() *ClaimUpsert {
+	u.SetNull(claim.FieldBookingID)
+	return u
+}
+
+// SetPartnerID sets the "partner_id" field.
+func (u *ClaimUpsert) SetPartnerID(v int) *ClaimUpsert {
+	u.Set(claim.FieldPartnerID, v)
+	return u
+}
+
+// UpdatePartnerID sets the "partner_id" field to the value that was provided on create.
+func (u *ClaimUpsert) UpdatePartnerID() *ClaimUpsert {
+	u.SetExcluded(claim.FieldPartnerID)
+	return u
+}
+
+// AddPartnerID adds v to the "partner_id" field.
+func (u *ClaimUpsert) AddPartnerID(v int) *ClaimUpsert {
+	u.Add(claim.FieldPartnerID, v)
+	return u
+}
+
+// ClearPartnerID clears the value of the "partner_id" field.
+func (u *ClaimUpsert) ClearPartnerID() *ClaimUpsert {
+	u.SetNull(claim.FieldPartnerID)
+	return u
+}
+
+// SetAttachments sets the "attachments" field.
+func (u *ClaimUpsert) SetAttachments(v []string) *ClaimUpsert {
+	u.Set(claim.FieldAttachments, v)
+	return u
+}
+
+// UpdateAttachments sets the "attachments" field to the value that was provided on create.
+func (u *ClaimUpsert) UpdateAttachments() *ClaimUpsert {
+	u.SetExcluded(claim.FieldAttachments)
+	return u
+}
+
+// ClearAttachments clears the value of the "attachments" field.
+func (u *ClaimUpsert) ClearAttachments() *ClaimUpsert {
+	u.SetNull(claim.FieldAttachments)
+	return u
+}
+
+// SetChannel sets the "channel" field.
+func (u *ClaimUpsert) SetChannel(v claim.Channel) *ClaimUpsert {
+	u.Set(claim.FieldChannel, v)
+	return u
+}
+
+// UpdateChannel sets the "channel" field to the value that was provided on create.
+func (u *ClaimUpsert) UpdateChannel() *ClaimUpsert {
+	u.SetExcluded(claim.FieldChannel)
+	return u
+}
+
+// SetReminded7dAt sets the "reminded_7d_at" field.
+func (u *ClaimUpsert) SetReminded7dAt(v time.Time) *ClaimUpsert {
+	u.Set(claim.FieldReminded7dAt, v)
+	return u
+}
+
+// UpdateReminded7dAt sets the "reminded_7d_at" field to the value that was provided on create.
+func (u *ClaimUpsert) UpdateReminded7dAt() *ClaimUpsert {
+	u.SetExcluded(claim.FieldReminded7dAt)
+	return u
+}
+
+// ClearReminded7dAt clears the value of the "reminded_7d_at" field.
+func (u *ClaimUpsert) ClearReminded7dAt() *ClaimUpsert {
+	u.SetNull(claim.FieldReminded7dAt)
+	return u
+}
+
+// SetReminded1dAt sets the "reminded_1d_at" field.
+func (u *ClaimUpsert) SetReminded1dAt(v time.Time) *ClaimUpsert {
+	u.Set(claim.FieldReminded1dAt, v)
+	return u
+}
+
+// UpdateReminded1dAt sets the "reminded_1d_at" field to the value that was provided on create.
+func (u *ClaimUpsert) UpdateReminded1dAt() *ClaimUpsert {
+	u.SetExcluded(claim.FieldReminded1dAt)
+	return u
+}
+
+// ClearReminded1dAt clears the value of the "reminded_1d_at" field.
+func (u *ClaimUpsert) ClearReminded1dAt() *ClaimUpsert {
+	u.SetNull(claim.FieldReminded1dAt)
 	return u
 }
 
@@ -670,24 +902,164 @@ func (u *ClaimUpsertOne) ClearAnsweredAt() *ClaimUpsertOne {
 	})
 }
 
-// SetRemindedAt sets the "reminded_at" field.
-func (u *ClaimUpsertOne) SetRemindedAt(v time.Time) *ClaimUpsertOne {
+// SetAssigneeID sets the "assignee_id" field.
+func (u *ClaimUpsertOne) SetAssigneeID(v int) *ClaimUpsertOne {
 	return u.Update(func(s *ClaimUpsert) {
-		s.SetRemindedAt(v)
+		s.SetAssigneeID(v)
 	})
 }
 
-// UpdateRemindedAt sets the "reminded_at" field to the value that was provided on create.
-func (u *ClaimUpsertOne) UpdateRemindedAt() *ClaimUpsertOne {
+// AddAssigneeID adds v to the "assignee_id" field.
+func (u *ClaimUpsertOne) AddAssigneeID(v int) *ClaimUpsertOne {
 	return u.Update(func(s *ClaimUpsert) {
-		s.UpdateRemindedAt()
+		s.AddAssigneeID(v)
 	})
 }
 
-// ClearRemindedAt clears the value of the "reminded_at" field.
-func (u *ClaimUpsertOne) ClearRemindedAt() *ClaimUpsertOne {
+// UpdateAssigneeID sets the "assignee_id" field to the value that was provided on create.
+func (u *ClaimUpsertOne) UpdateAssigneeID() *ClaimUpsertOne {
 	return u.Update(func(s *ClaimUpsert) {
-		s.ClearRemindedAt()
+		s.UpdateAssigneeID()
+	})
+}
+
+// ClearAssigneeID clears the value of the "assignee_id" field.
+func (u *ClaimUpsertOne) ClearAssigneeID() *ClaimUpsertOne {
+	return u.Update(func(s *ClaimUpsert) {
+		s.ClearAssigneeID()
+	})
+}
+
+// SetBookingID sets the "booking_id" field.
+func (u *ClaimUpsertOne) SetBookingID(v int) *ClaimUpsertOne {
+	return u.Update(func(s *ClaimUpsert) {
+		s.SetBookingID(v)
+	})
+}
+
+// AddBookingID adds v to the "booking_id" field.
+func (u *ClaimUpsertOne) AddBookingID(v int) *ClaimUpsertOne {
+	return u.Update(func(s *ClaimUpsert) {
+		s.AddBookingID(v)
+	})
+}
+
+// UpdateBookingID sets the "booking_id" field to the value that was provided on create.
+func (u *ClaimUpsertOne) UpdateBookingID() *ClaimUpsertOne {
+	return u.Update(func(s *ClaimUpsert) {
+		s.UpdateBookingID()
+	})
+}
+
+// ClearBookingID clears the value of the "booking_id" field.
+func (u *ClaimUpsertOne) ClearBookingID() *ClaimUpsertOne {
+	return u.Update(func(s *ClaimUpsert) {
+		s.ClearBookingID()
+	})
+}
+
+// SetPartnerID sets the "partner_id" field.
+func (u *ClaimUpsertOne) SetPartnerID(v int) *ClaimUpsertOne {
+	return u.Update(func(s *ClaimUpsert) {
+		s.SetPartnerID(v)
+	})
+}
+
+// AddPartnerID adds v to the "partner_id" field.
+func (u *ClaimUpsertOne) AddPartnerID(v int) *ClaimUpsertOne {
+	return u.Update(func(s *ClaimUpsert) {
+		s.AddPartnerID(v)
+	})
+}
+
+// UpdatePartnerID sets the "partner_id" field to the value that was provided on create.
+func (u *ClaimUpsertOne) UpdatePartnerID() *ClaimUpsertOne {
+	return u.Update(func(s *ClaimUpsert) {
+		s.UpdatePartnerID()
+	})
+}
+
+// ClearPartnerID clears the value of the "partner_id" field.
+func (u *ClaimUpsertOne) ClearPartnerID() *ClaimUpsertOne {
+	return u.Update(func(s *ClaimUpsert) {
+		s.ClearPartnerID()
+	})
+}
+
+// SetAttachments sets the "attachments" field.
+func (u *ClaimUpsertOne) SetAttachments(v []string) *ClaimUpsertOne {
+	return u.Update(func(s *ClaimUpsert) {
+		s.SetAttachments(v)
+	})
+}
+
+// UpdateAttachments sets the "attachments" field to the value that was provided on create.
+func (u *ClaimUpsertOne) UpdateAttachments() *ClaimUpsertOne {
+	return u.Update(func(s *ClaimUpsert) {
+		s.UpdateAttachments()
+	})
+}
+
+// ClearAttachments clears the value of the "attachments" field.
+func (u *ClaimUpsertOne) ClearAttachments() *ClaimUpsertOne {
+	return u.Update(func(s *ClaimUpsert) {
+		s.ClearAttachments()
+	})
+}
+
+// SetChannel sets the "channel" field.
+func (u *ClaimUpsertOne) SetChannel(v claim.Channel) *ClaimUpsertOne {
+	return u.Update(func(s *ClaimUpsert) {
+		s.SetChannel(v)
+	})
+}
+
+// UpdateChannel sets the "channel" field to the value that was provided on create.
+func (u *ClaimUpsertOne) UpdateChannel() *ClaimUpsertOne {
+	return u.Update(func(s *ClaimUpsert) {
+		s.UpdateChannel()
+	})
+}
+
+// SetReminded7dAt sets the "reminded_7d_at" field.
+func (u *ClaimUpsertOne) SetReminded7dAt(v time.Time) *ClaimUpsertOne {
+	return u.Update(func(s *ClaimUpsert) {
+		s.SetReminded7dAt(v)
+	})
+}
+
+// UpdateReminded7dAt sets the "reminded_7d_at" field to the value that was provided on create.
+func (u *ClaimUpsertOne) UpdateReminded7dAt() *ClaimUpsertOne {
+	return u.Update(func(s *ClaimUpsert) {
+		s.UpdateReminded7dAt()
+	})
+}
+
+// ClearReminded7dAt clears the value of the "reminded_7d_at" field.
+func (u *ClaimUpsertOne) ClearReminded7dAt() *ClaimUpsertOne {
+	return u.Update(func(s *ClaimUpsert) {
+		s.ClearReminded7dAt()
+	})
+}
+
+// SetReminded1dAt sets the "reminded_1d_at" field.
+func (u *ClaimUpsertOne) SetReminded1dAt(v time.Time) *ClaimUpsertOne {
+	return u.Update(func(s *ClaimUpsert) {
+		s.SetReminded1dAt(v)
+	})
+}
+
+// UpdateReminded1dAt sets the "reminded_1d_at" field to the value that was provided on create.
+func (u *ClaimUpsertOne) UpdateReminded1dAt() *ClaimUpsertOne {
+	return u.Update(func(s *ClaimUpsert) {
+		s.UpdateReminded1dAt()
+	})
+}
+
+// ClearReminded1dAt clears the value of the "reminded_1d_at" field.
+func (u *ClaimUpsertOne) ClearReminded1dAt() *ClaimUpsertOne {
+	return u.Update(func(s *ClaimUpsert) {
+		s.ClearReminded1dAt()
 	})
 }
 
@@ -1035,24 +1407,164 @@ func (u *ClaimUpsertBulk) ClearAnsweredAt() *ClaimUpsertBulk {
 	})
 }
 
-// SetRemindedAt sets the "reminded_at" field.
-func (u *ClaimUpsertBulk) SetRemindedAt(v time.Time) *ClaimUpsertBulk {
+// SetAssigneeID sets the "assignee_id" field.
+func (u *ClaimUpsertBulk) SetAssigneeID(v int) *ClaimUpsertBulk {
 	return u.Update(func(s *ClaimUpsert) {
-		s.SetRemindedAt(v)
+		s.SetAssigneeID(v)
 	})
 }
 
-// UpdateRemindedAt sets the "reminded_at" field to the value that was provided on create.
-func (u *ClaimUpsertBulk) UpdateRemindedAt() *ClaimUpsertBulk {
+// AddAssigneeID adds v to the "assignee_id" field.
+func (u *ClaimUpsertBulk) AddAssigneeID(v int) *ClaimUpsertBulk {
 	return u.Update(func(s *ClaimUpsert) {
-		s.UpdateRemindedAt()
+		s.AddAssigneeID(v)
 	})
 }
 
-// ClearRemindedAt clears the value of the "reminded_at" field.
-func (u *ClaimUpsertBulk) ClearRemindedAt() *ClaimUpsertBulk {
+// UpdateAssigneeID sets the "assignee_id" field to the value that was provided on create.
+func (u *ClaimUpsertBulk) UpdateAssigneeID() *ClaimUpsertBulk {
 	return u.Update(func(s *ClaimUpsert) {
-		s.ClearRemindedAt()
+		s.UpdateAssigneeID()
+	})
+}
+
+// ClearAssigneeID clears the value of the "assignee_id" field.
+func (u *ClaimUpsertBulk) ClearAssigneeID() *ClaimUpsertBulk {
+	return u.Update(func(s *ClaimUpsert) {
+		s.ClearAssigneeID()
+	})
+}
+
+// SetBookingID sets the "booking_id" field.
+func (u *ClaimUpsertBulk) SetBookingID(v int) *ClaimUpsertBulk {
+	return u.Update(func(s *ClaimUpsert) {
+		s.SetBookingID(v)
+	})
+}
+
+// AddBookingID adds v to the "booking_id" field.
+func (u *ClaimUpsertBulk) AddBookingID(v int) *ClaimUpsertBulk {
+	return u.Update(func(s *ClaimUpsert) {
+		s.AddBookingID(v)
+	})
+}
+
+// UpdateBookingID sets the "booking_id" field to the value that was provided on create.
+func (u *ClaimUpsertBulk) UpdateBookingID() *ClaimUpsertBulk {
+	return u.Update(func(s *ClaimUpsert) {
+		s.UpdateBookingID()
+	})
+}
+
+// ClearBookingID clears the value of the "booking_id" field.
+func (u *ClaimUpsertBulk) ClearBookingID() *ClaimUpsertBulk {
+	return u.Update(func(s *ClaimUpsert) {
+		s.ClearBookingID()
+	})
+}
+
+// SetPartnerID sets the "partner_id" field.
+func (u *ClaimUpsertBulk) SetPartnerID(v int) *ClaimUpsertBulk {
+	return u.Update(func(s *ClaimUpsert) {
+		s.SetPartnerID(v)
+	})
+}
+
+// AddPartnerID adds v to the "partner_id" field.
+func (u *ClaimUpsertBulk) AddPartnerID(v int) *ClaimUpsertBulk {
+	return u.Update(func(s *ClaimUpsert) {
+		s.AddPartnerID(v)
+	})
+}
+
+// UpdatePartnerID sets the "partner_id" field to the value that was provided on create.
+func (u *ClaimUpsertBulk) UpdatePartnerID() *ClaimUpsertBulk {
+	return u.Update(func(s *ClaimUpsert) {
+		s.UpdatePartnerID()
+	})
+}
+
+// ClearPartnerID clears the value of the "partner_id" field.
+func (u *ClaimUpsertBulk) ClearPartnerID() *ClaimUpsertBulk {
+	return u.Update(func(s *ClaimUpsert) {
+		s.ClearPartnerID()
+	})
+}
+
+// SetAttachments sets the "attachments" field.
+func (u *ClaimUpsertBulk) SetAttachments(v []string) *ClaimUpsertBulk {
+	return u.Update(func(s *ClaimUpsert) {
+		s.SetAttachments(v)
+	})
+}
+
+// UpdateAttachments sets the "attachments" field to the value that was provided on create.
+func (u *ClaimUpsertBulk) UpdateAttachments() *ClaimUpsertBulk {
+	return u.Update(func(s *ClaimUpsert) {
+		s.UpdateAttachments()
+	})
+}
+
+// ClearAttachments clears the value of the "attachments" field.
+func (u *ClaimUpsertBulk) ClearAttachments() *ClaimUpsertBulk {
+	return u.Update(func(s *ClaimUpsert) {
+		s.ClearAttachments()
+	})
+}
+
+// SetChannel sets the "channel" field.
+func (u *ClaimUpsertBulk) SetChannel(v claim.Channel) *ClaimUpsertBulk {
+	return u.Update(func(s *ClaimUpsert) {
+		s.SetChannel(v)
+	})
+}
+
+// UpdateChannel sets the "channel" field to the value that was provided on create.
+func (u *ClaimUpsertBulk) UpdateChannel() *ClaimUpsertBulk {
+	return u.Update(func(s *ClaimUpsert) {
+		s.UpdateChannel()
+	})
+}
+
+// SetReminded7dAt sets the "reminded_7d_at" field.
+func (u *ClaimUpsertBulk) SetReminded7dAt(v time.Time) *ClaimUpsertBulk {
+	return u.Update(func(s *ClaimUpsert) {
+		s.SetReminded7dAt(v)
+	})
+}
+
+// UpdateReminded7dAt sets the "reminded_7d_at" field to the value that was provided on create.
+func (u *ClaimUpsertBulk) UpdateReminded7dAt() *ClaimUpsertBulk {
+	return u.Update(func(s *ClaimUpsert) {
+		s.UpdateReminded7dAt()
+	})
+}
+
+// ClearReminded7dAt clears the value of the "reminded_7d_at" field.
+func (u *ClaimUpsertBulk) ClearReminded7dAt() *ClaimUpsertBulk {
+	return u.Update(func(s *ClaimUpsert) {
+		s.ClearReminded7dAt()
+	})
+}
+
+// SetReminded1dAt sets the "reminded_1d_at" field.
+func (u *ClaimUpsertBulk) SetReminded1dAt(v time.Time) *ClaimUpsertBulk {
+	return u.Update(func(s *ClaimUpsert) {
+		s.SetReminded1dAt(v)
+	})
+}
+
+// UpdateReminded1dAt sets the "reminded_1d_at" field to the value that was provided on create.
+func (u *ClaimUpsertBulk) UpdateReminded1dAt() *ClaimUpsertBulk {
+	return u.Update(func(s *ClaimUpsert) {
+		s.UpdateReminded1dAt()
+	})
+}
+
+// ClearReminded1dAt clears the value of the "reminded_1d_at" field.
+func (u *ClaimUpsertBulk) ClearReminded1dAt() *ClaimUpsertBulk {
+	return u.Update(func(s *ClaimUpsert) {
+		s.ClearReminded1dAt()
 	})
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 )
 
@@ -154,23 +155,156 @@ func (_u *ClaimUpdate) ClearAnsweredAt() *ClaimUpdate {
 	return _u
 }
 
-// SetRemindedAt sets the "reminded_at" field.
-func (_u *ClaimUpdate) SetRemindedAt(v time.Time) *ClaimUpdate {
-	_u.mutation.SetRemindedAt(v)
+// SetAssigneeID sets the "assignee_id" field.
+func (_u *ClaimUpdate) SetAssigneeID(v int) *ClaimUpdate {
+	_u.mutation.ResetAssigneeID()
+	_u.mutation.SetAssigneeID(v)
 	return _u
 }
 
-// SetNillableRemindedAt sets the "reminded_at" field if the given value is not nil.
-func (_u *ClaimUpdate) SetNillableRemindedAt(v *time.Time) *ClaimUpdate {
+// SetNillableAssigneeID sets the "assignee_id" field if the given value is not nil.
+func (_u *ClaimUpdate) SetNillableAssigneeID(v *int) *ClaimUpdate {
 	if v != nil {
-		_u.SetRemindedAt(*v)
+		_u.SetAssigneeID(*v)
 	}
 	return _u
 }
 
-// ClearRemindedAt clears the value of the "reminded_at" field.
-func (_u *ClaimUpdate) ClearRemindedAt() *ClaimUpdate {
-	_u.mutation.ClearRemindedAt()
+// AddAssigneeID adds value to the "assignee_id" field.
+func (_u *ClaimUpdate) AddAssigneeID(v int) *ClaimUpdate {
+	_u.mutation.AddAssigneeID(v)
+	return _u
+}
+
+// ClearAssigneeID clears the value of the "assignee_id" field.
+func (_u *ClaimUpdate) ClearAssigneeID() *ClaimUpdate {
+	_u.mutation.ClearAssigneeID()
+	return _u
+}
+
+// SetBookingID sets the "booking_id" field.
+func (_u *ClaimUpdate) SetBookingID(v int) *ClaimUpdate {
+	_u.mutation.ResetBookingID()
+	_u.mutation.SetBookingID(v)
+	return _u
+}
+
+// SetNillableBookingID sets the "booking_id" field if the given value is not nil.
+func (_u *ClaimUpdate) SetNillableBookingID(v *int) *ClaimUpdate {
+	if v != nil {
+		_u.SetBookingID(*v)
+	}
+	return _u
+}
+
+// AddBookingID adds value to the "booking_id" field.
+func (_u *ClaimUpdate) AddBookingID(v int) *ClaimUpdate {
+	_u.mutation.AddBookingID(v)
+	return _u
+}
+
+// ClearBookingID clears the value of the "booking_id" field.
+func (_u *ClaimUpdate) ClearBookingID() *ClaimUpdate {
+	_u.mutation.ClearBookingID()
+	return _u
+}
+
+// SetPartnerID sets the "partner_id" field.
+func (_u *ClaimUpdate) SetPartnerID(v int) *ClaimUpdate {
+	_u.mutation.ResetPartnerID()
+	_u.mutation.SetPartnerID(v)
+	return _u
+}
+
+// SetNillablePartnerID sets the "partner_id" field if the given value is not nil.
+func (_u *ClaimUpdate) SetNillablePartnerID(v *int) *ClaimUpdate {
+	if v != nil {
+		_u.SetPartnerID(*v)
+	}
+	return _u
+}
+
+// AddPartnerID adds value to the "partner_id" field.
+func (_u *ClaimUpdate) AddPartnerID(v int) *ClaimUpdate {
+	_u.mutation.AddPartnerID(v)
+	return _u
+}
+
+// ClearPartnerID clears the value of the "partner_id" field.
+func (_u *ClaimUpdate) ClearPartnerID() *ClaimUpdate {
+	_u.mutation.ClearPartnerID()
+	return _u
+}
+
+// SetAttachments sets the "attachments" field.
+func (_u *ClaimUpdate) SetAttachments(v []string) *ClaimUpdate {
+	_u.mutation.SetAttachments(v)
+	return _u
+}
+
+// AppendAttachments appends value to the "attachments" field.
+func (_u *ClaimUpdate) AppendAttachments(v []string) *ClaimUpdate {
+	_u.mutation.AppendAttachments(v)
+	return _u
+}
+
+// ClearAttachments clears the value of the "attachments" field.
+func (_u *ClaimUpdate) ClearAttachments() *ClaimUpdate {
+	_u.mutation.ClearAttachments()
+	return _u
+}
+
+// SetChannel sets the "channel" field.
+func (_u *ClaimUpdate) SetChannel(v claim.Channel) *ClaimUpdate {
+	_u.mutation.SetChannel(v)
+	return _u
+}
+
+// SetNillableChannel sets the "channel" field if the given value is not nil.
+func (_u *ClaimUpdate) SetNillableChannel(v *claim.Channel) *ClaimUpdate {
+	if v != nil {
+		_u.SetChannel(*v)
+	}
+	return _u
+}
+
+// SetReminded7dAt sets the "reminded_7d_at" field.
+func (_u *ClaimUpdate) SetReminded7dAt(v time.Time) *ClaimUpdate {
+	_u.mutation.SetReminded7dAt(v)
+	return _u
+}
+
+// SetNillableReminded7dAt sets the "reminded_7d_at" field if the given value is not nil.
+func (_u *ClaimUpdate) SetNillableReminded7dAt(v *time.Time) *ClaimUpdate {
+	if v != nil {
+		_u.SetReminded7dAt(*v)
+	}
+	return _u
+}
+
+// ClearReminded7dAt clears the value of the "reminded_7d_at" field.
+func (_u *ClaimUpdate) ClearReminded7dAt() *ClaimUpdate {
+	_u.mutation.ClearReminded7dAt()
+	return _u
+}
+
+// SetReminded1dAt sets the "reminded_1d_at" field.
+func (_u *ClaimUpdate) SetReminded1dAt(v time.Time) *ClaimUpdate {
+	_u.mutation.SetReminded1dAt(v)
+	return _u
+}
+
+// SetNillableReminded1dAt sets the "reminded_1d_at" field if the given value is not nil.
+func (_u *ClaimUpdate) SetNillableReminded1dAt(v *time.Time) *ClaimUpdate {
+	if v != nil {
+		_u.SetReminded1dAt(*v)
+	}
+	return _u
+}
+
+// ClearReminded1dAt clears the value of the "reminded_1d_at" field.
+func (_u *ClaimUpdate) ClearReminded1dAt() *ClaimUpdate {
+	_u.mutation.ClearReminded1dAt()
 	return _u
 }
 
@@ -249,6 +383,11 @@ func (_u *ClaimUpdate) check() error {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Claim.status": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Channel(); ok {
+		if err := claim.ChannelValidator(v); err != nil {
+			return &ValidationError{Name: "channel", err: fmt.Errorf(`ent: validator failed for field "Claim.channel": %w`, err)}
+		}
+	}
 	if _u.mutation.MemberCleared() && len(_u.mutation.MemberIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Claim.member"`)
 	}
@@ -294,11 +433,58 @@ func (_u *ClaimUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.AnsweredAtCleared() {
 		_spec.ClearField(claim.FieldAnsweredAt, field.TypeTime)
 	}
-	if value, ok := _u.mutation.RemindedAt(); ok {
-		_spec.SetField(claim.FieldRemindedAt, field.TypeTime, value)
+	if value, ok := _u.mutation.AssigneeID(); ok {
+		_spec.SetField(claim.FieldAssigneeID, field.TypeInt, value)
 	}
-	if _u.mutation.RemindedAtCleared() {
-		_spec.ClearField(claim.FieldRemindedAt, field.TypeTime)
+	if value, ok := _u.mutation.AddedAssigneeID(); ok {
+		_spec.AddField(claim.FieldAssigneeID, field.TypeInt, value)
+	}
+	if _u.mutation.AssigneeIDCleared() {
+		_spec.ClearField(claim.FieldAssigneeID, field.TypeInt)
+	}
+	if value, ok := _u.mutation.BookingID(); ok {
+		_spec.SetField(claim.FieldBookingID, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedBookingID(); ok {
+		_spec.AddField(claim.FieldBookingID, field.TypeInt, value)
+	}
+	if _u.mutation.BookingIDCleared() {
+		_spec.ClearField(claim.FieldBookingID, field.TypeInt)
+	}
+	if value, ok := _u.mutation.PartnerID(); ok {
+		_spec.SetField(claim.FieldPartnerID, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedPartnerID(); ok {
+		_spec.AddField(claim.FieldPartnerID, field.TypeInt, value)
+	}
+	if _u.mutation.PartnerIDCleared() {
+		_spec.ClearField(claim.FieldPartnerID, field.TypeInt)
+	}
+	if value, ok := _u.mutation.Attachments(); ok {
+		_spec.SetField(claim.FieldAttachments, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedAttachments(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, claim.FieldAttachments, value)
+		})
+	}
+	if _u.mutation.AttachmentsCleared() {
+		_spec.ClearField(claim.FieldAttachments, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.Channel(); ok {
+		_spec.SetField(claim.FieldChannel, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.Reminded7dAt(); ok {
+		_spec.SetField(claim.FieldReminded7dAt, field.TypeTime, value)
+	}
+	if _u.mutation.Reminded7dAtCleared() {
+		_spec.ClearField(claim.FieldReminded7dAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.Reminded1dAt(); ok {
+		_spec.SetField(claim.FieldReminded1dAt, field.TypeTime, value)
+	}
+	if _u.mutation.Reminded1dAtCleared() {
+		_spec.ClearField(claim.FieldReminded1dAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.CreatedAt(); ok {
 		_spec.SetField(claim.FieldCreatedAt, field.TypeTime, value)
@@ -507,23 +693,156 @@ func (_u *ClaimUpdateOne) ClearAnsweredAt() *ClaimUpdateOne {
 	return _u
 }
 
-// SetRemindedAt sets the "reminded_at" field.
-func (_u *ClaimUpdateOne) SetRemindedAt(v time.Time) *ClaimUpdateOne {
-	_u.mutation.SetRemindedAt(v)
+// SetAssigneeID sets the "assignee_id" field.
+func (_u *ClaimUpdateOne) SetAssigneeID(v int) *ClaimUpdateOne {
+	_u.mutation.ResetAssigneeID()
+	_u.mutation.SetAssigneeID(v)
 	return _u
 }
 
-// SetNillableRemindedAt sets the "reminded_at" field if the given value is not nil.
-func (_u *ClaimUpdateOne) SetNillableRemindedAt(v *time.Time) *ClaimUpdateOne {
+// SetNillableAssigneeID sets the "assignee_id" field if the given value is not nil.
+func (_u *ClaimUpdateOne) SetNillableAssigneeID(v *int) *ClaimUpdateOne {
 	if v != nil {
-		_u.SetRemindedAt(*v)
+		_u.SetAssigneeID(*v)
 	}
 	return _u
 }
 
-// ClearRemindedAt clears the value of the "reminded_at" field.
-func (_u *ClaimUpdateOne) ClearRemindedAt() *ClaimUpdateOne {
-	_u.mutation.ClearRemindedAt()
+// AddAssigneeID adds value to the "assignee_id" field.
+func (_u *ClaimUpdateOne) AddAssigneeID(v int) *ClaimUpdateOne {
+	_u.mutation.AddAssigneeID(v)
+	return _u
+}
+
+// ClearAssigneeID clears the value of the "assignee_id" field.
+func (_u *ClaimUpdateOne) ClearAssigneeID() *ClaimUpdateOne {
+	_u.mutation.ClearAssigneeID()
+	return _u
+}
+
+// SetBookingID sets the "booking_id" field.
+func (_u *ClaimUpdateOne) SetBookingID(v int) *ClaimUpdateOne {
+	_u.mutation.ResetBookingID()
+	_u.mutation.SetBookingID(v)
+	return _u
+}
+
+// SetNillableBookingID sets the "booking_id" field if the given value is not nil.
+func (_u *ClaimUpdateOne) SetNillableBookingID(v *int) *ClaimUpdateOne {
+	if v != nil {
+		_u.SetBookingID(*v)
+	}
+	return _u
+}
+
+// AddBookingID adds value to the "booking_id" field.
+func (_u *ClaimUpdateOne) AddBookingID(v int) *ClaimUpdateOne {
+	_u.mutation.AddBookingID(v)
+	return _u
+}
+
+// ClearBookingID clears the value of the "booking_id" field.
+func (_u *ClaimUpdateOne) ClearBookingID() *ClaimUpdateOne {
+	_u.mutation.ClearBookingID()
+	return _u
+}
+
+// SetPartnerID sets the "partner_id" field.
+func (_u *ClaimUpdateOne) SetPartnerID(v int) *ClaimUpdateOne {
+	_u.mutation.ResetPartnerID()
+	_u.mutation.SetPartnerID(v)
+	return _u
+}
+
+// SetNillablePartnerID sets the "partner_id" field if the given value is not nil.
+func (_u *ClaimUpdateOne) SetNillablePartnerID(v *int) *ClaimUpdateOne {
+	if v != nil {
+		_u.SetPartnerID(*v)
+	}
+	return _u
+}
+
+// AddPartnerID adds value to the "partner_id" field.
+func (_u *ClaimUpdateOne) AddPartnerID(v int) *ClaimUpdateOne {
+	_u.mutation.AddPartnerID(v)
+	return _u
+}
+
+// ClearPartnerID clears the value of the "partner_id" field.
+func (_u *ClaimUpdateOne) ClearPartnerID() *ClaimUpdateOne {
+	_u.mutation.ClearPartnerID()
+	return _u
+}
+
+// SetAttachments sets the "attachments" field.
+func (_u *ClaimUpdateOne) SetAttachments(v []string) *ClaimUpdateOne {
+	_u.mutation.SetAttachments(v)
+	return _u
+}
+
+// AppendAttachments appends value to the "attachments" field.
+func (_u *ClaimUpdateOne) AppendAttachments(v []string) *ClaimUpdateOne {
+	_u.mutation.AppendAttachments(v)
+	return _u
+}
+
+// ClearAttachments clears the value of the "attachments" field.
+func (_u *ClaimUpdateOne) ClearAttachments() *ClaimUpdateOne {
+	_u.mutation.ClearAttachments()
+	return _u
+}
+
+// SetChannel sets the "channel" field.
+func (_u *ClaimUpdateOne) SetChannel(v claim.Channel) *ClaimUpdateOne {
+	_u.mutation.SetChannel(v)
+	return _u
+}
+
+// SetNillableChannel sets the "channel" field if the given value is not nil.
+func (_u *ClaimUpdateOne) SetNillableChannel(v *claim.Channel) *ClaimUpdateOne {
+	if v != nil {
+		_u.SetChannel(*v)
+	}
+	return _u
+}
+
+// SetReminded7dAt sets the "reminded_7d_at" field.
+func (_u *ClaimUpdateOne) SetReminded7dAt(v time.Time) *ClaimUpdateOne {
+	_u.mutation.SetReminded7dAt(v)
+	return _u
+}
+
+// SetNillableReminded7dAt sets the "reminded_7d_at" field if the given value is not nil.
+func (_u *ClaimUpdateOne) SetNillableReminded7dAt(v *time.Time) *ClaimUpdateOne {
+	if v != nil {
+		_u.SetReminded7dAt(*v)
+	}
+	return _u
+}
+
+// ClearReminded7dAt clears the value of the "reminded_7d_at" field.
+func (_u *ClaimUpdateOne) ClearReminded7dAt() *ClaimUpdateOne {
+	_u.mutation.ClearReminded7dAt()
+	return _u
+}
+
+// SetReminded1dAt sets the "reminded_1d_at" field.
+func (_u *ClaimUpdateOne) SetReminded1dAt(v time.Time) *ClaimUpdateOne {
+	_u.mutation.SetReminded1dAt(v)
+	return _u
+}
+
+// SetNillableReminded1dAt sets the "reminded_1d_at" field if the given value is not nil.
+func (_u *ClaimUpdateOne) SetNillableReminded1dAt(v *time.Time) *ClaimUpdateOne {
+	if v != nil {
+		_u.SetReminded1dAt(*v)
+	}
+	return _u
+}
+
+// ClearReminded1dAt clears the value of the "reminded_1d_at" field.
+func (_u *ClaimUpdateOne) ClearReminded1dAt() *ClaimUpdateOne {
+	_u.mutation.ClearReminded1dAt()
 	return _u
 }
 
@@ -615,6 +934,11 @@ func (_u *ClaimUpdateOne) check() error {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Claim.status": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Channel(); ok {
+		if err := claim.ChannelValidator(v); err != nil {
+			return &ValidationError{Name: "channel", err: fmt.Errorf(`ent: validator failed for field "Claim.channel": %w`, err)}
+		}
+	}
 	if _u.mutation.MemberCleared() && len(_u.mutation.MemberIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Claim.member"`)
 	}
@@ -677,11 +1001,58 @@ func (_u *ClaimUpdateOne) sqlSave(ctx context.Context) (_node *Claim, err error)
 	if _u.mutation.AnsweredAtCleared() {
 		_spec.ClearField(claim.FieldAnsweredAt, field.TypeTime)
 	}
-	if value, ok := _u.mutation.RemindedAt(); ok {
-		_spec.SetField(claim.FieldRemindedAt, field.TypeTime, value)
+	if value, ok := _u.mutation.AssigneeID(); ok {
+		_spec.SetField(claim.FieldAssigneeID, field.TypeInt, value)
 	}
-	if _u.mutation.RemindedAtCleared() {
-		_spec.ClearField(claim.FieldRemindedAt, field.TypeTime)
+	if value, ok := _u.mutation.AddedAssigneeID(); ok {
+		_spec.AddField(claim.FieldAssigneeID, field.TypeInt, value)
+	}
+	if _u.mutation.AssigneeIDCleared() {
+		_spec.ClearField(claim.FieldAssigneeID, field.TypeInt)
+	}
+	if value, ok := _u.mutation.BookingID(); ok {
+		_spec.SetField(claim.FieldBookingID, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedBookingID(); ok {
+		_spec.AddField(claim.FieldBookingID, field.TypeInt, value)
+	}
+	if _u.mutation.BookingIDCleared() {
+		_spec.ClearField(claim.FieldBookingID, field.TypeInt)
+	}
+	if value, ok := _u.mutation.PartnerID(); ok {
+		_spec.SetField(claim.FieldPartnerID, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedPartnerID(); ok {
+		_spec.AddField(claim.FieldPartnerID, field.TypeInt, value)
+	}
+	if _u.mutation.PartnerIDCleared() {
+		_spec.ClearField(claim.FieldPartnerID, field.TypeInt)
+	}
+	if value, ok := _u.mutation.Attachments(); ok {
+		_spec.SetField(claim.FieldAttachments, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedAttachments(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, claim.FieldAttachments, value)
+		})
+	}
+	if _u.mutation.AttachmentsCleared() {
+		_spec.ClearField(claim.FieldAttachments, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.Channel(); ok {
+		_spec.SetField(claim.FieldChannel, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.Reminded7dAt(); ok {
+		_spec.SetField(claim.FieldReminded7dAt, field.TypeTime, value)
+	}
+	if _u.mutation.Reminded7dAtCleared() {
+		_spec.ClearField(claim.FieldReminded7dAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.Reminded1dAt(); ok {
+		_spec.SetField(claim.FieldReminded1dAt, field.TypeTime, value)
+	}
+	if _u.mutation.Reminded1dAtCleared() {
+		_spec.ClearField(claim.FieldReminded1dAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.CreatedAt(); ok {
 		_spec.SetField(claim.FieldCreatedAt, field.TypeTime, value)

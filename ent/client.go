@@ -19,6 +19,7 @@ import (
 	"ikra/ent/city"
 	"ikra/ent/claim"
 	"ikra/ent/consent"
+	"ikra/ent/fraudflag"
 	"ikra/ent/idempotencyrecord"
 	"ikra/ent/ledgerentry"
 	"ikra/ent/member"
@@ -74,6 +75,8 @@ type Client struct {
 	Claim *ClaimClient
 	// Consent is the client for interacting with the Consent builders.
 	Consent *ConsentClient
+	// FraudFlag is the client for interacting with the FraudFlag builders.
+	FraudFlag *FraudFlagClient
 	// IdempotencyRecord is the client for interacting with the IdempotencyRecord builders.
 	IdempotencyRecord *IdempotencyRecordClient
 	// LedgerEntry is the client for interacting with the LedgerEntry builders.
@@ -143,6 +146,7 @@ func (c *Client) init() {
 	c.City = NewCityClient(c.config)
 	c.Claim = NewClaimClient(c.config)
 	c.Consent = NewConsentClient(c.config)
+	c.FraudFlag = NewFraudFlagClient(c.config)
 	c.IdempotencyRecord = NewIdempotencyRecordClient(c.config)
 	c.LedgerEntry = NewLedgerEntryClient(c.config)
 	c.Member = NewMemberClient(c.config)
@@ -268,6 +272,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		City:               NewCityClient(cfg),
 		Claim:              NewClaimClient(cfg),
 		Consent:            NewConsentClient(cfg),
+		FraudFlag:          NewFraudFlagClient(cfg),
 		IdempotencyRecord:  NewIdempotencyRecordClient(cfg),
 		LedgerEntry:        NewLedgerEntryClient(cfg),
 		Member:             NewMemberClient(cfg),
@@ -320,6 +325,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		City:               NewCityClient(cfg),
 		Claim:              NewClaimClient(cfg),
 		Consent:            NewConsentClient(cfg),
+		FraudFlag:          NewFraudFlagClient(cfg),
 		IdempotencyRecord:  NewIdempotencyRecordClient(cfg),
 		LedgerEntry:        NewLedgerEntryClient(cfg),
 		Member:             NewMemberClient(cfg),
@@ -375,8 +381,8 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIKey, c.AuditLog, c.Balance, c.Booking, c.Category, c.City, c.Claim,
-		c.Consent, c.IdempotencyRecord, c.LedgerEntry, c.Member, c.Notification,
-		c.Offer, c.OfferMedia, c.OfferRevision, c.OfferView, c.Partner,
+		c.Consent, c.FraudFlag, c.IdempotencyRecord, c.LedgerEntry, c.Member,
+		c.Notification, c.Offer, c.OfferMedia, c.OfferRevision, c.OfferView, c.Partner,
 		c.PartnerApplication, c.Referral, c.ScrapeFlag, c.Session, c.Setting, c.Staff,
 		c.StaffInvite, c.SupportMessage, c.SupportThread, c.TermsAcceptance,
 		c.TermsVersion, c.Tier, c.WebhookDelivery, c.WebhookEndpoint, c.WebhookEvent,
@@ -391,8 +397,8 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIKey, c.AuditLog, c.Balance, c.Booking, c.Category, c.City, c.Claim,
-		c.Consent, c.IdempotencyRecord, c.LedgerEntry, c.Member, c.Notification,
-		c.Offer, c.OfferMedia, c.OfferRevision, c.OfferView, c.Partner,
+		c.Consent, c.FraudFlag, c.IdempotencyRecord, c.LedgerEntry, c.Member,
+		c.Notification, c.Offer, c.OfferMedia, c.OfferRevision, c.OfferView, c.Partner,
 		c.PartnerApplication, c.Referral, c.ScrapeFlag, c.Session, c.Setting, c.Staff,
 		c.StaffInvite, c.SupportMessage, c.SupportThread, c.TermsAcceptance,
 		c.TermsVersion, c.Tier, c.WebhookDelivery, c.WebhookEndpoint, c.WebhookEvent,
@@ -421,6 +427,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Claim.mutate(ctx, m)
 	case *ConsentMutation:
 		return c.Consent.mutate(ctx, m)
+	case *FraudFlagMutation:
+		return c.FraudFlag.mutate(ctx, m)
 	case *IdempotencyRecordMutation:
 		return c.IdempotencyRecord.mutate(ctx, m)
 	case *LedgerEntryMutation:
@@ -1745,6 +1753,139 @@ func (c *ConsentClient) mutate(ctx context.Context, m *ConsentMutation) (Value, 
 		return (&ConsentDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Consent mutation op: %q", m.Op())
+	}
+}
+
+// FraudFlagClient is a client for the FraudFlag schema.
+type FraudFlagClient struct {
+	config
+}
+
+// NewFraudFlagClient returns a client for the FraudFlag from the given config.
+func NewFraudFlagClient(c config) *FraudFlagClient {
+	return &FraudFlagClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `fraudflag.Hooks(f(g(h())))`.
+func (c *FraudFlagClient) Use(hooks ...Hook) {
+	c.hooks.FraudFlag = append(c.hooks.FraudFlag, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `fraudflag.Intercept(f(g(h())))`.
+func (c *FraudFlagClient) Intercept(interceptors ...Interceptor) {
+	c.inters.FraudFlag = append(c.inters.FraudFlag, interceptors...)
+}
+
+// Create returns a builder for creating a FraudFlag entity.
+func (c *FraudFlagClient) Create() *FraudFlagCreate {
+	mutation := newFraudFlagMutation(c.config, OpCreate)
+	return &FraudFlagCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of FraudFlag entities.
+func (c *FraudFlagClient) CreateBulk(builders ...*FraudFlagCreate) *FraudFlagCreateBulk {
+	return &FraudFlagCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *FraudFlagClient) MapCreateBulk(slice any, setFunc func(*FraudFlagCreate, int)) *FraudFlagCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &FraudFlagCreateBulk{err: fmt.Errorf("calling to FraudFlagClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*FraudFlagCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &FraudFlagCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for FraudFlag.
+func (c *FraudFlagClient) Update() *FraudFlagUpdate {
+	mutation := newFraudFlagMutation(c.config, OpUpdate)
+	return &FraudFlagUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *FraudFlagClient) UpdateOne(_m *FraudFlag) *FraudFlagUpdateOne {
+	mutation := newFraudFlagMutation(c.config, OpUpdateOne, withFraudFlag(_m))
+	return &FraudFlagUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *FraudFlagClient) UpdateOneID(id int) *FraudFlagUpdateOne {
+	mutation := newFraudFlagMutation(c.config, OpUpdateOne, withFraudFlagID(id))
+	return &FraudFlagUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for FraudFlag.
+func (c *FraudFlagClient) Delete() *FraudFlagDelete {
+	mutation := newFraudFlagMutation(c.config, OpDelete)
+	return &FraudFlagDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *FraudFlagClient) DeleteOne(_m *FraudFlag) *FraudFlagDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *FraudFlagClient) DeleteOneID(id int) *FraudFlagDeleteOne {
+	builder := c.Delete().Where(fraudflag.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &FraudFlagDeleteOne{builder}
+}
+
+// Query returns a query builder for FraudFlag.
+func (c *FraudFlagClient) Query() *FraudFlagQuery {
+	return &FraudFlagQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeFraudFlag},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a FraudFlag entity by its id.
+func (c *FraudFlagClient) Get(ctx context.Context, id int) (*FraudFlag, error) {
+	return c.Query().Where(fraudflag.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *FraudFlagClient) GetX(ctx context.Context, id int) *FraudFlag {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *FraudFlagClient) Hooks() []Hook {
+	return c.hooks.FraudFlag
+}
+
+// Interceptors returns the client interceptors.
+func (c *FraudFlagClient) Interceptors() []Interceptor {
+	return c.inters.FraudFlag
+}
+
+func (c *FraudFlagClient) mutate(ctx context.Context, m *FraudFlagMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&FraudFlagCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&FraudFlagUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&FraudFlagUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&FraudFlagDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown FraudFlag mutation op: %q", m.Op())
 	}
 }
 
@@ -6116,7 +6257,7 @@ func (c *WelcomeGrantClient) mutate(ctx context.Context, m *WelcomeGrantMutation
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIKey, AuditLog, Balance, Booking, Category, City, Claim, Consent,
+		APIKey, AuditLog, Balance, Booking, Category, City, Claim, Consent, FraudFlag,
 		IdempotencyRecord, LedgerEntry, Member, Notification, Offer, OfferMedia,
 		OfferRevision, OfferView, Partner, PartnerApplication, Referral, ScrapeFlag,
 		Session, Setting, Staff, StaffInvite, SupportMessage, SupportThread,
@@ -6124,7 +6265,7 @@ type (
 		WebhookEvent, WelcomeGrant []ent.Hook
 	}
 	inters struct {
-		APIKey, AuditLog, Balance, Booking, Category, City, Claim, Consent,
+		APIKey, AuditLog, Balance, Booking, Category, City, Claim, Consent, FraudFlag,
 		IdempotencyRecord, LedgerEntry, Member, Notification, Offer, OfferMedia,
 		OfferRevision, OfferView, Partner, PartnerApplication, Referral, ScrapeFlag,
 		Session, Setting, Staff, StaffInvite, SupportMessage, SupportThread,

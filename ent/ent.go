@@ -14,6 +14,7 @@ import (
 	"ikra/ent/city"
 	"ikra/ent/claim"
 	"ikra/ent/consent"
+	"ikra/ent/fraudflag"
 	"ikra/ent/idempotencyrecord"
 	"ikra/ent/ledgerentry"
 	"ikra/ent/member"
@@ -113,6 +114,7 @@ func checkColumn(t, c string) error {
 			city.Table:               city.ValidColumn,
 			claim.Table:              claim.ValidColumn,
 			consent.Table:            consent.ValidColumn,
+			fraudflag.Table:          fraudflag.ValidColumn,
 			idempotencyrecord.Table:  idempotencyrecord.ValidColumn,
 			ledgerentry.Table:        ledgerentry.ValidColumn,
 			member.Table:             member.ValidColumn,

@@ -14,6 +14,7 @@ import (
 	"ikra/ent/city"
 	"ikra/ent/claim"
 	"ikra/ent/consent"
+	"ikra/ent/fraudflag"
 	"ikra/ent/idempotencyrecord"
 	"ikra/ent/ledgerentry"
 	"ikra/ent/member"
@@ -64,6 +65,7 @@ const (
 	TypeCity               = "City"
 	TypeClaim              = "Claim"
 	TypeConsent            = "Consent"
+	TypeFraudFlag          = "FraudFlag"
 	TypeIdempotencyRecord  = "IdempotencyRecord"
 	TypeLedgerEntry        = "LedgerEntry"
 	TypeMember             = "Member"
@@ -6038,7 +6040,17 @@ type ClaimMutation struct {
 	due_at             *time.Time
 	answer             *string
 	answered_at        *time.Time
-	reminded_at        *time.Time
+	assignee_id        *int
+	addassignee_id     *int
+	booking_id         *int
+	addbooking_id      *int
+	partner_id         *int
+	addpartner_id      *int
+	attachments        *[]string
+	appendattachments  []string
+	channel            *claim.Channel
+	reminded_7d_at     *time.Time
+	reminded_1d_at     *time.Time
 	created_at         *time.Time
 	clearedFields      map[string]struct{}
 	member             *int
@@ -6462,53 +6474,413 @@ func (m *ClaimMutation) ResetAnsweredAt() {
 	delete(m.clearedFields, claim.FieldAnsweredAt)
 }
 
-// SetRemindedAt sets the "reminded_at" field.
-func (m *ClaimMutation) SetRemindedAt(t time.Time) {
-	m.reminded_at = &t
+// SetAssigneeID sets the "assignee_id" field.
+func (m *ClaimMutation) SetAssigneeID(i int) {
+	m.assignee_id = &i
+	m.addassignee_id = nil
 }
 
-// RemindedAt returns the value of the "reminded_at" field in the mutation.
-func (m *ClaimMutation) RemindedAt() (r time.Time, exists bool) {
-	v := m.reminded_at
+// AssigneeID returns the value of the "assignee_id" field in the mutation.
+func (m *ClaimMutation) AssigneeID() (r int, exists bool) {
+	v := m.assignee_id
 	if v == nil {
 		return
 	}
 	return *v, true
 }
 
-// OldRemindedAt returns the old "reminded_at" field's value of the Claim entity.
+// OldAssigneeID returns the old "assignee_id" field's value of the Claim entity.
 // If the Claim object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *ClaimMutation) OldRemindedAt(ctx context.Context) (v *time.Time, err error) {
+func (m *ClaimMutation) OldAssigneeID(ctx context.Context) (v *int, err error) {
 	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldRemindedAt is only allowed on UpdateOne operations")
+		return v, errors.New("OldAssigneeID is only allowed on UpdateOne operations")
 	}
 	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldRemindedAt requires an ID field in the mutation")
+		return v, errors.New("OldAssigneeID requires an ID field in the mutation")
 	}
 	oldValue, err := m.oldValue(ctx)
 	if err != nil {
-		return v, fmt.Errorf("querying old value for OldRemindedAt: %w", err)
+		return v, fmt.Errorf("querying old value for OldAssigneeID: %w", err)
 	}
-	return oldValue.RemindedAt, nil
+	return oldValue.AssigneeID, nil
 }
 
-// ClearRemindedAt clears the value of the "reminded_at" field.
-func (m *ClaimMutation) ClearRemindedAt() {
-	m.reminded_at = nil
-	m.clearedFields[claim.FieldRemindedAt] = struct{}{}
+// AddAssigneeID adds i to the "assignee_id" field.
+func (m *ClaimMutation) AddAssigneeID(i int) {
+	if m.addassignee_id != nil {
+		*m.addassignee_id += i
+	} else {
+		m.addassignee_id = &i
+	}
 }
 
-// RemindedAtCleared returns if the "reminded_at" field was cleared in this mutation.
-func (m *ClaimMutation) RemindedAtCleared() bool {
-	_, ok := m.clearedFields[claim.FieldRemindedAt]
+// AddedAssigneeID returns the value that was added to the "assignee_id" field in this mutation.
+func (m *ClaimMutation) AddedAssigneeID() (r int, exists bool) {
+	v := m.addassignee_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearAssigneeID clears the value of the "assignee_id" field.
+func (m *ClaimMutation) ClearAssigneeID() {
+	m.assignee_id = nil
+	m.addassignee_id = nil
+	m.clearedFields[claim.FieldAssigneeID] = struct{}{}
+}
+
+// AssigneeIDCleared returns if the "assignee_id" field was cleared in this mutation.
+func (m *ClaimMutation) AssigneeIDCleared() bool {
+	_, ok := m.clearedFields[claim.FieldAssigneeID]
 	return ok
 }
 
-// ResetRemindedAt resets all changes to the "reminded_at" field.
-func (m *ClaimMutation) ResetRemindedAt() {
-	m.reminded_at = nil
-	delete(m.clearedFields, claim.FieldRemindedAt)
+// ResetAssigneeID resets all changes to the "assignee_id" field.
+func (m *ClaimMutation) ResetAssigneeID() {
+	m.assignee_id = nil
+	m.addassignee_id = nil
+	delete(m.clearedFields, claim.FieldAssigneeID)
+}
+
+// SetBookingID sets the "booking_id" field.
+func (m *ClaimMutation) SetBookingID(i int) {
+	m.booking_id = &i
+	m.addbooking_id = nil
+}
+
+// BookingID returns the value of the "booking_id" field in the mutation.
+func (m *ClaimMutation) BookingID() (r int, exists bool) {
+	v := m.booking_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBookingID returns the old "booking_id" field's value of the Claim entity.
+// If the Claim object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ClaimMutation) OldBookingID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBookingID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBookingID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBookingID: %w", err)
+	}
+	return oldValue.BookingID, nil
+}
+
+// AddBookingID adds i to the "booking_id" field.
+func (m *ClaimMutation) AddBookingID(i int) {
+	if m.addbooking_id != nil {
+		*m.addbooking_id += i
+	} else {
+		m.addbooking_id = &i
+	}
+}
+
+// AddedBookingID returns the value that was added to the "booking_id" field in this mutation.
+func (m *ClaimMutation) AddedBookingID() (r int, exists bool) {
+	v := m.addbooking_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearBookingID clears the value of the "booking_id" field.
+func (m *ClaimMutation) ClearBookingID() {
+	m.booking_id = nil
+	m.addbooking_id = nil
+	m.clearedFields[claim.FieldBookingID] = struct{}{}
+}
+
+// BookingIDCleared returns if the "booking_id" field was cleared in this mutation.
+func (m *ClaimMutation) BookingIDCleared() bool {
+	_, ok := m.clearedFields[claim.FieldBookingID]
+	return ok
+}
+
+// ResetBookingID resets all changes to the "booking_id" field.
+func (m *ClaimMutation) ResetBookingID() {
+	m.booking_id = nil
+	m.addbooking_id = nil
+	delete(m.clearedFields, claim.FieldBookingID)
+}
+
+// SetPartnerID sets the "partner_id" field.
+func (m *ClaimMutation) SetPartnerID(i int) {
+	m.partner_id = &i
+	m.addpartner_id = nil
+}
+
+// PartnerID returns the value of the "partner_id" field in the mutation.
+func (m *ClaimMutation) PartnerID() (r int, exists bool) {
+	v := m.partner_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPartnerID returns the old "partner_id" field's value of the Claim entity.
+// If the Claim object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ClaimMutation) OldPartnerID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPartnerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPartnerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPartnerID: %w", err)
+	}
+	return oldValue.PartnerID, nil
+}
+
+// AddPartnerID adds i to the "partner_id" field.
+func (m *ClaimMutation) AddPartnerID(i int) {
+	if m.addpartner_id != nil {
+		*m.addpartner_id += i
+	} else {
+		m.addpartner_id = &i
+	}
+}
+
+// AddedPartnerID returns the value that was added to the "partner_id" field in this mutation.
+func (m *ClaimMutation) AddedPartnerID() (r int, exists bool) {
+	v := m.addpartner_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearPartnerID clears the value of the "partner_id" field.
+func (m *ClaimMutation) ClearPartnerID() {
+	m.partner_id = nil
+	m.addpartner_id = nil
+	m.clearedFields[claim.FieldPartnerID] = struct{}{}
+}
+
+// PartnerIDCleared returns if the "partner_id" field was cleared in this mutation.
+func (m *ClaimMutation) PartnerIDCleared() bool {
+	_, ok := m.clearedFields[claim.FieldPartnerID]
+	return ok
+}
+
+// ResetPartnerID resets all changes to the "partner_id" field.
+func (m *ClaimMutation) ResetPartnerID() {
+	m.partner_id = nil
+	m.addpartner_id = nil
+	delete(m.clearedFields, claim.FieldPartnerID)
+}
+
+// SetAttachments sets the "attachments" field.
+func (m *ClaimMutation) SetAttachments(s []string) {
+	m.attachments = &s
+	m.appendattachments = nil
+}
+
+// Attachments returns the value of the "attachments" field in the mutation.
+func (m *ClaimMutation) Attachments() (r []string, exists bool) {
+	v := m.attachments
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAttachments returns the old "attachments" field's value of the Claim entity.
+// If the Claim object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ClaimMutation) OldAttachments(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAttachments is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAttachments requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAttachments: %w", err)
+	}
+	return oldValue.Attachments, nil
+}
+
+// AppendAttachments adds s to the "attachments" field.
+func (m *ClaimMutation) AppendAttachments(s []string) {
+	m.appendattachments = append(m.appendattachments, s...)
+}
+
+// AppendedAttachments returns the list of values that were appended to the "attachments" field in this mutation.
+func (m *ClaimMutation) AppendedAttachments() ([]string, bool) {
+	if len(m.appendattachments) == 0 {
+		return nil, false
+	}
+	return m.appendattachments, true
+}
+
+// ClearAttachments clears the value of the "attachments" field.
+func (m *ClaimMutation) ClearAttachments() {
+	m.attachments = nil
+	m.appendattachments = nil
+	m.clearedFields[claim.FieldAttachments] = struct{}{}
+}
+
+// AttachmentsCleared returns if the "attachments" field was cleared in this mutation.
+func (m *ClaimMutation) AttachmentsCleared() bool {
+	_, ok := m.clearedFields[claim.FieldAttachments]
+	return ok
+}
+
+// ResetAttachments resets all changes to the "attachments" field.
+func (m *ClaimMutation) ResetAttachments() {
+	m.attachments = nil
+	m.appendattachments = nil
+	delete(m.clearedFields, claim.FieldAttachments)
+}
+
+// SetChannel sets the "channel" field.
+func (m *ClaimMutation) SetChannel(c claim.Channel) {
+	m.channel = &c
+}
+
+// Channel returns the value of the "channel" field in the mutation.
+func (m *ClaimMutation) Channel() (r claim.Channel, exists bool) {
+	v := m.channel
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChannel returns the old "channel" field's value of the Claim entity.
+// If the Claim object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ClaimMutation) OldChannel(ctx context.Context) (v claim.Channel, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChannel is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChannel requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChannel: %w", err)
+	}
+	return oldValue.Channel, nil
+}
+
+// ResetChannel resets all changes to the "channel" field.
+func (m *ClaimMutation) ResetChannel() {
+	m.channel = nil
+}
+
+// SetReminded7dAt sets the "reminded_7d_at" field.
+func (m *ClaimMutation) SetReminded7dAt(t time.Time) {
+	m.reminded_7d_at = &t
+}
+
+// Reminded7dAt returns the value of the "reminded_7d_at" field in the mutation.
+func (m *ClaimMutation) Reminded7dAt() (r time.Time, exists bool) {
+	v := m.reminded_7d_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReminded7dAt returns the old "reminded_7d_at" field's value of the Claim entity.
+// If the Claim object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ClaimMutation) OldReminded7dAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReminded7dAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReminded7dAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReminded7dAt: %w", err)
+	}
+	return oldValue.Reminded7dAt, nil
+}
+
+// ClearReminded7dAt clears the value of the "reminded_7d_at" field.
+func (m *ClaimMutation) ClearReminded7dAt() {
+	m.reminded_7d_at = nil
+	m.clearedFields[claim.FieldReminded7dAt] = struct{}{}
+}
+
+// Reminded7dAtCleared returns if the "reminded_7d_at" field was cleared in this mutation.
+func (m *ClaimMutation) Reminded7dAtCleared() bool {
+	_, ok := m.clearedFields[claim.FieldReminded7dAt]
+	return ok
+}
+
+// ResetReminded7dAt resets all changes to the "reminded_7d_at" field.
+func (m *ClaimMutation) ResetReminded7dAt() {
+	m.reminded_7d_at = nil
+	delete(m.clearedFields, claim.FieldReminded7dAt)
+}
+
+// SetReminded1dAt sets the "reminded_1d_at" field.
+func (m *ClaimMutation) SetReminded1dAt(t time.Time) {
+	m.reminded_1d_at = &t
+}
+
+// Reminded1dAt returns the value of the "reminded_1d_at" field in the mutation.
+func (m *ClaimMutation) Reminded1dAt() (r time.Time, exists bool) {
+	v := m.reminded_1d_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReminded1dAt returns the old "reminded_1d_at" field's value of the Claim entity.
+// If the Claim object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ClaimMutation) OldReminded1dAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReminded1dAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReminded1dAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReminded1dAt: %w", err)
+	}
+	return oldValue.Reminded1dAt, nil
+}
+
+// ClearReminded1dAt clears the value of the "reminded_1d_at" field.
+func (m *ClaimMutation) ClearReminded1dAt() {
+	m.reminded_1d_at = nil
+	m.clearedFields[claim.FieldReminded1dAt] = struct{}{}
+}
+
+// Reminded1dAtCleared returns if the "reminded_1d_at" field was cleared in this mutation.
+func (m *ClaimMutation) Reminded1dAtCleared() bool {
+	_, ok := m.clearedFields[claim.FieldReminded1dAt]
+	return ok
+}
+
+// ResetReminded1dAt resets all changes to the "reminded_1d_at" field.
+func (m *ClaimMutation) ResetReminded1dAt() {
+	m.reminded_1d_at = nil
+	delete(m.clearedFields, claim.FieldReminded1dAt)
 }
 
 // SetCreatedAt sets the "created_at" field.
@@ -6635,7 +7007,7 @@ func (m *ClaimMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ClaimMutation) Fields() []string {
-	fields := make([]string, 0, 10)
+	fields := make([]string, 0, 16)
 	if m.member != nil {
 		fields = append(fields, claim.FieldMemberID)
 	}
@@ -6660,8 +7032,26 @@ func (m *ClaimMutation) Fields() []string {
 	if m.answered_at != nil {
 		fields = append(fields, claim.FieldAnsweredAt)
 	}
-	if m.reminded_at != nil {
-		fields = append(fields, claim.FieldRemindedAt)
+	if m.assignee_id != nil {
+		fields = append(fields, claim.FieldAssigneeID)
+	}
+	if m.booking_id != nil {
+		fields = append(fields, claim.FieldBookingID)
+	}
+	if m.partner_id != nil {
+		fields = append(fields, claim.FieldPartnerID)
+	}
+	if m.attachments != nil {
+		fields = append(fields, claim.FieldAttachments)
+	}
+	if m.channel != nil {
+		fields = append(fields, claim.FieldChannel)
+	}
+	if m.reminded_7d_at != nil {
+		fields = append(fields, claim.FieldReminded7dAt)
+	}
+	if m.reminded_1d_at != nil {
+		fields = append(fields, claim.FieldReminded1dAt)
 	}
 	if m.created_at != nil {
 		fields = append(fields, claim.FieldCreatedAt)
@@ -6690,8 +7080,20 @@ func (m *ClaimMutation) Field(name string) (ent.Value, bool) {
 		return m.Answer()
 	case claim.FieldAnsweredAt:
 		return m.AnsweredAt()
-	case claim.FieldRemindedAt:
-		return m.RemindedAt()
+	case claim.FieldAssigneeID:
+		return m.AssigneeID()
+	case claim.FieldBookingID:
+		return m.BookingID()
+	case claim.FieldPartnerID:
+		return m.PartnerID()
+	case claim.FieldAttachments:
+		return m.Attachments()
+	case claim.FieldChannel:
+		return m.Channel()
+	case claim.FieldReminded7dAt:
+		return m.Reminded7dAt()
+	case claim.FieldReminded1dAt:
+		return m.Reminded1dAt()
 	case claim.FieldCreatedAt:
 		return m.CreatedAt()
 	}
@@ -6719,8 +7121,20 @@ func (m *ClaimMutation) OldField(ctx context.Context, name string) (ent.Value, e
 		return m.OldAnswer(ctx)
 	case claim.FieldAnsweredAt:
 		return m.OldAnsweredAt(ctx)
-	case claim.FieldRemindedAt:
-		return m.OldRemindedAt(ctx)
+	case claim.FieldAssigneeID:
+		return m.OldAssigneeID(ctx)
+	case claim.FieldBookingID:
+		return m.OldBookingID(ctx)
+	case claim.FieldPartnerID:
+		return m.OldPartnerID(ctx)
+	case claim.FieldAttachments:
+		return m.OldAttachments(ctx)
+	case claim.FieldChannel:
+		return m.OldChannel(ctx)
+	case claim.FieldReminded7dAt:
+		return m.OldReminded7dAt(ctx)
+	case claim.FieldReminded1dAt:
+		return m.OldReminded1dAt(ctx)
 	case claim.FieldCreatedAt:
 		return m.OldCreatedAt(ctx)
 	}
@@ -6788,12 +7202,54 @@ func (m *ClaimMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetAnsweredAt(v)
 		return nil
-	case claim.FieldRemindedAt:
+	case claim.FieldAssigneeID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAssigneeID(v)
+		return nil
+	case claim.FieldBookingID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBookingID(v)
+		return nil
+	case claim.FieldPartnerID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPartnerID(v)
+		return nil
+	case claim.FieldAttachments:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAttachments(v)
+		return nil
+	case claim.FieldChannel:
+		v, ok := value.(claim.Channel)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChannel(v)
+		return nil
+	case claim.FieldReminded7dAt:
 		v, ok := value.(time.Time)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
-		m.SetRemindedAt(v)
+		m.SetReminded7dAt(v)
+		return nil
+	case claim.FieldReminded1dAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReminded1dAt(v)
 		return nil
 	case claim.FieldCreatedAt:
 		v, ok := value.(time.Time)
@@ -6810,6 +7266,15 @@ func (m *ClaimMutation) SetField(name string, value ent.Value) error {
 // this mutation.
 func (m *ClaimMutation) AddedFields() []string {
 	var fields []string
+	if m.addassignee_id != nil {
+		fields = append(fields, claim.FieldAssigneeID)
+	}
+	if m.addbooking_id != nil {
+		fields = append(fields, claim.FieldBookingID)
+	}
+	if m.addpartner_id != nil {
+		fields = append(fields, claim.FieldPartnerID)
+	}
 	return fields
 }
 
@@ -6818,6 +7283,12 @@ func (m *ClaimMutation) AddedFields() []string {
 // was not set, or was not defined in the schema.
 func (m *ClaimMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
+	case claim.FieldAssigneeID:
+		return m.AddedAssigneeID()
+	case claim.FieldBookingID:
+		return m.AddedBookingID()
+	case claim.FieldPartnerID:
+		return m.AddedPartnerID()
 	}
 	return nil, false
 }
@@ -6827,6 +7298,27 @@ func (m *ClaimMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *ClaimMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case claim.FieldAssigneeID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAssigneeID(v)
+		return nil
+	case claim.FieldBookingID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddBookingID(v)
+		return nil
+	case claim.FieldPartnerID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPartnerID(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Claim numeric field %s", name)
 }
@@ -6841,8 +7333,23 @@ func (m *ClaimMutation) ClearedFields() []string {
 	if m.FieldCleared(claim.FieldAnsweredAt) {
 		fields = append(fields, claim.FieldAnsweredAt)
 	}
-	if m.FieldCleared(claim.FieldRemindedAt) {
-		fields = append(fields, claim.FieldRemindedAt)
+	if m.FieldCleared(claim.FieldAssigneeID) {
+		fields = append(fields, claim.FieldAssigneeID)
+	}
+	if m.FieldCleared(claim.FieldBookingID) {
+		fields = append(fields, claim.FieldBookingID)
+	}
+	if m.FieldCleared(claim.FieldPartnerID) {
+		fields = append(fields, claim.FieldPartnerID)
+	}
+	if m.FieldCleared(claim.FieldAttachments) {
+		fields = append(fields, claim.FieldAttachments)
+	}
+	if m.FieldCleared(claim.FieldReminded7dAt) {
+		fields = append(fields, claim.FieldReminded7dAt)
+	}
+	if m.FieldCleared(claim.FieldReminded1dAt) {
+		fields = append(fields, claim.FieldReminded1dAt)
 	}
 	return fields
 }
@@ -6864,8 +7371,23 @@ func (m *ClaimMutation) ClearField(name string) error {
 	case claim.FieldAnsweredAt:
 		m.ClearAnsweredAt()
 		return nil
-	case claim.FieldRemindedAt:
-		m.ClearRemindedAt()
+	case claim.FieldAssigneeID:
+		m.ClearAssigneeID()
+		return nil
+	case claim.FieldBookingID:
+		m.ClearBookingID()
+		return nil
+	case claim.FieldPartnerID:
+		m.ClearPartnerID()
+		return nil
+	case claim.FieldAttachments:
+		m.ClearAttachments()
+		return nil
+	case claim.FieldReminded7dAt:
+		m.ClearReminded7dAt()
+		return nil
+	case claim.FieldReminded1dAt:
+		m.ClearReminded1dAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Claim nullable field %s", name)
@@ -6899,8 +7421,26 @@ func (m *ClaimMutation) ResetField(name string) error {
 	case claim.FieldAnsweredAt:
 		m.ResetAnsweredAt()
 		return nil
-	case claim.FieldRemindedAt:
-		m.ResetRemindedAt()
+	case claim.FieldAssigneeID:
+		m.ResetAssigneeID()
+		return nil
+	case claim.FieldBookingID:
+		m.ResetBookingID()
+		return nil
+	case claim.FieldPartnerID:
+		m.ResetPartnerID()
+		return nil
+	case claim.FieldAttachments:
+		m.ResetAttachments()
+		return nil
+	case claim.FieldChannel:
+		m.ResetChannel()
+		return nil
+	case claim.FieldReminded7dAt:
+		m.ResetReminded7dAt()
+		return nil
+	case claim.FieldReminded1dAt:
+		m.ResetReminded1dAt()
 		return nil
 	case claim.FieldCreatedAt:
 		m.ResetCreatedAt()
@@ -7674,6 +8214,1287 @@ func (m *ConsentMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Consent edge %s", name)
+}
+
+// FraudFlagMutation represents an operation that mutates the FraudFlag nodes in the graph.
+type FraudFlagMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *int
+	dedup_key         *string
+	kind              *string
+	member_id         *int
+	addmember_id      *int
+	partner_id        *int
+	addpartner_id     *int
+	summary           *string
+	score             *int
+	addscore          *int
+	evidence          *[]map[string]string
+	appendevidence    []map[string]string
+	status            *fraudflag.Status
+	action            *string
+	review_note       *string
+	reviewed_by_id    *int
+	addreviewed_by_id *int
+	reviewed_at       *time.Time
+	created_at        *time.Time
+	updated_at        *time.Time
+	clearedFields     map[string]struct{}
+	done              bool
+	oldValue          func(context.Context) (*FraudFlag, error)
+	predicates        []predicate.FraudFlag
+}
+
+var _ ent.Mutation = (*FraudFlagMutation)(nil)
+
+// fraudflagOption allows management of the mutation configuration using functional options.
+type fraudflagOption func(*FraudFlagMutation)
+
+// newFraudFlagMutation creates new mutation for the FraudFlag entity.
+func newFraudFlagMutation(c config, op Op, opts ...fraudflagOption) *FraudFlagMutation {
+	m := &FraudFlagMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeFraudFlag,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withFraudFlagID sets the ID field of the mutation.
+func withFraudFlagID(id int) fraudflagOption {
+	return func(m *FraudFlagMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *FraudFlag
+		)
+		m.oldValue = func(ctx context.Context) (*FraudFlag, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().FraudFlag.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withFraudFlag sets the old FraudFlag of the mutation.
+func withFraudFlag(node *FraudFlag) fraudflagOption {
+	return func(m *FraudFlagMutation) {
+		m.oldValue = func(context.Context) (*FraudFlag, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m FraudFlagMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m FraudFlagMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *FraudFlagMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *FraudFlagMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().FraudFlag.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetDedupKey sets the "dedup_key" field.
+func (m *FraudFlagMutation) SetDedupKey(s string) {
+	m.dedup_key = &s
+}
+
+// DedupKey returns the value of the "dedup_key" field in the mutation.
+func (m *FraudFlagMutation) DedupKey() (r string, exists bool) {
+	v := m.dedup_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDedupKey returns the old "dedup_key" field's value of the FraudFlag entity.
+// If the FraudFlag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FraudFlagMutation) OldDedupKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDedupKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDedupKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDedupKey: %w", err)
+	}
+	return oldValue.DedupKey, nil
+}
+
+// ResetDedupKey resets all changes to the "dedup_key" field.
+func (m *FraudFlagMutation) ResetDedupKey() {
+	m.dedup_key = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *FraudFlagMutation) SetKind(s string) {
+	m.kind = &s
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *FraudFlagMutation) Kind() (r string, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the FraudFlag entity.
+// If the FraudFlag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FraudFlagMutation) OldKind(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *FraudFlagMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetMemberID sets the "member_id" field.
+func (m *FraudFlagMutation) SetMemberID(i int) {
+	m.member_id = &i
+	m.addmember_id = nil
+}
+
+// MemberID returns the value of the "member_id" field in the mutation.
+func (m *FraudFlagMutation) MemberID() (r int, exists bool) {
+	v := m.member_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMemberID returns the old "member_id" field's value of the FraudFlag entity.
+// If the FraudFlag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FraudFlagMutation) OldMemberID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMemberID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMemberID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMemberID: %w", err)
+	}
+	return oldValue.MemberID, nil
+}
+
+// AddMemberID adds i to the "member_id" field.
+func (m *FraudFlagMutation) AddMemberID(i int) {
+	if m.addmember_id != nil {
+		*m.addmember_id += i
+	} else {
+		m.addmember_id = &i
+	}
+}
+
+// AddedMemberID returns the value that was added to the "member_id" field in this mutation.
+func (m *FraudFlagMutation) AddedMemberID() (r int, exists bool) {
+	v := m.addmember_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearMemberID clears the value of the "member_id" field.
+func (m *FraudFlagMutation) ClearMemberID() {
+	m.member_id = nil
+	m.addmember_id = nil
+	m.clearedFields[fraudflag.FieldMemberID] = struct{}{}
+}
+
+// MemberIDCleared returns if the "member_id" field was cleared in this mutation.
+func (m *FraudFlagMutation) MemberIDCleared() bool {
+	_, ok := m.clearedFields[fraudflag.FieldMemberID]
+	return ok
+}
+
+// ResetMemberID resets all changes to the "member_id" field.
+func (m *FraudFlagMutation) ResetMemberID() {
+	m.member_id = nil
+	m.addmember_id = nil
+	delete(m.clearedFields, fraudflag.FieldMemberID)
+}
+
+// SetPartnerID sets the "partner_id" field.
+func (m *FraudFlagMutation) SetPartnerID(i int) {
+	m.partner_id = &i
+	m.addpartner_id = nil
+}
+
+// PartnerID returns the value of the "partner_id" field in the mutation.
+func (m *FraudFlagMutation) PartnerID() (r int, exists bool) {
+	v := m.partner_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPartnerID returns the old "partner_id" field's value of the FraudFlag entity.
+// If the FraudFlag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FraudFlagMutation) OldPartnerID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPartnerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPartnerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPartnerID: %w", err)
+	}
+	return oldValue.PartnerID, nil
+}
+
+// AddPartnerID adds i to the "partner_id" field.
+func (m *FraudFlagMutation) AddPartnerID(i int) {
+	if m.addpartner_id != nil {
+		*m.addpartner_id += i
+	} else {
+		m.addpartner_id = &i
+	}
+}
+
+// AddedPartnerID returns the value that was added to the "partner_id" field in this mutation.
+func (m *FraudFlagMutation) AddedPartnerID() (r int, exists bool) {
+	v := m.addpartner_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearPartnerID clears the value of the "partner_id" field.
+func (m *FraudFlagMutation) ClearPartnerID() {
+	m.partner_id = nil
+	m.addpartner_id = nil
+	m.clearedFields[fraudflag.FieldPartnerID] = struct{}{}
+}
+
+// PartnerIDCleared returns if the "partner_id" field was cleared in this mutation.
+func (m *FraudFlagMutation) PartnerIDCleared() bool {
+	_, ok := m.clearedFields[fraudflag.FieldPartnerID]
+	return ok
+}
+
+// ResetPartnerID resets all changes to the "partner_id" field.
+func (m *FraudFlagMutation) ResetPartnerID() {
+	m.partner_id = nil
+	m.addpartner_id = nil
+	delete(m.clearedFields, fraudflag.FieldPartnerID)
+}
+
+// SetSummary sets the "summary" field.
+func (m *FraudFlagMutation) SetSummary(s string) {
+	m.summary = &s
+}
+
+// Summary returns the value of the "summary" field in the mutation.
+func (m *FraudFlagMutation) Summary() (r string, exists bool) {
+	v := m.summary
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSummary returns the old "summary" field's value of the FraudFlag entity.
+// If the FraudFlag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FraudFlagMutation) OldSummary(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSummary is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSummary requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSummary: %w", err)
+	}
+	return oldValue.Summary, nil
+}
+
+// ResetSummary resets all changes to the "summary" field.
+func (m *FraudFlagMutation) ResetSummary() {
+	m.summary = nil
+}
+
+// SetScore sets the "score" field.
+func (m *FraudFlagMutation) SetScore(i int) {
+	m.score = &i
+	m.addscore = nil
+}
+
+// Score returns the value of the "score" field in the mutation.
+func (m *FraudFlagMutation) Score() (r int, exists bool) {
+	v := m.score
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldScore returns the old "score" field's value of the FraudFlag entity.
+// If the FraudFlag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FraudFlagMutation) OldScore(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldScore is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldScore requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldScore: %w", err)
+	}
+	return oldValue.Score, nil
+}
+
+// AddScore adds i to the "score" field.
+func (m *FraudFlagMutation) AddScore(i int) {
+	if m.addscore != nil {
+		*m.addscore += i
+	} else {
+		m.addscore = &i
+	}
+}
+
+// AddedScore returns the value that was added to the "score" field in this mutation.
+func (m *FraudFlagMutation) AddedScore() (r int, exists bool) {
+	v := m.addscore
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetScore resets all changes to the "score" field.
+func (m *FraudFlagMutation) ResetScore() {
+	m.score = nil
+	m.addscore = nil
+}
+
+// SetEvidence sets the "evidence" field.
+func (m *FraudFlagMutation) SetEvidence(value []map[string]string) {
+	m.evidence = &value
+	m.appendevidence = nil
+}
+
+// Evidence returns the value of the "evidence" field in the mutation.
+func (m *FraudFlagMutation) Evidence() (r []map[string]string, exists bool) {
+	v := m.evidence
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEvidence returns the old "evidence" field's value of the FraudFlag entity.
+// If the FraudFlag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FraudFlagMutation) OldEvidence(ctx context.Context) (v []map[string]string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEvidence is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEvidence requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEvidence: %w", err)
+	}
+	return oldValue.Evidence, nil
+}
+
+// AppendEvidence adds value to the "evidence" field.
+func (m *FraudFlagMutation) AppendEvidence(value []map[string]string) {
+	m.appendevidence = append(m.appendevidence, value...)
+}
+
+// AppendedEvidence returns the list of values that were appended to the "evidence" field in this mutation.
+func (m *FraudFlagMutation) AppendedEvidence() ([]map[string]string, bool) {
+	if len(m.appendevidence) == 0 {
+		return nil, false
+	}
+	return m.appendevidence, true
+}
+
+// ClearEvidence clears the value of the "evidence" field.
+func (m *FraudFlagMutation) ClearEvidence() {
+	m.evidence = nil
+	m.appendevidence = nil
+	m.clearedFields[fraudflag.FieldEvidence] = struct{}{}
+}
+
+// EvidenceCleared returns if the "evidence" field was cleared in this mutation.
+func (m *FraudFlagMutation) EvidenceCleared() bool {
+	_, ok := m.clearedFields[fraudflag.FieldEvidence]
+	return ok
+}
+
+// ResetEvidence resets all changes to the "evidence" field.
+func (m *FraudFlagMutation) ResetEvidence() {
+	m.evidence = nil
+	m.appendevidence = nil
+	delete(m.clearedFields, fraudflag.FieldEvidence)
+}
+
+// SetStatus sets the "status" field.
+func (m *FraudFlagMutation) SetStatus(f fraudflag.Status) {
+	m.status = &f
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *FraudFlagMutation) Status() (r fraudflag.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the FraudFlag entity.
+// If the FraudFlag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FraudFlagMutation) OldStatus(ctx context.Context) (v fraudflag.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *FraudFlagMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetAction sets the "action" field.
+func (m *FraudFlagMutation) SetAction(s string) {
+	m.action = &s
+}
+
+// Action returns the value of the "action" field in the mutation.
+func (m *FraudFlagMutation) Action() (r string, exists bool) {
+	v := m.action
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAction returns the old "action" field's value of the FraudFlag entity.
+// If the FraudFlag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FraudFlagMutation) OldAction(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAction is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAction requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAction: %w", err)
+	}
+	return oldValue.Action, nil
+}
+
+// ResetAction resets all changes to the "action" field.
+func (m *FraudFlagMutation) ResetAction() {
+	m.action = nil
+}
+
+// SetReviewNote sets the "review_note" field.
+func (m *FraudFlagMutation) SetReviewNote(s string) {
+	m.review_note = &s
+}
+
+// ReviewNote returns the value of the "review_note" field in the mutation.
+func (m *FraudFlagMutation) ReviewNote() (r string, exists bool) {
+	v := m.review_note
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReviewNote returns the old "review_note" field's value of the FraudFlag entity.
+// If the FraudFlag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FraudFlagMutation) OldReviewNote(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReviewNote is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReviewNote requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReviewNote: %w", err)
+	}
+	return oldValue.ReviewNote, nil
+}
+
+// ResetReviewNote resets all changes to the "review_note" field.
+func (m *FraudFlagMutation) ResetReviewNote() {
+	m.review_note = nil
+}
+
+// SetReviewedByID sets the "reviewed_by_id" field.
+func (m *FraudFlagMutation) SetReviewedByID(i int) {
+	m.reviewed_by_id = &i
+	m.addreviewed_by_id = nil
+}
+
+// ReviewedByID returns the value of the "reviewed_by_id" field in the mutation.
+func (m *FraudFlagMutation) ReviewedByID() (r int, exists bool) {
+	v := m.reviewed_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReviewedByID returns the old "reviewed_by_id" field's value of the FraudFlag entity.
+// If the FraudFlag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FraudFlagMutation) OldReviewedByID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReviewedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReviewedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReviewedByID: %w", err)
+	}
+	return oldValue.ReviewedByID, nil
+}
+
+// AddReviewedByID adds i to the "reviewed_by_id" field.
+func (m *FraudFlagMutation) AddReviewedByID(i int) {
+	if m.addreviewed_by_id != nil {
+		*m.addreviewed_by_id += i
+	} else {
+		m.addreviewed_by_id = &i
+	}
+}
+
+// AddedReviewedByID returns the value that was added to the "reviewed_by_id" field in this mutation.
+func (m *FraudFlagMutation) AddedReviewedByID() (r int, exists bool) {
+	v := m.addreviewed_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearReviewedByID clears the value of the "reviewed_by_id" field.
+func (m *FraudFlagMutation) ClearReviewedByID() {
+	m.reviewed_by_id = nil
+	m.addreviewed_by_id = nil
+	m.clearedFields[fraudflag.FieldReviewedByID] = struct{}{}
+}
+
+// ReviewedByIDCleared returns if the "reviewed_by_id" field was cleared in this mutation.
+func (m *FraudFlagMutation) ReviewedByIDCleared() bool {
+	_, ok := m.clearedFields[fraudflag.FieldReviewedByID]
+	return ok
+}
+
+// ResetReviewedByID resets all changes to the "reviewed_by_id" field.
+func (m *FraudFlagMutation) ResetReviewedByID() {
+	m.reviewed_by_id = nil
+	m.addreviewed_by_id = nil
+	delete(m.clearedFields, fraudflag.FieldReviewedByID)
+}
+
+// SetReviewedAt sets the "reviewed_at" field.
+func (m *FraudFlagMutation) SetReviewedAt(t time.Time) {
+	m.reviewed_at = &t
+}
+
+// ReviewedAt returns the value of the "reviewed_at" field in the mutation.
+func (m *FraudFlagMutation) ReviewedAt() (r time.Time, exists bool) {
+	v := m.reviewed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReviewedAt returns the old "reviewed_at" field's value of the FraudFlag entity.
+// If the FraudFlag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FraudFlagMutation) OldReviewedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReviewedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReviewedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReviewedAt: %w", err)
+	}
+	return oldValue.ReviewedAt, nil
+}
+
+// ClearReviewedAt clears the value of the "reviewed_at" field.
+func (m *FraudFlagMutation) ClearReviewedAt() {
+	m.reviewed_at = nil
+	m.clearedFields[fraudflag.FieldReviewedAt] = struct{}{}
+}
+
+// ReviewedAtCleared returns if the "reviewed_at" field was cleared in this mutation.
+func (m *FraudFlagMutation) ReviewedAtCleared() bool {
+	_, ok := m.clearedFields[fraudflag.FieldReviewedAt]
+	return ok
+}
+
+// ResetReviewedAt resets all changes to the "reviewed_at" field.
+func (m *FraudFlagMutation) ResetReviewedAt() {
+	m.reviewed_at = nil
+	delete(m.clearedFields, fraudflag.FieldReviewedAt)
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *FraudFlagMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *FraudFlagMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the FraudFlag entity.
+// If the FraudFlag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FraudFlagMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *FraudFlagMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *FraudFlagMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *FraudFlagMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the FraudFlag entity.
+// If the FraudFlag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FraudFlagMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *FraudFlagMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// Where appends a list predicates to the FraudFlagMutation builder.
+func (m *FraudFlagMutation) Where(ps ...predicate.FraudFlag) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the FraudFlagMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *FraudFlagMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.FraudFlag, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *FraudFlagMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *FraudFlagMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (FraudFlag).
+func (m *FraudFlagMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *FraudFlagMutation) Fields() []string {
+	fields := make([]string, 0, 14)
+	if m.dedup_key != nil {
+		fields = append(fields, fraudflag.FieldDedupKey)
+	}
+	if m.kind != nil {
+		fields = append(fields, fraudflag.FieldKind)
+	}
+	if m.member_id != nil {
+		fields = append(fields, fraudflag.FieldMemberID)
+	}
+	if m.partner_id != nil {
+		fields = append(fields, fraudflag.FieldPartnerID)
+	}
+	if m.summary != nil {
+		fields = append(fields, fraudflag.FieldSummary)
+	}
+	if m.score != nil {
+		fields = append(fields, fraudflag.FieldScore)
+	}
+	if m.evidence != nil {
+		fields = append(fields, fraudflag.FieldEvidence)
+	}
+	if m.status != nil {
+		fields = append(fields, fraudflag.FieldStatus)
+	}
+	if m.action != nil {
+		fields = append(fields, fraudflag.FieldAction)
+	}
+	if m.review_note != nil {
+		fields = append(fields, fraudflag.FieldReviewNote)
+	}
+	if m.reviewed_by_id != nil {
+		fields = append(fields, fraudflag.FieldReviewedByID)
+	}
+	if m.reviewed_at != nil {
+		fields = append(fields, fraudflag.FieldReviewedAt)
+	}
+	if m.created_at != nil {
+		fields = append(fields, fraudflag.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, fraudflag.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *FraudFlagMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case fraudflag.FieldDedupKey:
+		return m.DedupKey()
+	case fraudflag.FieldKind:
+		return m.Kind()
+	case fraudflag.FieldMemberID:
+		return m.MemberID()
+	case fraudflag.FieldPartnerID:
+		return m.PartnerID()
+	case fraudflag.FieldSummary:
+		return m.Summary()
+	case fraudflag.FieldScore:
+		return m.Score()
+	case fraudflag.FieldEvidence:
+		return m.Evidence()
+	case fraudflag.FieldStatus:
+		return m.Status()
+	case fraudflag.FieldAction:
+		return m.Action()
+	case fraudflag.FieldReviewNote:
+		return m.ReviewNote()
+	case fraudflag.FieldReviewedByID:
+		return m.ReviewedByID()
+	case fraudflag.FieldReviewedAt:
+		return m.ReviewedAt()
+	case fraudflag.FieldCreatedAt:
+		return m.CreatedAt()
+	case fraudflag.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *FraudFlagMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case fraudflag.FieldDedupKey:
+		return m.OldDedupKey(ctx)
+	case fraudflag.FieldKind:
+		return m.OldKind(ctx)
+	case fraudflag.FieldMemberID:
+		return m.OldMemberID(ctx)
+	case fraudflag.FieldPartnerID:
+		return m.OldPartnerID(ctx)
+	case fraudflag.FieldSummary:
+		return m.OldSummary(ctx)
+	case fraudflag.FieldScore:
+		return m.OldScore(ctx)
+	case fraudflag.FieldEvidence:
+		return m.OldEvidence(ctx)
+	case fraudflag.FieldStatus:
+		return m.OldStatus(ctx)
+	case fraudflag.FieldAction:
+		return m.OldAction(ctx)
+	case fraudflag.FieldReviewNote:
+		return m.OldReviewNote(ctx)
+	case fraudflag.FieldReviewedByID:
+		return m.OldReviewedByID(ctx)
+	case fraudflag.FieldReviewedAt:
+		return m.OldReviewedAt(ctx)
+	case fraudflag.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case fraudflag.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown FraudFlag field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FraudFlagMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case fraudflag.FieldDedupKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDedupKey(v)
+		return nil
+	case fraudflag.FieldKind:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case fraudflag.FieldMemberID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMemberID(v)
+		return nil
+	case fraudflag.FieldPartnerID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPartnerID(v)
+		return nil
+	case fraudflag.FieldSummary:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSummary(v)
+		return nil
+	case fraudflag.FieldScore:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetScore(v)
+		return nil
+	case fraudflag.FieldEvidence:
+		v, ok := value.([]map[string]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEvidence(v)
+		return nil
+	case fraudflag.FieldStatus:
+		v, ok := value.(fraudflag.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case fraudflag.FieldAction:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAction(v)
+		return nil
+	case fraudflag.FieldReviewNote:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReviewNote(v)
+		return nil
+	case fraudflag.FieldReviewedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReviewedByID(v)
+		return nil
+	case fraudflag.FieldReviewedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReviewedAt(v)
+		return nil
+	case fraudflag.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case fraudflag.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown FraudFlag field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *FraudFlagMutation) AddedFields() []string {
+	var fields []string
+	if m.addmember_id != nil {
+		fields = append(fields, fraudflag.FieldMemberID)
+	}
+	if m.addpartner_id != nil {
+		fields = append(fields, fraudflag.FieldPartnerID)
+	}
+	if m.addscore != nil {
+		fields = append(fields, fraudflag.FieldScore)
+	}
+	if m.addreviewed_by_id != nil {
+		fields = append(fields, fraudflag.FieldReviewedByID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *FraudFlagMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case fraudflag.FieldMemberID:
+		return m.AddedMemberID()
+	case fraudflag.FieldPartnerID:
+		return m.AddedPartnerID()
+	case fraudflag.FieldScore:
+		return m.AddedScore()
+	case fraudflag.FieldReviewedByID:
+		return m.AddedReviewedByID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FraudFlagMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case fraudflag.FieldMemberID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMemberID(v)
+		return nil
+	case fraudflag.FieldPartnerID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPartnerID(v)
+		return nil
+	case fraudflag.FieldScore:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddScore(v)
+		return nil
+	case fraudflag.FieldReviewedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddReviewedByID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown FraudFlag numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *FraudFlagMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(fraudflag.FieldMemberID) {
+		fields = append(fields, fraudflag.FieldMemberID)
+	}
+	if m.FieldCleared(fraudflag.FieldPartnerID) {
+		fields = append(fields, fraudflag.FieldPartnerID)
+	}
+	if m.FieldCleared(fraudflag.FieldEvidence) {
+		fields = append(fields, fraudflag.FieldEvidence)
+	}
+	if m.FieldCleared(fraudflag.FieldReviewedByID) {
+		fields = append(fields, fraudflag.FieldReviewedByID)
+	}
+	if m.FieldCleared(fraudflag.FieldReviewedAt) {
+		fields = append(fields, fraudflag.FieldReviewedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *FraudFlagMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *FraudFlagMutation) ClearField(name string) error {
+	switch name {
+	case fraudflag.FieldMemberID:
+		m.ClearMemberID()
+		return nil
+	case fraudflag.FieldPartnerID:
+		m.ClearPartnerID()
+		return nil
+	case fraudflag.FieldEvidence:
+		m.ClearEvidence()
+		return nil
+	case fraudflag.FieldReviewedByID:
+		m.ClearReviewedByID()
+		return nil
+	case fraudflag.FieldReviewedAt:
+		m.ClearReviewedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown FraudFlag nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *FraudFlagMutation) ResetField(name string) error {
+	switch name {
+	case fraudflag.FieldDedupKey:
+		m.ResetDedupKey()
+		return nil
+	case fraudflag.FieldKind:
+		m.ResetKind()
+		return nil
+	case fraudflag.FieldMemberID:
+		m.ResetMemberID()
+		return nil
+	case fraudflag.FieldPartnerID:
+		m.ResetPartnerID()
+		return nil
+	case fraudflag.FieldSummary:
+		m.ResetSummary()
+		return nil
+	case fraudflag.FieldScore:
+		m.ResetScore()
+		return nil
+	case fraudflag.FieldEvidence:
+		m.ResetEvidence()
+		return nil
+	case fraudflag.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case fraudflag.FieldAction:
+		m.ResetAction()
+		return nil
+	case fraudflag.FieldReviewNote:
+		m.ResetReviewNote()
+		return nil
+	case fraudflag.FieldReviewedByID:
+		m.ResetReviewedByID()
+		return nil
+	case fraudflag.FieldReviewedAt:
+		m.ResetReviewedAt()
+		return nil
+	case fraudflag.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case fraudflag.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown FraudFlag field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *FraudFlagMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *FraudFlagMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *FraudFlagMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *FraudFlagMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *FraudFlagMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *FraudFlagMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *FraudFlagMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown FraudFlag unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *FraudFlagMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown FraudFlag edge %s", name)
 }
 
 // IdempotencyRecordMutation represents an operation that mutates the IdempotencyRecord nodes in the graph.
@@ -26395,20 +28216,24 @@ func (m *StaffInviteMutation) ResetEdge(name string) error {
 // SupportMessageMutation represents an operation that mutates the SupportMessage nodes in the graph.
 type SupportMessageMutation struct {
 	config
-	op            Op
-	typ           string
-	id            *int
-	from_staff    *bool
-	body          *string
-	created_at    *time.Time
-	clearedFields map[string]struct{}
-	thread        *int
-	clearedthread bool
-	author        *int
-	clearedauthor bool
-	done          bool
-	oldValue      func(context.Context) (*SupportMessage, error)
-	predicates    []predicate.SupportMessage
+	op                Op
+	typ               string
+	id                *int
+	from_staff        *bool
+	body              *string
+	internal          *bool
+	automatic         *bool
+	attachments       *[]string
+	appendattachments []string
+	created_at        *time.Time
+	clearedFields     map[string]struct{}
+	thread            *int
+	clearedthread     bool
+	author            *int
+	clearedauthor     bool
+	done              bool
+	oldValue          func(context.Context) (*SupportMessage, error)
+	predicates        []predicate.SupportMessage
 }
 
 var _ ent.Mutation = (*SupportMessageMutation)(nil)
@@ -26666,6 +28491,143 @@ func (m *SupportMessageMutation) ResetBody() {
 	m.body = nil
 }
 
+// SetInternal sets the "internal" field.
+func (m *SupportMessageMutation) SetInternal(b bool) {
+	m.internal = &b
+}
+
+// Internal returns the value of the "internal" field in the mutation.
+func (m *SupportMessageMutation) Internal() (r bool, exists bool) {
+	v := m.internal
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInternal returns the old "internal" field's value of the SupportMessage entity.
+// If the SupportMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportMessageMutation) OldInternal(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInternal is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInternal requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInternal: %w", err)
+	}
+	return oldValue.Internal, nil
+}
+
+// ResetInternal resets all changes to the "internal" field.
+func (m *SupportMessageMutation) ResetInternal() {
+	m.internal = nil
+}
+
+// SetAutomatic sets the "automatic" field.
+func (m *SupportMessageMutation) SetAutomatic(b bool) {
+	m.automatic = &b
+}
+
+// Automatic returns the value of the "automatic" field in the mutation.
+func (m *SupportMessageMutation) Automatic() (r bool, exists bool) {
+	v := m.automatic
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAutomatic returns the old "automatic" field's value of the SupportMessage entity.
+// If the SupportMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportMessageMutation) OldAutomatic(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAutomatic is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAutomatic requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAutomatic: %w", err)
+	}
+	return oldValue.Automatic, nil
+}
+
+// ResetAutomatic resets all changes to the "automatic" field.
+func (m *SupportMessageMutation) ResetAutomatic() {
+	m.automatic = nil
+}
+
+// SetAttachments sets the "attachments" field.
+func (m *SupportMessageMutation) SetAttachments(s []string) {
+	m.attachments = &s
+	m.appendattachments = nil
+}
+
+// Attachments returns the value of the "attachments" field in the mutation.
+func (m *SupportMessageMutation) Attachments() (r []string, exists bool) {
+	v := m.attachments
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAttachments returns the old "attachments" field's value of the SupportMessage entity.
+// If the SupportMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportMessageMutation) OldAttachments(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAttachments is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAttachments requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAttachments: %w", err)
+	}
+	return oldValue.Attachments, nil
+}
+
+// AppendAttachments adds s to the "attachments" field.
+func (m *SupportMessageMutation) AppendAttachments(s []string) {
+	m.appendattachments = append(m.appendattachments, s...)
+}
+
+// AppendedAttachments returns the list of values that were appended to the "attachments" field in this mutation.
+func (m *SupportMessageMutation) AppendedAttachments() ([]string, bool) {
+	if len(m.appendattachments) == 0 {
+		return nil, false
+	}
+	return m.appendattachments, true
+}
+
+// ClearAttachments clears the value of the "attachments" field.
+func (m *SupportMessageMutation) ClearAttachments() {
+	m.attachments = nil
+	m.appendattachments = nil
+	m.clearedFields[supportmessage.FieldAttachments] = struct{}{}
+}
+
+// AttachmentsCleared returns if the "attachments" field was cleared in this mutation.
+func (m *SupportMessageMutation) AttachmentsCleared() bool {
+	_, ok := m.clearedFields[supportmessage.FieldAttachments]
+	return ok
+}
+
+// ResetAttachments resets all changes to the "attachments" field.
+func (m *SupportMessageMutation) ResetAttachments() {
+	m.attachments = nil
+	m.appendattachments = nil
+	delete(m.clearedFields, supportmessage.FieldAttachments)
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (m *SupportMessageMutation) SetCreatedAt(t time.Time) {
 	m.created_at = &t
@@ -26790,7 +28752,7 @@ func (m *SupportMessageMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *SupportMessageMutation) Fields() []string {
-	fields := make([]string, 0, 5)
+	fields := make([]string, 0, 8)
 	if m.thread != nil {
 		fields = append(fields, supportmessage.FieldThreadID)
 	}
@@ -26802,6 +28764,15 @@ func (m *SupportMessageMutation) Fields() []string {
 	}
 	if m.body != nil {
 		fields = append(fields, supportmessage.FieldBody)
+	}
+	if m.internal != nil {
+		fields = append(fields, supportmessage.FieldInternal)
+	}
+	if m.automatic != nil {
+		fields = append(fields, supportmessage.FieldAutomatic)
+	}
+	if m.attachments != nil {
+		fields = append(fields, supportmessage.FieldAttachments)
 	}
 	if m.created_at != nil {
 		fields = append(fields, supportmessage.FieldCreatedAt)
@@ -26822,6 +28793,12 @@ func (m *SupportMessageMutation) Field(name string) (ent.Value, bool) {
 		return m.FromStaff()
 	case supportmessage.FieldBody:
 		return m.Body()
+	case supportmessage.FieldInternal:
+		return m.Internal()
+	case supportmessage.FieldAutomatic:
+		return m.Automatic()
+	case supportmessage.FieldAttachments:
+		return m.Attachments()
 	case supportmessage.FieldCreatedAt:
 		return m.CreatedAt()
 	}
@@ -26841,6 +28818,12 @@ func (m *SupportMessageMutation) OldField(ctx context.Context, name string) (ent
 		return m.OldFromStaff(ctx)
 	case supportmessage.FieldBody:
 		return m.OldBody(ctx)
+	case supportmessage.FieldInternal:
+		return m.OldInternal(ctx)
+	case supportmessage.FieldAutomatic:
+		return m.OldAutomatic(ctx)
+	case supportmessage.FieldAttachments:
+		return m.OldAttachments(ctx)
 	case supportmessage.FieldCreatedAt:
 		return m.OldCreatedAt(ctx)
 	}
@@ -26879,6 +28862,27 @@ func (m *SupportMessageMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetBody(v)
+		return nil
+	case supportmessage.FieldInternal:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInternal(v)
+		return nil
+	case supportmessage.FieldAutomatic:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAutomatic(v)
+		return nil
+	case supportmessage.FieldAttachments:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAttachments(v)
 		return nil
 	case supportmessage.FieldCreatedAt:
 		v, ok := value.(time.Time)
@@ -26923,6 +28927,9 @@ func (m *SupportMessageMutation) ClearedFields() []string {
 	if m.FieldCleared(supportmessage.FieldAuthorID) {
 		fields = append(fields, supportmessage.FieldAuthorID)
 	}
+	if m.FieldCleared(supportmessage.FieldAttachments) {
+		fields = append(fields, supportmessage.FieldAttachments)
+	}
 	return fields
 }
 
@@ -26939,6 +28946,9 @@ func (m *SupportMessageMutation) ClearField(name string) error {
 	switch name {
 	case supportmessage.FieldAuthorID:
 		m.ClearAuthorID()
+		return nil
+	case supportmessage.FieldAttachments:
+		m.ClearAttachments()
 		return nil
 	}
 	return fmt.Errorf("unknown SupportMessage nullable field %s", name)
@@ -26959,6 +28969,15 @@ func (m *SupportMessageMutation) ResetField(name string) error {
 		return nil
 	case supportmessage.FieldBody:
 		m.ResetBody()
+		return nil
+	case supportmessage.FieldInternal:
+		m.ResetInternal()
+		return nil
+	case supportmessage.FieldAutomatic:
+		m.ResetAutomatic()
+		return nil
+	case supportmessage.FieldAttachments:
+		m.ResetAttachments()
 		return nil
 	case supportmessage.FieldCreatedAt:
 		m.ResetCreatedAt()
@@ -27062,25 +29081,32 @@ func (m *SupportMessageMutation) ResetEdge(name string) error {
 // SupportThreadMutation represents an operation that mutates the SupportThread nodes in the graph.
 type SupportThreadMutation struct {
 	config
-	op              Op
-	typ             string
-	id              *int
-	subject         *string
-	status          *supportthread.Status
-	channel         *supportthread.Channel
-	created_at      *time.Time
-	updated_at      *time.Time
-	clearedFields   map[string]struct{}
-	member          *int
-	clearedmember   bool
-	assignee        *int
-	clearedassignee bool
-	messages        map[int]struct{}
-	removedmessages map[int]struct{}
-	clearedmessages bool
-	done            bool
-	oldValue        func(context.Context) (*SupportThread, error)
-	predicates      []predicate.SupportThread
+	op                Op
+	typ               string
+	id                *int
+	subject           *string
+	status            *supportthread.Status
+	channel           *supportthread.Channel
+	kind              *supportthread.Kind
+	offer_id          *int
+	addoffer_id       *int
+	booking_id        *int
+	addbooking_id     *int
+	first_response_at *time.Time
+	resolved_at       *time.Time
+	created_at        *time.Time
+	updated_at        *time.Time
+	clearedFields     map[string]struct{}
+	member            *int
+	clearedmember     bool
+	assignee          *int
+	clearedassignee   bool
+	messages          map[int]struct{}
+	removedmessages   map[int]struct{}
+	clearedmessages   bool
+	done              bool
+	oldValue          func(context.Context) (*SupportThread, error)
+	predicates        []predicate.SupportThread
 }
 
 var _ ent.Mutation = (*SupportThreadMutation)(nil)
@@ -27374,6 +29400,280 @@ func (m *SupportThreadMutation) ResetChannel() {
 	m.channel = nil
 }
 
+// SetKind sets the "kind" field.
+func (m *SupportThreadMutation) SetKind(s supportthread.Kind) {
+	m.kind = &s
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *SupportThreadMutation) Kind() (r supportthread.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the SupportThread entity.
+// If the SupportThread object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportThreadMutation) OldKind(ctx context.Context) (v supportthread.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *SupportThreadMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetOfferID sets the "offer_id" field.
+func (m *SupportThreadMutation) SetOfferID(i int) {
+	m.offer_id = &i
+	m.addoffer_id = nil
+}
+
+// OfferID returns the value of the "offer_id" field in the mutation.
+func (m *SupportThreadMutation) OfferID() (r int, exists bool) {
+	v := m.offer_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOfferID returns the old "offer_id" field's value of the SupportThread entity.
+// If the SupportThread object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportThreadMutation) OldOfferID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOfferID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOfferID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOfferID: %w", err)
+	}
+	return oldValue.OfferID, nil
+}
+
+// AddOfferID adds i to the "offer_id" field.
+func (m *SupportThreadMutation) AddOfferID(i int) {
+	if m.addoffer_id != nil {
+		*m.addoffer_id += i
+	} else {
+		m.addoffer_id = &i
+	}
+}
+
+// AddedOfferID returns the value that was added to the "offer_id" field in this mutation.
+func (m *SupportThreadMutation) AddedOfferID() (r int, exists bool) {
+	v := m.addoffer_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearOfferID clears the value of the "offer_id" field.
+func (m *SupportThreadMutation) ClearOfferID() {
+	m.offer_id = nil
+	m.addoffer_id = nil
+	m.clearedFields[supportthread.FieldOfferID] = struct{}{}
+}
+
+// OfferIDCleared returns if the "offer_id" field was cleared in this mutation.
+func (m *SupportThreadMutation) OfferIDCleared() bool {
+	_, ok := m.clearedFields[supportthread.FieldOfferID]
+	return ok
+}
+
+// ResetOfferID resets all changes to the "offer_id" field.
+func (m *SupportThreadMutation) ResetOfferID() {
+	m.offer_id = nil
+	m.addoffer_id = nil
+	delete(m.clearedFields, supportthread.FieldOfferID)
+}
+
+// SetBookingID sets the "booking_id" field.
+func (m *SupportThreadMutation) SetBookingID(i int) {
+	m.booking_id = &i
+	m.addbooking_id = nil
+}
+
+// BookingID returns the value of the "booking_id" field in the mutation.
+func (m *SupportThreadMutation) BookingID() (r int, exists bool) {
+	v := m.booking_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBookingID returns the old "booking_id" field's value of the SupportThread entity.
+// If the SupportThread object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportThreadMutation) OldBookingID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBookingID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBookingID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBookingID: %w", err)
+	}
+	return oldValue.BookingID, nil
+}
+
+// AddBookingID adds i to the "booking_id" field.
+func (m *SupportThreadMutation) AddBookingID(i int) {
+	if m.addbooking_id != nil {
+		*m.addbooking_id += i
+	} else {
+		m.addbooking_id = &i
+	}
+}
+
+// AddedBookingID returns the value that was added to the "booking_id" field in this mutation.
+func (m *SupportThreadMutation) AddedBookingID() (r int, exists bool) {
+	v := m.addbooking_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearBookingID clears the value of the "booking_id" field.
+func (m *SupportThreadMutation) ClearBookingID() {
+	m.booking_id = nil
+	m.addbooking_id = nil
+	m.clearedFields[supportthread.FieldBookingID] = struct{}{}
+}
+
+// BookingIDCleared returns if the "booking_id" field was cleared in this mutation.
+func (m *SupportThreadMutation) BookingIDCleared() bool {
+	_, ok := m.clearedFields[supportthread.FieldBookingID]
+	return ok
+}
+
+// ResetBookingID resets all changes to the "booking_id" field.
+func (m *SupportThreadMutation) ResetBookingID() {
+	m.booking_id = nil
+	m.addbooking_id = nil
+	delete(m.clearedFields, supportthread.FieldBookingID)
+}
+
+// SetFirstResponseAt sets the "first_response_at" field.
+func (m *SupportThreadMutation) SetFirstResponseAt(t time.Time) {
+	m.first_response_at = &t
+}
+
+// FirstResponseAt returns the value of the "first_response_at" field in the mutation.
+func (m *SupportThreadMutation) FirstResponseAt() (r time.Time, exists bool) {
+	v := m.first_response_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFirstResponseAt returns the old "first_response_at" field's value of the SupportThread entity.
+// If the SupportThread object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportThreadMutation) OldFirstResponseAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFirstResponseAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFirstResponseAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFirstResponseAt: %w", err)
+	}
+	return oldValue.FirstResponseAt, nil
+}
+
+// ClearFirstResponseAt clears the value of the "first_response_at" field.
+func (m *SupportThreadMutation) ClearFirstResponseAt() {
+	m.first_response_at = nil
+	m.clearedFields[supportthread.FieldFirstResponseAt] = struct{}{}
+}
+
+// FirstResponseAtCleared returns if the "first_response_at" field was cleared in this mutation.
+func (m *SupportThreadMutation) FirstResponseAtCleared() bool {
+	_, ok := m.clearedFields[supportthread.FieldFirstResponseAt]
+	return ok
+}
+
+// ResetFirstResponseAt resets all changes to the "first_response_at" field.
+func (m *SupportThreadMutation) ResetFirstResponseAt() {
+	m.first_response_at = nil
+	delete(m.clearedFields, supportthread.FieldFirstResponseAt)
+}
+
+// SetResolvedAt sets the "resolved_at" field.
+func (m *SupportThreadMutation) SetResolvedAt(t time.Time) {
+	m.resolved_at = &t
+}
+
+// ResolvedAt returns the value of the "resolved_at" field in the mutation.
+func (m *SupportThreadMutation) ResolvedAt() (r time.Time, exists bool) {
+	v := m.resolved_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResolvedAt returns the old "resolved_at" field's value of the SupportThread entity.
+// If the SupportThread object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportThreadMutation) OldResolvedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResolvedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResolvedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResolvedAt: %w", err)
+	}
+	return oldValue.ResolvedAt, nil
+}
+
+// ClearResolvedAt clears the value of the "resolved_at" field.
+func (m *SupportThreadMutation) ClearResolvedAt() {
+	m.resolved_at = nil
+	m.clearedFields[supportthread.FieldResolvedAt] = struct{}{}
+}
+
+// ResolvedAtCleared returns if the "resolved_at" field was cleared in this mutation.
+func (m *SupportThreadMutation) ResolvedAtCleared() bool {
+	_, ok := m.clearedFields[supportthread.FieldResolvedAt]
+	return ok
+}
+
+// ResetResolvedAt resets all changes to the "resolved_at" field.
+func (m *SupportThreadMutation) ResetResolvedAt() {
+	m.resolved_at = nil
+	delete(m.clearedFields, supportthread.FieldResolvedAt)
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (m *SupportThreadMutation) SetCreatedAt(t time.Time) {
 	m.created_at = &t
@@ -27588,7 +29888,7 @@ func (m *SupportThreadMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *SupportThreadMutation) Fields() []string {
-	fields := make([]string, 0, 7)
+	fields := make([]string, 0, 12)
 	if m.member != nil {
 		fields = append(fields, supportthread.FieldMemberID)
 	}
@@ -27603,6 +29903,21 @@ func (m *SupportThreadMutation) Fields() []string {
 	}
 	if m.channel != nil {
 		fields = append(fields, supportthread.FieldChannel)
+	}
+	if m.kind != nil {
+		fields = append(fields, supportthread.FieldKind)
+	}
+	if m.offer_id != nil {
+		fields = append(fields, supportthread.FieldOfferID)
+	}
+	if m.booking_id != nil {
+		fields = append(fields, supportthread.FieldBookingID)
+	}
+	if m.first_response_at != nil {
+		fields = append(fields, supportthread.FieldFirstResponseAt)
+	}
+	if m.resolved_at != nil {
+		fields = append(fields, supportthread.FieldResolvedAt)
 	}
 	if m.created_at != nil {
 		fields = append(fields, supportthread.FieldCreatedAt)
@@ -27628,6 +29943,16 @@ func (m *SupportThreadMutation) Field(name string) (ent.Value, bool) {
 		return m.Status()
 	case supportthread.FieldChannel:
 		return m.Channel()
+	case supportthread.FieldKind:
+		return m.Kind()
+	case supportthread.FieldOfferID:
+		return m.OfferID()
+	case supportthread.FieldBookingID:
+		return m.BookingID()
+	case supportthread.FieldFirstResponseAt:
+		return m.FirstResponseAt()
+	case supportthread.FieldResolvedAt:
+		return m.ResolvedAt()
 	case supportthread.FieldCreatedAt:
 		return m.CreatedAt()
 	case supportthread.FieldUpdatedAt:
@@ -27651,6 +29976,16 @@ func (m *SupportThreadMutation) OldField(ctx context.Context, name string) (ent.
 		return m.OldStatus(ctx)
 	case supportthread.FieldChannel:
 		return m.OldChannel(ctx)
+	case supportthread.FieldKind:
+		return m.OldKind(ctx)
+	case supportthread.FieldOfferID:
+		return m.OldOfferID(ctx)
+	case supportthread.FieldBookingID:
+		return m.OldBookingID(ctx)
+	case supportthread.FieldFirstResponseAt:
+		return m.OldFirstResponseAt(ctx)
+	case supportthread.FieldResolvedAt:
+		return m.OldResolvedAt(ctx)
 	case supportthread.FieldCreatedAt:
 		return m.OldCreatedAt(ctx)
 	case supportthread.FieldUpdatedAt:
@@ -27699,6 +30034,41 @@ func (m *SupportThreadMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetChannel(v)
 		return nil
+	case supportthread.FieldKind:
+		v, ok := value.(supportthread.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case supportthread.FieldOfferID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOfferID(v)
+		return nil
+	case supportthread.FieldBookingID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBookingID(v)
+		return nil
+	case supportthread.FieldFirstResponseAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFirstResponseAt(v)
+		return nil
+	case supportthread.FieldResolvedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResolvedAt(v)
+		return nil
 	case supportthread.FieldCreatedAt:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -27721,6 +30091,12 @@ func (m *SupportThreadMutation) SetField(name string, value ent.Value) error {
 // this mutation.
 func (m *SupportThreadMutation) AddedFields() []string {
 	var fields []string
+	if m.addoffer_id != nil {
+		fields = append(fields, supportthread.FieldOfferID)
+	}
+	if m.addbooking_id != nil {
+		fields = append(fields, supportthread.FieldBookingID)
+	}
 	return fields
 }
 
@@ -27729,6 +30105,10 @@ func (m *SupportThreadMutation) AddedFields() []string {
 // was not set, or was not defined in the schema.
 func (m *SupportThreadMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
+	case supportthread.FieldOfferID:
+		return m.AddedOfferID()
+	case supportthread.FieldBookingID:
+		return m.AddedBookingID()
 	}
 	return nil, false
 }
@@ -27738,6 +30118,20 @@ func (m *SupportThreadMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *SupportThreadMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case supportthread.FieldOfferID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddOfferID(v)
+		return nil
+	case supportthread.FieldBookingID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddBookingID(v)
+		return nil
 	}
 	return fmt.Errorf("unknown SupportThread numeric field %s", name)
 }
@@ -27748,6 +30142,18 @@ func (m *SupportThreadMutation) ClearedFields() []string {
 	var fields []string
 	if m.FieldCleared(supportthread.FieldAssigneeID) {
 		fields = append(fields, supportthread.FieldAssigneeID)
+	}
+	if m.FieldCleared(supportthread.FieldOfferID) {
+		fields = append(fields, supportthread.FieldOfferID)
+	}
+	if m.FieldCleared(supportthread.FieldBookingID) {
+		fields = append(fields, supportthread.FieldBookingID)
+	}
+	if m.FieldCleared(supportthread.FieldFirstResponseAt) {
+		fields = append(fields, supportthread.FieldFirstResponseAt)
+	}
+	if m.FieldCleared(supportthread.FieldResolvedAt) {
+		fields = append(fields, supportthread.FieldResolvedAt)
 	}
 	return fields
 }
@@ -27765,6 +30171,18 @@ func (m *SupportThreadMutation) ClearField(name string) error {
 	switch name {
 	case supportthread.FieldAssigneeID:
 		m.ClearAssigneeID()
+		return nil
+	case supportthread.FieldOfferID:
+		m.ClearOfferID()
+		return nil
+	case supportthread.FieldBookingID:
+		m.ClearBookingID()
+		return nil
+	case supportthread.FieldFirstResponseAt:
+		m.ClearFirstResponseAt()
+		return nil
+	case supportthread.FieldResolvedAt:
+		m.ClearResolvedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown SupportThread nullable field %s", name)
@@ -27788,6 +30206,21 @@ func (m *SupportThreadMutation) ResetField(name string) error {
 		return nil
 	case supportthread.FieldChannel:
 		m.ResetChannel()
+		return nil
+	case supportthread.FieldKind:
+		m.ResetKind()
+		return nil
+	case supportthread.FieldOfferID:
+		m.ResetOfferID()
+		return nil
+	case supportthread.FieldBookingID:
+		m.ResetBookingID()
+		return nil
+	case supportthread.FieldFirstResponseAt:
+		m.ResetFirstResponseAt()
+		return nil
+	case supportthread.FieldResolvedAt:
+		m.ResetResolvedAt()
 		return nil
 	case supportthread.FieldCreatedAt:
 		m.ResetCreatedAt()
@@ -28575,6 +31008,7 @@ type TermsVersionMutation struct {
 	title              *string
 	body               *string
 	published_at       *time.Time
+	created_at         *time.Time
 	created_by_id      *int
 	addcreated_by_id   *int
 	clearedFields      map[string]struct{}
@@ -28864,6 +31298,42 @@ func (m *TermsVersionMutation) ResetPublishedAt() {
 	m.published_at = nil
 }
 
+// SetCreatedAt sets the "created_at" field.
+func (m *TermsVersionMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *TermsVersionMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the TermsVersion entity.
+// If the TermsVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TermsVersionMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *TermsVersionMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
 // SetCreatedByID sets the "created_by_id" field.
 func (m *TermsVersionMutation) SetCreatedByID(i int) {
 	m.created_by_id = &i
@@ -29022,7 +31492,7 @@ func (m *TermsVersionMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *TermsVersionMutation) Fields() []string {
-	fields := make([]string, 0, 6)
+	fields := make([]string, 0, 7)
 	if m.kind != nil {
 		fields = append(fields, termsversion.FieldKind)
 	}
@@ -29037,6 +31507,9 @@ func (m *TermsVersionMutation) Fields() []string {
 	}
 	if m.published_at != nil {
 		fields = append(fields, termsversion.FieldPublishedAt)
+	}
+	if m.created_at != nil {
+		fields = append(fields, termsversion.FieldCreatedAt)
 	}
 	if m.created_by_id != nil {
 		fields = append(fields, termsversion.FieldCreatedByID)
@@ -29059,6 +31532,8 @@ func (m *TermsVersionMutation) Field(name string) (ent.Value, bool) {
 		return m.Body()
 	case termsversion.FieldPublishedAt:
 		return m.PublishedAt()
+	case termsversion.FieldCreatedAt:
+		return m.CreatedAt()
 	case termsversion.FieldCreatedByID:
 		return m.CreatedByID()
 	}
@@ -29080,6 +31555,8 @@ func (m *TermsVersionMutation) OldField(ctx context.Context, name string) (ent.V
 		return m.OldBody(ctx)
 	case termsversion.FieldPublishedAt:
 		return m.OldPublishedAt(ctx)
+	case termsversion.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
 	case termsversion.FieldCreatedByID:
 		return m.OldCreatedByID(ctx)
 	}
@@ -29125,6 +31602,13 @@ func (m *TermsVersionMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetPublishedAt(v)
+		return nil
+	case termsversion.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
 		return nil
 	case termsversion.FieldCreatedByID:
 		v, ok := value.(int)
@@ -29220,6 +31704,9 @@ func (m *TermsVersionMutation) ResetField(name string) error {
 		return nil
 	case termsversion.FieldPublishedAt:
 		m.ResetPublishedAt()
+		return nil
+	case termsversion.FieldCreatedAt:
+		m.ResetCreatedAt()
 		return nil
 	case termsversion.FieldCreatedByID:
 		m.ResetCreatedByID()

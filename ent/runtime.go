@@ -11,6 +11,7 @@ import (
 	"ikra/ent/city"
 	"ikra/ent/claim"
 	"ikra/ent/consent"
+	"ikra/ent/fraudflag"
 	"ikra/ent/idempotencyrecord"
 	"ikra/ent/ledgerentry"
 	"ikra/ent/member"
@@ -195,7 +196,7 @@ func init() {
 	// claim.DefaultAnswer holds the default value on creation for the answer field.
 	claim.DefaultAnswer = claimDescAnswer.Default.(string)
 	// claimDescCreatedAt is the schema descriptor for created_at field.
-	claimDescCreatedAt := claimFields[9].Descriptor()
+	claimDescCreatedAt := claimFields[15].Descriptor()
 	// claim.DefaultCreatedAt holds the default value on creation for the created_at field.
 	claim.DefaultCreatedAt = claimDescCreatedAt.Default.(func() time.Time)
 	consentFields := schema.Consent{}.Fields()
@@ -212,6 +213,48 @@ func init() {
 	consentDescGivenAt := consentFields[4].Descriptor()
 	// consent.DefaultGivenAt holds the default value on creation for the given_at field.
 	consent.DefaultGivenAt = consentDescGivenAt.Default.(func() time.Time)
+	fraudflagFields := schema.FraudFlag{}.Fields()
+	_ = fraudflagFields
+	// fraudflagDescDedupKey is the schema descriptor for dedup_key field.
+	fraudflagDescDedupKey := fraudflagFields[0].Descriptor()
+	// fraudflag.DedupKeyValidator is a validator for the "dedup_key" field. It is called by the builders before save.
+	fraudflag.DedupKeyValidator = fraudflagDescDedupKey.Validators[0].(func(string) error)
+	// fraudflagDescKind is the schema descriptor for kind field.
+	fraudflagDescKind := fraudflagFields[1].Descriptor()
+	// fraudflag.KindValidator is a validator for the "kind" field. It is called by the builders before save.
+	fraudflag.KindValidator = fraudflagDescKind.Validators[0].(func(string) error)
+	// fraudflagDescSummary is the schema descriptor for summary field.
+	fraudflagDescSummary := fraudflagFields[4].Descriptor()
+	// fraudflag.DefaultSummary holds the default value on creation for the summary field.
+	fraudflag.DefaultSummary = fraudflagDescSummary.Default.(string)
+	// fraudflag.SummaryValidator is a validator for the "summary" field. It is called by the builders before save.
+	fraudflag.SummaryValidator = fraudflagDescSummary.Validators[0].(func(string) error)
+	// fraudflagDescScore is the schema descriptor for score field.
+	fraudflagDescScore := fraudflagFields[5].Descriptor()
+	// fraudflag.DefaultScore holds the default value on creation for the score field.
+	fraudflag.DefaultScore = fraudflagDescScore.Default.(int)
+	// fraudflagDescAction is the schema descriptor for action field.
+	fraudflagDescAction := fraudflagFields[8].Descriptor()
+	// fraudflag.DefaultAction holds the default value on creation for the action field.
+	fraudflag.DefaultAction = fraudflagDescAction.Default.(string)
+	// fraudflag.ActionValidator is a validator for the "action" field. It is called by the builders before save.
+	fraudflag.ActionValidator = fraudflagDescAction.Validators[0].(func(string) error)
+	// fraudflagDescReviewNote is the schema descriptor for review_note field.
+	fraudflagDescReviewNote := fraudflagFields[9].Descriptor()
+	// fraudflag.DefaultReviewNote holds the default value on creation for the review_note field.
+	fraudflag.DefaultReviewNote = fraudflagDescReviewNote.Default.(string)
+	// fraudflag.ReviewNoteValidator is a validator for the "review_note" field. It is called by the builders before save.
+	fraudflag.ReviewNoteValidator = fraudflagDescReviewNote.Validators[0].(func(string) error)
+	// fraudflagDescCreatedAt is the schema descriptor for created_at field.
+	fraudflagDescCreatedAt := fraudflagFields[12].Descriptor()
+	// fraudflag.DefaultCreatedAt holds the default value on creation for the created_at field.
+	fraudflag.DefaultCreatedAt = fraudflagDescCreatedAt.Default.(func() time.Time)
+	// fraudflagDescUpdatedAt is the schema descriptor for updated_at field.
+	fraudflagDescUpdatedAt := fraudflagFields[13].Descriptor()
+	// fraudflag.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	fraudflag.DefaultUpdatedAt = fraudflagDescUpdatedAt.Default.(func() time.Time)
+	// fraudflag.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	fraudflag.UpdateDefaultUpdatedAt = fraudflagDescUpdatedAt.UpdateDefault.(func() time.Time)
 	idempotencyrecordFields := schema.IdempotencyRecord{}.Fields()
 	_ = idempotencyrecordFields
 	// idempotencyrecordDescKey is the schema descriptor for key field.
@@ -624,8 +667,16 @@ func init() {
 	supportmessageDescFromStaff := supportmessageFields[2].Descriptor()
 	// supportmessage.DefaultFromStaff holds the default value on creation for the from_staff field.
 	supportmessage.DefaultFromStaff = supportmessageDescFromStaff.Default.(bool)
+	// supportmessageDescInternal is the schema descriptor for internal field.
+	supportmessageDescInternal := supportmessageFields[4].Descriptor()
+	// supportmessage.DefaultInternal holds the default value on creation for the internal field.
+	supportmessage.DefaultInternal = supportmessageDescInternal.Default.(bool)
+	// supportmessageDescAutomatic is the schema descriptor for automatic field.
+	supportmessageDescAutomatic := supportmessageFields[5].Descriptor()
+	// supportmessage.DefaultAutomatic holds the default value on creation for the automatic field.
+	supportmessage.DefaultAutomatic = supportmessageDescAutomatic.Default.(bool)
 	// supportmessageDescCreatedAt is the schema descriptor for created_at field.
-	supportmessageDescCreatedAt := supportmessageFields[4].Descriptor()
+	supportmessageDescCreatedAt := supportmessageFields[7].Descriptor()
 	// supportmessage.DefaultCreatedAt holds the default value on creation for the created_at field.
 	supportmessage.DefaultCreatedAt = supportmessageDescCreatedAt.Default.(func() time.Time)
 	supportthreadFields := schema.SupportThread{}.Fields()
@@ -635,11 +686,11 @@ func init() {
 	// supportthread.DefaultSubject holds the default value on creation for the subject field.
 	supportthread.DefaultSubject = supportthreadDescSubject.Default.(string)
 	// supportthreadDescCreatedAt is the schema descriptor for created_at field.
-	supportthreadDescCreatedAt := supportthreadFields[5].Descriptor()
+	supportthreadDescCreatedAt := supportthreadFields[10].Descriptor()
 	// supportthread.DefaultCreatedAt holds the default value on creation for the created_at field.
 	supportthread.DefaultCreatedAt = supportthreadDescCreatedAt.Default.(func() time.Time)
 	// supportthreadDescUpdatedAt is the schema descriptor for updated_at field.
-	supportthreadDescUpdatedAt := supportthreadFields[6].Descriptor()
+	supportthreadDescUpdatedAt := supportthreadFields[11].Descriptor()
 	// supportthread.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	supportthread.DefaultUpdatedAt = supportthreadDescUpdatedAt.Default.(func() time.Time)
 	// supportthread.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
@@ -664,6 +715,10 @@ func init() {
 	termsversionDescTitle := termsversionFields[2].Descriptor()
 	// termsversion.DefaultTitle holds the default value on creation for the title field.
 	termsversion.DefaultTitle = termsversionDescTitle.Default.(string)
+	// termsversionDescCreatedAt is the schema descriptor for created_at field.
+	termsversionDescCreatedAt := termsversionFields[5].Descriptor()
+	// termsversion.DefaultCreatedAt holds the default value on creation for the created_at field.
+	termsversion.DefaultCreatedAt = termsversionDescCreatedAt.Default.(func() time.Time)
 	tierFields := schema.Tier{}.Fields()
 	_ = tierFields
 	// tierDescSlug is the schema descriptor for slug field.

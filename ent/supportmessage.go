@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"encoding/json"
 	"fmt"
 	"ikra/ent/member"
 	"ikra/ent/supportmessage"
@@ -27,6 +28,12 @@ type SupportMessage struct {
 	FromStaff bool `json:"from_staff,omitempty"`
 	// Body holds the value of the "body" field.
 	Body string `json:"body,omitempty"`
+	// Internal holds the value of the "internal" field.
+	Internal bool `json:"internal,omitempty"`
+	// Automatic holds the value of the "automatic" field.
+	Automatic bool `json:"automatic,omitempty"`
+	// Attachments holds the value of the "attachments" field.
+	Attachments []string `json:"attachments,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -73,7 +80,9 @@ func (*SupportMessage) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case supportmessage.FieldFromStaff:
+		case supportmessage.FieldAttachments:
+			values[i] = new([]byte)
+		case supportmessage.FieldFromStaff, supportmessage.FieldInternal, supportmessage.FieldAutomatic:
 			values[i] = new(sql.NullBool)
 		case supportmessage.FieldID, supportmessage.FieldThreadID, supportmessage.FieldAuthorID:
 			values[i] = new(sql.NullInt64)
@@ -126,6 +135,26 @@ func (_m *SupportMessage) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field body", values[i])
 			} else if value.Valid {
 				_m.Body = value.String
+			}
+		case supportmessage.FieldInternal:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field internal", values[i])
+			} else if value.Valid {
+				_m.Internal = value.Bool
+			}
+		case supportmessage.FieldAutomatic:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field automatic", values[i])
+			} else if value.Valid {
+				_m.Automatic = value.Bool
+			}
+		case supportmessage.FieldAttachments:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field attachments", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Attachments); err != nil {
+					return fmt.Errorf("unmarshal field attachments: %w", err)
+				}
 			}
 		case supportmessage.FieldCreatedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -192,6 +221,15 @@ func (_m *SupportMessage) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("body=")
 	builder.WriteString(_m.Body)
+	builder.WriteString(", ")
+	builder.WriteString("internal=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Internal))
+	builder.WriteString(", ")
+	builder.WriteString("automatic=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Automatic))
+	builder.WriteString(", ")
+	builder.WriteString("attachments=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Attachments))
 	builder.WriteString(", ")
 	builder.WriteString("created_at=")
 	builder.WriteString(_m.CreatedAt.Format(time.ANSIC))

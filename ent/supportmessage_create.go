@@ -64,6 +64,40 @@ func (_c *SupportMessageCreate) SetBody(v string) *SupportMessageCreate {
 	return _c
 }
 
+// SetInternal sets the "internal" field.
+func (_c *SupportMessageCreate) SetInternal(v bool) *SupportMessageCreate {
+	_c.mutation.SetInternal(v)
+	return _c
+}
+
+// SetNillableInternal sets the "internal" field if the given value is not nil.
+func (_c *SupportMessageCreate) SetNillableInternal(v *bool) *SupportMessageCreate {
+	if v != nil {
+		_c.SetInternal(*v)
+	}
+	return _c
+}
+
+// SetAutomatic sets the "automatic" field.
+func (_c *SupportMessageCreate) SetAutomatic(v bool) *SupportMessageCreate {
+	_c.mutation.SetAutomatic(v)
+	return _c
+}
+
+// SetNillableAutomatic sets the "automatic" field if the given value is not nil.
+func (_c *SupportMessageCreate) SetNillableAutomatic(v *bool) *SupportMessageCreate {
+	if v != nil {
+		_c.SetAutomatic(*v)
+	}
+	return _c
+}
+
+// SetAttachments sets the "attachments" field.
+func (_c *SupportMessageCreate) SetAttachments(v []string) *SupportMessageCreate {
+	_c.mutation.SetAttachments(v)
+	return _c
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (_c *SupportMessageCreate) SetCreatedAt(v time.Time) *SupportMessageCreate {
 	_c.mutation.SetCreatedAt(v)
@@ -127,6 +161,14 @@ func (_c *SupportMessageCreate) defaults() {
 		v := supportmessage.DefaultFromStaff
 		_c.mutation.SetFromStaff(v)
 	}
+	if _, ok := _c.mutation.Internal(); !ok {
+		v := supportmessage.DefaultInternal
+		_c.mutation.SetInternal(v)
+	}
+	if _, ok := _c.mutation.Automatic(); !ok {
+		v := supportmessage.DefaultAutomatic
+		_c.mutation.SetAutomatic(v)
+	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		v := supportmessage.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
@@ -143,6 +185,12 @@ func (_c *SupportMessageCreate) check() error {
 	}
 	if _, ok := _c.mutation.Body(); !ok {
 		return &ValidationError{Name: "body", err: errors.New(`ent: missing required field "SupportMessage.body"`)}
+	}
+	if _, ok := _c.mutation.Internal(); !ok {
+		return &ValidationError{Name: "internal", err: errors.New(`ent: missing required field "SupportMessage.internal"`)}
+	}
+	if _, ok := _c.mutation.Automatic(); !ok {
+		return &ValidationError{Name: "automatic", err: errors.New(`ent: missing required field "SupportMessage.automatic"`)}
 	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		return &ValidationError{Name: "created_at", err: errors.New(`ent: missing required field "SupportMessage.created_at"`)}
@@ -184,6 +232,18 @@ func (_c *SupportMessageCreate) createSpec() (*SupportMessage, *sqlgraph.CreateS
 	if value, ok := _c.mutation.Body(); ok {
 		_spec.SetField(supportmessage.FieldBody, field.TypeString, value)
 		_node.Body = value
+	}
+	if value, ok := _c.mutation.Internal(); ok {
+		_spec.SetField(supportmessage.FieldInternal, field.TypeBool, value)
+		_node.Internal = value
+	}
+	if value, ok := _c.mutation.Automatic(); ok {
+		_spec.SetField(supportmessage.FieldAutomatic, field.TypeBool, value)
+		_node.Automatic = value
+	}
+	if value, ok := _c.mutation.Attachments(); ok {
+		_spec.SetField(supportmessage.FieldAttachments, field.TypeJSON, value)
+		_node.Attachments = value
 	}
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(supportmessage.FieldCreatedAt, field.TypeTime, value)
@@ -329,6 +389,48 @@ func (u *SupportMessageUpsert) UpdateBody() *SupportMessageUpsert {
 	return u
 }
 
+// SetInternal sets the "internal" field.
+func (u *SupportMessageUpsert) SetInternal(v bool) *SupportMessageUpsert {
+	u.Set(supportmessage.FieldInternal, v)
+	return u
+}
+
+// UpdateInternal sets the "internal" field to the value that was provided on create.
+func (u *SupportMessageUpsert) UpdateInternal() *SupportMessageUpsert {
+	u.SetExcluded(supportmessage.FieldInternal)
+	return u
+}
+
+// SetAutomatic sets the "automatic" field.
+func (u *SupportMessageUpsert) SetAutomatic(v bool) *SupportMessageUpsert {
+	u.Set(supportmessage.FieldAutomatic, v)
+	return u
+}
+
+// UpdateAutomatic sets the "automatic" field to the value that was provided on create.
+func (u *SupportMessageUpsert) UpdateAutomatic() *SupportMessageUpsert {
+	u.SetExcluded(supportmessage.FieldAutomatic)
+	return u
+}
+
+// SetAttachments sets the "attachments" field.
+func (u *SupportMessageUpsert) SetAttachments(v []string) *SupportMessageUpsert {
+	u.Set(supportmessage.FieldAttachments, v)
+	return u
+}
+
+// UpdateAttachments sets the "attachments" field to the value that was provided on create.
+func (u *SupportMessageUpsert) UpdateAttachments() *SupportMessageUpsert {
+	u.SetExcluded(supportmessage.FieldAttachments)
+	return u
+}
+
+// ClearAttachments clears the value of the "attachments" field.
+func (u *SupportMessageUpsert) ClearAttachments() *SupportMessageUpsert {
+	u.SetNull(supportmessage.FieldAttachments)
+	return u
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (u *SupportMessageUpsert) SetCreatedAt(v time.Time) *SupportMessageUpsert {
 	u.Set(supportmessage.FieldCreatedAt, v)
@@ -441,6 +543,55 @@ func (u *SupportMessageUpsertOne) SetBody(v string) *SupportMessageUpsertOne {
 func (u *SupportMessageUpsertOne) UpdateBody() *SupportMessageUpsertOne {
 	return u.Update(func(s *SupportMessageUpsert) {
 		s.UpdateBody()
+	})
+}
+
+// SetInternal sets the "internal" field.
+func (u *SupportMessageUpsertOne) SetInternal(v bool) *SupportMessageUpsertOne {
+	return u.Update(func(s *SupportMessageUpsert) {
+		s.SetInternal(v)
+	})
+}
+
+// UpdateInternal sets the "internal" field to the value that was provided on create.
+func (u *SupportMessageUpsertOne) UpdateInternal() *SupportMessageUpsertOne {
+	return u.Update(func(s *SupportMessageUpsert) {
+		s.UpdateInternal()
+	})
+}
+
+// SetAutomatic sets the "automatic" field.
+func (u *SupportMessageUpsertOne) SetAutomatic(v bool) *SupportMessageUpsertOne {
+	return u.Update(func(s *SupportMessageUpsert) {
+		s.SetAutomatic(v)
+	})
+}
+
+// UpdateAutomatic sets the "automatic" field to the value that was provided on create.
+func (u *SupportMessageUpsertOne) UpdateAutomatic() *SupportMessageUpsertOne {
+	return u.Update(func(s *SupportMessageUpsert) {
+		s.UpdateAutomatic()
+	})
+}
+
+// SetAttachments sets the "attachments" field.
+func (u *SupportMessageUpsertOne) SetAttachments(v []string) *SupportMessageUpsertOne {
+	return u.Update(func(s *SupportMessageUpsert) {
+		s.SetAttachments(v)
+	})
+}
+
+// UpdateAttachments sets the "attachments" field to the value that was provided on create.
+func (u *SupportMessageUpsertOne) UpdateAttachments() *SupportMessageUpsertOne {
+	return u.Update(func(s *SupportMessageUpsert) {
+		s.UpdateAttachments()
+	})
+}
+
+// ClearAttachments clears the value of the "attachments" field.
+func (u *SupportMessageUpsertOne) ClearAttachments() *SupportMessageUpsertOne {
+	return u.Update(func(s *SupportMessageUpsert) {
+		s.ClearAttachments()
 	})
 }
 
@@ -722,6 +873,55 @@ func (u *SupportMessageUpsertBulk) SetBody(v string) *SupportMessageUpsertBulk {
 func (u *SupportMessageUpsertBulk) UpdateBody() *SupportMessageUpsertBulk {
 	return u.Update(func(s *SupportMessageUpsert) {
 		s.UpdateBody()
+	})
+}
+
+// SetInternal sets the "internal" field.
+func (u *SupportMessageUpsertBulk) SetInternal(v bool) *SupportMessageUpsertBulk {
+	return u.Update(func(s *SupportMessageUpsert) {
+		s.SetInternal(v)
+	})
+}
+
+// UpdateInternal sets the "internal" field to the value that was provided on create.
+func (u *SupportMessageUpsertBulk) UpdateInternal() *SupportMessageUpsertBulk {
+	return u.Update(func(s *SupportMessageUpsert) {
+		s.UpdateInternal()
+	})
+}
+
+// SetAutomatic sets the "automatic" field.
+func (u *SupportMessageUpsertBulk) SetAutomatic(v bool) *SupportMessageUpsertBulk {
+	return u.Update(func(s *SupportMessageUpsert) {
+		s.SetAutomatic(v)
+	})
+}
+
+// UpdateAutomatic sets the "automatic" field to the value that was provided on create.
+func (u *SupportMessageUpsertBulk) UpdateAutomatic() *SupportMessageUpsertBulk {
+	return u.Update(func(s *SupportMessageUpsert) {
+		s.UpdateAutomatic()
+	})
+}
+
+// SetAttachments sets the "attachments" field.
+func (u *SupportMessageUpsertBulk) SetAttachments(v []string) *SupportMessageUpsertBulk {
+	return u.Update(func(s *SupportMessageUpsert) {
+		s.SetAttachments(v)
+	})
+}
+
+// UpdateAttachments sets the "attachments" field to the value that was provided on create.
+func (u *SupportMessageUpsertBulk) UpdateAttachments() *SupportMessageUpsertBulk {
+	return u.Update(func(s *SupportMessageUpsert) {
+		s.UpdateAttachments()
+	})
+}
+
+// ClearAttachments clears the value of the "attachments" field.
+func (u *SupportMessageUpsertBulk) ClearAttachments() *SupportMessageUpsertBulk {
+	return u.Update(func(s *SupportMessageUpsert) {
+		s.ClearAttachments()
 	})
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 )
 
@@ -90,6 +91,52 @@ func (_u *SupportMessageUpdate) SetNillableBody(v *string) *SupportMessageUpdate
 	if v != nil {
 		_u.SetBody(*v)
 	}
+	return _u
+}
+
+// SetInternal sets the "internal" field.
+func (_u *SupportMessageUpdate) SetInternal(v bool) *SupportMessageUpdate {
+	_u.mutation.SetInternal(v)
+	return _u
+}
+
+// SetNillableInternal sets the "internal" field if the given value is not nil.
+func (_u *SupportMessageUpdate) SetNillableInternal(v *bool) *SupportMessageUpdate {
+	if v != nil {
+		_u.SetInternal(*v)
+	}
+	return _u
+}
+
+// SetAutomatic sets the "automatic" field.
+func (_u *SupportMessageUpdate) SetAutomatic(v bool) *SupportMessageUpdate {
+	_u.mutation.SetAutomatic(v)
+	return _u
+}
+
+// SetNillableAutomatic sets the "automatic" field if the given value is not nil.
+func (_u *SupportMessageUpdate) SetNillableAutomatic(v *bool) *SupportMessageUpdate {
+	if v != nil {
+		_u.SetAutomatic(*v)
+	}
+	return _u
+}
+
+// SetAttachments sets the "attachments" field.
+func (_u *SupportMessageUpdate) SetAttachments(v []string) *SupportMessageUpdate {
+	_u.mutation.SetAttachments(v)
+	return _u
+}
+
+// AppendAttachments appends value to the "attachments" field.
+func (_u *SupportMessageUpdate) AppendAttachments(v []string) *SupportMessageUpdate {
+	_u.mutation.AppendAttachments(v)
+	return _u
+}
+
+// ClearAttachments clears the value of the "attachments" field.
+func (_u *SupportMessageUpdate) ClearAttachments() *SupportMessageUpdate {
+	_u.mutation.ClearAttachments()
 	return _u
 }
 
@@ -192,6 +239,23 @@ func (_u *SupportMessageUpdate) sqlSave(ctx context.Context) (_node int, err err
 	}
 	if value, ok := _u.mutation.Body(); ok {
 		_spec.SetField(supportmessage.FieldBody, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Internal(); ok {
+		_spec.SetField(supportmessage.FieldInternal, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.Automatic(); ok {
+		_spec.SetField(supportmessage.FieldAutomatic, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.Attachments(); ok {
+		_spec.SetField(supportmessage.FieldAttachments, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedAttachments(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, supportmessage.FieldAttachments, value)
+		})
+	}
+	if _u.mutation.AttachmentsCleared() {
+		_spec.ClearField(supportmessage.FieldAttachments, field.TypeJSON)
 	}
 	if value, ok := _u.mutation.CreatedAt(); ok {
 		_spec.SetField(supportmessage.FieldCreatedAt, field.TypeTime, value)
@@ -338,6 +402,52 @@ func (_u *SupportMessageUpdateOne) SetNillableBody(v *string) *SupportMessageUpd
 	return _u
 }
 
+// SetInternal sets the "internal" field.
+func (_u *SupportMessageUpdateOne) SetInternal(v bool) *SupportMessageUpdateOne {
+	_u.mutation.SetInternal(v)
+	return _u
+}
+
+// SetNillableInternal sets the "internal" field if the given value is not nil.
+func (_u *SupportMessageUpdateOne) SetNillableInternal(v *bool) *SupportMessageUpdateOne {
+	if v != nil {
+		_u.SetInternal(*v)
+	}
+	return _u
+}
+
+// SetAutomatic sets the "automatic" field.
+func (_u *SupportMessageUpdateOne) SetAutomatic(v bool) *SupportMessageUpdateOne {
+	_u.mutation.SetAutomatic(v)
+	return _u
+}
+
+// SetNillableAutomatic sets the "automatic" field if the given value is not nil.
+func (_u *SupportMessageUpdateOne) SetNillableAutomatic(v *bool) *SupportMessageUpdateOne {
+	if v != nil {
+		_u.SetAutomatic(*v)
+	}
+	return _u
+}
+
+// SetAttachments sets the "attachments" field.
+func (_u *SupportMessageUpdateOne) SetAttachments(v []string) *SupportMessageUpdateOne {
+	_u.mutation.SetAttachments(v)
+	return _u
+}
+
+// AppendAttachments appends value to the "attachments" field.
+func (_u *SupportMessageUpdateOne) AppendAttachments(v []string) *SupportMessageUpdateOne {
+	_u.mutation.AppendAttachments(v)
+	return _u
+}
+
+// ClearAttachments clears the value of the "attachments" field.
+func (_u *SupportMessageUpdateOne) ClearAttachments() *SupportMessageUpdateOne {
+	_u.mutation.ClearAttachments()
+	return _u
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (_u *SupportMessageUpdateOne) SetCreatedAt(v time.Time) *SupportMessageUpdateOne {
 	_u.mutation.SetCreatedAt(v)
@@ -467,6 +577,23 @@ func (_u *SupportMessageUpdateOne) sqlSave(ctx context.Context) (_node *SupportM
 	}
 	if value, ok := _u.mutation.Body(); ok {
 		_spec.SetField(supportmessage.FieldBody, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Internal(); ok {
+		_spec.SetField(supportmessage.FieldInternal, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.Automatic(); ok {
+		_spec.SetField(supportmessage.FieldAutomatic, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.Attachments(); ok {
+		_spec.SetField(supportmessage.FieldAttachments, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedAttachments(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, supportmessage.FieldAttachments, value)
+		})
+	}
+	if _u.mutation.AttachmentsCleared() {
+		_spec.ClearField(supportmessage.FieldAttachments, field.TypeJSON)
 	}
 	if value, ok := _u.mutation.CreatedAt(); ok {
 		_spec.SetField(supportmessage.FieldCreatedAt, field.TypeTime, value)

@@ -28,6 +28,16 @@ type SupportThread struct {
 	Status supportthread.Status `json:"status,omitempty"`
 	// Channel holds the value of the "channel" field.
 	Channel supportthread.Channel `json:"channel,omitempty"`
+	// Kind holds the value of the "kind" field.
+	Kind supportthread.Kind `json:"kind,omitempty"`
+	// OfferID holds the value of the "offer_id" field.
+	OfferID *int `json:"offer_id,omitempty"`
+	// BookingID holds the value of the "booking_id" field.
+	BookingID *int `json:"booking_id,omitempty"`
+	// FirstResponseAt holds the value of the "first_response_at" field.
+	FirstResponseAt *time.Time `json:"first_response_at,omitempty"`
+	// ResolvedAt holds the value of the "resolved_at" field.
+	ResolvedAt *time.Time `json:"resolved_at,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// UpdatedAt holds the value of the "updated_at" field.
@@ -87,11 +97,11 @@ func (*SupportThread) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case supportthread.FieldID, supportthread.FieldMemberID, supportthread.FieldAssigneeID:
+		case supportthread.FieldID, supportthread.FieldMemberID, supportthread.FieldAssigneeID, supportthread.FieldOfferID, supportthread.FieldBookingID:
 			values[i] = new(sql.NullInt64)
-		case supportthread.FieldSubject, supportthread.FieldStatus, supportthread.FieldChannel:
+		case supportthread.FieldSubject, supportthread.FieldStatus, supportthread.FieldChannel, supportthread.FieldKind:
 			values[i] = new(sql.NullString)
-		case supportthread.FieldCreatedAt, supportthread.FieldUpdatedAt:
+		case supportthread.FieldFirstResponseAt, supportthread.FieldResolvedAt, supportthread.FieldCreatedAt, supportthread.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -144,6 +154,40 @@ func (_m *SupportThread) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field channel", values[i])
 			} else if value.Valid {
 				_m.Channel = supportthread.Channel(value.String)
+			}
+		case supportthread.FieldKind:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field kind", values[i])
+			} else if value.Valid {
+				_m.Kind = supportthread.Kind(value.String)
+			}
+		case supportthread.FieldOfferID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field offer_id", values[i])
+			} else if value.Valid {
+				_m.OfferID = new(int)
+				*_m.OfferID = int(value.Int64)
+			}
+		case supportthread.FieldBookingID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field booking_id", values[i])
+			} else if value.Valid {
+				_m.BookingID = new(int)
+				*_m.BookingID = int(value.Int64)
+			}
+		case supportthread.FieldFirstResponseAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field first_response_at", values[i])
+			} else if value.Valid {
+				_m.FirstResponseAt = new(time.Time)
+				*_m.FirstResponseAt = value.Time
+			}
+		case supportthread.FieldResolvedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field resolved_at", values[i])
+			} else if value.Valid {
+				_m.ResolvedAt = new(time.Time)
+				*_m.ResolvedAt = value.Time
 			}
 		case supportthread.FieldCreatedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -224,6 +268,29 @@ func (_m *SupportThread) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("channel=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Channel))
+	builder.WriteString(", ")
+	builder.WriteString("kind=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Kind))
+	builder.WriteString(", ")
+	if v := _m.OfferID; v != nil {
+		builder.WriteString("offer_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.BookingID; v != nil {
+		builder.WriteString("booking_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.FirstResponseAt; v != nil {
+		builder.WriteString("first_response_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.ResolvedAt; v != nil {
+		builder.WriteString("resolved_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("created_at=")
 	builder.WriteString(_m.CreatedAt.Format(time.ANSIC))

@@ -86,6 +86,76 @@ func (_c *SupportThreadCreate) SetNillableChannel(v *supportthread.Channel) *Sup
 	return _c
 }
 
+// SetKind sets the "kind" field.
+func (_c *SupportThreadCreate) SetKind(v supportthread.Kind) *SupportThreadCreate {
+	_c.mutation.SetKind(v)
+	return _c
+}
+
+// SetNillableKind sets the "kind" field if the given value is not nil.
+func (_c *SupportThreadCreate) SetNillableKind(v *supportthread.Kind) *SupportThreadCreate {
+	if v != nil {
+		_c.SetKind(*v)
+	}
+	return _c
+}
+
+// SetOfferID sets the "offer_id" field.
+func (_c *SupportThreadCreate) SetOfferID(v int) *SupportThreadCreate {
+	_c.mutation.SetOfferID(v)
+	return _c
+}
+
+// SetNillableOfferID sets the "offer_id" field if the given value is not nil.
+func (_c *SupportThreadCreate) SetNillableOfferID(v *int) *SupportThreadCreate {
+	if v != nil {
+		_c.SetOfferID(*v)
+	}
+	return _c
+}
+
+// SetBookingID sets the "booking_id" field.
+func (_c *SupportThreadCreate) SetBookingID(v int) *SupportThreadCreate {
+	_c.mutation.SetBookingID(v)
+	return _c
+}
+
+// SetNillableBookingID sets the "booking_id" field if the given value is not nil.
+func (_c *SupportThreadCreate) SetNillableBookingID(v *int) *SupportThreadCreate {
+	if v != nil {
+		_c.SetBookingID(*v)
+	}
+	return _c
+}
+
+// SetFirstResponseAt sets the "first_response_at" field.
+func (_c *SupportThreadCreate) SetFirstResponseAt(v time.Time) *SupportThreadCreate {
+	_c.mutation.SetFirstResponseAt(v)
+	return _c
+}
+
+// SetNillableFirstResponseAt sets the "first_response_at" field if the given value is not nil.
+func (_c *SupportThreadCreate) SetNillableFirstResponseAt(v *time.Time) *SupportThreadCreate {
+	if v != nil {
+		_c.SetFirstResponseAt(*v)
+	}
+	return _c
+}
+
+// SetResolvedAt sets the "resolved_at" field.
+func (_c *SupportThreadCreate) SetResolvedAt(v time.Time) *SupportThreadCreate {
+	_c.mutation.SetResolvedAt(v)
+	return _c
+}
+
+// SetNillableResolvedAt sets the "resolved_at" field if the given value is not nil.
+func (_c *SupportThreadCreate) SetNillableResolvedAt(v *time.Time) *SupportThreadCreate {
+	if v != nil {
+		_c.SetResolvedAt(*v)
+	}
+	return _c
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (_c *SupportThreadCreate) SetCreatedAt(v time.Time) *SupportThreadCreate {
 	_c.mutation.SetCreatedAt(v)
@@ -186,6 +256,10 @@ func (_c *SupportThreadCreate) defaults() {
 		v := supportthread.DefaultChannel
 		_c.mutation.SetChannel(v)
 	}
+	if _, ok := _c.mutation.Kind(); !ok {
+		v := supportthread.DefaultKind
+		_c.mutation.SetKind(v)
+	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		v := supportthread.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
@@ -218,6 +292,14 @@ func (_c *SupportThreadCreate) check() error {
 	if v, ok := _c.mutation.Channel(); ok {
 		if err := supportthread.ChannelValidator(v); err != nil {
 			return &ValidationError{Name: "channel", err: fmt.Errorf(`ent: validator failed for field "SupportThread.channel": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.Kind(); !ok {
+		return &ValidationError{Name: "kind", err: errors.New(`ent: missing required field "SupportThread.kind"`)}
+	}
+	if v, ok := _c.mutation.Kind(); ok {
+		if err := supportthread.KindValidator(v); err != nil {
+			return &ValidationError{Name: "kind", err: fmt.Errorf(`ent: validator failed for field "SupportThread.kind": %w`, err)}
 		}
 	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
@@ -267,6 +349,26 @@ func (_c *SupportThreadCreate) createSpec() (*SupportThread, *sqlgraph.CreateSpe
 	if value, ok := _c.mutation.Channel(); ok {
 		_spec.SetField(supportthread.FieldChannel, field.TypeEnum, value)
 		_node.Channel = value
+	}
+	if value, ok := _c.mutation.Kind(); ok {
+		_spec.SetField(supportthread.FieldKind, field.TypeEnum, value)
+		_node.Kind = value
+	}
+	if value, ok := _c.mutation.OfferID(); ok {
+		_spec.SetField(supportthread.FieldOfferID, field.TypeInt, value)
+		_node.OfferID = &value
+	}
+	if value, ok := _c.mutation.BookingID(); ok {
+		_spec.SetField(supportthread.FieldBookingID, field.TypeInt, value)
+		_node.BookingID = &value
+	}
+	if value, ok := _c.mutation.FirstResponseAt(); ok {
+		_spec.SetField(supportthread.FieldFirstResponseAt, field.TypeTime, value)
+		_node.FirstResponseAt = &value
+	}
+	if value, ok := _c.mutation.ResolvedAt(); ok {
+		_spec.SetField(supportthread.FieldResolvedAt, field.TypeTime, value)
+		_node.ResolvedAt = &value
 	}
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(supportthread.FieldCreatedAt, field.TypeTime, value)
@@ -444,6 +546,102 @@ func (u *SupportThreadUpsert) UpdateChannel() *SupportThreadUpsert {
 	return u
 }
 
+// SetKind sets the "kind" field.
+func (u *SupportThreadUpsert) SetKind(v supportthread.Kind) *SupportThreadUpsert {
+	u.Set(supportthread.FieldKind, v)
+	return u
+}
+
+// UpdateKind sets the "kind" field to the value that was provided on create.
+func (u *SupportThreadUpsert) UpdateKind() *SupportThreadUpsert {
+	u.SetExcluded(supportthread.FieldKind)
+	return u
+}
+
+// SetOfferID sets the "offer_id" field.
+func (u *SupportThreadUpsert) SetOfferID(v int) *SupportThreadUpsert {
+	u.Set(supportthread.FieldOfferID, v)
+	return u
+}
+
+// UpdateOfferID sets the "offer_id" field to the value that was provided on create.
+func (u *SupportThreadUpsert) UpdateOfferID() *SupportThreadUpsert {
+	u.SetExcluded(supportthread.FieldOfferID)
+	return u
+}
+
+// AddOfferID adds v to the "offer_id" field.
+func (u *SupportThreadUpsert) AddOfferID(v int) *SupportThreadUpsert {
+	u.Add(supportthread.FieldOfferID, v)
+	return u
+}
+
+// ClearOfferID clears the value of the "offer_id" field.
+func (u *SupportThreadUpsert) ClearOfferID() *SupportThreadUpsert {
+	u.SetNull(supportthread.FieldOfferID)
+	return u
+}
+
+// SetBookingID sets the "booking_id" field.
+func (u *SupportThreadUpsert) SetBookingID(v int) *SupportThreadUpsert {
+	u.Set(supportthread.FieldBookingID, v)
+	return u
+}
+
+// UpdateBookingID sets the "booking_id" field to the value that was provided on create.
+func (u *SupportThreadUpsert) UpdateBookingID() *SupportThreadUpsert {
+	u.SetExcluded(supportthread.FieldBookingID)
+	return u
+}
+
+// AddBookingID adds v to the "booking_id" field.
+func (u *SupportThreadUpsert) AddBookingID(v int) *SupportThreadUpsert {
+	u.Add(supportthread.FieldBookingID, v)
+	return u
+}
+
+// ClearBookingID clears the value of the "booking_id" field.
+func (u *SupportThreadUpsert) ClearBookingID() *SupportThreadUpsert {
+	u.SetNull(supportthread.FieldBookingID)
+	return u
+}
+
+// SetFirstResponseAt sets the "first_response_at" field.
+func (u *SupportThreadUpsert) SetFirstResponseAt(v time.Time) *SupportThreadUpsert {
+	u.Set(supportthread.FieldFirstResponseAt, v)
+	return u
+}
+
+// UpdateFirstResponseAt sets the "first_response_at" field to the value that was provided on create.
+func (u *SupportThreadUpsert) UpdateFirstResponseAt() *SupportThreadUpsert {
+	u.SetExcluded(supportthread.FieldFirstResponseAt)
+	return u
+}
+
+// ClearFirstResponseAt clears the value of the "first_response_at" field.
+func (u *SupportThreadUpsert) ClearFirstResponseAt() *SupportThreadUpsert {
+	u.SetNull(supportthread.FieldFirstResponseAt)
+	return u
+}
+
+// SetResolvedAt sets the "resolved_at" field.
+func (u *SupportThreadUpsert) SetResolvedAt(v time.Time) *SupportThreadUpsert {
+	u.Set(supportthread.FieldResolvedAt, v)
+	return u
+}
+
+// UpdateResolvedAt sets the "resolved_at" field to the value that was provided on create.
+func (u *SupportThreadUpsert) UpdateResolvedAt() *SupportThreadUpsert {
+	u.SetExcluded(supportthread.FieldResolvedAt)
+	return u
+}
+
+// ClearResolvedAt clears the value of the "resolved_at" field.
+func (u *SupportThreadUpsert) ClearResolvedAt() *SupportThreadUpsert {
+	u.SetNull(supportthread.FieldResolvedAt)
+	return u
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (u *SupportThreadUpsert) SetCreatedAt(v time.Time) *SupportThreadUpsert {
 	u.Set(supportthread.FieldCreatedAt, v)
@@ -582,6 +780,118 @@ func (u *SupportThreadUpsertOne) SetChannel(v supportthread.Channel) *SupportThr
 func (u *SupportThreadUpsertOne) UpdateChannel() *SupportThreadUpsertOne {
 	return u.Update(func(s *SupportThreadUpsert) {
 		s.UpdateChannel()
+	})
+}
+
+// SetKind sets the "kind" field.
+func (u *SupportThreadUpsertOne) SetKind(v supportthread.Kind) *SupportThreadUpsertOne {
+	return u.Update(func(s *SupportThreadUpsert) {
+		s.SetKind(v)
+	})
+}
+
+// UpdateKind sets the "kind" field to the value that was provided on create.
+func (u *SupportThreadUpsertOne) UpdateKind() *SupportThreadUpsertOne {
+	return u.Update(func(s *SupportThreadUpsert) {
+		s.UpdateKind()
+	})
+}
+
+// SetOfferID sets the "offer_id" field.
+func (u *SupportThreadUpsertOne) SetOfferID(v int) *SupportThreadUpsertOne {
+	return u.Update(func(s *SupportThreadUpsert) {
+		s.SetOfferID(v)
+	})
+}
+
+// AddOfferID adds v to the "offer_id" field.
+func (u *SupportThreadUpsertOne) AddOfferID(v int) *SupportThreadUpsertOne {
+	return u.Update(func(s *SupportThreadUpsert) {
+		s.AddOfferID(v)
+	})
+}
+
+// UpdateOfferID sets the "offer_id" field to the value that was provided on create.
+func (u *SupportThreadUpsertOne) UpdateOfferID() *SupportThreadUpsertOne {
+	return u.Update(func(s *SupportThreadUpsert) {
+		s.UpdateOfferID()
+	})
+}
+
+// ClearOfferID clears the value of the "offer_id" field.
+func (u *SupportThreadUpsertOne) ClearOfferID() *SupportThreadUpsertOne {
+	return u.Update(func(s *SupportThreadUpsert) {
+		s.ClearOfferID()
+	})
+}
+
+// SetBookingID sets the "booking_id" field.
+func (u *SupportThreadUpsertOne) SetBookingID(v int) *SupportThreadUpsertOne {
+	return u.Update(func(s *SupportThreadUpsert) {
+		s.SetBookingID(v)
+	})
+}
+
+// AddBookingID adds v to the "booking_id" field.
+func (u *SupportThreadUpsertOne) AddBookingID(v int) *SupportThreadUpsertOne {
+	return u.Update(func(s *SupportThreadUpsert) {
+		s.AddBookingID(v)
+	})
+}
+
+// UpdateBookingID sets the "booking_id" field to the value that was provided on create.
+func (u *SupportThreadUpsertOne) UpdateBookingID() *SupportThreadUpsertOne {
+	return u.Update(func(s *SupportThreadUpsert) {
+		s.UpdateBookingID()
+	})
+}
+
+// ClearBookingID clears the value of the "booking_id" field.
+func (u *SupportThreadUpsertOne) ClearBookingID() *SupportThreadUpsertOne {
+	return u.Update(func(s *SupportThreadUpsert) {
+		s.ClearBookingID()
+	})
+}
+
+// SetFirstResponseAt sets the "first_response_at" field.
+func (u *SupportThreadUpsertOne) SetFirstResponseAt(v time.Time) *SupportThreadUpsertOne {
+	return u.Update(func(s *SupportThreadUpsert) {
+		s.SetFirstResponseAt(v)
+	})
+}
+
+// UpdateFirstResponseAt sets the "first_response_at" field to the value that was provided on create.
+func (u *SupportThreadUpsertOne) UpdateFirstResponseAt() *SupportThreadUpsertOne {
+	return u.Update(func(s *SupportThreadUpsert) {
+		s.UpdateFirstResponseAt()
+	})
+}
+
+// ClearFirstResponseAt clears the value of the "first_response_at" field.
+func (u *SupportThreadUpsertOne) ClearFirstResponseAt() *SupportThreadUpsertOne {
+	return u.Update(func(s *SupportThreadUpsert) {
+		s.ClearFirstResponseAt()
+	})
+}
+
+// SetResolvedAt sets the "resolved_at" field.
+func (u *SupportThreadUpsertOne) SetResolvedAt(v time.Time) *SupportThreadUpsertOne {
+	return u.Update(func(s *SupportThreadUpsert) {
+		s.SetResolvedAt(v)
+	})
+}
+
+// UpdateResolvedAt sets the "resolved_at" field to the value that was provided on create.
+func (u *SupportThreadUpsertOne) UpdateResolvedAt() *SupportThreadUpsertOne {
+	return u.Update(func(s *SupportThreadUpsert) {
+		s.UpdateResolvedAt()
+	})
+}
+
+// ClearResolvedAt clears the value of the "resolved_at" field.
+func (u *SupportThreadUpsertOne) ClearResolvedAt() *SupportThreadUpsertOne {
+	return u.Update(func(s *SupportThreadUpsert) {
+		s.ClearResolvedAt()
 	})
 }
 
@@ -891,6 +1201,118 @@ func (u *SupportThreadUpsertBulk) SetChannel(v supportthread.Channel) *SupportTh
 func (u *SupportThreadUpsertBulk) UpdateChannel() *SupportThreadUpsertBulk {
 	return u.Update(func(s *SupportThreadUpsert) {
 		s.UpdateChannel()
+	})
+}
+
+// SetKind sets the "kind" field.
+func (u *SupportThreadUpsertBulk) SetKind(v supportthread.Kind) *SupportThreadUpsertBulk {
+	return u.Update(func(s *SupportThreadUpsert) {
+		s.SetKind(v)
+	})
+}
+
+// UpdateKind sets the "kind" field to the value that was provided on create.
+func (u *SupportThreadUpsertBulk) UpdateKind() *SupportThreadUpsertBulk {
+	return u.Update(func(s *SupportThreadUpsert) {
+		s.UpdateKind()
+	})
+}
+
+// SetOfferID sets the "offer_id" field.
+func (u *SupportThreadUpsertBulk) SetOfferID(v int) *SupportThreadUpsertBulk {
+	return u.Update(func(s *SupportThreadUpsert) {
+		s.SetOfferID(v)
+	})
+}
+
+// AddOfferID adds v to the "offer_id" field.
+func (u *SupportThreadUpsertBulk) AddOfferID(v int) *SupportThreadUpsertBulk {
+	return u.Update(func(s *SupportThreadUpsert) {
+		s.AddOfferID(v)
+	})
+}
+
+// UpdateOfferID sets the "offer_id" field to the value that was provided on create.
+func (u *SupportThreadUpsertBulk) UpdateOfferID() *SupportThreadUpsertBulk {
+	return u.Update(func(s *SupportThreadUpsert) {
+		s.UpdateOfferID()
+	})
+}
+
+// ClearOfferID clears the value of the "offer_id" field.
+func (u *SupportThreadUpsertBulk) ClearOfferID() *SupportThreadUpsertBulk {
+	return u.Update(func(s *SupportThreadUpsert) {
+		s.ClearOfferID()
+	})
+}
+
+// SetBookingID sets the "booking_id" field.
+func (u *SupportThreadUpsertBulk) SetBookingID(v int) *SupportThreadUpsertBulk {
+	return u.Update(func(s *SupportThreadUpsert) {
+		s.SetBookingID(v)
+	})
+}
+
+// AddBookingID adds v to the "booking_id" field.
+func (u *SupportThreadUpsertBulk) AddBookingID(v int) *SupportThreadUpsertBulk {
+	return u.Update(func(s *SupportThreadUpsert) {
+		s.AddBookingID(v)
+	})
+}
+
+// UpdateBookingID sets the "booking_id" field to the value that was provided on create.
+func (u *SupportThreadUpsertBulk) UpdateBookingID() *SupportThreadUpsertBulk {
+	return u.Update(func(s *SupportThreadUpsert) {
+		s.UpdateBookingID()
+	})
+}
+
+// ClearBookingID clears the value of the "booking_id" field.
+func (u *SupportThreadUpsertBulk) ClearBookingID() *SupportThreadUpsertBulk {
+	return u.Update(func(s *SupportThreadUpsert) {
+		s.ClearBookingID()
+	})
+}
+
+// SetFirstResponseAt sets the "first_response_at" field.
+func (u *SupportThreadUpsertBulk) SetFirstResponseAt(v time.Time) *SupportThreadUpsertBulk {
+	return u.Update(func(s *SupportThreadUpsert) {
+		s.SetFirstResponseAt(v)
+	})
+}
+
+// UpdateFirstResponseAt sets the "first_response_at" field to the value that was provided on create.
+func (u *SupportThreadUpsertBulk) UpdateFirstResponseAt() *SupportThreadUpsertBulk {
+	return u.Update(func(s *SupportThreadUpsert) {
+		s.UpdateFirstResponseAt()
+	})
+}
+
+// ClearFirstResponseAt clears the value of the "first_response_at" field.
+func (u *SupportThreadUpsertBulk) ClearFirstResponseAt() *SupportThreadUpsertBulk {
+	return u.Update(func(s *SupportThreadUpsert) {
+		s.ClearFirstResponseAt()
+	})
+}
+
+// SetResolvedAt sets the "resolved_at" field.
+func (u *SupportThreadUpsertBulk) SetResolvedAt(v time.Time) *SupportThreadUpsertBulk {
+	return u.Update(func(s *SupportThreadUpsert) {
+		s.SetResolvedAt(v)
+	})
+}
+
+// UpdateResolvedAt sets the "resolved_at" field to the value that was provided on create.
+func (u *SupportThreadUpsertBulk) UpdateResolvedAt() *SupportThreadUpsertBulk {
+	return u.Update(func(s *SupportThreadUpsert) {
+		s.UpdateResolvedAt()
+	})
+}
+
+// ClearResolvedAt clears the value of the "resolved_at" field.
+func (u *SupportThreadUpsertBulk) ClearResolvedAt() *SupportThreadUpsertBulk {
+	return u.Update(func(s *SupportThreadUpsert) {
+		s.ClearResolvedAt()
 	})
 }
 

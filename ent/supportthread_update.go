@@ -107,6 +107,114 @@ func (_u *SupportThreadUpdate) SetNillableChannel(v *supportthread.Channel) *Sup
 	return _u
 }
 
+// SetKind sets the "kind" field.
+func (_u *SupportThreadUpdate) SetKind(v supportthread.Kind) *SupportThreadUpdate {
+	_u.mutation.SetKind(v)
+	return _u
+}
+
+// SetNillableKind sets the "kind" field if the given value is not nil.
+func (_u *SupportThreadUpdate) SetNillableKind(v *supportthread.Kind) *SupportThreadUpdate {
+	if v != nil {
+		_u.SetKind(*v)
+	}
+	return _u
+}
+
+// SetOfferID sets the "offer_id" field.
+func (_u *SupportThreadUpdate) SetOfferID(v int) *SupportThreadUpdate {
+	_u.mutation.ResetOfferID()
+	_u.mutation.SetOfferID(v)
+	return _u
+}
+
+// SetNillableOfferID sets the "offer_id" field if the given value is not nil.
+func (_u *SupportThreadUpdate) SetNillableOfferID(v *int) *SupportThreadUpdate {
+	if v != nil {
+		_u.SetOfferID(*v)
+	}
+	return _u
+}
+
+// AddOfferID adds value to the "offer_id" field.
+func (_u *SupportThreadUpdate) AddOfferID(v int) *SupportThreadUpdate {
+	_u.mutation.AddOfferID(v)
+	return _u
+}
+
+// ClearOfferID clears the value of the "offer_id" field.
+func (_u *SupportThreadUpdate) ClearOfferID() *SupportThreadUpdate {
+	_u.mutation.ClearOfferID()
+	return _u
+}
+
+// SetBookingID sets the "booking_id" field.
+func (_u *SupportThreadUpdate) SetBookingID(v int) *SupportThreadUpdate {
+	_u.mutation.ResetBookingID()
+	_u.mutation.SetBookingID(v)
+	return _u
+}
+
+// SetNillableBookingID sets the "booking_id" field if the given value is not nil.
+func (_u *SupportThreadUpdate) SetNillableBookingID(v *int) *SupportThreadUpdate {
+	if v != nil {
+		_u.SetBookingID(*v)
+	}
+	return _u
+}
+
+// AddBookingID adds value to the "booking_id" field.
+func (_u *SupportThreadUpdate) AddBookingID(v int) *SupportThreadUpdate {
+	_u.mutation.AddBookingID(v)
+	return _u
+}
+
+// ClearBookingID clears the value of the "booking_id" field.
+func (_u *SupportThreadUpdate) ClearBookingID() *SupportThreadUpdate {
+	_u.mutation.ClearBookingID()
+	return _u
+}
+
+// SetFirstResponseAt sets the "first_response_at" field.
+func (_u *SupportThreadUpdate) SetFirstResponseAt(v time.Time) *SupportThreadUpdate {
+	_u.mutation.SetFirstResponseAt(v)
+	return _u
+}
+
+// SetNillableFirstResponseAt sets the "first_response_at" field if the given value is not nil.
+func (_u *SupportThreadUpdate) SetNillableFirstResponseAt(v *time.Time) *SupportThreadUpdate {
+	if v != nil {
+		_u.SetFirstResponseAt(*v)
+	}
+	return _u
+}
+
+// ClearFirstResponseAt clears the value of the "first_response_at" field.
+func (_u *SupportThreadUpdate) ClearFirstResponseAt() *SupportThreadUpdate {
+	_u.mutation.ClearFirstResponseAt()
+	return _u
+}
+
+// SetResolvedAt sets the "resolved_at" field.
+func (_u *SupportThreadUpdate) SetResolvedAt(v time.Time) *SupportThreadUpdate {
+	_u.mutation.SetResolvedAt(v)
+	return _u
+}
+
+// SetNillableResolvedAt sets the "resolved_at" field if the given value is not nil.
+func (_u *SupportThreadUpdate) SetNillableResolvedAt(v *time.Time) *SupportThreadUpdate {
+	if v != nil {
+		_u.SetResolvedAt(*v)
+	}
+	return _u
+}
+
+// ClearResolvedAt clears the value of the "resolved_at" field.
+func (_u *SupportThreadUpdate) ClearResolvedAt() *SupportThreadUpdate {
+	_u.mutation.ClearResolvedAt()
+	return _u
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (_u *SupportThreadUpdate) SetCreatedAt(v time.Time) *SupportThreadUpdate {
 	_u.mutation.SetCreatedAt(v)
@@ -238,6 +346,11 @@ func (_u *SupportThreadUpdate) check() error {
 			return &ValidationError{Name: "channel", err: fmt.Errorf(`ent: validator failed for field "SupportThread.channel": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Kind(); ok {
+		if err := supportthread.KindValidator(v); err != nil {
+			return &ValidationError{Name: "kind", err: fmt.Errorf(`ent: validator failed for field "SupportThread.kind": %w`, err)}
+		}
+	}
 	if _u.mutation.MemberCleared() && len(_u.mutation.MemberIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "SupportThread.member"`)
 	}
@@ -270,6 +383,39 @@ func (_u *SupportThreadUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	}
 	if value, ok := _u.mutation.Channel(); ok {
 		_spec.SetField(supportthread.FieldChannel, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.Kind(); ok {
+		_spec.SetField(supportthread.FieldKind, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.OfferID(); ok {
+		_spec.SetField(supportthread.FieldOfferID, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedOfferID(); ok {
+		_spec.AddField(supportthread.FieldOfferID, field.TypeInt, value)
+	}
+	if _u.mutation.OfferIDCleared() {
+		_spec.ClearField(supportthread.FieldOfferID, field.TypeInt)
+	}
+	if value, ok := _u.mutation.BookingID(); ok {
+		_spec.SetField(supportthread.FieldBookingID, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedBookingID(); ok {
+		_spec.AddField(supportthread.FieldBookingID, field.TypeInt, value)
+	}
+	if _u.mutation.BookingIDCleared() {
+		_spec.ClearField(supportthread.FieldBookingID, field.TypeInt)
+	}
+	if value, ok := _u.mutation.FirstResponseAt(); ok {
+		_spec.SetField(supportthread.FieldFirstResponseAt, field.TypeTime, value)
+	}
+	if _u.mutation.FirstResponseAtCleared() {
+		_spec.ClearField(supportthread.FieldFirstResponseAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.ResolvedAt(); ok {
+		_spec.SetField(supportthread.FieldResolvedAt, field.TypeTime, value)
+	}
+	if _u.mutation.ResolvedAtCleared() {
+		_spec.ClearField(supportthread.FieldResolvedAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.CreatedAt(); ok {
 		_spec.SetField(supportthread.FieldCreatedAt, field.TypeTime, value)
@@ -478,6 +624,114 @@ func (_u *SupportThreadUpdateOne) SetNillableChannel(v *supportthread.Channel) *
 	return _u
 }
 
+// SetKind sets the "kind" field.
+func (_u *SupportThreadUpdateOne) SetKind(v supportthread.Kind) *SupportThreadUpdateOne {
+	_u.mutation.SetKind(v)
+	return _u
+}
+
+// SetNillableKind sets the "kind" field if the given value is not nil.
+func (_u *SupportThreadUpdateOne) SetNillableKind(v *supportthread.Kind) *SupportThreadUpdateOne {
+	if v != nil {
+		_u.SetKind(*v)
+	}
+	return _u
+}
+
+// SetOfferID sets the "offer_id" field.
+func (_u *SupportThreadUpdateOne) SetOfferID(v int) *SupportThreadUpdateOne {
+	_u.mutation.ResetOfferID()
+	_u.mutation.SetOfferID(v)
+	return _u
+}
+
+// SetNillableOfferID sets the "offer_id" field if the given value is not nil.
+func (_u *SupportThreadUpdateOne) SetNillableOfferID(v *int) *SupportThreadUpdateOne {
+	if v != nil {
+		_u.SetOfferID(*v)
+	}
+	return _u
+}
+
+// AddOfferID adds value to the "offer_id" field.
+func (_u *SupportThreadUpdateOne) AddOfferID(v int) *SupportThreadUpdateOne {
+	_u.mutation.AddOfferID(v)
+	return _u
+}
+
+// ClearOfferID clears the value of the "offer_id" field.
+func (_u *SupportThreadUpdateOne) ClearOfferID() *SupportThreadUpdateOne {
+	_u.mutation.ClearOfferID()
+	return _u
+}
+
+// SetBookingID sets the "booking_id" field.
+func (_u *SupportThreadUpdateOne) SetBookingID(v int) *SupportThreadUpdateOne {
+	_u.mutation.ResetBookingID()
+	_u.mutation.SetBookingID(v)
+	return _u
+}
+
+// SetNillableBookingID sets the "booking_id" field if the given value is not nil.
+func (_u *SupportThreadUpdateOne) SetNillableBookingID(v *int) *SupportThreadUpdateOne {
+	if v != nil {
+		_u.SetBookingID(*v)
+	}
+	return _u
+}
+
+// AddBookingID adds value to the "booking_id" field.
+func (_u *SupportThreadUpdateOne) AddBookingID(v int) *SupportThreadUpdateOne {
+	_u.mutation.AddBookingID(v)
+	return _u
+}
+
+// ClearBookingID clears the value of the "booking_id" field.
+func (_u *SupportThreadUpdateOne) ClearBookingID() *SupportThreadUpdateOne {
+	_u.mutation.ClearBookingID()
+	return _u
+}
+
+// SetFirstResponseAt sets the "first_response_at" field.
+func (_u *SupportThreadUpdateOne) SetFirstResponseAt(v time.Time) *SupportThreadUpdateOne {
+	_u.mutation.SetFirstResponseAt(v)
+	return _u
+}
+
+// SetNillableFirstResponseAt sets the "first_response_at" field if the given value is not nil.
+func (_u *SupportThreadUpdateOne) SetNillableFirstResponseAt(v *time.Time) *SupportThreadUpdateOne {
+	if v != nil {
+		_u.SetFirstResponseAt(*v)
+	}
+	return _u
+}
+
+// ClearFirstResponseAt clears the value of the "first_response_at" field.
+func (_u *SupportThreadUpdateOne) ClearFirstResponseAt() *SupportThreadUpdateOne {
+	_u.mutation.ClearFirstResponseAt()
+	return _u
+}
+
+// SetResolvedAt sets the "resolved_at" field.
+func (_u *SupportThreadUpdateOne) SetResolvedAt(v time.Time) *SupportThreadUpdateOne {
+	_u.mutation.SetResolvedAt(v)
+	return _u
+}
+
+// SetNillableResolvedAt sets the "resolved_at" field if the given value is not nil.
+func (_u *SupportThreadUpdateOne) SetNillableResolvedAt(v *time.Time) *SupportThreadUpdateOne {
+	if v != nil {
+		_u.SetResolvedAt(*v)
+	}
+	return _u
+}
+
+// ClearResolvedAt clears the value of the "resolved_at" field.
+func (_u *SupportThreadUpdateOne) ClearResolvedAt() *SupportThreadUpdateOne {
+	_u.mutation.ClearResolvedAt()
+	return _u
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (_u *SupportThreadUpdateOne) SetCreatedAt(v time.Time) *SupportThreadUpdateOne {
 	_u.mutation.SetCreatedAt(v)
@@ -622,6 +876,11 @@ func (_u *SupportThreadUpdateOne) check() error {
 			return &ValidationError{Name: "channel", err: fmt.Errorf(`ent: validator failed for field "SupportThread.channel": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Kind(); ok {
+		if err := supportthread.KindValidator(v); err != nil {
+			return &ValidationError{Name: "kind", err: fmt.Errorf(`ent: validator failed for field "SupportThread.kind": %w`, err)}
+		}
+	}
 	if _u.mutation.MemberCleared() && len(_u.mutation.MemberIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "SupportThread.member"`)
 	}
@@ -671,6 +930,39 @@ func (_u *SupportThreadUpdateOne) sqlSave(ctx context.Context) (_node *SupportTh
 	}
 	if value, ok := _u.mutation.Channel(); ok {
 		_spec.SetField(supportthread.FieldChannel, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.Kind(); ok {
+		_spec.SetField(supportthread.FieldKind, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.OfferID(); ok {
+		_spec.SetField(supportthread.FieldOfferID, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedOfferID(); ok {
+		_spec.AddField(supportthread.FieldOfferID, field.TypeInt, value)
+	}
+	if _u.mutation.OfferIDCleared() {
+		_spec.ClearField(supportthread.FieldOfferID, field.TypeInt)
+	}
+	if value, ok := _u.mutation.BookingID(); ok {
+		_spec.SetField(supportthread.FieldBookingID, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedBookingID(); ok {
+		_spec.AddField(supportthread.FieldBookingID, field.TypeInt, value)
+	}
+	if _u.mutation.BookingIDCleared() {
+		_spec.ClearField(supportthread.FieldBookingID, field.TypeInt)
+	}
+	if value, ok := _u.mutation.FirstResponseAt(); ok {
+		_spec.SetField(supportthread.FieldFirstResponseAt, field.TypeTime, value)
+	}
+	if _u.mutation.FirstResponseAtCleared() {
+		_spec.ClearField(supportthread.FieldFirstResponseAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.ResolvedAt(); ok {
+		_spec.SetField(supportthread.FieldResolvedAt, field.TypeTime, value)
+	}
+	if _u.mutation.ResolvedAtCleared() {
+		_spec.ClearField(supportthread.FieldResolvedAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.CreatedAt(); ok {
 		_spec.SetField(supportthread.FieldCreatedAt, field.TypeTime, value)

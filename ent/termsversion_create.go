@@ -61,6 +61,20 @@ func (_c *TermsVersionCreate) SetPublishedAt(v time.Time) *TermsVersionCreate {
 	return _c
 }
 
+// SetCreatedAt sets the "created_at" field.
+func (_c *TermsVersionCreate) SetCreatedAt(v time.Time) *TermsVersionCreate {
+	_c.mutation.SetCreatedAt(v)
+	return _c
+}
+
+// SetNillableCreatedAt sets the "created_at" field if the given value is not nil.
+func (_c *TermsVersionCreate) SetNillableCreatedAt(v *time.Time) *TermsVersionCreate {
+	if v != nil {
+		_c.SetCreatedAt(*v)
+	}
+	return _c
+}
+
 // SetCreatedByID sets the "created_by_id" field.
 func (_c *TermsVersionCreate) SetCreatedByID(v int) *TermsVersionCreate {
 	_c.mutation.SetCreatedByID(v)
@@ -129,6 +143,10 @@ func (_c *TermsVersionCreate) defaults() {
 		v := termsversion.DefaultTitle
 		_c.mutation.SetTitle(v)
 	}
+	if _, ok := _c.mutation.CreatedAt(); !ok {
+		v := termsversion.DefaultCreatedAt()
+		_c.mutation.SetCreatedAt(v)
+	}
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -157,6 +175,9 @@ func (_c *TermsVersionCreate) check() error {
 	}
 	if _, ok := _c.mutation.PublishedAt(); !ok {
 		return &ValidationError{Name: "published_at", err: errors.New(`ent: missing required field "TermsVersion.published_at"`)}
+	}
+	if _, ok := _c.mutation.CreatedAt(); !ok {
+		return &ValidationError{Name: "created_at", err: errors.New(`ent: missing required field "TermsVersion.created_at"`)}
 	}
 	return nil
 }
@@ -204,6 +225,10 @@ func (_c *TermsVersionCreate) createSpec() (*TermsVersion, *sqlgraph.CreateSpec)
 	if value, ok := _c.mutation.PublishedAt(); ok {
 		_spec.SetField(termsversion.FieldPublishedAt, field.TypeTime, value)
 		_node.PublishedAt = value
+	}
+	if value, ok := _c.mutation.CreatedAt(); ok {
+		_spec.SetField(termsversion.FieldCreatedAt, field.TypeTime, value)
+		_node.CreatedAt = value
 	}
 	if value, ok := _c.mutation.CreatedByID(); ok {
 		_spec.SetField(termsversion.FieldCreatedByID, field.TypeInt, value)
@@ -334,6 +359,18 @@ func (u *TermsVersionUpsert) SetPublishedAt(v time.Time) *TermsVersionUpsert {
 // UpdatePublishedAt sets the "published_at" field to the value that was provided on create.
 func (u *TermsVersionUpsert) UpdatePublishedAt() *TermsVersionUpsert {
 	u.SetExcluded(termsversion.FieldPublishedAt)
+	return u
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (u *TermsVersionUpsert) SetCreatedAt(v time.Time) *TermsVersionUpsert {
+	u.Set(termsversion.FieldCreatedAt, v)
+	return u
+}
+
+// UpdateCreatedAt sets the "created_at" field to the value that was provided on create.
+func (u *TermsVersionUpsert) UpdateCreatedAt() *TermsVersionUpsert {
+	u.SetExcluded(termsversion.FieldCreatedAt)
 	return u
 }
 
@@ -468,6 +505,20 @@ func (u *TermsVersionUpsertOne) SetPublishedAt(v time.Time) *TermsVersionUpsertO
 func (u *TermsVersionUpsertOne) UpdatePublishedAt() *TermsVersionUpsertOne {
 	return u.Update(func(s *TermsVersionUpsert) {
 		s.UpdatePublishedAt()
+	})
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (u *TermsVersionUpsertOne) SetCreatedAt(v time.Time) *TermsVersionUpsertOne {
+	return u.Update(func(s *TermsVersionUpsert) {
+		s.SetCreatedAt(v)
+	})
+}
+
+// UpdateCreatedAt sets the "created_at" field to the value that was provided on create.
+func (u *TermsVersionUpsertOne) UpdateCreatedAt() *TermsVersionUpsertOne {
+	return u.Update(func(s *TermsVersionUpsert) {
+		s.UpdateCreatedAt()
 	})
 }
 
@@ -770,6 +821,20 @@ func (u *TermsVersionUpsertBulk) SetPublishedAt(v time.Time) *TermsVersionUpsert
 func (u *TermsVersionUpsertBulk) UpdatePublishedAt() *TermsVersionUpsertBulk {
 	return u.Update(func(s *TermsVersionUpsert) {
 		s.UpdatePublishedAt()
+	})
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (u *TermsVersionUpsertBulk) SetCreatedAt(v time.Time) *TermsVersionUpsertBulk {
+	return u.Update(func(s *TermsVersionUpsert) {
+		s.SetCreatedAt(v)
+	})
+}
+
+// UpdateCreatedAt sets the "created_at" field to the value that was provided on create.
+func (u *TermsVersionUpsertBulk) UpdateCreatedAt() *TermsVersionUpsertBulk {
+	return u.Update(func(s *TermsVersionUpsert) {
+		s.UpdateCreatedAt()
 	})
 }
 

@@ -100,6 +100,20 @@ func (_u *TermsVersionUpdate) SetNillablePublishedAt(v *time.Time) *TermsVersion
 	return _u
 }
 
+// SetCreatedAt sets the "created_at" field.
+func (_u *TermsVersionUpdate) SetCreatedAt(v time.Time) *TermsVersionUpdate {
+	_u.mutation.SetCreatedAt(v)
+	return _u
+}
+
+// SetNillableCreatedAt sets the "created_at" field if the given value is not nil.
+func (_u *TermsVersionUpdate) SetNillableCreatedAt(v *time.Time) *TermsVersionUpdate {
+	if v != nil {
+		_u.SetCreatedAt(*v)
+	}
+	return _u
+}
+
 // SetCreatedByID sets the "created_by_id" field.
 func (_u *TermsVersionUpdate) SetCreatedByID(v int) *TermsVersionUpdate {
 	_u.mutation.ResetCreatedByID()
@@ -243,6 +257,9 @@ func (_u *TermsVersionUpdate) sqlSave(ctx context.Context) (_node int, err error
 	if value, ok := _u.mutation.PublishedAt(); ok {
 		_spec.SetField(termsversion.FieldPublishedAt, field.TypeTime, value)
 	}
+	if value, ok := _u.mutation.CreatedAt(); ok {
+		_spec.SetField(termsversion.FieldCreatedAt, field.TypeTime, value)
+	}
 	if value, ok := _u.mutation.CreatedByID(); ok {
 		_spec.SetField(termsversion.FieldCreatedByID, field.TypeInt, value)
 	}
@@ -385,6 +402,20 @@ func (_u *TermsVersionUpdateOne) SetPublishedAt(v time.Time) *TermsVersionUpdate
 func (_u *TermsVersionUpdateOne) SetNillablePublishedAt(v *time.Time) *TermsVersionUpdateOne {
 	if v != nil {
 		_u.SetPublishedAt(*v)
+	}
+	return _u
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (_u *TermsVersionUpdateOne) SetCreatedAt(v time.Time) *TermsVersionUpdateOne {
+	_u.mutation.SetCreatedAt(v)
+	return _u
+}
+
+// SetNillableCreatedAt sets the "created_at" field if the given value is not nil.
+func (_u *TermsVersionUpdateOne) SetNillableCreatedAt(v *time.Time) *TermsVersionUpdateOne {
+	if v != nil {
+		_u.SetCreatedAt(*v)
 	}
 	return _u
 }
@@ -561,6 +592,9 @@ func (_u *TermsVersionUpdateOne) sqlSave(ctx context.Context) (_node *TermsVersi
 	}
 	if value, ok := _u.mutation.PublishedAt(); ok {
 		_spec.SetField(termsversion.FieldPublishedAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.CreatedAt(); ok {
+		_spec.SetField(termsversion.FieldCreatedAt, field.TypeTime, value)
 	}
 	if value, ok := _u.mutation.CreatedByID(); ok {
 		_spec.SetField(termsversion.FieldCreatedByID, field.TypeInt, value)

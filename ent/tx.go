@@ -30,6 +30,8 @@ type Tx struct {
 	Claim *ClaimClient
 	// Consent is the client for interacting with the Consent builders.
 	Consent *ConsentClient
+	// FraudFlag is the client for interacting with the FraudFlag builders.
+	FraudFlag *FraudFlagClient
 	// IdempotencyRecord is the client for interacting with the IdempotencyRecord builders.
 	IdempotencyRecord *IdempotencyRecordClient
 	// LedgerEntry is the client for interacting with the LedgerEntry builders.
@@ -219,6 +221,7 @@ func (tx *Tx) init() {
 	tx.City = NewCityClient(tx.config)
 	tx.Claim = NewClaimClient(tx.config)
 	tx.Consent = NewConsentClient(tx.config)
+	tx.FraudFlag = NewFraudFlagClient(tx.config)
 	tx.IdempotencyRecord = NewIdempotencyRecordClient(tx.config)
 	tx.LedgerEntry = NewLedgerEntryClient(tx.config)
 	tx.Member = NewMemberClient(tx.config)

@@ -13,12 +13,13 @@ import (
 // The back office shows each role only the sections it may open.
 func TestAdminNavFollowsPermissions(t *testing.T) {
 	env := apptest.New(t)
-	links := []string{`href="/admin/moderation"`, `href="/admin/partners"`, `href="/admin/staff"`, `href="/admin/settings"`, `href="/admin/audit"`, `href="/admin/flags"`}
+	links := []string{`href="/admin/moderation"`, `href="/admin/partners"`, `href="/admin/staff"`, `href="/admin/settings"`, `href="/admin/audit"`, `href="/admin/flags"`,
+		`href="/admin/support"`, `href="/admin/concierge"`, `href="/admin/claims"`, `href="/admin/terms"`, `href="/admin/maintenance"`, `href="/admin/jobs/"`}
 	cases := map[string][]bool{ // role -> which of links it sees
-		"superadmin": {true, true, true, true, true, true},
-		"moderator":  {true, true, false, false, false, true},
-		"support":    {false, false, false, false, false, true},
-		"concierge":  {false, false, false, false, false, true},
+		"superadmin": {true, true, true, true, true, true, true, true, true, true, true, true},
+		"moderator":  {true, true, false, false, false, true, false, false, false, false, false, false},
+		"support":    {false, false, false, false, false, false, true, false, true, false, false, false},
+		"concierge":  {false, false, false, false, false, false, false, true, false, false, false, false},
 	}
 	tg := int64(7_950_000)
 	for role, want := range cases {

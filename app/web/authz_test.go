@@ -122,6 +122,18 @@ func expect(def int, over map[string]int) map[string]int {
 	return m
 }
 
+// matrixCase is one row of the authorization matrix: the path to call, the form to
+// post, and the status each role must get.
+type matrixCase = struct {
+	path string
+	form url.Values
+	want map[string]int
+}
+
+// matrixSections are the rows of back-office sections kept beside their own tests:
+// each file appends a function from its init.
+var matrixSections []func(t *testing.T, f *fixture) map[string]matrixCase
+
 const (
 	ok     = http.StatusOK
 	see    = http.StatusSeeOther
@@ -169,11 +181,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	applicationID := apptest.Itoa(application.ID)
 	partnerA := apptest.Itoa(f.partnerA)
 
-	type row struct {
-		path string // concrete path to request
-		form url.Values
-		want map[string]int
-	}
+	type row = matrixCase
 	table := map[string]row{
 		"GET /healthz":                     {"/healthz", nil, expect(ok, nil)},
 		"GET /readyz":                      {"/readyz", nil, expect(ok, nil)},
@@ -249,7 +257,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"POST /admin/settings/bonus":            {"/admin/settings/bonus", url.Values{"welcome": {"x"}}, expect(forbid, map[string]int{"anon": unauth, "superadmin": http.StatusUnprocessableEntity})},
 		"POST /admin/tiers/:id":                 {"/admin/tiers/999999", url.Values{}, expect(forbid, map[string]int{"anon": unauth, "superadmin": nf})},
 		"POST /admin/settings/scraping":         {"/admin/settings/scraping", url.Values{"offers_per_hour": {"x"}}, expect(forbid, map[string]int{"anon": unauth, "superadmin": http.StatusUnprocessableEntity})},
-		"GET /admin/flags":                      {"/admin/flags", nil, expect(forbid, map[string]int{"anon": see, platform: ok})},
+		"GET /admin/flags":                      {"/admin/flags", nil, expect(forbid, map[string]int{"anon": see, "superadmin,moderator": ok})},
 		"POST /admin/flags/:id/review":          {"/admin/flags/999999/review", url.Values{}, expect(forbid, map[string]int{"anon": unauth, "superadmin,moderator": nf})},
 		"GET /api/v1/me":                        {"/api/v1/me", nil, expect(ok, map[string]int{"anon": unauth})},
 		"GET /api/v1/sessions":                  {"/api/v1/sessions", nil, expect(ok, map[string]int{"anon": unauth})},
@@ -331,6 +339,15 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"POST /admin/partners/:id/reactivate":           {"/admin/partners/" + partnerA + "/reactivate", url.Values{"reason": {""}}, expect(forbid, map[string]int{"anon": unauth, "superadmin,moderator": see})},
 	}
 	_ = signedIn
+	// Sections registered in other files (matrixSections) add their own rows.
+	for _, section := range matrixSections {
+		for k, v := range section(t, f) {
+			if _, dup := table[k]; dup {
+				t.Fatalf("matrix names %s twice", k)
+			}
+			table[k] = v
+		}
+	}
 
 	// Every route Fiber serves must be in the table.
 	registered := map[string]bool{}

@@ -219,8 +219,8 @@ func (s *Server) routes() {
 	r.add(Admin, "POST", "/admin/settings/scraping", "settings:write", LimitWrite, al.SaveScraping)
 
 	af := admin.NewFlags(s.render, s.scraping)
-	r.add(Admin, "GET", "/admin/flags", "members:read", LimitRead, af.List)
-	r.add(Admin, "POST", "/admin/flags/:id/review", "members:block", LimitWrite, af.Review)
+	r.add(Admin, "GET", "/admin/flags", "fraud:read", LimitRead, af.List)
+	r.add(Admin, "POST", "/admin/flags/:id/review", "fraud:review", LimitWrite, af.Review)
 
 	ap := api.New(s.db, s.sessions, s.notify, s.loyalty, history)
 	r.add(API, "GET", "/api/v1/me", "cabinet:use", LimitRead, ap.Me)

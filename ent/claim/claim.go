@@ -31,8 +31,20 @@ const (
 	FieldAnswer = "answer"
 	// FieldAnsweredAt holds the string denoting the answered_at field in the database.
 	FieldAnsweredAt = "answered_at"
-	// FieldRemindedAt holds the string denoting the reminded_at field in the database.
-	FieldRemindedAt = "reminded_at"
+	// FieldAssigneeID holds the string denoting the assignee_id field in the database.
+	FieldAssigneeID = "assignee_id"
+	// FieldBookingID holds the string denoting the booking_id field in the database.
+	FieldBookingID = "booking_id"
+	// FieldPartnerID holds the string denoting the partner_id field in the database.
+	FieldPartnerID = "partner_id"
+	// FieldAttachments holds the string denoting the attachments field in the database.
+	FieldAttachments = "attachments"
+	// FieldChannel holds the string denoting the channel field in the database.
+	FieldChannel = "channel"
+	// FieldReminded7dAt holds the string denoting the reminded_7d_at field in the database.
+	FieldReminded7dAt = "reminded_7d_at"
+	// FieldReminded1dAt holds the string denoting the reminded_1d_at field in the database.
+	FieldReminded1dAt = "reminded_1d_at"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
 	FieldCreatedAt = "created_at"
 	// EdgeMember holds the string denoting the member edge name in mutations.
@@ -68,7 +80,13 @@ var Columns = []string{
 	FieldDueAt,
 	FieldAnswer,
 	FieldAnsweredAt,
-	FieldRemindedAt,
+	FieldAssigneeID,
+	FieldBookingID,
+	FieldPartnerID,
+	FieldAttachments,
+	FieldChannel,
+	FieldReminded7dAt,
+	FieldReminded1dAt,
 	FieldCreatedAt,
 }
 
@@ -113,6 +131,33 @@ func StatusValidator(s Status) error {
 		return nil
 	default:
 		return fmt.Errorf("claim: invalid enum value for status field: %q", s)
+	}
+}
+
+// Channel defines the type for the "channel" enum field.
+type Channel string
+
+// ChannelWeb is the default value of the Channel enum.
+const DefaultChannel = ChannelWeb
+
+// Channel values.
+const (
+	ChannelWeb Channel = "web"
+	ChannelTg  Channel = "tg"
+	ChannelBot Channel = "bot"
+)
+
+func (c Channel) String() string {
+	return string(c)
+}
+
+// ChannelValidator is a validator for the "channel" field enum values. It is called by the builders before save.
+func ChannelValidator(c Channel) error {
+	switch c {
+	case ChannelWeb, ChannelTg, ChannelBot:
+		return nil
+	default:
+		return fmt.Errorf("claim: invalid enum value for channel field: %q", c)
 	}
 }
 
@@ -164,9 +209,34 @@ func ByAnsweredAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldAnsweredAt, opts...).ToFunc()
 }
 
-// ByRemindedAt orders the results by the reminded_at field.
-func ByRemindedAt(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldRemindedAt, opts...).ToFunc()
+// ByAssigneeID orders the results by the assignee_id field.
+func ByAssigneeID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAssigneeID, opts...).ToFunc()
+}
+
+// ByBookingID orders the results by the booking_id field.
+func ByBookingID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldBookingID, opts...).ToFunc()
+}
+
+// ByPartnerID orders the results by the partner_id field.
+func ByPartnerID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPartnerID, opts...).ToFunc()
+}
+
+// ByChannel orders the results by the channel field.
+func ByChannel(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldChannel, opts...).ToFunc()
+}
+
+// ByReminded7dAt orders the results by the reminded_7d_at field.
+func ByReminded7dAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldReminded7dAt, opts...).ToFunc()
+}
+
+// ByReminded1dAt orders the results by the reminded_1d_at field.
+func ByReminded1dAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldReminded1dAt, opts...).ToFunc()
 }
 
 // ByCreatedAt orders the results by the created_at field.

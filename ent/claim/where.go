@@ -90,9 +90,29 @@ func AnsweredAt(v time.Time) predicate.Claim {
 	return predicate.Claim(sql.FieldEQ(FieldAnsweredAt, v))
 }
 
-// RemindedAt applies equality check predicate on the "reminded_at" field. It's identical to RemindedAtEQ.
-func RemindedAt(v time.Time) predicate.Claim {
-	return predicate.Claim(sql.FieldEQ(FieldRemindedAt, v))
+// AssigneeID applies equality check predicate on the "assignee_id" field. It's identical to AssigneeIDEQ.
+func AssigneeID(v int) predicate.Claim {
+	return predicate.Claim(sql.FieldEQ(FieldAssigneeID, v))
+}
+
+// BookingID applies equality check predicate on the "booking_id" field. It's identical to BookingIDEQ.
+func BookingID(v int) predicate.Claim {
+	return predicate.Claim(sql.FieldEQ(FieldBookingID, v))
+}
+
+// PartnerID applies equality check predicate on the "partner_id" field. It's identical to PartnerIDEQ.
+func PartnerID(v int) predicate.Claim {
+	return predicate.Claim(sql.FieldEQ(FieldPartnerID, v))
+}
+
+// Reminded7dAt applies equality check predicate on the "reminded_7d_at" field. It's identical to Reminded7dAtEQ.
+func Reminded7dAt(v time.Time) predicate.Claim {
+	return predicate.Claim(sql.FieldEQ(FieldReminded7dAt, v))
+}
+
+// Reminded1dAt applies equality check predicate on the "reminded_1d_at" field. It's identical to Reminded1dAtEQ.
+func Reminded1dAt(v time.Time) predicate.Claim {
+	return predicate.Claim(sql.FieldEQ(FieldReminded1dAt, v))
 }
 
 // CreatedAt applies equality check predicate on the "created_at" field. It's identical to CreatedAtEQ.
@@ -455,54 +475,284 @@ func AnsweredAtNotNil() predicate.Claim {
 	return predicate.Claim(sql.FieldNotNull(FieldAnsweredAt))
 }
 
-// RemindedAtEQ applies the EQ predicate on the "reminded_at" field.
-func RemindedAtEQ(v time.Time) predicate.Claim {
-	return predicate.Claim(sql.FieldEQ(FieldRemindedAt, v))
+// AssigneeIDEQ applies the EQ predicate on the "assignee_id" field.
+func AssigneeIDEQ(v int) predicate.Claim {
+	return predicate.Claim(sql.FieldEQ(FieldAssigneeID, v))
 }
 
-// RemindedAtNEQ applies the NEQ predicate on the "reminded_at" field.
-func RemindedAtNEQ(v time.Time) predicate.Claim {
-	return predicate.Claim(sql.FieldNEQ(FieldRemindedAt, v))
+// AssigneeIDNEQ applies the NEQ predicate on the "assignee_id" field.
+func AssigneeIDNEQ(v int) predicate.Claim {
+	return predicate.Claim(sql.FieldNEQ(FieldAssigneeID, v))
 }
 
-// RemindedAtIn applies the In predicate on the "reminded_at" field.
-func RemindedAtIn(vs ...time.Time) predicate.Claim {
-	return predicate.Claim(sql.FieldIn(FieldRemindedAt, vs...))
+// AssigneeIDIn applies the In predicate on the "assignee_id" field.
+func AssigneeIDIn(vs ...int) predicate.Claim {
+	return predicate.Claim(sql.FieldIn(FieldAssigneeID, vs...))
 }
 
-// RemindedAtNotIn applies the NotIn predicate on the "reminded_at" field.
-func RemindedAtNotIn(vs ...time.Time) predicate.Claim {
-	return predicate.Claim(sql.FieldNotIn(FieldRemindedAt, vs...))
+// AssigneeIDNotIn applies the NotIn predicate on the "assignee_id" field.
+func AssigneeIDNotIn(vs ...int) predicate.Claim {
+	return predicate.Claim(sql.FieldNotIn(FieldAssigneeID, vs...))
 }
 
-// RemindedAtGT applies the GT predicate on the "reminded_at" field.
-func RemindedAtGT(v time.Time) predicate.Claim {
-	return predicate.Claim(sql.FieldGT(FieldRemindedAt, v))
+// AssigneeIDGT applies the GT predicate on the "assignee_id" field.
+func AssigneeIDGT(v int) predicate.Claim {
+	return predicate.Claim(sql.FieldGT(FieldAssigneeID, v))
 }
 
-// RemindedAtGTE applies the GTE predicate on the "reminded_at" field.
-func RemindedAtGTE(v time.Time) predicate.Claim {
-	return predicate.Claim(sql.FieldGTE(FieldRemindedAt, v))
+// AssigneeIDGTE applies the GTE predicate on the "assignee_id" field.
+func AssigneeIDGTE(v int) predicate.Claim {
+	return predicate.Claim(sql.FieldGTE(FieldAssigneeID, v))
 }
 
-// RemindedAtLT applies the LT predicate on the "reminded_at" field.
-func RemindedAtLT(v time.Time) predicate.Claim {
-	return predicate.Claim(sql.FieldLT(FieldRemindedAt, v))
+// AssigneeIDLT applies the LT predicate on the "assignee_id" field.
+func AssigneeIDLT(v int) predicate.Claim {
+	return predicate.Claim(sql.FieldLT(FieldAssigneeID, v))
 }
 
-// RemindedAtLTE applies the LTE predicate on the "reminded_at" field.
-func RemindedAtLTE(v time.Time) predicate.Claim {
-	return predicate.Claim(sql.FieldLTE(FieldRemindedAt, v))
+// AssigneeIDLTE applies the LTE predicate on the "assignee_id" field.
+func AssigneeIDLTE(v int) predicate.Claim {
+	return predicate.Claim(sql.FieldLTE(FieldAssigneeID, v))
 }
 
-// RemindedAtIsNil applies the IsNil predicate on the "reminded_at" field.
-func RemindedAtIsNil() predicate.Claim {
-	return predicate.Claim(sql.FieldIsNull(FieldRemindedAt))
+// AssigneeIDIsNil applies the IsNil predicate on the "assignee_id" field.
+func AssigneeIDIsNil() predicate.Claim {
+	return predicate.Claim(sql.FieldIsNull(FieldAssigneeID))
 }
 
-// RemindedAtNotNil applies the NotNil predicate on the "reminded_at" field.
-func RemindedAtNotNil() predicate.Claim {
-	return predicate.Claim(sql.FieldNotNull(FieldRemindedAt))
+// AssigneeIDNotNil applies the NotNil predicate on the "assignee_id" field.
+func AssigneeIDNotNil() predicate.Claim {
+	return predicate.Claim(sql.FieldNotNull(FieldAssigneeID))
+}
+
+// BookingIDEQ applies the EQ predicate on the "booking_id" field.
+func BookingIDEQ(v int) predicate.Claim {
+	return predicate.Claim(sql.FieldEQ(FieldBookingID, v))
+}
+
+// BookingIDNEQ applies the NEQ predicate on the "booking_id" field.
+func BookingIDNEQ(v int) predicate.Claim {
+	return predicate.Claim(sql.FieldNEQ(FieldBookingID, v))
+}
+
+// BookingIDIn applies the In predicate on the "booking_id" field.
+func BookingIDIn(vs ...int) predicate.Claim {
+	return predicate.Claim(sql.FieldIn(FieldBookingID, vs...))
+}
+
+// BookingIDNotIn applies the NotIn predicate on the "booking_id" field.
+func BookingIDNotIn(vs ...int) predicate.Claim {
+	return predicate.Claim(sql.FieldNotIn(FieldBookingID, vs...))
+}
+
+// BookingIDGT applies the GT predicate on the "booking_id" field.
+func BookingIDGT(v int) predicate.Claim {
+	return predicate.Claim(sql.FieldGT(FieldBookingID, v))
+}
+
+// BookingIDGTE applies the GTE predicate on the "booking_id" field.
+func BookingIDGTE(v int) predicate.Claim {
+	return predicate.Claim(sql.FieldGTE(FieldBookingID, v))
+}
+
+// BookingIDLT applies the LT predicate on the "booking_id" field.
+func BookingIDLT(v int) predicate.Claim {
+	return predicate.Claim(sql.FieldLT(FieldBookingID, v))
+}
+
+// BookingIDLTE applies the LTE predicate on the "booking_id" field.
+func BookingIDLTE(v int) predicate.Claim {
+	return predicate.Claim(sql.FieldLTE(FieldBookingID, v))
+}
+
+// BookingIDIsNil applies the IsNil predicate on the "booking_id" field.
+func BookingIDIsNil() predicate.Claim {
+	return predicate.Claim(sql.FieldIsNull(FieldBookingID))
+}
+
+// BookingIDNotNil applies the NotNil predicate on the "booking_id" field.
+func BookingIDNotNil() predicate.Claim {
+	return predicate.Claim(sql.FieldNotNull(FieldBookingID))
+}
+
+// PartnerIDEQ applies the EQ predicate on the "partner_id" field.
+func PartnerIDEQ(v int) predicate.Claim {
+	return predicate.Claim(sql.FieldEQ(FieldPartnerID, v))
+}
+
+// PartnerIDNEQ applies the NEQ predicate on the "partner_id" field.
+func PartnerIDNEQ(v int) predicate.Claim {
+	return predicate.Claim(sql.FieldNEQ(FieldPartnerID, v))
+}
+
+// PartnerIDIn applies the In predicate on the "partner_id" field.
+func PartnerIDIn(vs ...int) predicate.Claim {
+	return predicate.Claim(sql.FieldIn(FieldPartnerID, vs...))
+}
+
+// PartnerIDNotIn applies the NotIn predicate on the "partner_id" field.
+func PartnerIDNotIn(vs ...int) predicate.Claim {
+	return predicate.Claim(sql.FieldNotIn(FieldPartnerID, vs...))
+}
+
+// PartnerIDGT applies the GT predicate on the "partner_id" field.
+func PartnerIDGT(v int) predicate.Claim {
+	return predicate.Claim(sql.FieldGT(FieldPartnerID, v))
+}
+
+// PartnerIDGTE applies the GTE predicate on the "partner_id" field.
+func PartnerIDGTE(v int) predicate.Claim {
+	return predicate.Claim(sql.FieldGTE(FieldPartnerID, v))
+}
+
+// PartnerIDLT applies the LT predicate on the "partner_id" field.
+func PartnerIDLT(v int) predicate.Claim {
+	return predicate.Claim(sql.FieldLT(FieldPartnerID, v))
+}
+
+// PartnerIDLTE applies the LTE predicate on the "partner_id" field.
+func PartnerIDLTE(v int) predicate.Claim {
+	return predicate.Claim(sql.FieldLTE(FieldPartnerID, v))
+}
+
+// PartnerIDIsNil applies the IsNil predicate on the "partner_id" field.
+func PartnerIDIsNil() predicate.Claim {
+	return predicate.Claim(sql.FieldIsNull(FieldPartnerID))
+}
+
+// PartnerIDNotNil applies the NotNil predicate on the "partner_id" field.
+func PartnerIDNotNil() predicate.Claim {
+	return predicate.Claim(sql.FieldNotNull(FieldPartnerID))
+}
+
+// AttachmentsIsNil applies the IsNil predicate on the "attachments" field.
+func AttachmentsIsNil() predicate.Claim {
+	return predicate.Claim(sql.FieldIsNull(FieldAttachments))
+}
+
+// AttachmentsNotNil applies the NotNil predicate on the "attachments" field.
+func AttachmentsNotNil() predicate.Claim {
+	return predicate.Claim(sql.FieldNotNull(FieldAttachments))
+}
+
+// ChannelEQ applies the EQ predicate on the "channel" field.
+func ChannelEQ(v Channel) predicate.Claim {
+	return predicate.Claim(sql.FieldEQ(FieldChannel, v))
+}
+
+// ChannelNEQ applies the NEQ predicate on the "channel" field.
+func ChannelNEQ(v Channel) predicate.Claim {
+	return predicate.Claim(sql.FieldNEQ(FieldChannel, v))
+}
+
+// ChannelIn applies the In predicate on the "channel" field.
+func ChannelIn(vs ...Channel) predicate.Claim {
+	return predicate.Claim(sql.FieldIn(FieldChannel, vs...))
+}
+
+// ChannelNotIn applies the NotIn predicate on the "channel" field.
+func ChannelNotIn(vs ...Channel) predicate.Claim {
+	return predicate.Claim(sql.FieldNotIn(FieldChannel, vs...))
+}
+
+// Reminded7dAtEQ applies the EQ predicate on the "reminded_7d_at" field.
+func Reminded7dAtEQ(v time.Time) predicate.Claim {
+	return predicate.Claim(sql.FieldEQ(FieldReminded7dAt, v))
+}
+
+// Reminded7dAtNEQ applies the NEQ predicate on the "reminded_7d_at" field.
+func Reminded7dAtNEQ(v time.Time) predicate.Claim {
+	return predicate.Claim(sql.FieldNEQ(FieldReminded7dAt, v))
+}
+
+// Reminded7dAtIn applies the In predicate on the "reminded_7d_at" field.
+func Reminded7dAtIn(vs ...time.Time) predicate.Claim {
+	return predicate.Claim(sql.FieldIn(FieldReminded7dAt, vs...))
+}
+
+// Reminded7dAtNotIn applies the NotIn predicate on the "reminded_7d_at" field.
+func Reminded7dAtNotIn(vs ...time.Time) predicate.Claim {
+	return predicate.Claim(sql.FieldNotIn(FieldReminded7dAt, vs...))
+}
+
+// Reminded7dAtGT applies the GT predicate on the "reminded_7d_at" field.
+func Reminded7dAtGT(v time.Time) predicate.Claim {
+	return predicate.Claim(sql.FieldGT(FieldReminded7dAt, v))
+}
+
+// Reminded7dAtGTE applies the GTE predicate on the "reminded_7d_at" field.
+func Reminded7dAtGTE(v time.Time) predicate.Claim {
+	return predicate.Claim(sql.FieldGTE(FieldReminded7dAt, v))
+}
+
+// Reminded7dAtLT applies the LT predicate on the "reminded_7d_at" field.
+func Reminded7dAtLT(v time.Time) predicate.Claim {
+	return predicate.Claim(sql.FieldLT(FieldReminded7dAt, v))
+}
+
+// Reminded7dAtLTE applies the LTE predicate on the "reminded_7d_at" field.
+func Reminded7dAtLTE(v time.Time) predicate.Claim {
+	return predicate.Claim(sql.FieldLTE(FieldReminded7dAt, v))
+}
+
+// Reminded7dAtIsNil applies the IsNil predicate on the "reminded_7d_at" field.
+func Reminded7dAtIsNil() predicate.Claim {
+	return predicate.Claim(sql.FieldIsNull(FieldReminded7dAt))
+}
+
+// Reminded7dAtNotNil applies the NotNil predicate on the "reminded_7d_at" field.
+func Reminded7dAtNotNil() predicate.Claim {
+	return predicate.Claim(sql.FieldNotNull(FieldReminded7dAt))
+}
+
+// Reminded1dAtEQ applies the EQ predicate on the "reminded_1d_at" field.
+func Reminded1dAtEQ(v time.Time) predicate.Claim {
+	return predicate.Claim(sql.FieldEQ(FieldReminded1dAt, v))
+}
+
+// Reminded1dAtNEQ applies the NEQ predicate on the "reminded_1d_at" field.
+func Reminded1dAtNEQ(v time.Time) predicate.Claim {
+	return predicate.Claim(sql.FieldNEQ(FieldReminded1dAt, v))
+}
+
+// Reminded1dAtIn applies the In predicate on the "reminded_1d_at" field.
+func Reminded1dAtIn(vs ...time.Time) predicate.Claim {
+	return predicate.Claim(sql.FieldIn(FieldReminded1dAt, vs...))
+}
+
+// Reminded1dAtNotIn applies the NotIn predicate on the "reminded_1d_at" field.
+func Reminded1dAtNotIn(vs ...time.Time) predicate.Claim {
+	return predicate.Claim(sql.FieldNotIn(FieldReminded1dAt, vs...))
+}
+
+// Reminded1dAtGT applies the GT predicate on the "reminded_1d_at" field.
+func Reminded1dAtGT(v time.Time) predicate.Claim {
+	return predicate.Claim(sql.FieldGT(FieldReminded1dAt, v))
+}
+
+// Reminded1dAtGTE applies the GTE predicate on the "reminded_1d_at" field.
+func Reminded1dAtGTE(v time.Time) predicate.Claim {
+	return predicate.Claim(sql.FieldGTE(FieldReminded1dAt, v))
+}
+
+// Reminded1dAtLT applies the LT predicate on the "reminded_1d_at" field.
+func Reminded1dAtLT(v time.Time) predicate.Claim {
+	return predicate.Claim(sql.FieldLT(FieldReminded1dAt, v))
+}
+
+// Reminded1dAtLTE applies the LTE predicate on the "reminded_1d_at" field.
+func Reminded1dAtLTE(v time.Time) predicate.Claim {
+	return predicate.Claim(sql.FieldLTE(FieldReminded1dAt, v))
+}
+
+// Reminded1dAtIsNil applies the IsNil predicate on the "reminded_1d_at" field.
+func Reminded1dAtIsNil() predicate.Claim {
+	return predicate.Claim(sql.FieldIsNull(FieldReminded1dAt))
+}
+
+// Reminded1dAtNotNil applies the NotNil predicate on the "reminded_1d_at" field.
+func Reminded1dAtNotNil() predicate.Claim {
+	return predicate.Claim(sql.FieldNotNull(FieldReminded1dAt))
 }
 
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.

@@ -65,6 +65,16 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{AuditLogsColumns[5], AuditLogsColumns[6]},
 			},
+			{
+				Name:    "auditlog_actor_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{AuditLogsColumns[1], AuditLogsColumns[11]},
+			},
+			{
+				Name:    "auditlog_action_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{AuditLogsColumns[4], AuditLogsColumns[11]},
+			},
 		},
 	}
 	// BalancesColumns holds the columns for the "balances" table.
@@ -202,7 +212,13 @@ var (
 		{Name: "due_at", Type: field.TypeTime},
 		{Name: "answer", Type: field.TypeString, Size: 2147483647, Default: ""},
 		{Name: "answered_at", Type: field.TypeTime, Nullable: true},
-		{Name: "reminded_at", Type: field.TypeTime, Nullable: true},
+		{Name: "assignee_id", Type: field.TypeInt, Nullable: true},
+		{Name: "booking_id", Type: field.TypeInt, Nullable: true},
+		{Name: "partner_id", Type: field.TypeInt, Nullable: true},
+		{Name: "attachments", Type: field.TypeJSON, Nullable: true},
+		{Name: "channel", Type: field.TypeEnum, Enums: []string{"web", "tg", "bot"}, Default: "web"},
+		{Name: "reminded_7d_at", Type: field.TypeTime, Nullable: true},
+		{Name: "reminded_1d_at", Type: field.TypeTime, Nullable: true},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "member_id", Type: field.TypeInt},
 		{Name: "answered_by_id", Type: field.TypeInt, Nullable: true},
@@ -215,13 +231,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "claims_members_claims",
-				Columns:    []*schema.Column{ClaimsColumns[9]},
+				Columns:    []*schema.Column{ClaimsColumns[15]},
 				RefColumns: []*schema.Column{MembersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "claims_members_answered_claims",
-				Columns:    []*schema.Column{ClaimsColumns[10]},
+				Columns:    []*schema.Column{ClaimsColumns[16]},
 				RefColumns: []*schema.Column{MembersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -231,6 +247,16 @@ var (
 				Name:    "claim_status_due_at",
 				Unique:  false,
 				Columns: []*schema.Column{ClaimsColumns[3], ClaimsColumns[4]},
+			},
+			{
+				Name:    "claim_member_id",
+				Unique:  false,
+				Columns: []*schema.Column{ClaimsColumns[15]},
+			},
+			{
+				Name:    "claim_assignee_id_status",
+				Unique:  false,
+				Columns: []*schema.Column{ClaimsColumns[7], ClaimsColumns[3]},
 			},
 		},
 	}
@@ -255,6 +281,52 @@ var (
 				Columns:    []*schema.Column{ConsentsColumns[6]},
 				RefColumns: []*schema.Column{MembersColumns[0]},
 				OnDelete:   schema.NoAction,
+			},
+		},
+	}
+	// FraudFlagsColumns holds the columns for the "fraud_flags" table.
+	FraudFlagsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "dedup_key", Type: field.TypeString, Unique: true, Size: 200},
+		{Name: "kind", Type: field.TypeString, Size: 32},
+		{Name: "member_id", Type: field.TypeInt, Nullable: true},
+		{Name: "partner_id", Type: field.TypeInt, Nullable: true},
+		{Name: "summary", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "score", Type: field.TypeInt, Default: 0},
+		{Name: "evidence", Type: field.TypeJSON, Nullable: true},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"open", "dismissed", "actioned"}, Default: "open"},
+		{Name: "action", Type: field.TypeString, Size: 32, Default: ""},
+		{Name: "review_note", Type: field.TypeString, Size: 1000, Default: ""},
+		{Name: "reviewed_by_id", Type: field.TypeInt, Nullable: true},
+		{Name: "reviewed_at", Type: field.TypeTime, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// FraudFlagsTable holds the schema information for the "fraud_flags" table.
+	FraudFlagsTable = &schema.Table{
+		Name:       "fraud_flags",
+		Columns:    FraudFlagsColumns,
+		PrimaryKey: []*schema.Column{FraudFlagsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "fraudflag_status_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{FraudFlagsColumns[8], FraudFlagsColumns[13]},
+			},
+			{
+				Name:    "fraudflag_kind_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{FraudFlagsColumns[2], FraudFlagsColumns[13]},
+			},
+			{
+				Name:    "fraudflag_member_id",
+				Unique:  false,
+				Columns: []*schema.Column{FraudFlagsColumns[3]},
+			},
+			{
+				Name:    "fraudflag_partner_id",
+				Unique:  false,
+				Columns: []*schema.Column{FraudFlagsColumns[4]},
 			},
 		},
 	}
@@ -885,6 +957,9 @@ var (
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "from_staff", Type: field.TypeBool, Default: false},
 		{Name: "body", Type: field.TypeString, Size: 2147483647},
+		{Name: "internal", Type: field.TypeBool, Default: false},
+		{Name: "automatic", Type: field.TypeBool, Default: false},
+		{Name: "attachments", Type: field.TypeJSON, Nullable: true},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "author_id", Type: field.TypeInt, Nullable: true},
 		{Name: "thread_id", Type: field.TypeInt},
@@ -897,13 +972,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "support_messages_members_support_messages",
-				Columns:    []*schema.Column{SupportMessagesColumns[4]},
+				Columns:    []*schema.Column{SupportMessagesColumns[7]},
 				RefColumns: []*schema.Column{MembersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "support_messages_support_threads_messages",
-				Columns:    []*schema.Column{SupportMessagesColumns[5]},
+				Columns:    []*schema.Column{SupportMessagesColumns[8]},
 				RefColumns: []*schema.Column{SupportThreadsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -912,7 +987,7 @@ var (
 			{
 				Name:    "supportmessage_thread_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{SupportMessagesColumns[5], SupportMessagesColumns[3]},
+				Columns: []*schema.Column{SupportMessagesColumns[8], SupportMessagesColumns[6]},
 			},
 		},
 	}
@@ -922,6 +997,11 @@ var (
 		{Name: "subject", Type: field.TypeString, Default: ""},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"open", "answered", "closed"}, Default: "open"},
 		{Name: "channel", Type: field.TypeEnum, Enums: []string{"web", "tg", "bot"}, Default: "web"},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"support", "concierge"}, Default: "support"},
+		{Name: "offer_id", Type: field.TypeInt, Nullable: true},
+		{Name: "booking_id", Type: field.TypeInt, Nullable: true},
+		{Name: "first_response_at", Type: field.TypeTime, Nullable: true},
+		{Name: "resolved_at", Type: field.TypeTime, Nullable: true},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "member_id", Type: field.TypeInt},
@@ -935,13 +1015,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "support_threads_members_support_threads",
-				Columns:    []*schema.Column{SupportThreadsColumns[6]},
+				Columns:    []*schema.Column{SupportThreadsColumns[11]},
 				RefColumns: []*schema.Column{MembersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "support_threads_members_assigned_threads",
-				Columns:    []*schema.Column{SupportThreadsColumns[7]},
+				Columns:    []*schema.Column{SupportThreadsColumns[12]},
 				RefColumns: []*schema.Column{MembersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -950,12 +1030,22 @@ var (
 			{
 				Name:    "supportthread_status_updated_at",
 				Unique:  false,
-				Columns: []*schema.Column{SupportThreadsColumns[2], SupportThreadsColumns[5]},
+				Columns: []*schema.Column{SupportThreadsColumns[2], SupportThreadsColumns[10]},
 			},
 			{
 				Name:    "supportthread_member_id",
 				Unique:  false,
-				Columns: []*schema.Column{SupportThreadsColumns[6]},
+				Columns: []*schema.Column{SupportThreadsColumns[11]},
+			},
+			{
+				Name:    "supportthread_kind_status_updated_at",
+				Unique:  false,
+				Columns: []*schema.Column{SupportThreadsColumns[4], SupportThreadsColumns[2], SupportThreadsColumns[10]},
+			},
+			{
+				Name:    "supportthread_assignee_id_status",
+				Unique:  false,
+				Columns: []*schema.Column{SupportThreadsColumns[12], SupportThreadsColumns[2]},
 			},
 		},
 	}
@@ -990,7 +1080,7 @@ var (
 		Indexes: []*schema.Index{
 			{
 				Name:    "termsacceptance_member_id_terms_version_id",
-				Unique:  false,
+				Unique:  true,
 				Columns: []*schema.Column{TermsAcceptancesColumns[4], TermsAcceptancesColumns[5]},
 			},
 		},
@@ -1003,6 +1093,7 @@ var (
 		{Name: "title", Type: field.TypeString, Default: ""},
 		{Name: "body", Type: field.TypeString, Size: 2147483647},
 		{Name: "published_at", Type: field.TypeTime},
+		{Name: "created_at", Type: field.TypeTime},
 		{Name: "created_by_id", Type: field.TypeInt, Nullable: true},
 	}
 	// TermsVersionsTable holds the schema information for the "terms_versions" table.
@@ -1015,6 +1106,11 @@ var (
 				Name:    "termsversion_kind_version",
 				Unique:  true,
 				Columns: []*schema.Column{TermsVersionsColumns[1], TermsVersionsColumns[2]},
+			},
+			{
+				Name:    "termsversion_kind_published_at",
+				Unique:  false,
+				Columns: []*schema.Column{TermsVersionsColumns[1], TermsVersionsColumns[5]},
 			},
 		},
 	}
@@ -1223,6 +1319,7 @@ var (
 		CitiesTable,
 		ClaimsTable,
 		ConsentsTable,
+		FraudFlagsTable,
 		IdempotencyRecordsTable,
 		LedgerEntriesTable,
 		MembersTable,

@@ -30,6 +30,9 @@ type Claim func(*sql.Selector)
 // Consent is the predicate function for consent builders.
 type Consent func(*sql.Selector)
 
+// FraudFlag is the predicate function for fraudflag builders.
+type FraudFlag func(*sql.Selector)
+
 // IdempotencyRecord is the predicate function for idempotencyrecord builders.
 type IdempotencyRecord func(*sql.Selector)
 

@@ -35,5 +35,7 @@ func (AuditLog) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("created_at"),
 		index.Fields("target_type", "target_id"),
+		index.Fields("actor_id", "created_at"),
+		index.Fields("action", "created_at"),
 	}
 }

@@ -25,7 +25,17 @@ func (Claim) Fields() []ent.Field {
 		field.Time("due_at"),
 		field.Text("answer").Default(""),
 		field.Time("answered_at").Optional().Nillable(),
-		field.Time("reminded_at").Optional().Nillable(),
+		// The staff member answering the claim.
+		field.Int("assignee_id").Optional().Nillable(),
+		// What the claim is about, when the member named it.
+		field.Int("booking_id").Optional().Nillable(),
+		field.Int("partner_id").Optional().Nillable(),
+		// Media keys of attached images.
+		field.JSON("attachments", []string{}).Optional(),
+		field.Enum("channel").Values("web", "tg", "bot").Default("web"),
+		// The reminders sent to the assignee 7 days and 1 day before due_at.
+		field.Time("reminded_7d_at").Optional().Nillable(),
+		field.Time("reminded_1d_at").Optional().Nillable(),
 		field.Time("created_at").Default(time.Now),
 	}
 }
@@ -42,5 +52,7 @@ func (Claim) Edges() []ent.Edge {
 func (Claim) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("status", "due_at"),
+		index.Fields("member_id"),
+		index.Fields("assignee_id", "status"),
 	}
 }

@@ -21,6 +21,12 @@ func (SupportMessage) Fields() []ent.Field {
 		field.Int("author_id").Optional().Nillable(),
 		field.Bool("from_staff").Default(false),
 		field.Text("body"),
+		// An internal note between staff: never shown or sent to the member.
+		field.Bool("internal").Default(false),
+		// The automatic acknowledgement written when the member opens a thread.
+		field.Bool("automatic").Default(false),
+		// Media keys of attached images (stored through the media rules).
+		field.JSON("attachments", []string{}).Optional(),
 		field.Time("created_at").Default(time.Now),
 	}
 }

@@ -20,8 +20,18 @@ func (SupportThread) Fields() []ent.Field {
 		field.Int("member_id"),
 		field.Int("assignee_id").Optional().Nillable(),
 		field.String("subject").Default(""),
+		// open: waiting for staff; answered: waiting for the member; closed: resolved.
 		field.Enum("status").Values("open", "answered", "closed").Default("open"),
+		// The channel the member last wrote from; replies are delivered there.
 		field.Enum("channel").Values("web", "tg", "bot").Default("web"),
+		// support: the care service; concierge: a request for help with an offer.
+		field.Enum("kind").Values("support", "concierge").Default("support"),
+		// The offer a concierge request is about.
+		field.Int("offer_id").Optional().Nillable(),
+		// The booking a concierge made for the member on this request.
+		field.Int("booking_id").Optional().Nillable(),
+		field.Time("first_response_at").Optional().Nillable(),
+		field.Time("resolved_at").Optional().Nillable(),
 		field.Time("created_at").Default(time.Now),
 		field.Time("updated_at").Default(time.Now).UpdateDefault(time.Now),
 	}
@@ -41,5 +51,7 @@ func (SupportThread) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("status", "updated_at"),
 		index.Fields("member_id"),
+		index.Fields("kind", "status", "updated_at"),
+		index.Fields("assignee_id", "status"),
 	}
 }

@@ -37,6 +37,6 @@ func (TermsAcceptance) Edges() []ent.Edge {
 // Indexes of the TermsAcceptance.
 func (TermsAcceptance) Indexes() []ent.Index {
 	return []ent.Index{
-		index.Fields("member_id", "terms_version_id"),
+		index.Fields("member_id", "terms_version_id").Unique(),
 	}
 }

@@ -1,6 +1,8 @@
 package schema
 
 import (
+	"time"
+
 	"entgo.io/ent"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
@@ -19,7 +21,9 @@ func (TermsVersion) Fields() []ent.Field {
 		field.String("version").NotEmpty(),
 		field.String("title").Default(""),
 		field.Text("body"),
+		// When the version takes effect: members accept it by using the platform after it.
 		field.Time("published_at"),
+		field.Time("created_at").Default(time.Now),
 		field.Int("created_by_id").Optional().Nillable(),
 	}
 }
@@ -35,5 +39,6 @@ func (TermsVersion) Edges() []ent.Edge {
 func (TermsVersion) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("kind", "version").Unique(),
+		index.Fields("kind", "published_at"),
 	}
 }

@@ -22,6 +22,12 @@ const (
 	FieldFromStaff = "from_staff"
 	// FieldBody holds the string denoting the body field in the database.
 	FieldBody = "body"
+	// FieldInternal holds the string denoting the internal field in the database.
+	FieldInternal = "internal"
+	// FieldAutomatic holds the string denoting the automatic field in the database.
+	FieldAutomatic = "automatic"
+	// FieldAttachments holds the string denoting the attachments field in the database.
+	FieldAttachments = "attachments"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
 	FieldCreatedAt = "created_at"
 	// EdgeThread holds the string denoting the thread edge name in mutations.
@@ -53,6 +59,9 @@ var Columns = []string{
 	FieldAuthorID,
 	FieldFromStaff,
 	FieldBody,
+	FieldInternal,
+	FieldAutomatic,
+	FieldAttachments,
 	FieldCreatedAt,
 }
 
@@ -69,6 +78,10 @@ func ValidColumn(column string) bool {
 var (
 	// DefaultFromStaff holds the default value on creation for the "from_staff" field.
 	DefaultFromStaff bool
+	// DefaultInternal holds the default value on creation for the "internal" field.
+	DefaultInternal bool
+	// DefaultAutomatic holds the default value on creation for the "automatic" field.
+	DefaultAutomatic bool
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
 )
@@ -99,6 +112,16 @@ func ByFromStaff(opts ...sql.OrderTermOption) OrderOption {
 // ByBody orders the results by the body field.
 func ByBody(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldBody, opts...).ToFunc()
+}
+
+// ByInternal orders the results by the internal field.
+func ByInternal(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldInternal, opts...).ToFunc()
+}
+
+// ByAutomatic orders the results by the automatic field.
+func ByAutomatic(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAutomatic, opts...).ToFunc()
 }
 
 // ByCreatedAt orders the results by the created_at field.

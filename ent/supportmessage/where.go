@@ -75,6 +75,16 @@ func Body(v string) predicate.SupportMessage {
 	return predicate.SupportMessage(sql.FieldEQ(FieldBody, v))
 }
 
+// Internal applies equality check predicate on the "internal" field. It's identical to InternalEQ.
+func Internal(v bool) predicate.SupportMessage {
+	return predicate.SupportMessage(sql.FieldEQ(FieldInternal, v))
+}
+
+// Automatic applies equality check predicate on the "automatic" field. It's identical to AutomaticEQ.
+func Automatic(v bool) predicate.SupportMessage {
+	return predicate.SupportMessage(sql.FieldEQ(FieldAutomatic, v))
+}
+
 // CreatedAt applies equality check predicate on the "created_at" field. It's identical to CreatedAtEQ.
 func CreatedAt(v time.Time) predicate.SupportMessage {
 	return predicate.SupportMessage(sql.FieldEQ(FieldCreatedAt, v))
@@ -203,6 +213,36 @@ func BodyEqualFold(v string) predicate.SupportMessage {
 // BodyContainsFold applies the ContainsFold predicate on the "body" field.
 func BodyContainsFold(v string) predicate.SupportMessage {
 	return predicate.SupportMessage(sql.FieldContainsFold(FieldBody, v))
+}
+
+// InternalEQ applies the EQ predicate on the "internal" field.
+func InternalEQ(v bool) predicate.SupportMessage {
+	return predicate.SupportMessage(sql.FieldEQ(FieldInternal, v))
+}
+
+// InternalNEQ applies the NEQ predicate on the "internal" field.
+func InternalNEQ(v bool) predicate.SupportMessage {
+	return predicate.SupportMessage(sql.FieldNEQ(FieldInternal, v))
+}
+
+// AutomaticEQ applies the EQ predicate on the "automatic" field.
+func AutomaticEQ(v bool) predicate.SupportMessage {
+	return predicate.SupportMessage(sql.FieldEQ(FieldAutomatic, v))
+}
+
+// AutomaticNEQ applies the NEQ predicate on the "automatic" field.
+func AutomaticNEQ(v bool) predicate.SupportMessage {
+	return predicate.SupportMessage(sql.FieldNEQ(FieldAutomatic, v))
+}
+
+// AttachmentsIsNil applies the IsNil predicate on the "attachments" field.
+func AttachmentsIsNil() predicate.SupportMessage {
+	return predicate.SupportMessage(sql.FieldIsNull(FieldAttachments))
+}
+
+// AttachmentsNotNil applies the NotNil predicate on the "attachments" field.
+func AttachmentsNotNil() predicate.SupportMessage {
+	return predicate.SupportMessage(sql.FieldNotNull(FieldAttachments))
 }
 
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.

@@ -25,6 +25,16 @@ const (
 	FieldStatus = "status"
 	// FieldChannel holds the string denoting the channel field in the database.
 	FieldChannel = "channel"
+	// FieldKind holds the string denoting the kind field in the database.
+	FieldKind = "kind"
+	// FieldOfferID holds the string denoting the offer_id field in the database.
+	FieldOfferID = "offer_id"
+	// FieldBookingID holds the string denoting the booking_id field in the database.
+	FieldBookingID = "booking_id"
+	// FieldFirstResponseAt holds the string denoting the first_response_at field in the database.
+	FieldFirstResponseAt = "first_response_at"
+	// FieldResolvedAt holds the string denoting the resolved_at field in the database.
+	FieldResolvedAt = "resolved_at"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
 	FieldCreatedAt = "created_at"
 	// FieldUpdatedAt holds the string denoting the updated_at field in the database.
@@ -68,6 +78,11 @@ var Columns = []string{
 	FieldSubject,
 	FieldStatus,
 	FieldChannel,
+	FieldKind,
+	FieldOfferID,
+	FieldBookingID,
+	FieldFirstResponseAt,
+	FieldResolvedAt,
 	FieldCreatedAt,
 	FieldUpdatedAt,
 }
@@ -147,6 +162,32 @@ func ChannelValidator(c Channel) error {
 	}
 }
 
+// Kind defines the type for the "kind" enum field.
+type Kind string
+
+// KindSupport is the default value of the Kind enum.
+const DefaultKind = KindSupport
+
+// Kind values.
+const (
+	KindSupport   Kind = "support"
+	KindConcierge Kind = "concierge"
+)
+
+func (k Kind) String() string {
+	return string(k)
+}
+
+// KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
+func KindValidator(k Kind) error {
+	switch k {
+	case KindSupport, KindConcierge:
+		return nil
+	default:
+		return fmt.Errorf("supportthread: invalid enum value for kind field: %q", k)
+	}
+}
+
 // OrderOption defines the ordering options for the SupportThread queries.
 type OrderOption func(*sql.Selector)
 
@@ -178,6 +219,31 @@ func ByStatus(opts ...sql.OrderTermOption) OrderOption {
 // ByChannel orders the results by the channel field.
 func ByChannel(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldChannel, opts...).ToFunc()
+}
+
+// ByKind orders the results by the kind field.
+func ByKind(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldKind, opts...).ToFunc()
+}
+
+// ByOfferID orders the results by the offer_id field.
+func ByOfferID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldOfferID, opts...).ToFunc()
+}
+
+// ByBookingID orders the results by the booking_id field.
+func ByBookingID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldBookingID, opts...).ToFunc()
+}
+
+// ByFirstResponseAt orders the results by the first_response_at field.
+func ByFirstResponseAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldFirstResponseAt, opts...).ToFunc()
+}
+
+// ByResolvedAt orders the results by the resolved_at field.
+func ByResolvedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldResolvedAt, opts...).ToFunc()
 }
 
 // ByCreatedAt orders the results by the created_at field.

@@ -70,6 +70,26 @@ func Subject(v string) predicate.SupportThread {
 	return predicate.SupportThread(sql.FieldEQ(FieldSubject, v))
 }
 
+// OfferID applies equality check predicate on the "offer_id" field. It's identical to OfferIDEQ.
+func OfferID(v int) predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldEQ(FieldOfferID, v))
+}
+
+// BookingID applies equality check predicate on the "booking_id" field. It's identical to BookingIDEQ.
+func BookingID(v int) predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldEQ(FieldBookingID, v))
+}
+
+// FirstResponseAt applies equality check predicate on the "first_response_at" field. It's identical to FirstResponseAtEQ.
+func FirstResponseAt(v time.Time) predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldEQ(FieldFirstResponseAt, v))
+}
+
+// ResolvedAt applies equality check predicate on the "resolved_at" field. It's identical to ResolvedAtEQ.
+func ResolvedAt(v time.Time) predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldEQ(FieldResolvedAt, v))
+}
+
 // CreatedAt applies equality check predicate on the "created_at" field. It's identical to CreatedAtEQ.
 func CreatedAt(v time.Time) predicate.SupportThread {
 	return predicate.SupportThread(sql.FieldEQ(FieldCreatedAt, v))
@@ -233,6 +253,226 @@ func ChannelIn(vs ...Channel) predicate.SupportThread {
 // ChannelNotIn applies the NotIn predicate on the "channel" field.
 func ChannelNotIn(vs ...Channel) predicate.SupportThread {
 	return predicate.SupportThread(sql.FieldNotIn(FieldChannel, vs...))
+}
+
+// KindEQ applies the EQ predicate on the "kind" field.
+func KindEQ(v Kind) predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldEQ(FieldKind, v))
+}
+
+// KindNEQ applies the NEQ predicate on the "kind" field.
+func KindNEQ(v Kind) predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldNEQ(FieldKind, v))
+}
+
+// KindIn applies the In predicate on the "kind" field.
+func KindIn(vs ...Kind) predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldIn(FieldKind, vs...))
+}
+
+// KindNotIn applies the NotIn predicate on the "kind" field.
+func KindNotIn(vs ...Kind) predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldNotIn(FieldKind, vs...))
+}
+
+// OfferIDEQ applies the EQ predicate on the "offer_id" field.
+func OfferIDEQ(v int) predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldEQ(FieldOfferID, v))
+}
+
+// OfferIDNEQ applies the NEQ predicate on the "offer_id" field.
+func OfferIDNEQ(v int) predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldNEQ(FieldOfferID, v))
+}
+
+// OfferIDIn applies the In predicate on the "offer_id" field.
+func OfferIDIn(vs ...int) predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldIn(FieldOfferID, vs...))
+}
+
+// OfferIDNotIn applies the NotIn predicate on the "offer_id" field.
+func OfferIDNotIn(vs ...int) predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldNotIn(FieldOfferID, vs...))
+}
+
+// OfferIDGT applies the GT predicate on the "offer_id" field.
+func OfferIDGT(v int) predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldGT(FieldOfferID, v))
+}
+
+// OfferIDGTE applies the GTE predicate on the "offer_id" field.
+func OfferIDGTE(v int) predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldGTE(FieldOfferID, v))
+}
+
+// OfferIDLT applies the LT predicate on the "offer_id" field.
+func OfferIDLT(v int) predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldLT(FieldOfferID, v))
+}
+
+// OfferIDLTE applies the LTE predicate on the "offer_id" field.
+func OfferIDLTE(v int) predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldLTE(FieldOfferID, v))
+}
+
+// OfferIDIsNil applies the IsNil predicate on the "offer_id" field.
+func OfferIDIsNil() predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldIsNull(FieldOfferID))
+}
+
+// OfferIDNotNil applies the NotNil predicate on the "offer_id" field.
+func OfferIDNotNil() predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldNotNull(FieldOfferID))
+}
+
+// BookingIDEQ applies the EQ predicate on the "booking_id" field.
+func BookingIDEQ(v int) predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldEQ(FieldBookingID, v))
+}
+
+// BookingIDNEQ applies the NEQ predicate on the "booking_id" field.
+func BookingIDNEQ(v int) predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldNEQ(FieldBookingID, v))
+}
+
+// BookingIDIn applies the In predicate on the "booking_id" field.
+func BookingIDIn(vs ...int) predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldIn(FieldBookingID, vs...))
+}
+
+// BookingIDNotIn applies the NotIn predicate on the "booking_id" field.
+func BookingIDNotIn(vs ...int) predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldNotIn(FieldBookingID, vs...))
+}
+
+// BookingIDGT applies the GT predicate on the "booking_id" field.
+func BookingIDGT(v int) predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldGT(FieldBookingID, v))
+}
+
+// BookingIDGTE applies the GTE predicate on the "booking_id" field.
+func BookingIDGTE(v int) predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldGTE(FieldBookingID, v))
+}
+
+// BookingIDLT applies the LT predicate on the "booking_id" field.
+func BookingIDLT(v int) predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldLT(FieldBookingID, v))
+}
+
+// BookingIDLTE applies the LTE predicate on the "booking_id" field.
+func BookingIDLTE(v int) predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldLTE(FieldBookingID, v))
+}
+
+// BookingIDIsNil applies the IsNil predicate on the "booking_id" field.
+func BookingIDIsNil() predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldIsNull(FieldBookingID))
+}
+
+// BookingIDNotNil applies the NotNil predicate on the "booking_id" field.
+func BookingIDNotNil() predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldNotNull(FieldBookingID))
+}
+
+// FirstResponseAtEQ applies the EQ predicate on the "first_response_at" field.
+func FirstResponseAtEQ(v time.Time) predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldEQ(FieldFirstResponseAt, v))
+}
+
+// FirstResponseAtNEQ applies the NEQ predicate on the "first_response_at" field.
+func FirstResponseAtNEQ(v time.Time) predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldNEQ(FieldFirstResponseAt, v))
+}
+
+// FirstResponseAtIn applies the In predicate on the "first_response_at" field.
+func FirstResponseAtIn(vs ...time.Time) predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldIn(FieldFirstResponseAt, vs...))
+}
+
+// FirstResponseAtNotIn applies the NotIn predicate on the "first_response_at" field.
+func FirstResponseAtNotIn(vs ...time.Time) predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldNotIn(FieldFirstResponseAt, vs...))
+}
+
+// FirstResponseAtGT applies the GT predicate on the "first_response_at" field.
+func FirstResponseAtGT(v time.Time) predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldGT(FieldFirstResponseAt, v))
+}
+
+// FirstResponseAtGTE applies the GTE predicate on the "first_response_at" field.
+func FirstResponseAtGTE(v time.Time) predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldGTE(FieldFirstResponseAt, v))
+}
+
+// FirstResponseAtLT applies the LT predicate on the "first_response_at" field.
+func FirstResponseAtLT(v time.Time) predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldLT(FieldFirstResponseAt, v))
+}
+
+// FirstResponseAtLTE applies the LTE predicate on the "first_response_at" field.
+func FirstResponseAtLTE(v time.Time) predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldLTE(FieldFirstResponseAt, v))
+}
+
+// FirstResponseAtIsNil applies the IsNil predicate on the "first_response_at" field.
+func FirstResponseAtIsNil() predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldIsNull(FieldFirstResponseAt))
+}
+
+// FirstResponseAtNotNil applies the NotNil predicate on the "first_response_at" field.
+func FirstResponseAtNotNil() predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldNotNull(FieldFirstResponseAt))
+}
+
+// ResolvedAtEQ applies the EQ predicate on the "resolved_at" field.
+func ResolvedAtEQ(v time.Time) predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldEQ(FieldResolvedAt, v))
+}
+
+// ResolvedAtNEQ applies the NEQ predicate on the "resolved_at" field.
+func ResolvedAtNEQ(v time.Time) predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldNEQ(FieldResolvedAt, v))
+}
+
+// ResolvedAtIn applies the In predicate on the "resolved_at" field.
+func ResolvedAtIn(vs ...time.Time) predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldIn(FieldResolvedAt, vs...))
+}
+
+// ResolvedAtNotIn applies the NotIn predicate on the "resolved_at" field.
+func ResolvedAtNotIn(vs ...time.Time) predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldNotIn(FieldResolvedAt, vs...))
+}
+
+// ResolvedAtGT applies the GT predicate on the "resolved_at" field.
+func ResolvedAtGT(v time.Time) predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldGT(FieldResolvedAt, v))
+}
+
+// ResolvedAtGTE applies the GTE predicate on the "resolved_at" field.
+func ResolvedAtGTE(v time.Time) predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldGTE(FieldResolvedAt, v))
+}
+
+// ResolvedAtLT applies the LT predicate on the "resolved_at" field.
+func ResolvedAtLT(v time.Time) predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldLT(FieldResolvedAt, v))
+}
+
+// ResolvedAtLTE applies the LTE predicate on the "resolved_at" field.
+func ResolvedAtLTE(v time.Time) predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldLTE(FieldResolvedAt, v))
+}
+
+// ResolvedAtIsNil applies the IsNil predicate on the "resolved_at" field.
+func ResolvedAtIsNil() predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldIsNull(FieldResolvedAt))
+}
+
+// ResolvedAtNotNil applies the NotNil predicate on the "resolved_at" field.
+func ResolvedAtNotNil() predicate.SupportThread {
+	return predicate.SupportThread(sql.FieldNotNull(FieldResolvedAt))
 }
 
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.

@@ -4,6 +4,7 @@ package termsversion
 
 import (
 	"fmt"
+	"time"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
@@ -24,6 +25,8 @@ const (
 	FieldBody = "body"
 	// FieldPublishedAt holds the string denoting the published_at field in the database.
 	FieldPublishedAt = "published_at"
+	// FieldCreatedAt holds the string denoting the created_at field in the database.
+	FieldCreatedAt = "created_at"
 	// FieldCreatedByID holds the string denoting the created_by_id field in the database.
 	FieldCreatedByID = "created_by_id"
 	// EdgeAcceptances holds the string denoting the acceptances edge name in mutations.
@@ -47,6 +50,7 @@ var Columns = []string{
 	FieldTitle,
 	FieldBody,
 	FieldPublishedAt,
+	FieldCreatedAt,
 	FieldCreatedByID,
 }
 
@@ -65,6 +69,8 @@ var (
 	VersionValidator func(string) error
 	// DefaultTitle holds the default value on creation for the "title" field.
 	DefaultTitle string
+	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
+	DefaultCreatedAt func() time.Time
 )
 
 // Kind defines the type for the "kind" enum field.
@@ -121,6 +127,11 @@ func ByBody(opts ...sql.OrderTermOption) OrderOption {
 // ByPublishedAt orders the results by the published_at field.
 func ByPublishedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldPublishedAt, opts...).ToFunc()
+}
+
+// ByCreatedAt orders the results by the created_at field.
+func ByCreatedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCreatedAt, opts...).ToFunc()
 }
 
 // ByCreatedByID orders the results by the created_by_id field.

@@ -75,6 +75,11 @@ func PublishedAt(v time.Time) predicate.TermsVersion {
 	return predicate.TermsVersion(sql.FieldEQ(FieldPublishedAt, v))
 }
 
+// CreatedAt applies equality check predicate on the "created_at" field. It's identical to CreatedAtEQ.
+func CreatedAt(v time.Time) predicate.TermsVersion {
+	return predicate.TermsVersion(sql.FieldEQ(FieldCreatedAt, v))
+}
+
 // CreatedByID applies equality check predicate on the "created_by_id" field. It's identical to CreatedByIDEQ.
 func CreatedByID(v int) predicate.TermsVersion {
 	return predicate.TermsVersion(sql.FieldEQ(FieldCreatedByID, v))
@@ -333,6 +338,46 @@ func PublishedAtLT(v time.Time) predicate.TermsVersion {
 // PublishedAtLTE applies the LTE predicate on the "published_at" field.
 func PublishedAtLTE(v time.Time) predicate.TermsVersion {
 	return predicate.TermsVersion(sql.FieldLTE(FieldPublishedAt, v))
+}
+
+// CreatedAtEQ applies the EQ predicate on the "created_at" field.
+func CreatedAtEQ(v time.Time) predicate.TermsVersion {
+	return predicate.TermsVersion(sql.FieldEQ(FieldCreatedAt, v))
+}
+
+// CreatedAtNEQ applies the NEQ predicate on the "created_at" field.
+func CreatedAtNEQ(v time.Time) predicate.TermsVersion {
+	return predicate.TermsVersion(sql.FieldNEQ(FieldCreatedAt, v))
+}
+
+// CreatedAtIn applies the In predicate on the "created_at" field.
+func CreatedAtIn(vs ...time.Time) predicate.TermsVersion {
+	return predicate.TermsVersion(sql.FieldIn(FieldCreatedAt, vs...))
+}
+
+// CreatedAtNotIn applies the NotIn predicate on the "created_at" field.
+func CreatedAtNotIn(vs ...time.Time) predicate.TermsVersion {
+	return predicate.TermsVersion(sql.FieldNotIn(FieldCreatedAt, vs...))
+}
+
+// CreatedAtGT applies the GT predicate on the "created_at" field.
+func CreatedAtGT(v time.Time) predicate.TermsVersion {
+	return predicate.TermsVersion(sql.FieldGT(FieldCreatedAt, v))
+}
+
+// CreatedAtGTE applies the GTE predicate on the "created_at" field.
+func CreatedAtGTE(v time.Time) predicate.TermsVersion {
+	return predicate.TermsVersion(sql.FieldGTE(FieldCreatedAt, v))
+}
+
+// CreatedAtLT applies the LT predicate on the "created_at" field.
+func CreatedAtLT(v time.Time) predicate.TermsVersion {
+	return predicate.TermsVersion(sql.FieldLT(FieldCreatedAt, v))
+}
+
+// CreatedAtLTE applies the LTE predicate on the "created_at" field.
+func CreatedAtLTE(v time.Time) predicate.TermsVersion {
+	return predicate.TermsVersion(sql.FieldLTE(FieldCreatedAt, v))
 }
 
 // CreatedByIDEQ applies the EQ predicate on the "created_by_id" field.
