@@ -23,6 +23,7 @@ import (
 	"ikra/app/bot"
 	"ikra/app/catalog"
 	"ikra/app/config"
+	"ikra/app/dashboard"
 	"ikra/app/demo"
 	"ikra/app/i18n"
 	"ikra/app/images"
@@ -97,6 +98,8 @@ type App struct {
 	APIKeys *apikeys.Service
 	// Scraping counts offer and catalog reads in Redis and flags harvesting (app/scraping).
 	Scraping *scraping.Service
+	// Dashboard computes the back office's overview (app/dashboard).
+	Dashboard *dashboard.Service
 
 	queueClient *asynq.Client
 	closers     []func() error
@@ -283,6 +286,7 @@ func (a *App) initServices(ctx context.Context) error {
 		a.Scraping.CountInMemory() // one node: no other shares the counters
 	}
 	a.Scraping.UseSettings(a.Settings)
+	a.Dashboard = dashboard.New(a.DB)
 	a.Staff.SetDialect(a.DB.Dialect)
 	a.Partners = partners.NewService(a.DB.Client, a.DB.Dialect, a.Notify, a.Catalog.T, a.Authz.Changed)
 	if err := a.Loyalty.Init(ctx); err != nil {
@@ -371,6 +375,7 @@ func (a *App) initWeb(ctx context.Context) error {
 	d.APIKeys = a.APIKeys
 	d.Partners = a.Partners
 	d.Scraping = a.Scraping
+	d.Dashboard = a.Dashboard
 	d.Cache, d.Rows = a.Cache, a.Rows
 	if a.Redis.Embedded() {
 		// One process owns the Redis: no other node shares the buckets, and keeping

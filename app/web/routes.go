@@ -182,7 +182,10 @@ func (s *Server) routes() {
 	r.add(PartnerWS, "GET", "/partner/media/*", "offers:read", LimitRead, pi.Media)
 
 	ad := admin.New(s.db, s.render, s.members, s.staff, s.partnerOffers)
-	r.add(Admin, "GET", "/admin", "admin:view", LimitRead, ad.Dashboard)
+	dash := admin.NewDashboard(s.render, s.dash)
+	r.add(Admin, "GET", "/admin", "admin:view", LimitRead, dash.Overview)
+	r.add(Admin, "GET", "/admin/bookings", "bookings:read", LimitRead, dash.Bookings)
+	r.add(Admin, "GET", "/admin/ledger", "ledger:read", LimitRead, dash.Ledger)
 	r.add(Admin, "GET", "/admin/members", "members:read", LimitRead, ad.Members)
 	r.add(Admin, "GET", "/admin/members/:id", "members:read", LimitRead, ad.Member)
 	r.add(Admin, "POST", "/admin/members/:id/block", "members:block", LimitWrite, ad.Block)

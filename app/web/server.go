@@ -28,6 +28,7 @@ import (
 	"ikra/app/bookings"
 	"ikra/app/catalog"
 	"ikra/app/config"
+	"ikra/app/dashboard"
 	"ikra/app/i18n"
 	"ikra/app/images"
 	"ikra/app/ledger"
@@ -90,6 +91,8 @@ type Deps struct {
 	Rows  *cache.Rows
 	// Limiter holds the rate limits' buckets; nil keeps them in Redis (redis_rate).
 	Limiter ratelimit.Limiter
+	// Dashboard computes the back office's overview (app/dashboard).
+	Dashboard *dashboard.Service
 }
 
 // Server is the web layer: the Fiber app and what its handlers share.
@@ -117,6 +120,7 @@ type Server struct {
 	assets   *assets.Fingerprints
 	ready    func(ctx context.Context) map[string]error
 	limiter  ratelimit.Limiter
+	dash     *dashboard.Service
 	onUpdate func(ctx context.Context, update []byte) error
 	rows     *cache.Rows
 	roles    *cache.ByID[[]ui.PartnerRole]
@@ -160,6 +164,7 @@ func New(d Deps) (*Server, error) {
 	s.apiKeys = d.APIKeys
 	s.partners = d.Partners
 	s.scraping = d.Scraping
+	s.dash = d.Dashboard
 	s.rows = d.Rows
 	if s.rows == nil {
 		s.rows = cache.NewRows(nil, d.DB)

@@ -171,6 +171,16 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{BookingsColumns[18], BookingsColumns[2]},
 			},
+			{
+				Name:    "booking_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{BookingsColumns[14]},
+			},
+			{
+				Name:    "booking_status_completed_at",
+				Unique:  false,
+				Columns: []*schema.Column{BookingsColumns[2], BookingsColumns[11]},
+			},
 		},
 	}
 	// CategoriesColumns holds the columns for the "categories" table.
@@ -412,6 +422,11 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{LedgerEntriesColumns[5], LedgerEntriesColumns[6]},
 			},
+			{
+				Name:    "ledgerentry_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{LedgerEntriesColumns[10]},
+			},
 		},
 	}
 	// MembersColumns holds the columns for the "members" table.
@@ -447,6 +462,18 @@ var (
 				Columns:    []*schema.Column{MembersColumns[18]},
 				RefColumns: []*schema.Column{TiersColumns[0]},
 				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "member_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{MembersColumns[11]},
+			},
+			{
+				Name:    "member_last_seen_at",
+				Unique:  false,
+				Columns: []*schema.Column{MembersColumns[13]},
 			},
 		},
 	}

@@ -60,5 +60,8 @@ func (Booking) Indexes() []ent.Index {
 		index.Fields("member_id", "created_at"),
 		index.Fields("partner_id", "status", "created_at"),
 		index.Fields("offer_id", "status"),
+		// The back office's figures and lists over a period.
+		index.Fields("created_at"),
+		index.Fields("status", "completed_at"),
 	}
 }

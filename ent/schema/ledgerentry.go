@@ -58,5 +58,7 @@ func (LedgerEntry) Indexes() []ent.Index {
 		index.Fields("member_id", "created_at"),
 		index.Fields("member_id", "bucket"),
 		index.Fields("ref_type", "ref_id"),
+		// The back office's figures over a period.
+		index.Fields("created_at"),
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
 )
 
 // Member is a person signed in through Telegram: customer, partner staff or platform staff.
@@ -67,5 +68,14 @@ func (Member) Edges() []ent.Edge {
 		edge.To("answered_claims", Claim.Type),
 		edge.From("tier", Tier.Type).Ref("members").Unique().Field("tier_id"),
 		edge.From("invited_offers", Offer.Type).Ref("invited"),
+	}
+}
+
+// Indexes of the Member.
+func (Member) Indexes() []ent.Index {
+	return []ent.Index{
+		// The back office counts new and active members over a period.
+		index.Fields("created_at"),
+		index.Fields("last_seen_at"),
 	}
 }

@@ -16,7 +16,6 @@ import (
 	"ikra/ent"
 	"ikra/ent/auditlog"
 	"ikra/ent/member"
-	"ikra/ent/offer"
 	"ikra/ent/partner"
 	"ikra/ent/staff"
 )
@@ -40,32 +39,6 @@ func actor(c *fiber.Ctx) audit.Entry {
 	v := ui.ViewerOf(c)
 	id := v.ID()
 	return audit.Entry{ActorID: &id, ActorRole: strings.Join(v.Platform, ","), IP: ui.IP(c), RequestID: ui.RequestID(c)}
-}
-
-// Dashboard shows the platform at a glance.
-func (h *Handlers) Dashboard(c *fiber.Ctx) error {
-	ctx := c.UserContext()
-	counts := map[string]int{}
-	var err error
-	if counts["members"], err = h.db.Member.Query().Where(member.StatusNEQ(member.StatusDeleted)).Count(ctx); err != nil {
-		return err
-	}
-	if counts["blocked"], err = h.db.Member.Query().Where(member.StatusEQ(member.StatusBlocked)).Count(ctx); err != nil {
-		return err
-	}
-	if counts["partners"], err = h.db.Partner.Query().Count(ctx); err != nil {
-		return err
-	}
-	if counts["published"], err = h.db.Offer.Query().Where(offer.StatusEQ(offer.StatusPublished)).Count(ctx); err != nil {
-		return err
-	}
-	if counts["pending"], err = h.offers.QueueLen(ctx); err != nil {
-		return err
-	}
-	if counts["bookings"], err = h.db.Booking.Query().Count(ctx); err != nil {
-		return err
-	}
-	return h.render.Render(c, ui.LayoutAdmin, "admin/dashboard", "admin.dashboard.title", fiber.Map{"Counts": counts})
 }
 
 // Members lists members, newest first, with a search by name, username or Telegram ID.
