@@ -3,9 +3,14 @@
 package web
 
 import (
+	"fmt"
+	"html/template"
+	"io"
+
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/valyala/bytebufferpool"
 	"ikra/app/cache"
 	"log/slog"
 	"net"
@@ -223,7 +228,7 @@ func New(d Deps) (*Server, error) {
 	}
 	s.render.Views = engine
 	s.App = fiber.New(fiber.Config{
-		Views:                   engine,
+		Views:                   pageViews{engine},
 		ErrorHandler:            s.handleError,
 		BodyLimit:               maxUpload,
 		ReadTimeout:             30 * time.Second,
@@ -352,6 +357,31 @@ func (s *Server) Listen(ctx context.Context, addr string) error {
 	case <-ctx.Done():
 		return s.App.ShutdownWithTimeout(10 * time.Second)
 	}
+}
+
+// pageViews renders a page's own template before its layout, which shows it as
+// {{.Body}}. An error in the page's template so fails the request (the html engine's
+// {{embed}} would print the error's text into a page served as 200), and a layout
+// renders without the engine's lock, which it takes around every layout.
+type pageViews struct{ *html.Engine }
+
+// Render renders name into out, inside layout[0] when one is given.
+func (v pageViews) Render(out io.Writer, name string, binding any, layout ...string) error {
+	if len(layout) == 0 || layout[0] == "" {
+		return v.Engine.Render(out, name, binding)
+	}
+	p, ok := binding.(*ui.Page)
+	if !ok {
+		return fmt.Errorf("views: %s in %s: the binding is %T, not *ui.Page", name, layout[0], binding)
+	}
+	buf := bytebufferpool.Get()
+	defer bytebufferpool.Put(buf)
+	if err := v.Engine.Render(buf, name, p); err != nil {
+		return err
+	}
+	page := *p                       // the handler's page stays as it was
+	page.Body = template.HTML(buf.B) // the layout is rendered before buf goes back
+	return v.Engine.Render(out, layout[0], &page)
 }
 
 // AssetPath is the fingerprinted URL of an embedded asset.

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"html/template"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -46,6 +47,8 @@ type Page struct {
 	Errors    FieldErrors
 	Form      map[string]string
 	Data      any
+	// Body is the page's own template, rendered before its layout (PageViews).
+	Body template.HTML
 }
 
 // Renderer renders pages with the common data filled in.
