@@ -171,6 +171,11 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{BookingsColumns[18], BookingsColumns[2]},
 			},
+			{
+				Name:    "booking_status_completed_at",
+				Unique:  false,
+				Columns: []*schema.Column{BookingsColumns[2], BookingsColumns[11]},
+			},
 		},
 	}
 	// CategoriesColumns holds the columns for the "categories" table.
@@ -799,6 +804,11 @@ var (
 				Name:    "referral_referrer_id",
 				Unique:  false,
 				Columns: []*schema.Column{ReferralsColumns[3]},
+			},
+			{
+				Name:    "referral_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{ReferralsColumns[2]},
 			},
 		},
 	}

@@ -60,5 +60,7 @@ func (Booking) Indexes() []ent.Index {
 		index.Fields("member_id", "created_at"),
 		index.Fields("partner_id", "status", "created_at"),
 		index.Fields("offer_id", "status"),
+		// app/fraud's deal-amount and repeated-completion detectors read completions by time window.
+		index.Fields("status", "completed_at"),
 	}
 }
