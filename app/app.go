@@ -24,6 +24,7 @@ import (
 	"ikra/app/catalog"
 	"ikra/app/config"
 	"ikra/app/demo"
+	"ikra/app/fraud"
 	"ikra/app/i18n"
 	"ikra/app/images"
 	"ikra/app/kv"
@@ -97,6 +98,8 @@ type App struct {
 	APIKeys *apikeys.Service
 	// Scraping counts offer and catalog reads in Redis and flags harvesting (app/scraping).
 	Scraping *scraping.Service
+	// Fraud raises fraud flags and carries out their review (app/fraud).
+	Fraud *fraud.Service
 
 	queueClient *asynq.Client
 	closers     []func() error
@@ -285,6 +288,8 @@ func (a *App) initServices(ctx context.Context) error {
 	a.Scraping.UseSettings(a.Settings)
 	a.Staff.SetDialect(a.DB.Dialect)
 	a.Partners = partners.NewService(a.DB.Client, a.DB.Dialect, a.Notify, a.Catalog.T, a.Authz.Changed)
+	a.Fraud = fraud.New(a.DB.Client, a.Loyalty, a.Members, a.Partners)
+	a.Fraud.SetLogger(a.Log)
 	if err := a.Loyalty.Init(ctx); err != nil {
 		return err
 	}
@@ -371,6 +376,8 @@ func (a *App) initWeb(ctx context.Context) error {
 	d.APIKeys = a.APIKeys
 	d.Partners = a.Partners
 	d.Scraping = a.Scraping
+	d.Fraud = a.Fraud
+	d.Queue = a.Redis.Queue
 	d.Cache, d.Rows = a.Cache, a.Rows
 	if a.Redis.Embedded() {
 		// One process owns the Redis: no other node shares the buckets, and keeping
@@ -385,6 +392,7 @@ func (a *App) initWeb(ctx context.Context) error {
 		return err
 	}
 	a.Web = w
+	a.closers = append(a.closers, w.Close)
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 
+	"ikra/app/audit"
 	"ikra/ent"
 	"ikra/ent/booking"
 	"ikra/ent/fraudflag"
@@ -342,19 +343,7 @@ func memberNames(ctx context.Context, db *ent.Client, ids []int) (map[int]string
 		return nil, err
 	}
 	for _, m := range ms {
-		out[m.ID] = MemberName(m)
+		out[m.ID] = audit.MemberName(m)
 	}
 	return out, nil
-}
-
-// MemberName is how staff see a member: first and last name, else @username, else #ID.
-func MemberName(m *ent.Member) string {
-	name := clip(m.FirstName+" "+m.LastName, 200)
-	switch {
-	case name != "":
-		return name
-	case m.Username != "":
-		return "@" + m.Username
-	}
-	return "#" + strconv.Itoa(m.ID)
 }
