@@ -283,7 +283,7 @@ func (s *Service) DetectRepeatedCompletions(ctx context.Context) (int, error) {
 // the referrals of the last two windows.
 func (s *Service) DetectSignupBursts(ctx context.Context) (int, error) {
 	now := s.now()
-	rows, err := s.db.Referral.Query().Where(referral.CreatedAtGTE(now.Add(-2 * BurstWindow))).
+	rows, err := s.db.Referral.Query().Where(referral.CreatedAtGTE(now.Add(-2*BurstWindow))).
 		Order(ent.Asc(referral.FieldCreatedAt), ent.Asc(referral.FieldID)).Limit(maxScan).All(ctx)
 	if err != nil {
 		return 0, err

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"ikra/app/apptest"
 	"ikra/app/fraud"
@@ -69,7 +70,7 @@ func init() {
 			"POST /admin/flags/:id/block": {role: "superadmin", form: url.Values{"reason": {"farm"}}, prepare: flagPath("block", nil)},
 			"POST /admin/flags/:id/review": {role: "moderator", prepare: func(t *testing.T) string {
 				sf, err := f.env.App.DB.ScrapeFlag.Create().SetDedupKey(fmt.Sprint("audit-walk:", flagSeq.Add(1))).SetIP("10.0.0.1").
-					SetKind("offers").SetCount(6).SetThreshold(5).SetWindowSeconds(3600).Save(context.Background())
+					SetKind("offers").SetCount(6).SetThreshold(5).SetWindowSeconds(3600).SetWindowStart(time.Now()).SetFirstSeen(time.Now()).SetLastSeen(time.Now()).Save(context.Background())
 				apptest.Must(t, err)
 				return "/admin/flags/" + apptest.Itoa(sf.ID) + "/review"
 			}},

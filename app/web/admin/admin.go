@@ -255,4 +255,3 @@ func (h *Handlers) Revoke(c *fiber.Ctx) error {
 	}
 	return ui.Redirect(c, "/admin/staff", "ok", "flash.role_revoked")
 }
-
