@@ -42,13 +42,14 @@ const PageSize = 50
 // MaxExport caps the entries one CSV export writes.
 const MaxExport = 50000
 
-// maxMatches caps the members an actor name search matches.
-const maxMatches = 100
-
 // Filter narrows the log. Zero fields do not filter.
 type Filter struct {
-	ActorID    int    // the staff member who acted
-	ActorName  string // else: actors whose name or username contains this
+	ActorID int // the staff member who acted
+	// ActorIDs, when ActorID is zero and NoActor is false: any of these (the members a
+	// name search found, members.Service.Search); an empty list does not filter.
+	ActorIDs []int
+	// NoActor: the name search found nobody, so nothing matches.
+	NoActor    bool
 	TargetType string
 	TargetID   string
 	Action     string
@@ -77,21 +78,14 @@ type Row struct {
 
 // predicates turns the filter into the query's conditions; ok is false when an actor
 // name search matched nobody (so nothing matches).
-func predicates(ctx context.Context, db *ent.Client, f Filter) (ps []predicate.AuditLog, ok bool, err error) {
+func predicates(f Filter) (ps []predicate.AuditLog, ok bool, err error) {
 	switch {
 	case f.ActorID > 0:
 		ps = append(ps, auditlog.ActorID(f.ActorID))
-	case strings.TrimSpace(f.ActorName) != "":
-		q := strings.TrimPrefix(strings.TrimSpace(f.ActorName), "@")
-		ids, err := db.Member.Query().Where(member.Or(member.FirstNameContainsFold(q), member.LastNameContainsFold(q),
-			member.UsernameContainsFold(q))).Limit(maxMatches).IDs(ctx)
-		if err != nil {
-			return nil, false, err
-		}
-		if len(ids) == 0 {
-			return nil, false, nil
-		}
-		ps = append(ps, auditlog.ActorIDIn(ids...))
+	case f.NoActor:
+		return nil, false, nil
+	case len(f.ActorIDs) > 0:
+		ps = append(ps, auditlog.ActorIDIn(f.ActorIDs...))
 	}
 	if f.TargetType != "" {
 		ps = append(ps, auditlog.TargetType(f.TargetType))
@@ -117,7 +111,7 @@ func predicates(ctx context.Context, db *ent.Client, f Filter) (ps []predicate.A
 // List returns a page of entries, newest first, and the Before of the next page (0
 // when this is the last).
 func List(ctx context.Context, db *ent.Client, f Filter) ([]Row, int, error) {
-	ps, ok, err := predicates(ctx, db, f)
+	ps, ok, err := predicates(f)
 	if err != nil || !ok {
 		return nil, 0, err
 	}
@@ -139,7 +133,7 @@ func List(ctx context.Context, db *ent.Client, f Filter) ([]Row, int, error) {
 func Export(ctx context.Context, db *ent.Client, f Filter, fn func(Row) error) error {
 	const batch = 1000
 	for written := 0; written < MaxExport; {
-		ps, ok, err := predicates(ctx, db, f)
+		ps, ok, err := predicates(f)
 		if err != nil || !ok {
 			return err
 		}

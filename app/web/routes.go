@@ -225,7 +225,7 @@ func (s *Server) routes() {
 	r.add(Admin, "POST", "/admin/flags/:id/dismiss", "fraud:review", LimitWrite, af.Dismiss)
 	r.add(Admin, "POST", "/admin/flags/:id/annul", "fraud:review", LimitWrite, af.Annul)
 	r.add(Admin, "POST", "/admin/flags/:id/block", "fraud:review", LimitWrite, af.Block)
-	au := admin.NewAuditLog(s.db, s.render)
+	au := admin.NewAuditLog(s.db, s.render, s.members)
 	r.add(Admin, "GET", "/admin/audit", "audit:read", LimitRead, au.List)
 	r.add(Admin, "GET", "/admin/audit.csv", "audit:read", LimitRead, au.CSV)
 	// asynqmon, read-only: its page calls its API with fetch() and no CSRF token.

@@ -13,19 +13,41 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"ikra/app/audit"
+	"ikra/app/members"
 	"ikra/app/web/ui"
 	"ikra/ent"
 )
 
 // AuditLog is the readable audit log: filters, pages and the CSV export.
 type AuditLog struct {
-	db     *ent.Client
-	render *ui.Renderer
+	db      *ent.Client
+	render  *ui.Renderer
+	members *members.Service
 }
 
-// NewAuditLog returns the audit log's handlers.
-func NewAuditLog(db *ent.Client, r *ui.Renderer) *AuditLog {
-	return &AuditLog{db: db, render: r}
+// NewAuditLog returns the audit log's handlers; actors are found by name through m.
+func NewAuditLog(db *ent.Client, r *ui.Renderer, m *members.Service) *AuditLog {
+	return &AuditLog{db: db, render: r, members: m}
+}
+
+// maxActorMatches caps the members an actor name search matches.
+const maxActorMatches = 100
+
+// filter reads the filter from the query string and finds the actors it names.
+func (h *AuditLog) filter(c *fiber.Ctx) (auditForm, audit.Filter, ui.FieldErrors, error) {
+	form := readAuditForm(c)
+	flt, errs := form.filter()
+	if flt.ActorID == 0 && form.Actor != "" {
+		found, err := h.members.Search(c.UserContext(), form.Actor, maxActorMatches)
+		if err != nil {
+			return form, flt, errs, err
+		}
+		for _, m := range found {
+			flt.ActorIDs = append(flt.ActorIDs, m.ID)
+		}
+		flt.NoActor = len(found) == 0
+	}
+	return form, flt, errs, nil
 }
 
 // auditTargets are the target types offered in the filter.
@@ -58,8 +80,6 @@ func (f auditForm) filter() (audit.Filter, ui.FieldErrors) {
 	flt := audit.Filter{TargetType: f.TargetType, TargetID: f.TargetID, Action: f.Action}
 	if n, err := strconv.Atoi(f.Actor); err == nil && n > 0 {
 		flt.ActorID = n
-	} else {
-		flt.ActorName = f.Actor
 	}
 	if f.From != "" {
 		t, err := time.Parse("2006-01-02", f.From)
@@ -92,13 +112,14 @@ func (f auditForm) query() url.Values {
 
 // List shows a page of the log, newest first, filtered.
 func (h *AuditLog) List(c *fiber.Ctx) error {
-	form := readAuditForm(c)
-	flt, errs := form.filter()
+	form, flt, errs, err := h.filter(c)
+	if err != nil {
+		return err
+	}
 	var rows []audit.Row
 	next := 0
 	if len(errs) == 0 {
 		flt.Before, _ = strconv.Atoi(c.Query("before"))
-		var err error
 		if rows, next, err = audit.List(c.UserContext(), h.db, flt); err != nil {
 			return err
 		}
@@ -147,7 +168,10 @@ var auditCSVHeader = []string{"id", "time", "actor_id", "actor", "actor_role", "
 
 // CSV exports the filtered entries (at most audit.MaxExport), streamed as they are read.
 func (h *AuditLog) CSV(c *fiber.Ctx) error {
-	flt, errs := readAuditForm(c).filter()
+	_, flt, errs, err := h.filter(c)
+	if err != nil {
+		return err
+	}
 	if len(errs) > 0 {
 		return ui.Fail(fiber.StatusUnprocessableEntity, "admin.audit.bad_date", nil)
 	}
