@@ -155,8 +155,11 @@ func (s *Service) Dismiss(ctx context.Context, actor audit.Entry, id int, note s
 
 // Annul takes amount bonuses back from the flag's member through the ledger's
 // annulment (which checks the actor's rank, audits and notifies the member), then
-// marks the flag actioned, audited. key makes a repeated submission harmless.
-func (s *Service) Annul(ctx context.Context, actor audit.Entry, id int, amount int64, reason, key string) error {
+// marks the flag actioned, audited. The annulment's idempotency key is the flag's: a
+// flag annuls once, so two reviewers at once cannot both take bonuses back (the second
+// gets loyalty.ErrKeyReused, or ErrReviewed), and a retry after a failure between the
+// two steps replays the annulment and closes the flag.
+func (s *Service) Annul(ctx context.Context, actor audit.Entry, id int, amount int64, reason string) error {
 	f, err := s.open(ctx, id)
 	if err != nil {
 		return err
@@ -165,7 +168,7 @@ func (s *Service) Annul(ctx context.Context, actor audit.Entry, id int, amount i
 		return ErrNoMember
 	}
 	reason = clip(reason, MaxNote)
-	e, err := s.annul.Annul(ctx, actor, *f.MemberID, nil, amount, reason, "flag"+strconv.Itoa(id)+":"+key)
+	e, err := s.annul.Annul(ctx, actor, *f.MemberID, nil, amount, reason, "fraud_flag:"+strconv.Itoa(id))
 	if err != nil {
 		return err
 	}

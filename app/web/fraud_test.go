@@ -13,7 +13,6 @@ import (
 	"ikra/app/apptest"
 	"ikra/app/fraud"
 	"ikra/app/ledger"
-	webmember "ikra/app/web/member"
 	"ikra/ent"
 	"ikra/ent/auditlog"
 	"ikra/ent/fraudflag"
@@ -48,7 +47,7 @@ func init() {
 		return map[string]matrixCase{
 			"GET /admin/flags/:id":          {"/admin/flags/999999", nil, expect(forbid, map[string]int{"anon": see, reviewers: nf})},
 			"POST /admin/flags/:id/dismiss": {"/admin/flags/999999/dismiss", url.Values{"note": {"x"}}, expect(forbid, map[string]int{"anon": unauth, reviewers: nf})},
-			"POST /admin/flags/:id/annul": {"/admin/flags/999999/annul", url.Values{"amount": {"1"}, "reason": {"x"}, "key": {webmember.NewFormKey()}},
+			"POST /admin/flags/:id/annul": {"/admin/flags/999999/annul", url.Values{"amount": {"1"}, "reason": {"x"}},
 				expect(forbid, map[string]int{"anon": unauth, reviewers: nf})},
 			"POST /admin/flags/:id/block": {"/admin/flags/999999/block", url.Values{"reason": {"x"}}, expect(forbid, map[string]int{"anon": unauth, reviewers: nf})},
 			"GET /admin/audit.csv":        {"/admin/audit.csv", nil, expect(forbid, map[string]int{"anon": see, "superadmin": ok})},
@@ -65,7 +64,7 @@ func init() {
 		}
 		return map[string]auditCase{
 			"POST /admin/flags/:id/dismiss": {role: "moderator", form: url.Values{"note": {"a regular"}}, prepare: flagPath("dismiss", nil)},
-			"POST /admin/flags/:id/annul": {role: "moderator", form: url.Values{"amount": {"100"}, "reason": {"farm"}, "key": {webmember.NewFormKey()}},
+			"POST /admin/flags/:id/annul": {role: "moderator", form: url.Values{"amount": {"100"}, "reason": {"farm"}},
 				prepare: flagPath("annul", nil)},
 			"POST /admin/flags/:id/block": {role: "superadmin", form: url.Values{"reason": {"farm"}}, prepare: flagPath("block", nil)},
 			"POST /admin/flags/:id/review": {role: "moderator", prepare: func(t *testing.T) string {
@@ -110,11 +109,10 @@ func TestFraudFlagsReview(t *testing.T) {
 	}
 
 	// Annul: the bonuses go through the ledger's annulment, the flag is actioned.
-	key := webmember.NewFormKey()
-	if body := flash(t, mod, mod.Post("/admin/flags/"+apptest.Itoa(fl.ID)+"/annul", url.Values{"amount": {"5000"}, "reason": {"farm"}, "key": {key}})); !strings.Contains(body, "Нельзя аннулировать больше") {
+	if body := flash(t, mod, mod.Post("/admin/flags/"+apptest.Itoa(fl.ID)+"/annul", url.Values{"amount": {"5000"}, "reason": {"farm"}})); !strings.Contains(body, "Нельзя аннулировать больше") {
 		t.Fatalf("annulling more than the balance: %.400s", body)
 	}
-	r := mod.Post("/admin/flags/"+apptest.Itoa(fl.ID)+"/annul", url.Values{"amount": {"200"}, "reason": {"farm"}, "key": {key}})
+	r := mod.Post("/admin/flags/"+apptest.Itoa(fl.ID)+"/annul", url.Values{"amount": {"200"}, "reason": {"farm"}})
 	flash(t, mod, r)
 	bal, err := f.env.App.Ledger.Balance(ctx, m.ID)
 	apptest.Must(t, err)

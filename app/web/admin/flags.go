@@ -14,7 +14,6 @@ import (
 	"ikra/app/members"
 	"ikra/app/partners"
 	"ikra/app/scraping"
-	webmember "ikra/app/web/member"
 	"ikra/app/web/ui"
 )
 
@@ -76,7 +75,7 @@ func (h *Flags) Show(c *fiber.Ctx) error {
 	v := ui.ViewerOf(c)
 	review := v.CanPlatform("fraud:review") && string(f.Status) == "open"
 	return h.render.Render(c, ui.LayoutAdmin, "admin/flag", "admin.flags.flag", fiber.Map{
-		"Flag": f, "MayReview": review, "Key": webmember.NewFormKey(),
+		"Flag": f, "MayReview": review,
 		"MayAnnul":   review && f.MemberID != nil && v.CanPlatform("ledger:annul"),
 		"MayBlock":   review && f.MemberID != nil && v.CanPlatform("members:block"),
 		"MaySuspend": review && f.PartnerID != nil && v.CanPlatform("partners:suspend"),
@@ -119,11 +118,10 @@ func (h *Flags) Annul(c *fiber.Ctx) error {
 		return ui.ErrForbidden
 	}
 	amount, err := strconv.ParseInt(strings.TrimSpace(c.FormValue("amount")), 10, 64)
-	key := strings.Clone(c.FormValue("key"))
-	if err != nil || amount <= 0 || !webmember.ValidFormKey(key) {
+	if err != nil || amount <= 0 {
 		return ui.Redirect(c, "/admin/flags/"+strconv.Itoa(id), "error", "flash.annul_amount")
 	}
-	err = h.fraud.Annul(c.UserContext(), actor(c), id, amount, strings.Clone(c.FormValue("reason")), key)
+	err = h.fraud.Annul(c.UserContext(), actor(c), id, amount, strings.Clone(c.FormValue("reason")))
 	return h.done(c, id, err, "flash.annulled")
 }
 
