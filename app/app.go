@@ -25,6 +25,7 @@ import (
 	"ikra/app/config"
 	"ikra/app/dashboard"
 	"ikra/app/demo"
+	"ikra/app/fraud"
 	"ikra/app/i18n"
 	"ikra/app/images"
 	"ikra/app/kv"
@@ -100,6 +101,8 @@ type App struct {
 	Scraping *scraping.Service
 	// Dashboard computes the back office's overview (app/dashboard).
 	Dashboard *dashboard.Service
+	// Fraud raises fraud flags and carries out their review (app/fraud).
+	Fraud *fraud.Service
 
 	queueClient *asynq.Client
 	closers     []func() error
@@ -289,6 +292,8 @@ func (a *App) initServices(ctx context.Context) error {
 	a.Dashboard = dashboard.New(a.DB)
 	a.Staff.SetDialect(a.DB.Dialect)
 	a.Partners = partners.NewService(a.DB.Client, a.DB.Dialect, a.Notify, a.Catalog.T, a.Authz.Changed)
+	a.Fraud = fraud.New(a.DB.Client, a.Loyalty, a.Members, a.Partners)
+	a.Fraud.SetLogger(a.Log)
 	if err := a.Loyalty.Init(ctx); err != nil {
 		return err
 	}
@@ -376,6 +381,8 @@ func (a *App) initWeb(ctx context.Context) error {
 	d.Partners = a.Partners
 	d.Scraping = a.Scraping
 	d.Dashboard = a.Dashboard
+	d.Fraud = a.Fraud
+	d.Queue = a.Redis.Queue
 	d.Cache, d.Rows = a.Cache, a.Rows
 	if a.Redis.Embedded() {
 		// One process owns the Redis: no other node shares the buckets, and keeping
@@ -390,6 +397,7 @@ func (a *App) initWeb(ctx context.Context) error {
 		return err
 	}
 	a.Web = w
+	a.closers = append(a.closers, w.Close)
 	return nil
 }
 

@@ -71,6 +71,7 @@ func (a *App) jobDeps() jobs.Deps {
 		Queue:     a.Queue,
 
 		PruneIdempotency: a.APIKeys.PruneIdempotency,
+		DetectFraud:      a.Fraud.Detect,
 	}
 	if a.Bot != nil {
 		d.Bot = a.Bot

@@ -57,6 +57,9 @@ type Deps struct {
 	// PruneIdempotency deletes the API's stored answers past their retention; nil
 	// skips it.
 	PruneIdempotency func(context.Context) (int, error)
+	// DetectFraud runs the fraud detectors and returns how many flags were raised or
+	// updated; nil skips it.
+	DetectFraud func(context.Context) (int, error)
 	// Notify stores notifications and their delivery state; required.
 	Notify *notify.Service
 	// Catalog translates what the jobs write themselves (the notification's button);
@@ -105,6 +108,7 @@ func NewMux(d Deps) *asynq.ServeMux {
 	}
 	mux.Handle(TypeRedeliverWebhooks, &redeliverWebhooks{hooks: d.Webhooks, log: d.Log})
 	mux.Handle(TypeArchiveOffers, &sweep{name: "expired offers archived", run: d.Archive, log: d.Log})
+	mux.Handle(TypeDetectFraud, &sweep{name: "fraud flags raised or updated", run: d.DetectFraud, log: d.Log})
 	mux.Handle(TypePruneIdempotency, &sweep{name: "API idempotency records pruned", run: d.PruneIdempotency, log: d.Log})
 	return mux
 }

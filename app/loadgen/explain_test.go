@@ -16,6 +16,7 @@ import (
 	"ikra/app/apptest"
 	"ikra/app/bookings"
 	"ikra/app/catalog"
+	"ikra/app/fraud"
 	"ikra/app/ledger"
 	"ikra/app/loadgen"
 	"ikra/app/loyalty"
@@ -34,7 +35,7 @@ import (
 // pages in full, so there a sequential scan counts only on a table of bigRows or more.
 var bigTables = map[string]bool{
 	"offers": true, "offer_media": true, "bookings": true, "members": true,
-	"offer_views": true, "offer_revisions": true, "offer_invited": true,
+	"offer_views": true, "offer_revisions": true, "offer_invited": true, "referrals": true,
 }
 
 // statement is one SQL statement a page ran, with its arguments.
@@ -71,9 +72,9 @@ func (c *capture) take() []statement {
 }
 
 // With 10 000 offers on the platform, the SQL of the catalog (unfiltered and by
-// category), the offer page, the partner's offer list and the partner's bookings inbox
-// reads no growing table in full: EXPLAIN on SQLite and PostgreSQL shows an index for
-// each of them.
+// category), the offer page, the partner's offer list, the partner's bookings inbox
+// and the fraud detectors reads no growing table in full: EXPLAIN on SQLite and
+// PostgreSQL shows an index for each of them.
 func TestListQueriesUseIndexes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates 10 000 offers")
@@ -146,6 +147,10 @@ func TestListQueriesUseIndexes(t *testing.T) {
 				}},
 				{"partner's latest bookings", func() error {
 					_, err := books.PartnerList(ctx, partnerID, "", 100)
+					return err
+				}},
+				{"fraud detectors", func() error {
+					_, err := fraud.New(db, nil, nil, nil).Detect(ctx)
 					return err
 				}},
 			}

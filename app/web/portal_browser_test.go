@@ -25,11 +25,12 @@ func TestBrowserPortalAndBackOfficeOnPhone(t *testing.T) {
 	t.Cleanup(cancel)
 	p := newPhone(ctx, t, env)
 	p.do("hold a 360 px phone", chromedp.EmulateViewport(narrowWidth, phoneHeight, chromedp.EmulateMobile, chromedp.EmulateTouch))
+	flag, _ := newFlag(t, env, nil)
 	pages := map[string][]string{
 		demo.RoleOwner:      {"/partner", "/partner/staff", "/partner/keys", "/partner/webhooks", "/partner/analytics", "/partner/offers", "/partner/offers/new"},
 		demo.RoleManager:    {"/partner/staff", "/partner/analytics", "/partner/offers/new"},
-		demo.RoleModerator:  {"/admin/partners", "/admin/partners/applications", "/admin/flags", "/admin/moderation"},
-		demo.RoleSuperadmin: {"/admin/settings", "/admin/partners"},
+		demo.RoleModerator:  {"/admin/partners", "/admin/partners/applications", "/admin/flags", "/admin/flags/" + apptest.Itoa(flag.ID), "/admin/moderation"},
+		demo.RoleSuperadmin: {"/admin/settings", "/admin/partners", "/admin/audit"},
 	}
 	for _, role := range []string{demo.RoleOwner, demo.RoleManager, demo.RoleModerator, demo.RoleSuperadmin} {
 		if _, err := chromedp.Call(p.ctx, network.ClearBrowserCookies, cdp.Empty{}); err != nil {

@@ -203,7 +203,6 @@ func (s *Server) routes() {
 	r.add(Admin, "GET", "/admin/staff", "staff:read", LimitRead, ad.Staff)
 	r.add(Admin, "POST", "/admin/staff", "staff:write", LimitWrite, ad.Grant)
 	r.add(Admin, "POST", "/admin/staff/:id/revoke", "staff:write", LimitWrite, ad.Revoke)
-	r.add(Admin, "GET", "/admin/audit", "audit:read", LimitRead, ad.Audit)
 
 	mo := admin.NewModeration(s.render, s.partnerOffers, s.images)
 	r.add(Admin, "GET", "/admin/moderation", "moderation:review", LimitRead, mo.Queue)
@@ -221,9 +220,21 @@ func (s *Server) routes() {
 	r.add(Admin, "POST", "/admin/tiers/:id", "settings:write", LimitWrite, al.SaveTier)
 	r.add(Admin, "POST", "/admin/settings/scraping", "settings:write", LimitWrite, al.SaveScraping)
 
-	af := admin.NewFlags(s.render, s.scraping)
+	// Fraud signals, audit log, jobs monitor.
+	af := admin.NewFlags(s.render, s.scraping, s.fraud)
 	r.add(Admin, "GET", "/admin/flags", "fraud:read", LimitRead, af.List)
+	r.add(Admin, "GET", "/admin/flags/:id", "fraud:read", LimitRead, af.Show)
 	r.add(Admin, "POST", "/admin/flags/:id/review", "fraud:review", LimitWrite, af.Review)
+	r.add(Admin, "POST", "/admin/flags/:id/dismiss", "fraud:review", LimitWrite, af.Dismiss)
+	r.add(Admin, "POST", "/admin/flags/:id/annul", "fraud:review", LimitWrite, af.Annul)
+	r.add(Admin, "POST", "/admin/flags/:id/block", "fraud:review", LimitWrite, af.Block)
+	au := admin.NewAuditLog(s.db, s.render, s.members)
+	r.add(Admin, "GET", "/admin/audit", "audit:read", LimitRead, au.List)
+	r.add(Admin, "GET", "/admin/audit.csv", "audit:read", LimitRead, au.CSV)
+	// asynqmon, read-only: its page calls its API with fetch() and no CSRF token.
+	jm := s.jobsMonitor()
+	r.add(Admin, "GET", "/admin/jobs", "jobs:monitor", LimitRead, jm)
+	r.add(Admin, "GET", "/admin/jobs/*", "jobs:monitor", LimitRead, jm)
 
 	ap := api.New(s.db, s.sessions, s.notify, s.loyalty, history)
 	r.add(API, "GET", "/api/v1/me", "cabinet:use", LimitRead, ap.Me)

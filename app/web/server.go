@@ -24,6 +24,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/compress"
 	"github.com/gofiber/template/html/v2"
+	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"ikra/app/analytics"
@@ -34,6 +35,7 @@ import (
 	"ikra/app/catalog"
 	"ikra/app/config"
 	"ikra/app/dashboard"
+	"ikra/app/fraud"
 	"ikra/app/i18n"
 	"ikra/app/images"
 	"ikra/app/ledger"
@@ -90,6 +92,10 @@ type Deps struct {
 	Partners *partners.Service
 	// Scraping watches offer and catalog reads and flags harvesting (app/scraping).
 	Scraping *scraping.Service
+	// Fraud raises and reviews fraud flags (app/fraud).
+	Fraud *fraud.Service
+	// Queue is the asynq Redis connection, for the jobs monitor (/admin/jobs).
+	Queue asynq.RedisConnOpt
 	// Cache and Rows: the signed-in member and their partner roles are read through
 	// them (app/cache); nil reads the database every time.
 	Cache *cache.Bus
@@ -102,7 +108,9 @@ type Deps struct {
 
 // Server is the web layer: the Fiber app and what its handlers share.
 type Server struct {
-	App      *fiber.App
+	App *fiber.App
+	// closers release what the routes opened (the jobs monitor's Redis clients).
+	closers  []func() error
 	Routes   []Route
 	cfg      config.Config
 	log      *slog.Logger
@@ -137,6 +145,8 @@ type Server struct {
 	apiKeys       *apikeys.Service
 	partners      *partners.Service
 	scraping      *scraping.Service
+	fraud         *fraud.Service
+	queue         asynq.RedisConnOpt
 }
 
 // Body size limits: small for forms and JSON, larger only where files are uploaded.
@@ -146,6 +156,19 @@ const (
 	maxUpload = images.MaxBytes + 6<<20
 	maxForm   = 64 << 10
 )
+
+// Close releases what the server opened beside the app (the jobs monitor's Redis
+// connections); the app itself is shut down by its owner.
+func (s *Server) Close() error {
+	var first error
+	for _, c := range s.closers {
+		if err := c(); err != nil && first == nil {
+			first = err
+		}
+	}
+	s.closers = nil
+	return first
+}
 
 // New builds the Fiber app with every route.
 func New(d Deps) (*Server, error) {
@@ -170,6 +193,8 @@ func New(d Deps) (*Server, error) {
 	s.partners = d.Partners
 	s.scraping = d.Scraping
 	s.dash = d.Dashboard
+	s.fraud = d.Fraud
+	s.queue = d.Queue
 	s.rows = d.Rows
 	if s.rows == nil {
 		s.rows = cache.NewRows(nil, d.DB)

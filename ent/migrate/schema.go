@@ -827,6 +827,11 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{ReferralsColumns[3]},
 			},
+			{
+				Name:    "referral_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{ReferralsColumns[2]},
+			},
 		},
 	}
 	// ScrapeFlagsColumns holds the columns for the "scrape_flags" table.

@@ -62,6 +62,7 @@ func (Booking) Indexes() []ent.Index {
 		index.Fields("offer_id", "status"),
 		// The back office's figures and lists over a period.
 		index.Fields("created_at"),
+		// app/fraud's deal-amount and repeated-completion detectors read completions by time window.
 		index.Fields("status", "completed_at"),
 	}
 }

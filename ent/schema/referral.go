@@ -36,5 +36,7 @@ func (Referral) Edges() []ent.Edge {
 func (Referral) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("referrer_id"),
+		// app/fraud's referral-farm and sign-up-burst detectors read referrals by time window.
+		index.Fields("created_at"),
 	}
 }

@@ -14,7 +14,6 @@ import (
 	"ikra/app/partners"
 	"ikra/app/web/ui"
 	"ikra/ent"
-	"ikra/ent/auditlog"
 	"ikra/ent/member"
 	"ikra/ent/partner"
 	"ikra/ent/staff"
@@ -228,13 +227,4 @@ func (h *Handlers) Revoke(c *fiber.Ctx) error {
 		return err
 	}
 	return ui.Redirect(c, "/admin/staff", "ok", "flash.role_revoked")
-}
-
-// Audit lists the latest staff actions.
-func (h *Handlers) Audit(c *fiber.Ctx) error {
-	list, err := h.db.AuditLog.Query().Order(ent.Desc(auditlog.FieldID)).Limit(200).All(c.UserContext())
-	if err != nil {
-		return err
-	}
-	return h.render.Render(c, ui.LayoutAdmin, "admin/audit", "admin.audit.title", fiber.Map{"Entries": list})
 }
