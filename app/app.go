@@ -22,6 +22,7 @@ import (
 	"ikra/app/bookings"
 	"ikra/app/bot"
 	"ikra/app/catalog"
+	"ikra/app/claims"
 	"ikra/app/config"
 	"ikra/app/demo"
 	"ikra/app/i18n"
@@ -29,6 +30,7 @@ import (
 	"ikra/app/kv"
 	"ikra/app/ledger"
 	"ikra/app/loyalty"
+	"ikra/app/maintenance"
 	"ikra/app/media"
 	"ikra/app/members"
 	"ikra/app/notify"
@@ -97,6 +99,10 @@ type App struct {
 	APIKeys *apikeys.Service
 	// Scraping counts offer and catalog reads in Redis and flags harvesting (app/scraping).
 	Scraping *scraping.Service
+	// Claims keeps members' formal claims and their 30-day deadlines (app/claims).
+	Claims *claims.Service
+	// Maintenance is the maintenance mode, read through the cached settings.
+	Maintenance *maintenance.Service
 
 	queueClient *asynq.Client
 	closers     []func() error
@@ -285,12 +291,15 @@ func (a *App) initServices(ctx context.Context) error {
 	a.Scraping.UseSettings(a.Settings)
 	a.Staff.SetDialect(a.DB.Dialect)
 	a.Partners = partners.NewService(a.DB.Client, a.DB.Dialect, a.Notify, a.Catalog.T, a.Authz.Changed)
+	a.Maintenance = maintenance.New(a.DB.Client, a.Settings)
+	a.Claims = claims.New(a.DB.Client, a.DB.Dialect, a.Notify, a.Catalog.T)
 	if err := a.Loyalty.Init(ctx); err != nil {
 		return err
 	}
 	if a.Config.TelegramEnabled() {
 		a.Bot = tgapi.New(a.Config.TelegramAPIURL, a.Config.BotToken, nil)
 		a.BotUI = bot.New(a.Members, a.Bot, a.Catalog, a.Config.BaseURL, a.Log)
+		a.BotUI.SetMaintenance(a.Maintenance)
 	}
 	if err := a.grantSuperadmins(ctx); err != nil {
 		return err
@@ -371,6 +380,8 @@ func (a *App) initWeb(ctx context.Context) error {
 	d.APIKeys = a.APIKeys
 	d.Partners = a.Partners
 	d.Scraping = a.Scraping
+	d.Claims = a.Claims
+	d.Maintenance = a.Maintenance
 	d.Cache, d.Rows = a.Cache, a.Rows
 	if a.Redis.Embedded() {
 		// One process owns the Redis: no other node shares the buckets, and keeping

@@ -31,6 +31,7 @@ func DefaultPeriodic() []Periodic {
 		{Type: TypeArchiveOffers, Every: 10 * time.Minute},
 		{Type: TypeRedeliverWebhooks, Every: time.Minute},
 		{Type: TypePruneIdempotency, Every: time.Hour},
+		{Type: TypeRemindClaims, Every: 15 * time.Minute},
 	}
 }
 

@@ -59,7 +59,7 @@ func (s *Server) routes() {
 	a.Get("/healthz", s.healthz)
 	a.Get("/readyz", s.readyz)
 	a.Get("/assets/*", s.asset)
-	a.Use(compressed, s.loadSession, s.securityHeaders)
+	a.Use(compressed, s.loadSession, s.securityHeaders, s.maintenanceGate)
 	a.Use(func(c *fiber.Ctx) error {
 		if strings.HasPrefix(c.Path(), "/partner/offers/") && strings.HasSuffix(c.Path(), "/media") {
 			return c.Next() // upload routes take the larger global limit
@@ -221,6 +221,22 @@ func (s *Server) routes() {
 	af := admin.NewFlags(s.render, s.scraping)
 	r.add(Admin, "GET", "/admin/flags", "fraud:read", LimitRead, af.List)
 	r.add(Admin, "POST", "/admin/flags/:id/review", "fraud:review", LimitWrite, af.Review)
+
+	// Claims, terms and maintenance (app/claims, app/terms, app/maintenance).
+	mc := member.NewClaims(s.render, s.claims)
+	r.add(Member, "GET", "/app/claims", "cabinet:use", LimitRead, mc.List)
+	r.add(Member, "GET", "/app/claims/new", "cabinet:use", LimitRead, mc.New)
+	r.add(Member, "POST", "/app/claims", "cabinet:use", LimitWrite, mc.Create)
+	r.add(Member, "GET", "/app/claims/:id", "cabinet:use", LimitRead, mc.Show)
+	acl := admin.NewClaims(s.render, s.claims)
+	r.add(Admin, "GET", "/admin/claims", "claims:read", LimitRead, acl.List)
+	r.add(Admin, "GET", "/admin/claims/:id", "claims:read", LimitRead, acl.Show)
+	r.add(Admin, "POST", "/admin/claims/:id/assign", "claims:write", LimitWrite, acl.Assign)
+	r.add(Admin, "POST", "/admin/claims/:id/start", "claims:write", LimitWrite, acl.Start)
+	r.add(Admin, "POST", "/admin/claims/:id/answer", "claims:write", LimitWrite, acl.Answer)
+	amt := admin.NewMaintenance(s.render, s.maintenance)
+	r.add(Admin, "GET", "/admin/maintenance", "maintenance:write", LimitRead, amt.Page)
+	r.add(Admin, "POST", "/admin/maintenance", "maintenance:write", LimitWrite, amt.Save)
 
 	ap := api.New(s.db, s.sessions, s.notify, s.loyalty, history)
 	r.add(API, "GET", "/api/v1/me", "cabinet:use", LimitRead, ap.Me)

@@ -27,11 +27,13 @@ import (
 	"ikra/app/authz"
 	"ikra/app/bookings"
 	"ikra/app/catalog"
+	"ikra/app/claims"
 	"ikra/app/config"
 	"ikra/app/i18n"
 	"ikra/app/images"
 	"ikra/app/ledger"
 	"ikra/app/loyalty"
+	"ikra/app/maintenance"
 	"ikra/app/media"
 	"ikra/app/members"
 	"ikra/app/notify"
@@ -90,6 +92,10 @@ type Deps struct {
 	Rows  *cache.Rows
 	// Limiter holds the rate limits' buckets; nil keeps them in Redis (redis_rate).
 	Limiter ratelimit.Limiter
+	// Claims keeps members' formal claims (app/claims).
+	Claims *claims.Service
+	// Maintenance is the platform's maintenance mode (app/maintenance); nil is never on.
+	Maintenance *maintenance.Service
 }
 
 // Server is the web layer: the Fiber app and what its handlers share.
@@ -128,6 +134,8 @@ type Server struct {
 	apiKeys       *apikeys.Service
 	partners      *partners.Service
 	scraping      *scraping.Service
+	claims        *claims.Service
+	maintenance   *maintenance.Service
 }
 
 // Body size limits: small for forms and JSON, larger only where files are uploaded.
@@ -160,6 +168,8 @@ func New(d Deps) (*Server, error) {
 	s.apiKeys = d.APIKeys
 	s.partners = d.Partners
 	s.scraping = d.Scraping
+	s.claims = d.Claims
+	s.maintenance = d.Maintenance
 	s.rows = d.Rows
 	if s.rows == nil {
 		s.rows = cache.NewRows(nil, d.DB)
