@@ -93,9 +93,9 @@ type Texts func(lang, key string, args ...any) string
 type Service struct {
 	db      *ent.Client
 	dialect string
-	notify *notify.Service
-	texts  Texts
-	now    func() time.Time
+	notify  *notify.Service
+	texts   Texts
+	now     func() time.Time
 }
 
 // New returns the claims service on a database of dialect (store.DB.Dialect); n writes
