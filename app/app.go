@@ -101,6 +101,8 @@ type App struct {
 	Scraping *scraping.Service
 	// Claims keeps members' formal claims and their 30-day deadlines (app/claims).
 	Claims *claims.Service
+	// Terms publishes terms versions and records acceptance by continued use (app/terms).
+	Terms *terms.Service
 	// Maintenance is the maintenance mode, read through the cached settings.
 	Maintenance *maintenance.Service
 
@@ -292,6 +294,7 @@ func (a *App) initServices(ctx context.Context) error {
 	a.Staff.SetDialect(a.DB.Dialect)
 	a.Partners = partners.NewService(a.DB.Client, a.DB.Dialect, a.Notify, a.Catalog.T, a.Authz.Changed)
 	a.Maintenance = maintenance.New(a.DB.Client, a.Settings)
+	a.Terms = terms.NewService(a.DB.Client, a.Cache, a.Notify, a.Catalog.T)
 	a.Claims = claims.New(a.DB.Client, a.DB.Dialect, a.Notify, a.Catalog.T)
 	if err := a.Loyalty.Init(ctx); err != nil {
 		return err
@@ -382,6 +385,7 @@ func (a *App) initWeb(ctx context.Context) error {
 	d.Scraping = a.Scraping
 	d.Claims = a.Claims
 	d.Maintenance = a.Maintenance
+	d.Terms = a.Terms
 	d.Cache, d.Rows = a.Cache, a.Rows
 	if a.Redis.Embedded() {
 		// One process owns the Redis: no other node shares the buckets, and keeping

@@ -60,16 +60,17 @@ func (a *App) runWorker(ctx context.Context) error {
 
 func (a *App) jobDeps() jobs.Deps {
 	d := jobs.Deps{DB: a.DB.Client, BaseURL: a.Config.BaseURL, Purge: a.Sessions.Purge, Notify: a.Notify, Log: a.Log,
-		Catalog:      a.Catalog,
-		Mature:       func(ctx context.Context) (int, error) { return a.Ledger.MatureDue(ctx, 1000) },
-		Downgrade:    a.Loyalty.DowngradeExpired,
-		Thumbnail:    a.Images.MakeThumbnail,
-		Expire:       func(ctx context.Context) (int, error) { return a.Bookings.Expire(ctx, 1000) },
-		Remind:       func(ctx context.Context) (int, error) { return a.Bookings.Remind(ctx, 1000) },
-		Archive:      a.PartnerOffers.ArchiveExpired,
-		RemindClaims: func(ctx context.Context) (int, error) { return a.Claims.Remind(ctx, time.Now()) },
-		Webhooks:     a.Webhooks,
-		Queue:        a.Queue,
+		Catalog:       a.Catalog,
+		Mature:        func(ctx context.Context) (int, error) { return a.Ledger.MatureDue(ctx, 1000) },
+		Downgrade:     a.Loyalty.DowngradeExpired,
+		Thumbnail:     a.Images.MakeThumbnail,
+		Expire:        func(ctx context.Context) (int, error) { return a.Bookings.Expire(ctx, 1000) },
+		Remind:        func(ctx context.Context) (int, error) { return a.Bookings.Remind(ctx, 1000) },
+		Archive:       a.PartnerOffers.ArchiveExpired,
+		RemindClaims:  func(ctx context.Context) (int, error) { return a.Claims.Remind(ctx, time.Now()) },
+		AnnounceTerms: func(ctx context.Context) (int, error) { return a.Terms.Announce(ctx, time.Now()) },
+		Webhooks:      a.Webhooks,
+		Queue:         a.Queue,
 
 		PruneIdempotency: a.APIKeys.PruneIdempotency,
 	}

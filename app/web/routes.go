@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"html/template"
 	"strings"
 
 	"github.com/go-redis/redis_rate/v10"
@@ -59,7 +60,7 @@ func (s *Server) routes() {
 	a.Get("/healthz", s.healthz)
 	a.Get("/readyz", s.readyz)
 	a.Get("/assets/*", s.asset)
-	a.Use(compressed, s.loadSession, s.securityHeaders, s.maintenanceGate)
+	a.Use(compressed, s.loadSession, s.securityHeaders, s.maintenanceGate, s.termsUse)
 	a.Use(func(c *fiber.Ctx) error {
 		if strings.HasPrefix(c.Path(), "/partner/offers/") && strings.HasSuffix(c.Path(), "/media") {
 			return c.Next() // upload routes take the larger global limit
@@ -234,6 +235,12 @@ func (s *Server) routes() {
 	r.add(Admin, "POST", "/admin/claims/:id/assign", "claims:write", LimitWrite, acl.Assign)
 	r.add(Admin, "POST", "/admin/claims/:id/start", "claims:write", LimitWrite, acl.Start)
 	r.add(Admin, "POST", "/admin/claims/:id/answer", "claims:write", LimitWrite, acl.Answer)
+	r.add(Public, "GET", "/terms/v/:version", "", NoLimit, s.termsVersion(terms.Offer))
+	r.add(Public, "GET", "/privacy/v/:version", "", NoLimit, s.termsVersion(terms.Privacy))
+	r.add(Member, "POST", "/app/terms/seen", "cabinet:use", LimitWrite, s.dismissTerms)
+	atm := admin.NewTerms(s.render, s.terms, func(src string) template.HTML { return markdown(src, "") })
+	r.add(Admin, "GET", "/admin/terms", "terms:publish", LimitRead, atm.List)
+	r.add(Admin, "POST", "/admin/terms", "terms:publish", LimitWrite, atm.Publish)
 	amt := admin.NewMaintenance(s.render, s.maintenance)
 	r.add(Admin, "GET", "/admin/maintenance", "maintenance:write", LimitRead, amt.Page)
 	r.add(Admin, "POST", "/admin/maintenance", "maintenance:write", LimitWrite, amt.Save)

@@ -41,6 +41,7 @@ import (
 	"ikra/app/partners"
 	"ikra/app/ratelimit"
 	"ikra/app/scraping"
+	"ikra/app/terms"
 	"ikra/app/web/ui"
 	"ikra/app/webhooks"
 	"ikra/assets"
@@ -96,6 +97,8 @@ type Deps struct {
 	Claims *claims.Service
 	// Maintenance is the platform's maintenance mode (app/maintenance); nil is never on.
 	Maintenance *maintenance.Service
+	// Terms publishes terms versions and records acceptance by continued use (app/terms).
+	Terms *terms.Service
 }
 
 // Server is the web layer: the Fiber app and what its handlers share.
@@ -136,6 +139,7 @@ type Server struct {
 	scraping      *scraping.Service
 	claims        *claims.Service
 	maintenance   *maintenance.Service
+	terms         *terms.Service
 }
 
 // Body size limits: small for forms and JSON, larger only where files are uploaded.
@@ -170,6 +174,10 @@ func New(d Deps) (*Server, error) {
 	s.scraping = d.Scraping
 	s.claims = d.Claims
 	s.maintenance = d.Maintenance
+	s.terms = d.Terms
+	if s.terms == nil {
+		s.terms = terms.NewService(d.DB, nil, d.Notify, nil)
+	}
 	s.rows = d.Rows
 	if s.rows == nil {
 		s.rows = cache.NewRows(nil, d.DB)

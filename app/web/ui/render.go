@@ -7,6 +7,7 @@ import (
 
 	"ikra/app/i18n"
 	"ikra/app/tags"
+	"ikra/app/terms"
 	"ikra/ent"
 )
 
@@ -46,6 +47,9 @@ type Page struct {
 	Errors    FieldErrors
 	Form      map[string]string
 	Data      any
+	// TermsNotice lists the new or scheduled terms versions the member is told about
+	// (the notice banner on member pages).
+	TermsNotice []terms.Stamp
 }
 
 // Renderer renders pages with the common data filled in.
@@ -66,6 +70,11 @@ const (
 	LayoutAdmin   = "layouts/admin"
 )
 
+const keyTermsNotice = "ikra.terms_notice"
+
+// SetTermsNotice puts the terms versions to tell the member about on the request.
+func SetTermsNotice(c *fiber.Ctx, notice []terms.Stamp) { c.Locals(keyTermsNotice, notice) }
+
 // Locale is the request's translator, for handlers that prepare text themselves.
 func (r *Renderer) Locale(c *fiber.Ctx) Locale { return Locale{Lang: Lang(c), cat: r.Catalog} }
 
@@ -83,6 +92,7 @@ func (r *Renderer) Page(c *fiber.Ctx, titleKey string, data any) *Page {
 		Languages: i18n.Languages,
 		Data:      data,
 	}
+	p.TermsNotice, _ = c.Locals(keyTermsNotice).([]terms.Stamp)
 	if titleKey != "" {
 		p.Title = p.L.T(titleKey)
 	} else {
