@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"ikra/app/apptest"
+	"ikra/app/audit"
 	"ikra/app/claims"
 	"ikra/ent/auditlog"
 	"ikra/ent/claim"
@@ -180,3 +181,38 @@ func TestOverdueClaimFlagged(t *testing.T) {
 		t.Fatalf("support got %d reminders, want 1", n)
 	}
 }
+
+// rendered fails when a page stopped half-way through its template (the status is
+// already 200 then).
+func rendered(t *testing.T, path string, r *apptest.Response) {
+	t.Helper()
+	if strings.Contains(r.Body, "template: ") || !strings.Contains(r.Body, "</html>") {
+		t.Fatalf("%s did not render: %.2000s", path, r.Body)
+	}
+}
+
+// Every page of claims, terms and maintenance renders whole, for the member and staff,
+// with data in every column (an open, an assigned, an answered and an overdue claim).
+func TestClaimsTermsPagesRender(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	db := f.env.App.DB.Client
+	open, answered, late := fileClaim(t, f), fileClaim(t, f), fileClaim(t, f)
+	supportID := memberIDOf(t, f.env, f.tg["support"])
+	actor := auditEntryOf(supportID)
+	apptest.Must(t, f.env.App.Claims.Assign(ctx, actor, open, supportID))
+	apptest.Must(t, f.env.App.Claims.Answer(ctx, actor, answered, "Ответ"))
+	apptest.Must(t, db.Claim.UpdateOneID(late).SetDueAt(time.Now().Add(-time.Hour)).Exec(ctx))
+	m := f.client(t, "member")
+	for _, p := range []string{"/app/claims", "/app/claims/new", "/app/claims/" + apptest.Itoa(open), "/app/claims/" + apptest.Itoa(answered)} {
+		rendered(t, p, m.Get(p))
+	}
+	s := f.client(t, "superadmin")
+	for _, p := range []string{"/admin/claims", "/admin/claims?view=mine", "/admin/claims?view=overdue", "/admin/claims?view=answered",
+		"/admin/claims/" + apptest.Itoa(open), "/admin/claims/" + apptest.Itoa(answered), "/admin/claims/" + apptest.Itoa(late),
+		"/admin/terms", "/admin/maintenance", "/terms", "/privacy", "/terms/v/2026-06-01"} {
+		rendered(t, p, s.Get(p))
+	}
+}
+
+func auditEntryOf(id int) audit.Entry { return audit.Entry{ActorID: &id, ActorRole: "support"} }

@@ -55,6 +55,7 @@ func TestMaintenanceMode(t *testing.T) {
 	// The other node sees it at once (the settings cache is forgotten on every node).
 	waitStatus(t, member, "/app", http.StatusServiceUnavailable)
 	r = member.Get("/app")
+	rendered(t, "/app in maintenance", r)
 	wantUntil := until.In(maintenance.Almaty).Format("02.01.2006 15:04")
 	if !strings.Contains(r.Body, "Обновляем базу данных") || !strings.Contains(r.Body, wantUntil) {
 		t.Fatalf("maintenance page lacks the message or the end %s: %.500s", wantUntil, r.Body)
