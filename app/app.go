@@ -296,6 +296,7 @@ func (a *App) initServices(ctx context.Context) error {
 	a.Maintenance = maintenance.New(a.DB.Client, a.Settings)
 	a.Terms = terms.NewService(a.DB.Client, a.Cache, a.Notify, a.Catalog.T)
 	a.Claims = claims.New(a.DB.Client, a.DB.Dialect, a.Notify, a.Catalog.T)
+	a.Claims.SetMedia(a.Media, a.Images, a.Log)
 	if err := a.Loyalty.Init(ctx); err != nil {
 		return err
 	}

@@ -4,9 +4,15 @@
 package claims
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +21,8 @@ import (
 	"entgo.io/ent/dialect"
 
 	"ikra/app/audit"
+	"ikra/app/images"
+	"ikra/app/media"
 	"ikra/app/notify"
 	"ikra/app/store"
 	"ikra/ent"
@@ -93,6 +101,9 @@ type Texts func(lang, key string, args ...any) string
 type Service struct {
 	db      *ent.Client
 	dialect string
+	objects media.Store
+	images  *images.Service
+	log     *slog.Logger
 	notify  *notify.Service
 	texts   Texts
 	now     func() time.Time
@@ -103,6 +114,15 @@ type Service struct {
 func New(db *ent.Client, d string, n *notify.Service, t Texts) *Service {
 	return &Service{db: db, dialect: d, notify: n, texts: t, now: time.Now}
 }
+
+// SetMedia lets claims carry image attachments: checked and encoded again by im, kept
+// in objects under "claims/<claim id>/<random>.jpg".
+func (s *Service) SetMedia(objects media.Store, im *images.Service, log *slog.Logger) {
+	s.objects, s.images, s.log = objects, im, log
+}
+
+// MaxAttachments is how many images one claim may carry.
+const MaxAttachments = 3
 
 // SetClock replaces the clock (tests).
 func (s *Service) SetClock(now func() time.Time) { s.now = now }
@@ -122,6 +142,8 @@ type Filing struct {
 	BookingID int    // 0: none; must be the member's own
 	PartnerID int    // 0: none
 	Channel   string // web, tg or bot
+	// Attachments are the images' bytes as uploaded (at most MaxAttachments).
+	Attachments [][]byte
 }
 
 func clean(s string) string {
@@ -152,7 +174,30 @@ func (s *Service) File(ctx context.Context, f Filing) (*ent.Claim, error) {
 	default:
 		f.Channel = "web"
 	}
+	var pics []images.Cleaned
+	switch {
+	case len(f.Attachments) > MaxAttachments:
+		bad["files"] = "claims.error.too_many_files"
+	case len(f.Attachments) > 0 && s.images == nil:
+		bad["files"] = "claims.error.files_off"
+	}
+	for _, b := range f.Attachments {
+		if _, dup := bad["files"]; dup {
+			break
+		}
+		c, err := s.images.Clean(ctx, b)
+		var refused *images.Refusal
+		if errors.As(err, &refused) {
+			bad["files"] = refused.Key
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		pics = append(pics, c)
+	}
 	var out *ent.Claim
+	var stored []string
 	err := store.WithTx(ctx, s.db, func(tx *ent.Tx) error {
 		if f.BookingID != 0 {
 			b, err := tx.Booking.Query().Where(booking.ID(f.BookingID), booking.MemberID(f.MemberID)).Only(ctx)
@@ -192,6 +237,21 @@ func (s *Service) File(ctx context.Context, f Filing) (*ent.Claim, error) {
 		if out, err = c.Save(ctx); err != nil {
 			return err
 		}
+		for _, p := range pics {
+			key, err := attachmentKey(out.ID, p.Ext)
+			if err != nil {
+				return err
+			}
+			if err := s.objects.Put(ctx, key, bytes.NewReader(p.Data), int64(len(p.Data)), p.ContentType); err != nil {
+				return fmt.Errorf("claims: store attachment: %w", err)
+			}
+			stored = append(stored, key)
+		}
+		if len(stored) > 0 {
+			if out, err = tx.Claim.UpdateOne(out).SetAttachments(stored).Save(ctx); err != nil {
+				return err
+			}
+		}
 		_, err = s.notify.AddTx(ctx, tx, notify.Message{
 			MemberID: f.MemberID, Kind: "claim.received", DedupKey: fmt.Sprintf("claim:%d:received", out.ID),
 			Title: s.t(m.Language, "notify.claim.received.title", Number(out.ID)),
@@ -201,9 +261,62 @@ func (s *Service) File(ctx context.Context, f Filing) (*ent.Claim, error) {
 		return err
 	})
 	if err != nil {
+		for _, key := range stored {
+			if derr := s.objects.Delete(context.WithoutCancel(ctx), key); derr != nil && s.log != nil {
+				s.log.Warn("orphan claim attachment not removed", "key", key, "err", derr)
+			}
+		}
 		return nil, err
 	}
 	return out, nil
+}
+
+// attachmentKey is "claims/<claim id>/<32 random hex digits><ext>".
+func attachmentKey(claimID int, ext string) (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return "claims/" + strconv.Itoa(claimID) + "/" + hex.EncodeToString(b) + ext, nil
+}
+
+// Attachment opens an image attached to a claim, by its file name: for the member who
+// filed the claim (memberID), or for staff (memberID 0; the caller checks claims:read).
+// Anything else, another member's claim included, is ErrNotFound.
+func (s *Service) Attachment(ctx context.Context, memberID, claimID int, name string) (io.ReadCloser, media.Object, error) {
+	if s.objects == nil {
+		return nil, media.Object{}, ErrNotFound
+	}
+	q := s.db.Claim.Query().Where(claim.ID(claimID))
+	if memberID != 0 {
+		q.Where(claim.MemberID(memberID))
+	}
+	c, err := q.Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, media.Object{}, ErrNotFound
+	}
+	if err != nil {
+		return nil, media.Object{}, err
+	}
+	for _, key := range c.Attachments {
+		if path.Base(key) == name {
+			r, obj, err := s.objects.Get(ctx, key)
+			if errors.Is(err, media.ErrNotFound) {
+				return nil, media.Object{}, ErrNotFound
+			}
+			return r, obj, err
+		}
+	}
+	return nil, media.Object{}, ErrNotFound
+}
+
+// Files are the file names of a claim's attachments, for links.
+func Files(c *ent.Claim) []string {
+	out := make([]string, len(c.Attachments))
+	for i, key := range c.Attachments {
+		out[i] = path.Base(key)
+	}
+	return out
 }
 
 // Mine lists the member's claims, newest first.

@@ -36,15 +36,17 @@ func claimsMatrix(t *testing.T, f *fixture) map[string]matrixCase {
 		"GET /app/claims":     {"/app/claims", nil, expect(ok, map[string]int{"anon": see})},
 		"GET /app/claims/new": {"/app/claims/new", nil, expect(ok, map[string]int{"anon": see})},
 		// An empty subject is refused with the form again: nothing is filed.
-		"POST /app/claims":              {"/app/claims", url.Values{"subject": {""}, "body": {"x"}}, expect(http.StatusUnprocessableEntity, map[string]int{"anon": unauth})},
-		"GET /app/claims/:id":           {"/app/claims/" + id, nil, expect(nf, map[string]int{"anon": see, "member": ok})},
-		"GET /admin/claims":             {"/admin/claims", nil, expect(forbid, map[string]int{"anon": see, claimsStaff: ok})},
-		"GET /admin/claims/:id":         {"/admin/claims/" + id, nil, expect(forbid, map[string]int{"anon": see, claimsStaff: ok})},
-		"POST /admin/claims/:id/assign": {"/admin/claims/999999/assign", url.Values{}, expect(forbid, map[string]int{"anon": unauth, claimsStaff: nf})},
-		"POST /admin/claims/:id/start":  {"/admin/claims/999999/start", url.Values{}, expect(forbid, map[string]int{"anon": unauth, claimsStaff: nf})},
-		"POST /admin/claims/:id/answer": {"/admin/claims/999999/answer", url.Values{"answer": {"x"}}, expect(forbid, map[string]int{"anon": unauth, claimsStaff: nf})},
-		"GET /admin/maintenance":        {"/admin/maintenance", nil, expect(forbid, map[string]int{"anon": see, "superadmin": ok})},
-		"POST /admin/maintenance":       {"/admin/maintenance", url.Values{"on": {"1"}, "until": {"not a date"}}, expect(forbid, map[string]int{"anon": unauth, "superadmin": http.StatusUnprocessableEntity})},
+		"POST /app/claims":                  {"/app/claims", url.Values{"subject": {""}, "body": {"x"}}, expect(http.StatusUnprocessableEntity, map[string]int{"anon": unauth})},
+		"GET /app/claims/:id":               {"/app/claims/" + id, nil, expect(nf, map[string]int{"anon": see, "member": ok})},
+		"GET /app/claims/:id/files/:name":   {"/app/claims/" + id + "/files/none.jpg", nil, expect(nf, map[string]int{"anon": see})},
+		"GET /admin/claims/:id/files/:name": {"/admin/claims/" + id + "/files/none.jpg", nil, expect(forbid, map[string]int{"anon": see, claimsStaff: nf})},
+		"GET /admin/claims":                 {"/admin/claims", nil, expect(forbid, map[string]int{"anon": see, claimsStaff: ok})},
+		"GET /admin/claims/:id":             {"/admin/claims/" + id, nil, expect(forbid, map[string]int{"anon": see, claimsStaff: ok})},
+		"POST /admin/claims/:id/assign":     {"/admin/claims/999999/assign", url.Values{}, expect(forbid, map[string]int{"anon": unauth, claimsStaff: nf})},
+		"POST /admin/claims/:id/start":      {"/admin/claims/999999/start", url.Values{}, expect(forbid, map[string]int{"anon": unauth, claimsStaff: nf})},
+		"POST /admin/claims/:id/answer":     {"/admin/claims/999999/answer", url.Values{"answer": {"x"}}, expect(forbid, map[string]int{"anon": unauth, claimsStaff: nf})},
+		"GET /admin/maintenance":            {"/admin/maintenance", nil, expect(forbid, map[string]int{"anon": see, "superadmin": ok})},
+		"POST /admin/maintenance":           {"/admin/maintenance", url.Values{"on": {"1"}, "until": {"not a date"}}, expect(forbid, map[string]int{"anon": unauth, "superadmin": http.StatusUnprocessableEntity})},
 	}
 }
 

@@ -62,7 +62,7 @@ func (s *Server) routes() {
 	a.Get("/assets/*", s.asset)
 	a.Use(compressed, s.loadSession, s.securityHeaders, s.maintenanceGate, s.termsUse)
 	a.Use(func(c *fiber.Ctx) error {
-		if strings.HasPrefix(c.Path(), "/partner/offers/") && strings.HasSuffix(c.Path(), "/media") {
+		if strings.HasPrefix(c.Path(), "/partner/offers/") && strings.HasSuffix(c.Path(), "/media") || c.Path() == "/app/claims" {
 			return c.Next() // upload routes take the larger global limit
 		}
 		return bodyLimit(maxForm)(c)
@@ -229,9 +229,11 @@ func (s *Server) routes() {
 	r.add(Member, "GET", "/app/claims/new", "cabinet:use", LimitRead, mc.New)
 	r.add(Member, "POST", "/app/claims", "cabinet:use", LimitWrite, mc.Create)
 	r.add(Member, "GET", "/app/claims/:id", "cabinet:use", LimitRead, mc.Show)
+	r.add(Member, "GET", "/app/claims/:id/files/:name", "cabinet:use", LimitRead, mc.File)
 	acl := admin.NewClaims(s.render, s.claims)
 	r.add(Admin, "GET", "/admin/claims", "claims:read", LimitRead, acl.List)
 	r.add(Admin, "GET", "/admin/claims/:id", "claims:read", LimitRead, acl.Show)
+	r.add(Admin, "GET", "/admin/claims/:id/files/:name", "claims:read", LimitRead, acl.File)
 	r.add(Admin, "POST", "/admin/claims/:id/assign", "claims:write", LimitWrite, acl.Assign)
 	r.add(Admin, "POST", "/admin/claims/:id/start", "claims:write", LimitWrite, acl.Start)
 	r.add(Admin, "POST", "/admin/claims/:id/answer", "claims:write", LimitWrite, acl.Answer)

@@ -113,7 +113,7 @@ func (h *Claims) showData(c *fiber.Ctx, cl *ent.Claim) (fiber.Map, error) {
 	v := ui.ViewerOf(c)
 	row := claimRow(cl, time.Now())
 	row.name(staffNames(staff))
-	return fiber.Map{"Claim": row, "BookingCode": code, "PartnerName": partner,
+	return fiber.Map{"Claim": row, "Files": claims.Files(cl), "BookingCode": code, "PartnerName": partner,
 		"Staff": staff, "Me": v.ID(), "MayWrite": v.CanPlatform("claims:write")}, nil
 }
 
@@ -130,6 +130,22 @@ func (h *Claims) Show(c *fiber.Ctx) error {
 	p := h.render.Page(c, "", data)
 	p.Title = p.L.T("admin.claims.one", claims.Number(cl.ID))
 	return c.Render("admin/claims/show", p, ui.LayoutAdmin)
+}
+
+// File is an image attached to a claim (GET /admin/claims/:id/files/:name).
+func (h *Claims) File(c *fiber.Ctx) error {
+	id, err := strconv.Atoi(c.Params("id"))
+	if err != nil {
+		return ui.ErrNotFound
+	}
+	r, obj, err := h.claims.Attachment(c.UserContext(), 0, id, c.Params("name"))
+	if errors.Is(err, claims.ErrNotFound) {
+		return ui.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	return ui.SendImage(c, r, obj.ContentType, false)
 }
 
 // done maps the claims' errors of a staff action to a flash on the claim's page.

@@ -2,6 +2,7 @@ package member
 
 import (
 	"errors"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"ikra/app/claims"
+	"ikra/app/images"
 	"ikra/app/web/ui"
 	"ikra/ent"
 )
@@ -55,7 +57,8 @@ func (h *Claims) formData(c *fiber.Ctx) (fiber.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	return fiber.Map{"Bookings": bs, "Partners": ps, "MaxSubject": claims.MaxSubject, "MaxBody": claims.MaxBody}, nil
+	return fiber.Map{"Bookings": bs, "Partners": ps, "MaxSubject": claims.MaxSubject, "MaxBody": claims.MaxBody,
+		"MaxFiles": claims.MaxAttachments}, nil
 }
 
 // New shows the filing form (GET /app/claims/new); ?booking= preselects a booking.
@@ -97,11 +100,14 @@ func (h *Claims) Create(c *fiber.Ctx) error {
 	if v.Channel == "tg" {
 		channel = "tg"
 	}
+	files, err := uploads(c)
+	if err != nil {
+		errs.Add("files", "claims.error.files_read")
+	}
 	var cl *ent.Claim
-	var err error
 	if len(errs) == 0 {
 		cl, err = h.claims.File(c.UserContext(), claims.Filing{MemberID: v.ID(), Subject: form["subject"], Body: form["body"],
-			BookingID: bookingID, PartnerID: partnerID, Channel: channel})
+			BookingID: bookingID, PartnerID: partnerID, Channel: channel, Attachments: files})
 		var bad claims.Invalid
 		if errors.As(err, &bad) {
 			for f, k := range bad {
@@ -119,6 +125,56 @@ func (h *Claims) Create(c *fiber.Ctx) error {
 		return h.render.Invalid(c, ui.LayoutMember, "app/claim_new", "app.claims.new", data, errs, form)
 	}
 	return ui.Redirect(c, "/app/claims/"+strconv.Itoa(cl.ID), "ok", "flash.claim_filed")
+}
+
+// uploads reads the images attached to the filing form ("files"); a form without
+// files (URL-encoded) has none.
+func uploads(c *fiber.Ctx) ([][]byte, error) {
+	if !strings.HasPrefix(string(c.Request().Header.ContentType()), fiber.MIMEMultipartForm) {
+		return nil, nil
+	}
+	mf, err := c.MultipartForm()
+	if err != nil {
+		return nil, err
+	}
+	var out [][]byte
+	for _, fh := range mf.File["files"] {
+		if fh.Size == 0 {
+			continue // the empty file input of a form sent without a file
+		}
+		if len(out) == claims.MaxAttachments {
+			out = append(out, nil) // one too many: File refuses the count
+			break
+		}
+		f, err := fh.Open()
+		if err != nil {
+			return nil, err
+		}
+		b, err := io.ReadAll(io.LimitReader(f, images.MaxBytes+1))
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// File is an image attached to one of the member's claims
+// (GET /app/claims/:id/files/:name).
+func (h *Claims) File(c *fiber.Ctx) error {
+	id, err := strconv.Atoi(c.Params("id"))
+	if err != nil {
+		return ui.ErrNotFound
+	}
+	r, obj, err := h.claims.Attachment(c.UserContext(), ui.ViewerOf(c).ID(), id, c.Params("name"))
+	if errors.Is(err, claims.ErrNotFound) {
+		return ui.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	return ui.SendImage(c, r, obj.ContentType, false)
 }
 
 // Show is the receipt of one of the member's claims: number, received at, deadline
@@ -140,7 +196,7 @@ func (h *Claims) Show(c *fiber.Ctx) error {
 		return err
 	}
 	row := claimRow(cl, time.Now())
-	p := h.render.Page(c, "", fiber.Map{"Claim": row, "BookingCode": code, "PartnerName": partner})
+	p := h.render.Page(c, "", fiber.Map{"Claim": row, "BookingCode": code, "PartnerName": partner, "Files": claims.Files(cl)})
 	p.Title = p.L.T("app.claims.receipt", row.Number)
 	return c.Render("app/claim", p, ui.LayoutMember)
 }
