@@ -22,6 +22,7 @@ import (
 	"ikra/app/bookings"
 	"ikra/app/bot"
 	"ikra/app/catalog"
+	"ikra/app/claims"
 	"ikra/app/config"
 	"ikra/app/dashboard"
 	"ikra/app/demo"
@@ -31,6 +32,7 @@ import (
 	"ikra/app/kv"
 	"ikra/app/ledger"
 	"ikra/app/loyalty"
+	"ikra/app/maintenance"
 	"ikra/app/media"
 	"ikra/app/members"
 	"ikra/app/notify"
@@ -103,6 +105,12 @@ type App struct {
 	Dashboard *dashboard.Service
 	// Fraud raises fraud flags and carries out their review (app/fraud).
 	Fraud *fraud.Service
+	// Claims keeps members' formal claims and their 30-day deadlines (app/claims).
+	Claims *claims.Service
+	// Terms publishes terms versions and records acceptance by continued use (app/terms).
+	Terms *terms.Service
+	// Maintenance is the maintenance mode, read through the cached settings.
+	Maintenance *maintenance.Service
 
 	queueClient *asynq.Client
 	closers     []func() error
@@ -294,12 +302,17 @@ func (a *App) initServices(ctx context.Context) error {
 	a.Partners = partners.NewService(a.DB.Client, a.DB.Dialect, a.Notify, a.Catalog.T, a.Authz.Changed)
 	a.Fraud = fraud.New(a.DB.Client, a.Loyalty, a.Members, a.Partners)
 	a.Fraud.SetLogger(a.Log)
+	a.Maintenance = maintenance.New(a.DB.Client, a.Settings)
+	a.Terms = terms.NewService(a.DB.Client, a.Cache, a.Notify, a.Catalog.T)
+	a.Claims = claims.New(a.DB.Client, a.DB.Dialect, a.Notify, a.Catalog.T)
+	a.Claims.SetMedia(a.Media, a.Images, a.Log)
 	if err := a.Loyalty.Init(ctx); err != nil {
 		return err
 	}
 	if a.Config.TelegramEnabled() {
 		a.Bot = tgapi.New(a.Config.TelegramAPIURL, a.Config.BotToken, nil)
 		a.BotUI = bot.New(a.Members, a.Bot, a.Catalog, a.Config.BaseURL, a.Log)
+		a.BotUI.SetMaintenance(a.Maintenance)
 	}
 	if err := a.grantSuperadmins(ctx); err != nil {
 		return err
@@ -383,6 +396,9 @@ func (a *App) initWeb(ctx context.Context) error {
 	d.Dashboard = a.Dashboard
 	d.Fraud = a.Fraud
 	d.Queue = a.Redis.Queue
+	d.Claims = a.Claims
+	d.Maintenance = a.Maintenance
+	d.Terms = a.Terms
 	d.Cache, d.Rows = a.Cache, a.Rows
 	if a.Redis.Embedded() {
 		// One process owns the Redis: no other node shares the buckets, and keeping

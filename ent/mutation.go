@@ -31011,6 +31011,7 @@ type TermsVersionMutation struct {
 	created_at         *time.Time
 	created_by_id      *int
 	addcreated_by_id   *int
+	announced_at       *time.Time
 	clearedFields      map[string]struct{}
 	acceptances        map[int]struct{}
 	removedacceptances map[int]struct{}
@@ -31404,6 +31405,55 @@ func (m *TermsVersionMutation) ResetCreatedByID() {
 	delete(m.clearedFields, termsversion.FieldCreatedByID)
 }
 
+// SetAnnouncedAt sets the "announced_at" field.
+func (m *TermsVersionMutation) SetAnnouncedAt(t time.Time) {
+	m.announced_at = &t
+}
+
+// AnnouncedAt returns the value of the "announced_at" field in the mutation.
+func (m *TermsVersionMutation) AnnouncedAt() (r time.Time, exists bool) {
+	v := m.announced_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAnnouncedAt returns the old "announced_at" field's value of the TermsVersion entity.
+// If the TermsVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TermsVersionMutation) OldAnnouncedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAnnouncedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAnnouncedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAnnouncedAt: %w", err)
+	}
+	return oldValue.AnnouncedAt, nil
+}
+
+// ClearAnnouncedAt clears the value of the "announced_at" field.
+func (m *TermsVersionMutation) ClearAnnouncedAt() {
+	m.announced_at = nil
+	m.clearedFields[termsversion.FieldAnnouncedAt] = struct{}{}
+}
+
+// AnnouncedAtCleared returns if the "announced_at" field was cleared in this mutation.
+func (m *TermsVersionMutation) AnnouncedAtCleared() bool {
+	_, ok := m.clearedFields[termsversion.FieldAnnouncedAt]
+	return ok
+}
+
+// ResetAnnouncedAt resets all changes to the "announced_at" field.
+func (m *TermsVersionMutation) ResetAnnouncedAt() {
+	m.announced_at = nil
+	delete(m.clearedFields, termsversion.FieldAnnouncedAt)
+}
+
 // AddAcceptanceIDs adds the "acceptances" edge to the TermsAcceptance entity by ids.
 func (m *TermsVersionMutation) AddAcceptanceIDs(ids ...int) {
 	if m.acceptances == nil {
@@ -31492,7 +31542,7 @@ func (m *TermsVersionMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *TermsVersionMutation) Fields() []string {
-	fields := make([]string, 0, 7)
+	fields := make([]string, 0, 8)
 	if m.kind != nil {
 		fields = append(fields, termsversion.FieldKind)
 	}
@@ -31513,6 +31563,9 @@ func (m *TermsVersionMutation) Fields() []string {
 	}
 	if m.created_by_id != nil {
 		fields = append(fields, termsversion.FieldCreatedByID)
+	}
+	if m.announced_at != nil {
+		fields = append(fields, termsversion.FieldAnnouncedAt)
 	}
 	return fields
 }
@@ -31536,6 +31589,8 @@ func (m *TermsVersionMutation) Field(name string) (ent.Value, bool) {
 		return m.CreatedAt()
 	case termsversion.FieldCreatedByID:
 		return m.CreatedByID()
+	case termsversion.FieldAnnouncedAt:
+		return m.AnnouncedAt()
 	}
 	return nil, false
 }
@@ -31559,6 +31614,8 @@ func (m *TermsVersionMutation) OldField(ctx context.Context, name string) (ent.V
 		return m.OldCreatedAt(ctx)
 	case termsversion.FieldCreatedByID:
 		return m.OldCreatedByID(ctx)
+	case termsversion.FieldAnnouncedAt:
+		return m.OldAnnouncedAt(ctx)
 	}
 	return nil, fmt.Errorf("unknown TermsVersion field %s", name)
 }
@@ -31617,6 +31674,13 @@ func (m *TermsVersionMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetCreatedByID(v)
 		return nil
+	case termsversion.FieldAnnouncedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAnnouncedAt(v)
+		return nil
 	}
 	return fmt.Errorf("unknown TermsVersion field %s", name)
 }
@@ -31665,6 +31729,9 @@ func (m *TermsVersionMutation) ClearedFields() []string {
 	if m.FieldCleared(termsversion.FieldCreatedByID) {
 		fields = append(fields, termsversion.FieldCreatedByID)
 	}
+	if m.FieldCleared(termsversion.FieldAnnouncedAt) {
+		fields = append(fields, termsversion.FieldAnnouncedAt)
+	}
 	return fields
 }
 
@@ -31681,6 +31748,9 @@ func (m *TermsVersionMutation) ClearField(name string) error {
 	switch name {
 	case termsversion.FieldCreatedByID:
 		m.ClearCreatedByID()
+		return nil
+	case termsversion.FieldAnnouncedAt:
+		m.ClearAnnouncedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown TermsVersion nullable field %s", name)
@@ -31710,6 +31780,9 @@ func (m *TermsVersionMutation) ResetField(name string) error {
 		return nil
 	case termsversion.FieldCreatedByID:
 		m.ResetCreatedByID()
+		return nil
+	case termsversion.FieldAnnouncedAt:
+		m.ResetAnnouncedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown TermsVersion field %s", name)

@@ -31,6 +31,8 @@ type TermsVersion struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// CreatedByID holds the value of the "created_by_id" field.
 	CreatedByID *int `json:"created_by_id,omitempty"`
+	// AnnouncedAt holds the value of the "announced_at" field.
+	AnnouncedAt *time.Time `json:"announced_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the TermsVersionQuery when eager-loading is set.
 	Edges        TermsVersionEdges `json:"edges"`
@@ -64,7 +66,7 @@ func (*TermsVersion) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case termsversion.FieldKind, termsversion.FieldVersion, termsversion.FieldTitle, termsversion.FieldBody:
 			values[i] = new(sql.NullString)
-		case termsversion.FieldPublishedAt, termsversion.FieldCreatedAt:
+		case termsversion.FieldPublishedAt, termsversion.FieldCreatedAt, termsversion.FieldAnnouncedAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -130,6 +132,13 @@ func (_m *TermsVersion) assignValues(columns []string, values []any) error {
 				_m.CreatedByID = new(int)
 				*_m.CreatedByID = int(value.Int64)
 			}
+		case termsversion.FieldAnnouncedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field announced_at", values[i])
+			} else if value.Valid {
+				_m.AnnouncedAt = new(time.Time)
+				*_m.AnnouncedAt = value.Time
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -192,6 +201,11 @@ func (_m *TermsVersion) String() string {
 	if v := _m.CreatedByID; v != nil {
 		builder.WriteString("created_by_id=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.AnnouncedAt; v != nil {
+		builder.WriteString("announced_at=")
+		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteByte(')')
 	return builder.String()

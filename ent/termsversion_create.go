@@ -89,6 +89,20 @@ func (_c *TermsVersionCreate) SetNillableCreatedByID(v *int) *TermsVersionCreate
 	return _c
 }
 
+// SetAnnouncedAt sets the "announced_at" field.
+func (_c *TermsVersionCreate) SetAnnouncedAt(v time.Time) *TermsVersionCreate {
+	_c.mutation.SetAnnouncedAt(v)
+	return _c
+}
+
+// SetNillableAnnouncedAt sets the "announced_at" field if the given value is not nil.
+func (_c *TermsVersionCreate) SetNillableAnnouncedAt(v *time.Time) *TermsVersionCreate {
+	if v != nil {
+		_c.SetAnnouncedAt(*v)
+	}
+	return _c
+}
+
 // AddAcceptanceIDs adds the "acceptances" edge to the TermsAcceptance entity by IDs.
 func (_c *TermsVersionCreate) AddAcceptanceIDs(ids ...int) *TermsVersionCreate {
 	_c.mutation.AddAcceptanceIDs(ids...)
@@ -233,6 +247,10 @@ func (_c *TermsVersionCreate) createSpec() (*TermsVersion, *sqlgraph.CreateSpec)
 	if value, ok := _c.mutation.CreatedByID(); ok {
 		_spec.SetField(termsversion.FieldCreatedByID, field.TypeInt, value)
 		_node.CreatedByID = &value
+	}
+	if value, ok := _c.mutation.AnnouncedAt(); ok {
+		_spec.SetField(termsversion.FieldAnnouncedAt, field.TypeTime, value)
+		_node.AnnouncedAt = &value
 	}
 	if nodes := _c.mutation.AcceptancesIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -398,6 +416,24 @@ func (u *TermsVersionUpsert) ClearCreatedByID() *TermsVersionUpsert {
 	return u
 }
 
+// SetAnnouncedAt sets the "announced_at" field.
+func (u *TermsVersionUpsert) SetAnnouncedAt(v time.Time) *TermsVersionUpsert {
+	u.Set(termsversion.FieldAnnouncedAt, v)
+	return u
+}
+
+// UpdateAnnouncedAt sets the "announced_at" field to the value that was provided on create.
+func (u *TermsVersionUpsert) UpdateAnnouncedAt() *TermsVersionUpsert {
+	u.SetExcluded(termsversion.FieldAnnouncedAt)
+	return u
+}
+
+// ClearAnnouncedAt clears the value of the "announced_at" field.
+func (u *TermsVersionUpsert) ClearAnnouncedAt() *TermsVersionUpsert {
+	u.SetNull(termsversion.FieldAnnouncedAt)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -547,6 +583,27 @@ func (u *TermsVersionUpsertOne) UpdateCreatedByID() *TermsVersionUpsertOne {
 func (u *TermsVersionUpsertOne) ClearCreatedByID() *TermsVersionUpsertOne {
 	return u.Update(func(s *TermsVersionUpsert) {
 		s.ClearCreatedByID()
+	})
+}
+
+// SetAnnouncedAt sets the "announced_at" field.
+func (u *TermsVersionUpsertOne) SetAnnouncedAt(v time.Time) *TermsVersionUpsertOne {
+	return u.Update(func(s *TermsVersionUpsert) {
+		s.SetAnnouncedAt(v)
+	})
+}
+
+// UpdateAnnouncedAt sets the "announced_at" field to the value that was provided on create.
+func (u *TermsVersionUpsertOne) UpdateAnnouncedAt() *TermsVersionUpsertOne {
+	return u.Update(func(s *TermsVersionUpsert) {
+		s.UpdateAnnouncedAt()
+	})
+}
+
+// ClearAnnouncedAt clears the value of the "announced_at" field.
+func (u *TermsVersionUpsertOne) ClearAnnouncedAt() *TermsVersionUpsertOne {
+	return u.Update(func(s *TermsVersionUpsert) {
+		s.ClearAnnouncedAt()
 	})
 }
 
@@ -863,6 +920,27 @@ func (u *TermsVersionUpsertBulk) UpdateCreatedByID() *TermsVersionUpsertBulk {
 func (u *TermsVersionUpsertBulk) ClearCreatedByID() *TermsVersionUpsertBulk {
 	return u.Update(func(s *TermsVersionUpsert) {
 		s.ClearCreatedByID()
+	})
+}
+
+// SetAnnouncedAt sets the "announced_at" field.
+func (u *TermsVersionUpsertBulk) SetAnnouncedAt(v time.Time) *TermsVersionUpsertBulk {
+	return u.Update(func(s *TermsVersionUpsert) {
+		s.SetAnnouncedAt(v)
+	})
+}
+
+// UpdateAnnouncedAt sets the "announced_at" field to the value that was provided on create.
+func (u *TermsVersionUpsertBulk) UpdateAnnouncedAt() *TermsVersionUpsertBulk {
+	return u.Update(func(s *TermsVersionUpsert) {
+		s.UpdateAnnouncedAt()
+	})
+}
+
+// ClearAnnouncedAt clears the value of the "announced_at" field.
+func (u *TermsVersionUpsertBulk) ClearAnnouncedAt() *TermsVersionUpsertBulk {
+	return u.Update(func(s *TermsVersionUpsert) {
+		s.ClearAnnouncedAt()
 	})
 }
 

@@ -141,6 +141,26 @@ func (_u *TermsVersionUpdate) ClearCreatedByID() *TermsVersionUpdate {
 	return _u
 }
 
+// SetAnnouncedAt sets the "announced_at" field.
+func (_u *TermsVersionUpdate) SetAnnouncedAt(v time.Time) *TermsVersionUpdate {
+	_u.mutation.SetAnnouncedAt(v)
+	return _u
+}
+
+// SetNillableAnnouncedAt sets the "announced_at" field if the given value is not nil.
+func (_u *TermsVersionUpdate) SetNillableAnnouncedAt(v *time.Time) *TermsVersionUpdate {
+	if v != nil {
+		_u.SetAnnouncedAt(*v)
+	}
+	return _u
+}
+
+// ClearAnnouncedAt clears the value of the "announced_at" field.
+func (_u *TermsVersionUpdate) ClearAnnouncedAt() *TermsVersionUpdate {
+	_u.mutation.ClearAnnouncedAt()
+	return _u
+}
+
 // AddAcceptanceIDs adds the "acceptances" edge to the TermsAcceptance entity by IDs.
 func (_u *TermsVersionUpdate) AddAcceptanceIDs(ids ...int) *TermsVersionUpdate {
 	_u.mutation.AddAcceptanceIDs(ids...)
@@ -268,6 +288,12 @@ func (_u *TermsVersionUpdate) sqlSave(ctx context.Context) (_node int, err error
 	}
 	if _u.mutation.CreatedByIDCleared() {
 		_spec.ClearField(termsversion.FieldCreatedByID, field.TypeInt)
+	}
+	if value, ok := _u.mutation.AnnouncedAt(); ok {
+		_spec.SetField(termsversion.FieldAnnouncedAt, field.TypeTime, value)
+	}
+	if _u.mutation.AnnouncedAtCleared() {
+		_spec.ClearField(termsversion.FieldAnnouncedAt, field.TypeTime)
 	}
 	if _u.mutation.AcceptancesCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -447,6 +473,26 @@ func (_u *TermsVersionUpdateOne) ClearCreatedByID() *TermsVersionUpdateOne {
 	return _u
 }
 
+// SetAnnouncedAt sets the "announced_at" field.
+func (_u *TermsVersionUpdateOne) SetAnnouncedAt(v time.Time) *TermsVersionUpdateOne {
+	_u.mutation.SetAnnouncedAt(v)
+	return _u
+}
+
+// SetNillableAnnouncedAt sets the "announced_at" field if the given value is not nil.
+func (_u *TermsVersionUpdateOne) SetNillableAnnouncedAt(v *time.Time) *TermsVersionUpdateOne {
+	if v != nil {
+		_u.SetAnnouncedAt(*v)
+	}
+	return _u
+}
+
+// ClearAnnouncedAt clears the value of the "announced_at" field.
+func (_u *TermsVersionUpdateOne) ClearAnnouncedAt() *TermsVersionUpdateOne {
+	_u.mutation.ClearAnnouncedAt()
+	return _u
+}
+
 // AddAcceptanceIDs adds the "acceptances" edge to the TermsAcceptance entity by IDs.
 func (_u *TermsVersionUpdateOne) AddAcceptanceIDs(ids ...int) *TermsVersionUpdateOne {
 	_u.mutation.AddAcceptanceIDs(ids...)
@@ -604,6 +650,12 @@ func (_u *TermsVersionUpdateOne) sqlSave(ctx context.Context) (_node *TermsVersi
 	}
 	if _u.mutation.CreatedByIDCleared() {
 		_spec.ClearField(termsversion.FieldCreatedByID, field.TypeInt)
+	}
+	if value, ok := _u.mutation.AnnouncedAt(); ok {
+		_spec.SetField(termsversion.FieldAnnouncedAt, field.TypeTime, value)
+	}
+	if _u.mutation.AnnouncedAtCleared() {
+		_spec.ClearField(termsversion.FieldAnnouncedAt, field.TypeTime)
 	}
 	if _u.mutation.AcceptancesCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -47,6 +47,12 @@ type Deps struct {
 	Expire func(context.Context) (int, error)
 	// Remind reminds members of bookings on their wished day; nil skips it.
 	Remind func(context.Context) (int, error)
+	// RemindClaims reminds staff of claims' deadlines (claims.Service.Remind); nil
+	// skips it.
+	RemindClaims func(context.Context) (int, error)
+	// AnnounceTerms tells members about new terms versions (terms.Service.Announce);
+	// nil skips it.
+	AnnounceTerms func(context.Context) (int, error)
 	// Archive archives offers past their validity and returns how many; nil skips it.
 	Archive func(context.Context) (int, error)
 	// Webhooks keeps partners' webhook deliveries; nil fails those tasks without
@@ -96,6 +102,8 @@ func NewMux(d Deps) *asynq.ServeMux {
 	mux.Handle(TypeMatureBonuses, &sweep{name: "pending bonuses matured", run: d.Mature, log: d.Log})
 	mux.Handle(TypeExpireBookings, &sweep{name: "unanswered bookings expired", run: d.Expire, log: d.Log})
 	mux.Handle(TypeRemindBookings, &sweep{name: "booking reminders sent", run: d.Remind, log: d.Log})
+	mux.Handle(TypeAnnounceTerms, &sweep{name: "terms notices written", run: d.AnnounceTerms, log: d.Log})
+	mux.Handle(TypeRemindClaims, &sweep{name: "claim reminders sent", run: d.RemindClaims, log: d.Log})
 	mux.Handle(TypeDowngradeTiers, &sweep{name: "bought tiers ended", run: d.Downgrade, log: d.Log})
 	mux.Handle(TypeMakeThumbnail, &makeThumbnail{make: d.Thumbnail})
 	if d.Webhooks != nil && d.Queue != nil {

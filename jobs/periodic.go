@@ -32,6 +32,8 @@ func DefaultPeriodic() []Periodic {
 		{Type: TypeRedeliverWebhooks, Every: time.Minute},
 		{Type: TypePruneIdempotency, Every: time.Hour},
 		{Type: TypeDetectFraud, Every: 15 * time.Minute},
+		{Type: TypeRemindClaims, Every: 15 * time.Minute},
+		{Type: TypeAnnounceTerms, Every: 5 * time.Minute},
 	}
 }
 

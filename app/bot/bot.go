@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"ikra/app/i18n"
+	"ikra/app/maintenance"
 	"ikra/app/members"
 	"ikra/app/tgapi"
 )
@@ -58,12 +59,21 @@ type Bot struct {
 	catalog *i18n.Catalog
 	baseURL string
 	log     *slog.Logger
+	// maintenance, when set and on, makes every answer a short notice.
+	maintenance *maintenance.Service
 }
 
 // New returns the bot.
 func New(m *members.Service, send Sender, cat *i18n.Catalog, baseURL string, log *slog.Logger) *Bot {
 	return &Bot{members: m, send: send, catalog: cat, baseURL: baseURL, log: log}
 }
+
+// SetMaintenance makes the bot answer a short notice instead of its normal reply while
+// the maintenance mode is on (for everyone, staff too).
+func (b *Bot) SetMaintenance(m *maintenance.Service) { b.maintenance = m }
+
+// almaty is the zone the expected end of maintenance is shown in.
+var almaty = maintenance.Almaty
 
 // HandleUpdate answers one update as Telegram sends it (the webhook's body). An update
 // that cannot be decoded is logged and dropped: delivering it again would not help.
@@ -97,6 +107,15 @@ func (b *Bot) Handle(ctx context.Context, u Update) error {
 		lang = i18n.Default
 	}
 	t := func(key string, args ...any) string { return b.catalog.T(lang, key, args...) }
+	if b.maintenance != nil {
+		if st, _ := b.maintenance.Current(ctx); st.On {
+			text := t("bot.maintenance")
+			if !st.Until.IsZero() {
+				text += " " + t("maintenance.until", st.Until.In(almaty).Format("02.01.2006 15:04"))
+			}
+			return b.reply(ctx, m, text, tgapi.SendOptions{})
+		}
+	}
 	if len(m.Contact) > 0 {
 		// A shared contact carries a phone number: it is discarded, not stored.
 		return b.reply(ctx, m, t("bot.contact_discarded"), tgapi.SendOptions{})

@@ -394,3 +394,22 @@ func (s *Service) openThumb(ctx context.Context, key, orig string) (io.ReadClose
 	}
 	return r, obj, false, err
 }
+
+// Cleaned is a picture checked and encoded again without metadata (Clean).
+type Cleaned struct {
+	Data          []byte
+	ContentType   string
+	Ext           string // ".jpg" or ".png"
+	Width, Height int
+}
+
+// Clean checks a picture and encodes it again exactly as Upload does (no EXIF, no
+// comments, nothing appended), for other places that take images (claims'
+// attachments). A refused picture is a *Refusal saying why.
+func (s *Service) Clean(ctx context.Context, b []byte) (Cleaned, error) {
+	c, err := s.clean(ctx, b)
+	if err != nil {
+		return Cleaned{}, err
+	}
+	return Cleaned{Data: c.data, ContentType: c.contentType, Ext: c.ext, Width: c.width, Height: c.height}, nil
+}

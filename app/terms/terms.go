@@ -103,30 +103,54 @@ func Latest(ctx context.Context, db *ent.Client, kind string) (*ent.TermsVersion
 // Publish makes body (markdown) the current version of kind from now on. The title is
 // the document's first heading (or first line); the version is the date, with a
 // counter when several are published on one day. Members see it at once; earlier
-// versions and their acceptances stay.
+// versions and their acceptances stay. (The back office publishes through
+// Service.Publish, which takes an effective date and writes an audit entry.)
 func Publish(ctx context.Context, db *ent.Client, kind, body string, now time.Time) (*ent.TermsVersion, error) {
+	return create(ctx, db, kind, body, now, now, nil)
+}
+
+// Clean is the document as it is stored: valid UTF-8 without NUL bytes, "\n" line ends,
+// trimmed; it checks the kind and the size.
+func Clean(kind, body string) (string, error) {
 	if kind != Offer && kind != Privacy {
-		return nil, ErrUnknownKind
+		return "", ErrUnknownKind
 	}
 	if len(body) > MaxBytes {
-		return nil, ErrTooLong
+		return "", ErrTooLong
 	}
 	body = strings.ReplaceAll(strings.ToValidUTF8(body, "\uFFFD"), "\x00", "")
 	body = strings.TrimSpace(strings.ReplaceAll(body, "\r\n", "\n"))
 	if body == "" {
-		return nil, ErrEmpty
+		return "", ErrEmpty
 	}
-	now = now.UTC()
-	base := now.Format("2006-01-02")
+	return body, nil
+}
+
+// create stores a version of kind taking effect at effective; its version is the
+// effective date (Asia/Almaty), with a counter for a second one on the same day.
+func create(ctx context.Context, db *ent.Client, kind, body string, effective, now time.Time, by *int) (*ent.TermsVersion, error) {
+	body, err := Clean(kind, body)
+	if err != nil {
+		return nil, err
+	}
+	base := effective.In(Almaty).Format("2006-01-02")
 	for n := 1; n < 1000; n++ {
 		version := base
 		if n > 1 {
 			version = fmt.Sprintf("%s.%d", base, n)
 		}
-		v, err := db.TermsVersion.Create().SetKind(termsversion.Kind(kind)).SetVersion(version).
-			SetTitle(Title(body)).SetBody(body).SetPublishedAt(now).Save(ctx)
-		if ent.IsConstraintError(err) {
+		exists, err := db.TermsVersion.Query().Where(termsversion.KindEQ(termsversion.Kind(kind)), termsversion.Version(version)).Exist(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if exists {
 			continue // this day's version is taken: the next number
+		}
+		v, err := db.TermsVersion.Create().SetKind(termsversion.Kind(kind)).SetVersion(version).
+			SetTitle(Title(body)).SetBody(body).SetPublishedAt(effective).SetCreatedAt(now).
+			SetNillableCreatedByID(by).Save(ctx)
+		if ent.IsConstraintError(err) {
+			continue // taken meanwhile
 		}
 		if err != nil {
 			return nil, fmt.Errorf("terms: publish: %w", err)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"html/template"
 	"strings"
 
 	"github.com/go-redis/redis_rate/v10"
@@ -59,9 +60,9 @@ func (s *Server) routes() {
 	a.Get("/healthz", s.healthz)
 	a.Get("/readyz", s.readyz)
 	a.Get("/assets/*", s.asset)
-	a.Use(compressed, s.loadSession, s.securityHeaders)
+	a.Use(compressed, s.loadSession, s.securityHeaders, s.maintenanceGate, s.termsUse)
 	a.Use(func(c *fiber.Ctx) error {
-		if strings.HasPrefix(c.Path(), "/partner/offers/") && strings.HasSuffix(c.Path(), "/media") {
+		if strings.HasPrefix(c.Path(), "/partner/offers/") && strings.HasSuffix(c.Path(), "/media") || c.Path() == "/app/claims" {
 			return c.Next() // upload routes take the larger global limit
 		}
 		return bodyLimit(maxForm)(c)
@@ -235,6 +236,30 @@ func (s *Server) routes() {
 	jm := s.jobsMonitor()
 	r.add(Admin, "GET", "/admin/jobs", "jobs:monitor", LimitRead, jm)
 	r.add(Admin, "GET", "/admin/jobs/*", "jobs:monitor", LimitRead, jm)
+
+	// Claims, terms and maintenance (app/claims, app/terms, app/maintenance).
+	mc := member.NewClaims(s.render, s.claims)
+	r.add(Member, "GET", "/app/claims", "cabinet:use", LimitRead, mc.List)
+	r.add(Member, "GET", "/app/claims/new", "cabinet:use", LimitRead, mc.New)
+	r.add(Member, "POST", "/app/claims", "cabinet:use", LimitWrite, mc.Create)
+	r.add(Member, "GET", "/app/claims/:id", "cabinet:use", LimitRead, mc.Show)
+	r.add(Member, "GET", "/app/claims/:id/files/:name", "cabinet:use", LimitRead, mc.File)
+	acl := admin.NewClaims(s.render, s.claims)
+	r.add(Admin, "GET", "/admin/claims", "claims:read", LimitRead, acl.List)
+	r.add(Admin, "GET", "/admin/claims/:id", "claims:read", LimitRead, acl.Show)
+	r.add(Admin, "GET", "/admin/claims/:id/files/:name", "claims:read", LimitRead, acl.File)
+	r.add(Admin, "POST", "/admin/claims/:id/assign", "claims:write", LimitWrite, acl.Assign)
+	r.add(Admin, "POST", "/admin/claims/:id/start", "claims:write", LimitWrite, acl.Start)
+	r.add(Admin, "POST", "/admin/claims/:id/answer", "claims:write", LimitWrite, acl.Answer)
+	r.add(Public, "GET", "/terms/v/:version", "", NoLimit, s.termsVersion(terms.Offer))
+	r.add(Public, "GET", "/privacy/v/:version", "", NoLimit, s.termsVersion(terms.Privacy))
+	r.add(Member, "POST", "/app/terms/seen", "cabinet:use", LimitWrite, s.dismissTerms)
+	atm := admin.NewTerms(s.render, s.terms, func(src string) template.HTML { return markdown(src, "") })
+	r.add(Admin, "GET", "/admin/terms", "terms:publish", LimitRead, atm.List)
+	r.add(Admin, "POST", "/admin/terms", "terms:publish", LimitWrite, atm.Publish)
+	amt := admin.NewMaintenance(s.render, s.maintenance)
+	r.add(Admin, "GET", "/admin/maintenance", "maintenance:write", LimitRead, amt.Page)
+	r.add(Admin, "POST", "/admin/maintenance", "maintenance:write", LimitWrite, amt.Save)
 
 	ap := api.New(s.db, s.sessions, s.notify, s.loyalty, history)
 	r.add(API, "GET", "/api/v1/me", "cabinet:use", LimitRead, ap.Me)

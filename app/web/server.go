@@ -33,6 +33,7 @@ import (
 	"ikra/app/authz"
 	"ikra/app/bookings"
 	"ikra/app/catalog"
+	"ikra/app/claims"
 	"ikra/app/config"
 	"ikra/app/dashboard"
 	"ikra/app/fraud"
@@ -40,6 +41,7 @@ import (
 	"ikra/app/images"
 	"ikra/app/ledger"
 	"ikra/app/loyalty"
+	"ikra/app/maintenance"
 	"ikra/app/media"
 	"ikra/app/members"
 	"ikra/app/notify"
@@ -47,6 +49,7 @@ import (
 	"ikra/app/partners"
 	"ikra/app/ratelimit"
 	"ikra/app/scraping"
+	"ikra/app/terms"
 	"ikra/app/web/ui"
 	"ikra/app/webhooks"
 	"ikra/assets"
@@ -104,6 +107,12 @@ type Deps struct {
 	Limiter ratelimit.Limiter
 	// Dashboard computes the back office's overview (app/dashboard).
 	Dashboard *dashboard.Service
+	// Claims keeps members' formal claims (app/claims).
+	Claims *claims.Service
+	// Maintenance is the platform's maintenance mode (app/maintenance); nil is never on.
+	Maintenance *maintenance.Service
+	// Terms publishes terms versions and records acceptance by continued use (app/terms).
+	Terms *terms.Service
 }
 
 // Server is the web layer: the Fiber app and what its handlers share.
@@ -147,6 +156,9 @@ type Server struct {
 	scraping      *scraping.Service
 	fraud         *fraud.Service
 	queue         asynq.RedisConnOpt
+	claims        *claims.Service
+	maintenance   *maintenance.Service
+	terms         *terms.Service
 }
 
 // Body size limits: small for forms and JSON, larger only where files are uploaded.
@@ -195,6 +207,12 @@ func New(d Deps) (*Server, error) {
 	s.dash = d.Dashboard
 	s.fraud = d.Fraud
 	s.queue = d.Queue
+	s.claims = d.Claims
+	s.maintenance = d.Maintenance
+	s.terms = d.Terms
+	if s.terms == nil {
+		s.terms = terms.NewService(d.DB, nil, d.Notify, nil)
+	}
 	s.rows = d.Rows
 	if s.rows == nil {
 		s.rows = cache.NewRows(nil, d.DB)

@@ -10,6 +10,7 @@ import (
 
 	"ikra/app/apptest"
 	"ikra/app/audit"
+	"ikra/app/claims"
 	"ikra/app/i18n"
 	"ikra/app/web"
 )
@@ -18,10 +19,11 @@ var pageTitle = regexp.MustCompile(`(?s)<title>(.*?)</title>`)
 
 // notMemberPages are the member routes that answer with something other than a page.
 var notMemberPages = map[string]bool{
-	"/app/bookings/:id/qr.png": true, // a QR image
-	"/app/invite/qr.png":       true, // a QR image
-	"/app/settings/export":     true, // a JSON download
-	"/media/*":                 true, // offer images
+	"/app/bookings/:id/qr.png":    true, // a QR image
+	"/app/invite/qr.png":          true, // a QR image
+	"/app/settings/export":        true, // a JSON download
+	"/media/*":                    true, // offer images
+	"/app/claims/:id/files/:name": true, // a claim's attached image
 }
 
 // Every page a member opens, walked from the route table so that a new one cannot be
@@ -36,7 +38,10 @@ func TestMemberPagesHaveOwnTitles(t *testing.T) {
 	c, m := env.Member(9801, "Асель")
 	token, _, err := env.App.Staff.Invite(ctx, audit.Entry{ActorRole: "test"}, p.ID, "cashier")
 	apptest.Must(t, err)
-	params := map[string]string{"/app/offers/:id": "/app/offers/" + apptest.Itoa(o.ID), "/partner/invite/:token": "/partner/invite/" + token}
+	cl, err := env.App.Claims.File(ctx, claims.Filing{MemberID: m.ID, Subject: "Претензия", Body: "Текст"})
+	apptest.Must(t, err)
+	params := map[string]string{"/app/offers/:id": "/app/offers/" + apptest.Itoa(o.ID), "/partner/invite/:token": "/partner/invite/" + token,
+		"/app/claims/:id": "/app/claims/" + apptest.Itoa(cl.ID)}
 
 	var paths []string
 	for _, r := range env.App.Web.Routes {

@@ -1127,6 +1127,7 @@ var (
 		{Name: "published_at", Type: field.TypeTime},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "created_by_id", Type: field.TypeInt, Nullable: true},
+		{Name: "announced_at", Type: field.TypeTime, Nullable: true},
 	}
 	// TermsVersionsTable holds the schema information for the "terms_versions" table.
 	TermsVersionsTable = &schema.Table{

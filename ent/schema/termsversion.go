@@ -25,6 +25,9 @@ func (TermsVersion) Fields() []ent.Field {
 		field.Time("published_at"),
 		field.Time("created_at").Default(time.Now),
 		field.Int("created_by_id").Optional().Nillable(),
+		// When every member was sent the notice of this version (the announce job's
+		// outbox mark); empty until then.
+		field.Time("announced_at").Optional().Nillable(),
 	}
 }
 

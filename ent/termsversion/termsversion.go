@@ -29,6 +29,8 @@ const (
 	FieldCreatedAt = "created_at"
 	// FieldCreatedByID holds the string denoting the created_by_id field in the database.
 	FieldCreatedByID = "created_by_id"
+	// FieldAnnouncedAt holds the string denoting the announced_at field in the database.
+	FieldAnnouncedAt = "announced_at"
 	// EdgeAcceptances holds the string denoting the acceptances edge name in mutations.
 	EdgeAcceptances = "acceptances"
 	// Table holds the table name of the termsversion in the database.
@@ -52,6 +54,7 @@ var Columns = []string{
 	FieldPublishedAt,
 	FieldCreatedAt,
 	FieldCreatedByID,
+	FieldAnnouncedAt,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -137,6 +140,11 @@ func ByCreatedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByCreatedByID orders the results by the created_by_id field.
 func ByCreatedByID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCreatedByID, opts...).ToFunc()
+}
+
+// ByAnnouncedAt orders the results by the announced_at field.
+func ByAnnouncedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAnnouncedAt, opts...).ToFunc()
 }
 
 // ByAcceptancesCount orders the results by acceptances count.

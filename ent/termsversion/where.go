@@ -85,6 +85,11 @@ func CreatedByID(v int) predicate.TermsVersion {
 	return predicate.TermsVersion(sql.FieldEQ(FieldCreatedByID, v))
 }
 
+// AnnouncedAt applies equality check predicate on the "announced_at" field. It's identical to AnnouncedAtEQ.
+func AnnouncedAt(v time.Time) predicate.TermsVersion {
+	return predicate.TermsVersion(sql.FieldEQ(FieldAnnouncedAt, v))
+}
+
 // KindEQ applies the EQ predicate on the "kind" field.
 func KindEQ(v Kind) predicate.TermsVersion {
 	return predicate.TermsVersion(sql.FieldEQ(FieldKind, v))
@@ -428,6 +433,56 @@ func CreatedByIDIsNil() predicate.TermsVersion {
 // CreatedByIDNotNil applies the NotNil predicate on the "created_by_id" field.
 func CreatedByIDNotNil() predicate.TermsVersion {
 	return predicate.TermsVersion(sql.FieldNotNull(FieldCreatedByID))
+}
+
+// AnnouncedAtEQ applies the EQ predicate on the "announced_at" field.
+func AnnouncedAtEQ(v time.Time) predicate.TermsVersion {
+	return predicate.TermsVersion(sql.FieldEQ(FieldAnnouncedAt, v))
+}
+
+// AnnouncedAtNEQ applies the NEQ predicate on the "announced_at" field.
+func AnnouncedAtNEQ(v time.Time) predicate.TermsVersion {
+	return predicate.TermsVersion(sql.FieldNEQ(FieldAnnouncedAt, v))
+}
+
+// AnnouncedAtIn applies the In predicate on the "announced_at" field.
+func AnnouncedAtIn(vs ...time.Time) predicate.TermsVersion {
+	return predicate.TermsVersion(sql.FieldIn(FieldAnnouncedAt, vs...))
+}
+
+// AnnouncedAtNotIn applies the NotIn predicate on the "announced_at" field.
+func AnnouncedAtNotIn(vs ...time.Time) predicate.TermsVersion {
+	return predicate.TermsVersion(sql.FieldNotIn(FieldAnnouncedAt, vs...))
+}
+
+// AnnouncedAtGT applies the GT predicate on the "announced_at" field.
+func AnnouncedAtGT(v time.Time) predicate.TermsVersion {
+	return predicate.TermsVersion(sql.FieldGT(FieldAnnouncedAt, v))
+}
+
+// AnnouncedAtGTE applies the GTE predicate on the "announced_at" field.
+func AnnouncedAtGTE(v time.Time) predicate.TermsVersion {
+	return predicate.TermsVersion(sql.FieldGTE(FieldAnnouncedAt, v))
+}
+
+// AnnouncedAtLT applies the LT predicate on the "announced_at" field.
+func AnnouncedAtLT(v time.Time) predicate.TermsVersion {
+	return predicate.TermsVersion(sql.FieldLT(FieldAnnouncedAt, v))
+}
+
+// AnnouncedAtLTE applies the LTE predicate on the "announced_at" field.
+func AnnouncedAtLTE(v time.Time) predicate.TermsVersion {
+	return predicate.TermsVersion(sql.FieldLTE(FieldAnnouncedAt, v))
+}
+
+// AnnouncedAtIsNil applies the IsNil predicate on the "announced_at" field.
+func AnnouncedAtIsNil() predicate.TermsVersion {
+	return predicate.TermsVersion(sql.FieldIsNull(FieldAnnouncedAt))
+}
+
+// AnnouncedAtNotNil applies the NotNil predicate on the "announced_at" field.
+func AnnouncedAtNotNil() predicate.TermsVersion {
+	return predicate.TermsVersion(sql.FieldNotNull(FieldAnnouncedAt))
 }
 
 // HasAcceptances applies the HasEdge predicate on the "acceptances" edge.

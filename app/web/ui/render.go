@@ -8,6 +8,7 @@ import (
 
 	"ikra/app/i18n"
 	"ikra/app/tags"
+	"ikra/app/terms"
 	"ikra/ent"
 )
 
@@ -49,6 +50,9 @@ type Page struct {
 	Data      any
 	// Body is the page's own template, rendered before its layout (PageViews).
 	Body template.HTML
+	// TermsNotice lists the new or scheduled terms versions the member is told about
+	// (the notice banner on member pages).
+	TermsNotice []terms.Stamp
 }
 
 // Renderer renders pages with the common data filled in.
@@ -69,6 +73,11 @@ const (
 	LayoutAdmin   = "layouts/admin"
 )
 
+const keyTermsNotice = "ikra.terms_notice"
+
+// SetTermsNotice puts the terms versions to tell the member about on the request.
+func SetTermsNotice(c *fiber.Ctx, notice []terms.Stamp) { c.Locals(keyTermsNotice, notice) }
+
 // Locale is the request's translator, for handlers that prepare text themselves.
 func (r *Renderer) Locale(c *fiber.Ctx) Locale { return Locale{Lang: Lang(c), cat: r.Catalog} }
 
@@ -86,6 +95,7 @@ func (r *Renderer) Page(c *fiber.Ctx, titleKey string, data any) *Page {
 		Languages: i18n.Languages,
 		Data:      data,
 	}
+	p.TermsNotice, _ = c.Locals(keyTermsNotice).([]terms.Stamp)
 	if titleKey != "" {
 		p.Title = p.L.T(titleKey)
 	} else {
