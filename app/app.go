@@ -38,6 +38,7 @@ import (
 	"ikra/app/scraping"
 	"ikra/app/settings"
 	"ikra/app/store"
+	"ikra/app/support"
 	"ikra/app/terms"
 	"ikra/app/tgapi"
 	"ikra/app/web"
@@ -97,6 +98,8 @@ type App struct {
 	APIKeys *apikeys.Service
 	// Scraping counts offer and catalog reads in Redis and flags harvesting (app/scraping).
 	Scraping *scraping.Service
+	// Support is the care service and the concierge (app/support).
+	Support *support.Service
 
 	queueClient *asynq.Client
 	closers     []func() error
@@ -285,12 +288,17 @@ func (a *App) initServices(ctx context.Context) error {
 	a.Scraping.UseSettings(a.Settings)
 	a.Staff.SetDialect(a.DB.Dialect)
 	a.Partners = partners.NewService(a.DB.Client, a.DB.Dialect, a.Notify, a.Catalog.T, a.Authz.Changed)
+	a.Support = support.New(a.DB.Client, a.Notify, a.Media, a.Images, a.Offers, a.Bookings,
+		func(memberID int, perm string) bool { return a.Authz.Can(memberID, authz.Platform, perm) })
+	a.Support.SetTexts(a.Catalog.T)
+	a.Support.SetLogger(a.Log)
 	if err := a.Loyalty.Init(ctx); err != nil {
 		return err
 	}
 	if a.Config.TelegramEnabled() {
 		a.Bot = tgapi.New(a.Config.TelegramAPIURL, a.Config.BotToken, nil)
 		a.BotUI = bot.New(a.Members, a.Bot, a.Catalog, a.Config.BaseURL, a.Log)
+		a.BotUI.SetSupport(a.Support)
 	}
 	if err := a.grantSuperadmins(ctx); err != nil {
 		return err
@@ -371,6 +379,7 @@ func (a *App) initWeb(ctx context.Context) error {
 	d.APIKeys = a.APIKeys
 	d.Partners = a.Partners
 	d.Scraping = a.Scraping
+	d.Support = a.Support
 	d.Cache, d.Rows = a.Cache, a.Rows
 	if a.Redis.Embedded() {
 		// One process owns the Redis: no other node shares the buckets, and keeping

@@ -39,6 +39,7 @@ import (
 	"ikra/app/partners"
 	"ikra/app/ratelimit"
 	"ikra/app/scraping"
+	"ikra/app/support"
 	"ikra/app/web/ui"
 	"ikra/app/webhooks"
 	"ikra/assets"
@@ -84,6 +85,8 @@ type Deps struct {
 	Partners *partners.Service
 	// Scraping watches offer and catalog reads and flags harvesting (app/scraping).
 	Scraping *scraping.Service
+	// Support is the care service and the concierge (app/support).
+	Support *support.Service
 	// Cache and Rows: the signed-in member and their partner roles are read through
 	// them (app/cache); nil reads the database every time.
 	Cache *cache.Bus
@@ -128,6 +131,7 @@ type Server struct {
 	apiKeys       *apikeys.Service
 	partners      *partners.Service
 	scraping      *scraping.Service
+	support       *support.Service
 }
 
 // Body size limits: small for forms and JSON, larger only where files are uploaded.
@@ -160,6 +164,7 @@ func New(d Deps) (*Server, error) {
 	s.apiKeys = d.APIKeys
 	s.partners = d.Partners
 	s.scraping = d.Scraping
+	s.support = d.Support
 	s.rows = d.Rows
 	if s.rows == nil {
 		s.rows = cache.NewRows(nil, d.DB)
