@@ -251,11 +251,11 @@ func StaffPath(th *ent.SupportThread) string {
 // Write adds the member's message to their thread. A resolved thread opens again; the
 // thread's channel becomes the one the member wrote from.
 func (s *Service) Write(ctx context.Context, memberID, threadID int, body, ch string, img *Upload) (*ent.SupportMessage, error) {
-	body, err := text("body", body, MaxBody, true)
-	if err != nil {
+	if _, err := s.memberThread(ctx, s.db, memberID, threadID); err != nil {
 		return nil, err
 	}
-	if _, err := s.memberThread(ctx, s.db, memberID, threadID); err != nil {
+	body, err := text("body", body, MaxBody, true)
+	if err != nil {
 		return nil, err
 	}
 	var msg *ent.SupportMessage
