@@ -11,6 +11,7 @@ import (
 	"ikra/app/apptest"
 	"ikra/app/audit"
 	"ikra/app/i18n"
+	"ikra/app/support"
 	"ikra/app/web"
 )
 
@@ -22,6 +23,8 @@ var notMemberPages = map[string]bool{
 	"/app/invite/qr.png":       true, // a QR image
 	"/app/settings/export":     true, // a JSON download
 	"/media/*":                 true, // offer images
+
+	"/app/support/:id/files/:name": true, // a care-service attachment
 }
 
 // Every page a member opens, walked from the route table so that a new one cannot be
@@ -37,6 +40,9 @@ func TestMemberPagesHaveOwnTitles(t *testing.T) {
 	token, _, err := env.App.Staff.Invite(ctx, audit.Entry{ActorRole: "test"}, p.ID, "cashier")
 	apptest.Must(t, err)
 	params := map[string]string{"/app/offers/:id": "/app/offers/" + apptest.Itoa(o.ID), "/partner/invite/:token": "/partner/invite/" + token}
+	th, _, err := env.App.Support.Open(ctx, support.OpenInput{MemberID: m.ID, Body: "Вопрос"})
+	apptest.Must(t, err)
+	params["/app/support/:id"] = "/app/support/" + apptest.Itoa(th.ID)
 
 	var paths []string
 	for _, r := range env.App.Web.Routes {
