@@ -158,6 +158,8 @@ func (b *Bot) supportMessage(ctx context.Context, m *Message, text string, open 
 	switch {
 	case errors.Is(err, members.ErrBlocked):
 		return b.reply(ctx, m, t("bot.blocked"), tgapi.SendOptions{})
+	case errors.Is(err, members.ErrNotFound) && !open:
+		return b.reply(ctx, m, t("bot.help"), b.openApp(t))
 	case errors.Is(err, members.ErrNotFound):
 		return b.reply(ctx, m, t("bot.support_sign_up"), tgapi.SendOptions{})
 	case err != nil:

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"ikra/app/apptest"
 	"ikra/app/audit"
@@ -213,6 +214,9 @@ func TestSupportThreadLifecycle(t *testing.T) {
 	if !strings.Contains(mp.Body, "Бонусы начислятся через 14 дней.") || strings.Contains(mp.Body, "СЕКРЕТНАЯ") {
 		t.Fatalf("member's page: reply missing or internal note shown: %.800s", mp.Body)
 	}
+	if ex := w.member.Get("/app/settings/export"); ex.Status != http.StatusOK || !strings.Contains(ex.Body, "Бонусы начислятся") || strings.Contains(ex.Body, "СЕКРЕТНАЯ") {
+		t.Fatalf("data export: %d, reply missing or internal note included", ex.Status)
+	}
 	sp := w.agent.Get(base)
 	if !strings.Contains(sp.Body, "СЕКРЕТНАЯ") || !strings.Contains(sp.Body, "msg-internal") || !strings.Contains(sp.Body, `action="`+base+`/resolve"`) {
 		t.Fatalf("staff page: %.500s", sp.Body)
@@ -246,7 +250,7 @@ func TestSupportThreadLifecycle(t *testing.T) {
 			t.Errorf("no audit entry for %s", action)
 		}
 	}
-	st, err := w.env.App.Support.Stats(ctx, th.CreatedAt.Add(-1), th.ResolvedAt.Add(1))
+	st, err := w.env.App.Support.Stats(ctx, th.CreatedAt.Add(-time.Second), th.ResolvedAt.Add(time.Second))
 	apptest.Must(t, err)
 	if st.Resolved != 1 || st.Answered != 1 || st.Open != 0 {
 		t.Fatalf("stats %+v", st)
