@@ -67,11 +67,17 @@ func (h *Support) Queue(c *fiber.Ctx) error {
 	for i, th := range list {
 		rows[i] = newThreadRow(l, th)
 	}
-	sec := func(s int64) string { return l.Duration(time.Duration(s) * time.Second) }
+	// A time over no threads at all is no time: a dash, not "0 s".
+	sec := func(n int, s int64) string {
+		if n == 0 {
+			return "—"
+		}
+		return l.Duration(time.Duration(s) * time.Second)
+	}
 	return h.render.Render(c, ui.LayoutAdmin, "admin/support/index", "admin."+h.kind+".title", fiber.Map{
 		"Base": h.base(), "Kind": h.kind, "Tab": tab, "Tabs": support.Tabs, "Counts": counts, "Threads": rows,
-		"Stats": st, "FirstMedian": sec(st.FirstResponseMedian), "FirstAvg": sec(st.FirstResponseAvg),
-		"ResolutionMedian": sec(st.ResolutionMedian), "ResolutionAvg": sec(st.ResolutionAvg),
+		"Stats": st, "FirstMedian": sec(st.Answered, st.FirstResponseMedian), "FirstAvg": sec(st.Answered, st.FirstResponseAvg),
+		"ResolutionMedian": sec(st.Resolved, st.ResolutionMedian), "ResolutionAvg": sec(st.Resolved, st.ResolutionAvg),
 	})
 }
 
