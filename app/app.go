@@ -42,6 +42,7 @@ import (
 	"ikra/app/scraping"
 	"ikra/app/settings"
 	"ikra/app/store"
+	"ikra/app/support"
 	"ikra/app/terms"
 	"ikra/app/tgapi"
 	"ikra/app/web"
@@ -111,6 +112,8 @@ type App struct {
 	Terms *terms.Service
 	// Maintenance is the maintenance mode, read through the cached settings.
 	Maintenance *maintenance.Service
+	// Support is the care service and the concierge (app/support).
+	Support *support.Service
 
 	queueClient *asynq.Client
 	closers     []func() error
@@ -306,6 +309,10 @@ func (a *App) initServices(ctx context.Context) error {
 	a.Terms = terms.NewService(a.DB.Client, a.Cache, a.Notify, a.Catalog.T)
 	a.Claims = claims.New(a.DB.Client, a.DB.Dialect, a.Notify, a.Catalog.T)
 	a.Claims.SetMedia(a.Media, a.Images, a.Log)
+	a.Support = support.New(a.DB.Client, a.Notify, a.Media, a.Images, a.Offers, a.Bookings,
+		func(memberID int, perm string) bool { return a.Authz.Can(memberID, authz.Platform, perm) })
+	a.Support.SetTexts(a.Catalog.T)
+	a.Support.SetLogger(a.Log)
 	if err := a.Loyalty.Init(ctx); err != nil {
 		return err
 	}
@@ -313,6 +320,7 @@ func (a *App) initServices(ctx context.Context) error {
 		a.Bot = tgapi.New(a.Config.TelegramAPIURL, a.Config.BotToken, nil)
 		a.BotUI = bot.New(a.Members, a.Bot, a.Catalog, a.Config.BaseURL, a.Log)
 		a.BotUI.SetMaintenance(a.Maintenance)
+		a.BotUI.SetSupport(a.Support)
 	}
 	if err := a.grantSuperadmins(ctx); err != nil {
 		return err
@@ -399,6 +407,7 @@ func (a *App) initWeb(ctx context.Context) error {
 	d.Claims = a.Claims
 	d.Maintenance = a.Maintenance
 	d.Terms = a.Terms
+	d.Support = a.Support
 	d.Cache, d.Rows = a.Cache, a.Rows
 	if a.Redis.Embedded() {
 		// One process owns the Redis: no other node shares the buckets, and keeping

@@ -145,6 +145,13 @@ type Input struct {
 	Date *time.Time
 	// Key makes the request safe to retry: the same key returns the same booking.
 	Key string
+	// BookedByID is the concierge who books on the member's behalf; the booking records
+	// them and its channel is concierge. Nil for the member's own request.
+	BookedByID *int
+	// Also runs inside the request's transaction once the booking is written, so that
+	// what the booking causes elsewhere (the concierge request it answers) commits or
+	// rolls back with it; its error refuses the booking.
+	Also func(ctx context.Context, tx *ent.Tx, b *ent.Booking) error
 }
 
 // MaxComment is how many characters of a comment a booking keeps.
@@ -161,6 +168,13 @@ func (s *Service) Request(ctx context.Context, memberID, offerID int, channel, c
 // RequestInput is Request with its arguments in a struct.
 func (s *Service) RequestInput(ctx context.Context, in Input) (*ent.Booking, error) {
 	if booking.ChannelValidator(booking.Channel(in.Channel)) != nil {
+		in.Channel = string(booking.ChannelWeb)
+	}
+	// Only a named concierge books through the concierge channel.
+	switch {
+	case in.BookedByID != nil:
+		in.Channel = string(booking.ChannelConcierge)
+	case in.Channel == string(booking.ChannelConcierge):
 		in.Channel = string(booking.ChannelWeb)
 	}
 	in.Comment = clip(strings.TrimSpace(in.Comment), MaxComment)
@@ -236,7 +250,7 @@ func (s *Service) request(ctx context.Context, tx *ent.Tx, in Input, visible pre
 	}
 	now := s.now()
 	b, err := tx.Booking.Create().SetCode(code).SetMemberID(in.MemberID).SetOfferID(o.ID).SetPartnerID(o.PartnerID).
-		SetChannel(booking.Channel(in.Channel)).SetNote(in.Comment).SetNillableVisitAt(in.Date).
+		SetChannel(booking.Channel(in.Channel)).SetNote(in.Comment).SetNillableVisitAt(in.Date).SetNillableBookedByID(in.BookedByID).
 		SetBonusPrice(o.PriceBonus).SetExpiresAt(now.Add(s.AnswerWindow)).SetCreatedAt(now).SetUpdatedAt(now).Save(ctx)
 	if err != nil {
 		return nil, err
@@ -261,6 +275,11 @@ func (s *Service) request(ctx context.Context, tx *ent.Tx, in Input, visible pre
 	}
 	if err := s.event(ctx, tx, b, webhooks.BookingRequested, "", 0); err != nil {
 		return nil, err
+	}
+	if in.Also != nil {
+		if err := in.Also(ctx, tx, b); err != nil {
+			return nil, err
+		}
 	}
 	s.log.Info("booking requested", "booking_id", b.ID, "offer_id", o.ID, "member_id", in.MemberID, "partner_id", o.PartnerID)
 	return b, nil

@@ -13,6 +13,7 @@ import (
 	"ikra/app/i18n"
 	"ikra/app/maintenance"
 	"ikra/app/members"
+	"ikra/app/support"
 	"ikra/app/tgapi"
 )
 
@@ -61,7 +62,12 @@ type Bot struct {
 	log     *slog.Logger
 	// maintenance, when set and on, makes every answer a short notice.
 	maintenance *maintenance.Service
+	support     *support.Service
 }
+
+// SetSupport lets members write to the care service from the bot (/support and plain
+// text to an active thread); nil turns that off.
+func (b *Bot) SetSupport(s *support.Service) { b.support = s }
 
 // New returns the bot.
 func New(m *members.Service, send Sender, cat *i18n.Catalog, baseURL string, log *slog.Logger) *Bot {
@@ -148,9 +154,57 @@ func (b *Bot) Handle(ctx context.Context, u Update) error {
 		return b.reply(ctx, m, t(key, member.FirstName), b.openApp(t))
 	case "/app":
 		return b.reply(ctx, m, t("bot.open_app"), b.openApp(t))
+	case "/support":
+		return b.supportMessage(ctx, m, strings.TrimSpace(arg), true, t)
 	default:
+		if b.support != nil && !strings.HasPrefix(cmd, "/") && strings.TrimSpace(m.Text) != "" {
+			return b.supportMessage(ctx, m, strings.TrimSpace(m.Text), false, t)
+		}
 		return b.reply(ctx, m, t("bot.help"), b.openApp(t))
 	}
+}
+
+// supportMessage takes a member's message for the care service: /support opens a
+// thread (or adds to the active one) and is answered with the acknowledgement; plain
+// text goes to the active thread, and without one the help is shown. Once the message
+// is stored a failed answer is only logged: Telegram delivering the update again
+// would store it twice.
+func (b *Bot) supportMessage(ctx context.Context, m *Message, text string, open bool, t func(string, ...any) string) error {
+	if b.support == nil {
+		return b.reply(ctx, m, t("bot.help"), b.openApp(t))
+	}
+	member, err := b.members.ByTelegramID(ctx, m.From.ID)
+	switch {
+	case errors.Is(err, members.ErrBlocked):
+		return b.reply(ctx, m, t("bot.blocked"), tgapi.SendOptions{})
+	case errors.Is(err, members.ErrNotFound) && !open:
+		return b.reply(ctx, m, t("bot.help"), b.openApp(t))
+	case errors.Is(err, members.ErrNotFound):
+		return b.reply(ctx, m, t("bot.support_sign_up"), tgapi.SendOptions{})
+	case err != nil:
+		return fmt.Errorf("bot support: %w", err)
+	}
+	if open && text == "" {
+		return b.reply(ctx, m, t("bot.support_usage"), tgapi.SendOptions{})
+	}
+	th, ack, err := b.support.FromBot(ctx, member.ID, text, open)
+	var invalid *support.Invalid
+	switch {
+	case errors.Is(err, support.ErrNotFound) && !open:
+		return b.reply(ctx, m, t("bot.help"), b.openApp(t))
+	case errors.As(err, &invalid):
+		return b.reply(ctx, m, t(invalid.Key), tgapi.SendOptions{})
+	case err != nil:
+		return fmt.Errorf("bot support: %w", err)
+	}
+	answer := t("bot.support_added", th.ID)
+	if ack != nil {
+		answer = ack.Body
+	}
+	if err := b.reply(ctx, m, answer, tgapi.SendOptions{}); err != nil {
+		b.log.Warn("bot support answer not sent", "thread_id", th.ID, "err", err)
+	}
+	return nil
 }
 
 // WelcomePath opens the Mini App (its entry page signs the member in) and then the

@@ -185,7 +185,7 @@ func (s *Service) File(ctx context.Context, f Filing) (*ent.Claim, error) {
 		if _, dup := bad["files"]; dup {
 			break
 		}
-		c, err := s.images.Clean(ctx, b)
+		c, err := s.images.Clean(ctx, bytes.NewReader(b), int64(len(b)))
 		var refused *images.Refusal
 		if errors.As(err, &refused) {
 			bad["files"] = refused.Key

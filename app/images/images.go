@@ -194,6 +194,34 @@ func (s *Service) Upload(ctx context.Context, partnerID, offerID, authorID int, 
 	return m, nil
 }
 
+// Cleaned is a picture accepted by Clean: decoded and encoded again without metadata.
+type Cleaned struct {
+	Data          []byte
+	ContentType   string // image/jpeg or image/png
+	Ext           string // .jpg or .png
+	Width, Height int
+}
+
+// Clean checks a picture r yields (size bytes as declared, or -1) under the same rules
+// as an offer's images (MaxBytes, MaxPixels, JPEG, PNG or WebP) and re-encodes it
+// without metadata, for other domains that keep pictures (care-service and claims'
+// attachments).
+// A refused picture is a *Refusal saying why.
+func (s *Service) Clean(ctx context.Context, r io.Reader, size int64) (Cleaned, error) {
+	if size > MaxBytes {
+		return Cleaned{}, ErrTooLarge
+	}
+	b, err := io.ReadAll(io.LimitReader(r, MaxBytes+1))
+	if err != nil {
+		return Cleaned{}, fmt.Errorf("images: read upload: %w", err)
+	}
+	c, err := s.clean(ctx, b)
+	if err != nil {
+		return Cleaned{}, err
+	}
+	return Cleaned{Data: c.data, ContentType: c.contentType, Ext: c.ext, Width: c.width, Height: c.height}, nil
+}
+
 // clean decodes at most two pictures at a time.
 func (s *Service) clean(ctx context.Context, b []byte) (*cleaned, error) {
 	select {
@@ -393,23 +421,4 @@ func (s *Service) openThumb(ctx context.Context, key, orig string) (io.ReadClose
 		return nil, media.Object{}, false, ErrNotFound
 	}
 	return r, obj, false, err
-}
-
-// Cleaned is a picture checked and encoded again without metadata (Clean).
-type Cleaned struct {
-	Data          []byte
-	ContentType   string
-	Ext           string // ".jpg" or ".png"
-	Width, Height int
-}
-
-// Clean checks a picture and encodes it again exactly as Upload does (no EXIF, no
-// comments, nothing appended), for other places that take images (claims'
-// attachments). A refused picture is a *Refusal saying why.
-func (s *Service) Clean(ctx context.Context, b []byte) (Cleaned, error) {
-	c, err := s.clean(ctx, b)
-	if err != nil {
-		return Cleaned{}, err
-	}
-	return Cleaned{Data: c.data, ContentType: c.contentType, Ext: c.ext, Width: c.width, Height: c.height}, nil
 }

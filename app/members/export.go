@@ -206,7 +206,8 @@ func (s *Service) Export(ctx context.Context, memberID int) (*Export, error) {
 		}).
 		WithSupportThreads(func(q *ent.SupportThreadQuery) {
 			q.WithMessages(func(q *ent.SupportMessageQuery) {
-				q.Order(ent.Asc(supportmessage.FieldCreatedAt), ent.Asc(supportmessage.FieldID))
+				// Staff's internal notes are never shown to the member.
+				q.Where(supportmessage.Internal(false)).Order(ent.Asc(supportmessage.FieldCreatedAt), ent.Asc(supportmessage.FieldID))
 			}).Order(ent.Asc(supportthread.FieldCreatedAt), ent.Asc(supportthread.FieldID))
 		}).
 		WithClaims(func(q *ent.ClaimQuery) { q.Order(ent.Asc(claim.FieldCreatedAt), ent.Asc(claim.FieldID)) }).

@@ -204,6 +204,23 @@ func (s *Service) Get(ctx context.Context, id int) (*ent.Member, error) {
 	return m, err
 }
 
+// ByTelegramID returns the member signed up with this Telegram ID: ErrNotFound for
+// none (or a deleted account), ErrBlocked for a blocked one.
+func (s *Service) ByTelegramID(ctx context.Context, tgID int64) (*ent.Member, error) {
+	m, err := s.db.Member.Query().Where(member.TelegramID(tgID)).Only(ctx)
+	switch {
+	case ent.IsNotFound(err):
+		return nil, ErrNotFound
+	case err != nil:
+		return nil, err
+	case m.Status == member.StatusBlocked:
+		return nil, ErrBlocked
+	case m.Status != member.StatusActive:
+		return nil, ErrNotFound
+	}
+	return m, nil
+}
+
 // SetLanguage changes the member's interface language.
 func (s *Service) SetLanguage(ctx context.Context, id int, lang string) error {
 	if i18n.Supported(lang) == "" {

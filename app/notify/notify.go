@@ -47,6 +47,9 @@ type Message struct {
 	Body     string
 	// Link is a path inside the site ("/app/bookings/42") or empty.
 	Link string
+	// Delivered marks a message the member already has in their Telegram chat (the
+	// bot answered there itself): it is stored for the cabinet and never sent again.
+	Delivered bool
 }
 
 func (m Message) validate() error {
@@ -133,6 +136,7 @@ func (s *Service) AddTx(ctx context.Context, tx *ent.Tx, m Message) (*ent.Notifi
 			SetBody(m.Body).
 			SetLink(m.Link).
 			SetCreatedAt(s.now()).
+			SetNillableTelegramSentAt(deliveredAt(m, s.now())).
 			Save(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("notify: create: %w", err)
@@ -153,6 +157,14 @@ func (s *Service) AddTx(ctx context.Context, tx *ent.Tx, m Message) (*ent.Notifi
 		})
 	}
 	return n, nil
+}
+
+// deliveredAt is when a Delivered message reached Telegram (now), nil for the others.
+func deliveredAt(m Message, now time.Time) *time.Time {
+	if !m.Delivered {
+		return nil
+	}
+	return &now
 }
 
 // Enqueue hands stored notifications to the delivery queue, best effort: a failure is

@@ -12,6 +12,7 @@ import (
 	"ikra/app/authz"
 	"ikra/app/partners"
 	"ikra/app/scraping"
+	"ikra/app/support"
 	"ikra/app/terms"
 	"ikra/app/web/admin"
 	"ikra/app/web/api"
@@ -62,7 +63,7 @@ func (s *Server) routes() {
 	a.Get("/assets/*", s.asset)
 	a.Use(compressed, s.loadSession, s.securityHeaders, s.maintenanceGate, s.termsUse)
 	a.Use(func(c *fiber.Ctx) error {
-		if strings.HasPrefix(c.Path(), "/partner/offers/") && strings.HasSuffix(c.Path(), "/media") || c.Path() == "/app/claims" {
+		if strings.HasPrefix(c.Path(), "/partner/offers/") && strings.HasSuffix(c.Path(), "/media") || c.Path() == "/app/claims" || supportUpload(c.Path()) {
 			return c.Next() // upload routes take the larger global limit
 		}
 		return bodyLimit(maxForm)(c)
@@ -261,6 +262,30 @@ func (s *Server) routes() {
 	r.add(Admin, "GET", "/admin/maintenance", "maintenance:write", LimitRead, amt.Page)
 	r.add(Admin, "POST", "/admin/maintenance", "maintenance:write", LimitWrite, amt.Save)
 
+	// Care service and concierge (app/support).
+	ms := member.NewSupport(s.render, s.support)
+	r.add(Member, "GET", "/app/support", "cabinet:use", LimitRead, ms.List)
+	r.add(Member, "POST", "/app/support", "cabinet:use", LimitWrite, ms.Open)
+	r.add(Member, "GET", "/app/support/:id", "cabinet:use", LimitRead, ms.Show)
+	r.add(Member, "POST", "/app/support/:id", "cabinet:use", LimitWrite, ms.Write)
+	r.add(Member, "GET", "/app/support/:id/files/:name", "cabinet:use", LimitRead, ms.File)
+	r.add(Member, "POST", "/app/offers/:id/concierge", "cabinet:use", LimitWrite, ms.Concierge)
+	for _, kind := range []string{support.KindSupport, support.KindConcierge} {
+		as := admin.NewSupport(s.render, s.support, kind)
+		base := "/admin/" + kind
+		read, write := support.ReadPerm(kind), support.WritePerm(kind)
+		r.add(Admin, "GET", base, read, LimitRead, as.Queue)
+		r.add(Admin, "GET", base+"/:id", read, LimitRead, as.Show)
+		r.add(Admin, "GET", base+"/:id/files/:name", read, LimitRead, as.File)
+		r.add(Admin, "POST", base+"/:id/assign", write, LimitWrite, as.Assign)
+		r.add(Admin, "POST", base+"/:id/reply", write, LimitWrite, as.Reply)
+		r.add(Admin, "POST", base+"/:id/note", write, LimitWrite, as.Note)
+		r.add(Admin, "POST", base+"/:id/resolve", write, LimitWrite, as.Resolve)
+		if kind == support.KindConcierge {
+			r.add(Admin, "POST", base+"/:id/book", support.BookPerm, LimitWrite, as.Book)
+		}
+	}
+
 	ap := api.New(s.db, s.sessions, s.notify, s.loyalty, history)
 	r.add(API, "GET", "/api/v1/me", "cabinet:use", LimitRead, ap.Me)
 	r.add(API, "GET", "/api/v1/sessions", "sessions:own", LimitRead, ap.Sessions)
@@ -294,6 +319,15 @@ func (s *Server) routes() {
 
 	s.Routes = r.table
 	a.Use(func(c *fiber.Ctx) error { return ui.ErrNotFound })
+}
+
+// supportUpload reports whether path takes a care-service message, which may carry an
+// image: it takes the larger global body limit, and the image is checked by app/images.
+func supportUpload(path string) bool {
+	p := strings.ToLower(path)
+	return strings.HasPrefix(p, "/app/support") ||
+		(strings.HasPrefix(p, "/admin/support/") || strings.HasPrefix(p, "/admin/concierge/")) &&
+			(strings.HasSuffix(p, "/reply") || strings.HasSuffix(p, "/note"))
 }
 
 type router struct {

@@ -49,6 +49,7 @@ import (
 	"ikra/app/partners"
 	"ikra/app/ratelimit"
 	"ikra/app/scraping"
+	"ikra/app/support"
 	"ikra/app/terms"
 	"ikra/app/web/ui"
 	"ikra/app/webhooks"
@@ -99,6 +100,8 @@ type Deps struct {
 	Fraud *fraud.Service
 	// Queue is the asynq Redis connection, for the jobs monitor (/admin/jobs).
 	Queue asynq.RedisConnOpt
+	// Support is the care service and the concierge (app/support).
+	Support *support.Service
 	// Cache and Rows: the signed-in member and their partner roles are read through
 	// them (app/cache); nil reads the database every time.
 	Cache *cache.Bus
@@ -159,6 +162,7 @@ type Server struct {
 	claims        *claims.Service
 	maintenance   *maintenance.Service
 	terms         *terms.Service
+	support       *support.Service
 }
 
 // Body size limits: small for forms and JSON, larger only where files are uploaded.
@@ -213,6 +217,7 @@ func New(d Deps) (*Server, error) {
 	if s.terms == nil {
 		s.terms = terms.NewService(d.DB, nil, d.Notify, nil)
 	}
+	s.support = d.Support
 	s.rows = d.Rows
 	if s.rows == nil {
 		s.rows = cache.NewRows(nil, d.DB)

@@ -12,6 +12,7 @@ import (
 	"ikra/app/audit"
 	"ikra/app/claims"
 	"ikra/app/i18n"
+	"ikra/app/support"
 	"ikra/app/web"
 )
 
@@ -19,11 +20,12 @@ var pageTitle = regexp.MustCompile(`(?s)<title>(.*?)</title>`)
 
 // notMemberPages are the member routes that answer with something other than a page.
 var notMemberPages = map[string]bool{
-	"/app/bookings/:id/qr.png":    true, // a QR image
-	"/app/invite/qr.png":          true, // a QR image
-	"/app/settings/export":        true, // a JSON download
-	"/media/*":                    true, // offer images
-	"/app/claims/:id/files/:name": true, // a claim's attached image
+	"/app/bookings/:id/qr.png":     true, // a QR image
+	"/app/invite/qr.png":           true, // a QR image
+	"/app/settings/export":         true, // a JSON download
+	"/media/*":                     true, // offer images
+	"/app/claims/:id/files/:name":  true, // a claim's attached image
+	"/app/support/:id/files/:name": true, // a care-service attachment
 }
 
 // Every page a member opens, walked from the route table so that a new one cannot be
@@ -42,6 +44,9 @@ func TestMemberPagesHaveOwnTitles(t *testing.T) {
 	apptest.Must(t, err)
 	params := map[string]string{"/app/offers/:id": "/app/offers/" + apptest.Itoa(o.ID), "/partner/invite/:token": "/partner/invite/" + token,
 		"/app/claims/:id": "/app/claims/" + apptest.Itoa(cl.ID)}
+	th, _, err := env.App.Support.Open(ctx, support.OpenInput{MemberID: m.ID, Body: "Вопрос"})
+	apptest.Must(t, err)
+	params["/app/support/:id"] = "/app/support/" + apptest.Itoa(th.ID)
 
 	var paths []string
 	for _, r := range env.App.Web.Routes {

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"io"
+	"mime/multipart"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -22,4 +23,19 @@ func SendImage(c *fiber.Ctx, r io.ReadCloser, contentType string, stale bool) er
 		c.Set(fiber.HeaderCacheControl, "private, max-age=86400")
 	}
 	return c.Send(b)
+}
+
+// Uploaded is the first non-empty file of a multipart form's field, or nil: a form may
+// have one input for the camera and one for the gallery under the same name.
+func Uploaded(c *fiber.Ctx, field string) *multipart.FileHeader {
+	form, err := c.MultipartForm()
+	if err != nil {
+		return nil
+	}
+	for _, fh := range form.File[field] {
+		if fh.Size > 0 {
+			return fh
+		}
+	}
+	return nil
 }

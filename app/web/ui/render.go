@@ -3,6 +3,7 @@ package ui
 import (
 	"html/template"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -137,6 +138,20 @@ func (r *Renderer) Invalid(c *fiber.Ctx, layout, name, titleKey string, data any
 	p := r.Page(c, titleKey, data)
 	p.Errors, p.Form = errs, form
 	return c.Status(fiber.StatusUnprocessableEntity).Render(name, p, layout)
+}
+
+// Duration says how long d is, in the largest two units that matter ("2 h 5 min").
+func (l Locale) Duration(d time.Duration) string {
+	switch s := int64(d / time.Second); {
+	case s < 60:
+		return l.T("duration.seconds", max(s, 0))
+	case s < 3600:
+		return l.T("duration.minutes", s/60)
+	case s < 86400:
+		return l.T("duration.hours", s/3600, s%3600/60)
+	default:
+		return l.T("duration.days", s/86400, s%86400/3600)
+	}
 }
 
 // Name is the name of a category, city or tier (an *ent.Category, *ent.City or *ent.Tier)
