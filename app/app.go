@@ -300,7 +300,6 @@ func (a *App) initServices(ctx context.Context) error {
 		a.Scraping.CountInMemory() // one node: no other shares the counters
 	}
 	a.Scraping.UseSettings(a.Settings)
-	a.Dashboard = dashboard.New(a.DB)
 	a.Staff.SetDialect(a.DB.Dialect)
 	a.Partners = partners.NewService(a.DB.Client, a.DB.Dialect, a.Notify, a.Catalog.T, a.Authz.Changed)
 	a.Fraud = fraud.New(a.DB.Client, a.Loyalty, a.Members, a.Partners)
@@ -313,6 +312,7 @@ func (a *App) initServices(ctx context.Context) error {
 		func(memberID int, perm string) bool { return a.Authz.Can(memberID, authz.Platform, perm) })
 	a.Support.SetTexts(a.Catalog.T)
 	a.Support.SetLogger(a.Log)
+	a.Dashboard = dashboard.New(a.DB, a.dashboardCounters()...)
 	if err := a.Loyalty.Init(ctx); err != nil {
 		return err
 	}
@@ -443,4 +443,40 @@ func (a *App) Close() {
 		}
 	}
 	a.closers = nil
+}
+
+// dashboardCounters are the open-work figures of the back office's overview, each
+// counted by the package that owns the rule (app/dashboard shows them by name).
+func (a *App) dashboardCounters() []dashboard.Counter {
+	return []dashboard.Counter{
+		func(ctx context.Context, from, to time.Time, into map[string]int64) error {
+			st, err := a.Support.Stats(ctx, from, to)
+			if err != nil {
+				return err
+			}
+			into["support_open"], into["support_unassigned"] = int64(st.Open), int64(st.Unassigned)
+			into["support_first_response"], into["support_resolution"] = st.FirstResponseMedian, st.ResolutionMedian
+			return nil
+		},
+		func(ctx context.Context, from, to time.Time, into map[string]int64) error {
+			st, err := a.Claims.Stats(ctx, from, to)
+			if err != nil {
+				return err
+			}
+			into["claims_open"], into["claims_due_soon"], into["claims_overdue"] = int64(st.OpenTotal), int64(st.DueSoon), int64(st.Overdue)
+			return nil
+		},
+		func(ctx context.Context, from, to time.Time, into map[string]int64) error {
+			flags, err := a.Fraud.OpenCount(ctx)
+			if err != nil {
+				return err
+			}
+			harvesting, err := a.Scraping.OpenCount(ctx)
+			if err != nil {
+				return err
+			}
+			into["fraud_open"] = int64(flags + harvesting)
+			return nil
+		},
+	}
 }

@@ -378,6 +378,11 @@ func (s *Service) List(ctx context.Context, limit int) ([]*Flag, error) {
 		Limit(limit).All(ctx)
 }
 
+// OpenCount counts the flags nobody has reviewed yet.
+func (s *Service) OpenCount(ctx context.Context) (int, error) {
+	return s.db.ScrapeFlag.Query().Where(scrapeflag.StatusEQ(scrapeflag.StatusOpen)).Count(ctx)
+}
+
 // Review marks a flag reviewed and audits it.
 func (s *Service) Review(ctx context.Context, actor audit.Entry, id int) error {
 	tx, err := s.db.Tx(ctx)

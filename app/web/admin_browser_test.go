@@ -24,7 +24,7 @@ type adminLayout struct {
 }
 
 const measureAdmin = `(() => {
-	const vw = document.documentElement.clientWidth;
+	const vw = window.innerWidth;
 	const loose = [];
 	for (const t of document.querySelectorAll('main table')) {
 		if (t.getBoundingClientRect().width <= vw) continue;
@@ -48,7 +48,8 @@ func TestBrowserAdminOnPhoneAndTablet(t *testing.T) {
 	t.Cleanup(cancel)
 	admin := demoAccountWithRole(t, demo.RoleSuperadmin)
 	pages := []string{"/admin", "/admin?period=365d", "/admin/members", "/admin/bookings", "/admin/ledger", "/admin/partners",
-		"/admin/partners/applications", "/admin/moderation", "/admin/staff", "/admin/settings", "/admin/audit", "/admin/flags"}
+		"/admin/partners/applications", "/admin/moderation", "/admin/staff", "/admin/settings", "/admin/audit", "/admin/flags",
+		"/admin/support", "/admin/support?tab=resolved", "/admin/concierge", "/admin/claims", "/admin/claims?view=overdue", "/admin/terms", "/admin/maintenance"}
 	pages = append(pages, adminBrowserPages...)
 	p := newPhone(ctx, t, env)
 	for _, width := range []int64{360, 768} {
@@ -61,6 +62,10 @@ func TestBrowserAdminOnPhoneAndTablet(t *testing.T) {
 			p.open(path)
 			p.settle()
 			got := phoneRun(p, "measure "+path, chromedp.Evaluate[adminLayout](measureAdmin))
+			if got.Viewport != int(width) {
+				// A mobile browser widens its viewport (zooms out) to fit a page too wide.
+				t.Errorf("%d px %s: the page is laid out %d px wide", width, path, got.Viewport)
+			}
 			if got.ScrollWidth > got.Viewport {
 				t.Errorf("%d px %s scrolls sideways: %d px wide", width, path, got.ScrollWidth)
 			}

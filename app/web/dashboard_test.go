@@ -6,11 +6,14 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"ikra/app/apptest"
 	"ikra/app/audit"
+	"ikra/app/claims"
 	"ikra/app/dashboard"
 	"ikra/app/ledger"
+	"ikra/app/support"
 )
 
 func init() {
@@ -51,6 +54,21 @@ func TestDashboardFiguresLeadToTheirLists(t *testing.T) {
 	apptest.Must(t, err)
 	if o.Bonuses.Outstanding() < 1234 || !strings.Contains(r.Body, formatNum(o.Bonuses.Outstanding())) {
 		t.Errorf("liability %d not shown", o.Bonuses.Outstanding())
+	}
+	// An overdue claim and a thread nobody has taken show as open work, in red, linking
+	// to their queues; support staff see them, a moderator does not get the links.
+	cl, err := env.App.Claims.File(ctx, claims.Filing{MemberID: m.ID, Subject: "Не начислили кэшбэк", Body: "Сделка 12.11"})
+	apptest.Must(t, err)
+	apptest.Must(t, env.App.DB.Claim.UpdateOneID(cl.ID).SetDueAt(time.Now().Add(-time.Hour)).Exec(ctx))
+	_, _, err = env.App.Support.Open(ctx, support.OpenInput{MemberID: m.ID, Body: "Где мой бонус?"})
+	apptest.Must(t, err)
+	env.App.Dashboard.Forget()
+	r = c.Get("/admin")
+	for _, want := range []string{`<a class="stat stat-alert" href="/admin/claims?view=overdue"><span class="stat-value">1</span>`,
+		`<a class="stat stat-alert" href="/admin/support?tab=unassigned"><span class="stat-value">1</span>`} {
+		if !strings.Contains(r.Body, want) {
+			t.Errorf("the overview lacks %s", want)
+		}
 	}
 	if r := c.Get("/admin?period=2y"); r.Status != http.StatusBadRequest {
 		t.Errorf("an unknown period: %d", r.Status)

@@ -80,14 +80,13 @@ type workItem struct {
 // workItems are the open-work figures in the order shown; a figure no counter gave is
 // left out.
 var workItems = []workItem{
-	{Key: "support_open", Link: "/admin/support", Perm: "support:read"},
+	{Key: "support_open", Link: "/admin/support?tab=open", Perm: "support:read"},
 	{Key: "support_unassigned", Link: "/admin/support?tab=unassigned", Perm: "support:read", Alert: true},
 	{Key: "support_first_response", Link: "/admin/support?tab=resolved", Perm: "support:read", Duration: true},
 	{Key: "support_resolution", Link: "/admin/support?tab=resolved", Perm: "support:read", Duration: true},
-	{Key: "concierge_open", Link: "/admin/concierge", Perm: "concierge:read"},
-	{Key: "claims_open", Link: "/admin/claims", Perm: "claims:read"},
-	{Key: "claims_due_soon", Link: "/admin/claims?filter=due", Perm: "claims:read", Alert: true},
-	{Key: "claims_overdue", Link: "/admin/claims?filter=overdue", Perm: "claims:read", Alert: true},
+	{Key: "claims_open", Link: "/admin/claims?view=open", Perm: "claims:read"},
+	{Key: "claims_due_soon", Link: "/admin/claims?view=open", Perm: "claims:read", Alert: true},
+	{Key: "claims_overdue", Link: "/admin/claims?view=overdue", Perm: "claims:read", Alert: true},
 	{Key: "fraud_open", Link: "/admin/flags", Perm: "fraud:read", Alert: true},
 }
 
