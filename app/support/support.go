@@ -118,6 +118,14 @@ type Upload struct {
 	Size int64
 }
 
+// NewUpload is the upload of r (size bytes as declared), or nil when nothing was sent.
+func NewUpload(r io.Reader, size int64) *Upload {
+	if r == nil {
+		return nil
+	}
+	return &Upload{R: r, Size: size}
+}
+
 // Service runs the care service and the concierge.
 type Service struct {
 	db       *ent.Client

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 
 	"ikra/app/dashboard"
 	"ikra/app/web/ui"
+	"ikra/ent"
 )
 
 // Dashboard serves the back office's overview and the lists its figures open.
@@ -179,34 +181,27 @@ func listFilter(c *fiber.Ctx) (dashboard.ListFilter, error) {
 
 // Bookings lists every partner's bookings, filtered by status and period.
 func (h *Dashboard) Bookings(c *fiber.Ctx) error {
-	f, err := listFilter(c)
-	if err != nil {
-		return err
-	}
-	list, err := h.dash.Bookings(c.UserContext(), f)
-	if errors.Is(err, dashboard.ErrFilter) {
-		return ui.ErrBadRequest
-	}
-	if err != nil {
-		return err
-	}
-	next := 0
-	if len(list) == dashboard.PageSize {
-		next = list[len(list)-1].ID
-	}
-	return h.render.Render(c, ui.LayoutAdmin, "admin/bookings", "admin.bookings.title", fiber.Map{
-		"Bookings": list, "F": f, "Since": c.Query("since"), "Next": next,
+	return listPage(h, c, h.dash.Bookings, func(b *ent.Booking) int { return b.ID }, "admin/bookings", "admin.bookings.title", fiber.Map{
 		"Statuses": []string{"requested", "confirmed", "declined", "cancelled", "expired", "completed", "no_show", "reversed"},
 	})
 }
 
 // Ledger lists every member's ledger entries, filtered by kind and period.
 func (h *Dashboard) Ledger(c *fiber.Ctx) error {
+	return listPage(h, c, h.dash.Entries, func(e *ent.LedgerEntry) int { return e.ID }, "admin/ledger", "admin.platform_ledger.title", fiber.Map{
+		"Kinds": []string{"welcome", "cashback", "referral", "spend", "capture", "tier_purchase", "annulment", "reversal", "adjustment", "refund"},
+	})
+}
+
+// listPage shows a page of rows load finds for the request's filter, with the link to
+// the next (older) page; data adds to the page's data.
+func listPage[T any](h *Dashboard, c *fiber.Ctx, load func(context.Context, dashboard.ListFilter) ([]T, error), id func(T) int,
+	view, title string, data fiber.Map) error {
 	f, err := listFilter(c)
 	if err != nil {
 		return err
 	}
-	list, err := h.dash.Entries(c.UserContext(), f)
+	rows, err := load(c.UserContext(), f)
 	if errors.Is(err, dashboard.ErrFilter) {
 		return ui.ErrBadRequest
 	}
@@ -214,11 +209,9 @@ func (h *Dashboard) Ledger(c *fiber.Ctx) error {
 		return err
 	}
 	next := 0
-	if len(list) == dashboard.PageSize {
-		next = list[len(list)-1].ID
+	if len(rows) == dashboard.PageSize {
+		next = id(rows[len(rows)-1])
 	}
-	return h.render.Render(c, ui.LayoutAdmin, "admin/ledger", "admin.platform_ledger.title", fiber.Map{
-		"Entries": list, "F": f, "Since": c.Query("since"), "Next": next,
-		"Kinds": []string{"welcome", "cashback", "referral", "spend", "capture", "tier_purchase", "annulment", "reversal", "adjustment", "refund"},
-	})
+	data["Rows"], data["F"], data["Since"], data["Next"] = rows, f, c.Query("since"), next
+	return h.render.Render(c, ui.LayoutAdmin, view, title, data)
 }

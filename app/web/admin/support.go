@@ -215,15 +215,8 @@ func (h *Support) Assign(c *fiber.Ctx) error {
 
 // staffUpload is the image attached to the form, or nil; done closes it.
 func staffUpload(c *fiber.Ctx) (*support.Upload, func(), error) {
-	fh := ui.Uploaded(c, "image")
-	if fh == nil {
-		return nil, func() {}, nil
-	}
-	f, err := fh.Open()
-	if err != nil {
-		return nil, nil, err
-	}
-	return &support.Upload{R: f, Size: fh.Size}, func() { f.Close() }, nil
+	r, size, done, err := ui.OpenUploaded(c, "image")
+	return support.NewUpload(r, size), done, err
 }
 
 // Reply answers the member (with an optional image).

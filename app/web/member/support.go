@@ -32,18 +32,10 @@ func channelOf(c *fiber.Ctx) string {
 	return support.ChannelWeb
 }
 
-// upload is the image attached to the form, or nil. The caller closes what it opened
-// through closeUpload.
+// upload is the image attached to the form, or nil; done closes it.
 func upload(c *fiber.Ctx) (*support.Upload, func(), error) {
-	fh := ui.Uploaded(c, "image")
-	if fh == nil {
-		return nil, func() {}, nil
-	}
-	f, err := fh.Open()
-	if err != nil {
-		return nil, nil, err
-	}
-	return &support.Upload{R: f, Size: fh.Size}, func() { f.Close() }, nil
+	r, size, done, err := ui.OpenUploaded(c, "image")
+	return support.NewUpload(r, size), done, err
 }
 
 // List shows the member's threads and the form to open one.

@@ -39,3 +39,17 @@ func Uploaded(c *fiber.Ctx, field string) *multipart.FileHeader {
 	}
 	return nil
 }
+
+// OpenUploaded opens the file uploaded in field: its reader (nil when none was sent),
+// its declared size, and the function that closes it (always safe to call).
+func OpenUploaded(c *fiber.Ctx, field string) (io.Reader, int64, func(), error) {
+	fh := Uploaded(c, field)
+	if fh == nil {
+		return nil, 0, func() {}, nil
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	return f, fh.Size, func() { f.Close() }, nil
+}
