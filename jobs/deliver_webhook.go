@@ -52,6 +52,15 @@ func (h *deliverWebhook) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err := json.Unmarshal(t.Payload(), &a); err != nil || a.DeliveryID <= 0 || a.Number <= 0 {
 		return fmt.Errorf("%s: bad payload: %w", t.Type(), asynq.SkipRetry)
 	}
+	// asynq keeps a task's time in whole seconds, rounded down: an attempt may start up
+	// to a second before its backoff is over. It waits for the rest.
+	if early := time.Until(a.At); early > 0 && early <= 2*time.Second {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(early):
+		}
+	}
 	c, err := h.hooks.Claim(ctx, a)
 	if err != nil || c == nil {
 		return err
