@@ -14,9 +14,11 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"ikra/app/apptest"
+	"ikra/app/claims"
 	"ikra/app/demo"
 	"ikra/app/i18n"
 	"ikra/app/loyalty"
+	"ikra/app/support"
 	"ikra/ent"
 	"ikra/ent/booking"
 	"ikra/ent/member"
@@ -270,8 +272,15 @@ func TestBrowserPhoneFirstScreens(t *testing.T) {
 	}
 	short := dear.PriceBonus - bal.Available
 
+	// A claim with its receipt, and a care thread with the automatic answer.
+	cl, err := env.App.Claims.File(bg, claims.Filing{MemberID: m.ID, Subject: "Не начислен кэшбэк за ужин", Body: "Сделку провели 12 ноября, кэшбэка нет."})
+	apptest.Must(t, err)
+	th, _, err := env.App.Support.Open(bg, support.OpenInput{MemberID: m.ID, Subject: "Бонусы", Body: "Когда начислят бонусы за ужин?"})
+	apptest.Must(t, err)
+
 	memberPages := []string{"/app", "/app/offers/" + strconv.Itoa(o.ID), "/app/bookings", "/app/bonuses", "/app/status",
-		"/app/invite", "/app/notifications", "/app/settings", "/app/welcome", "/app/settings/delete", "/rules", "/terms", "/privacy", "/partner/apply"}
+		"/app/invite", "/app/notifications", "/app/settings", "/app/welcome", "/app/settings/delete", "/rules", "/terms", "/privacy", "/partner/apply",
+		"/app/support", "/app/support/" + strconv.Itoa(th.ID), "/app/claims", "/app/claims/new", "/app/claims/" + strconv.Itoa(cl.ID)}
 	counterPages := []string{"/partner/bookings", "/partner/bookings/" + requested.Code, "/partner/bookings/" + confirmed.Code}
 
 	// One browser and one tab: the member goes through every language, then the
