@@ -11,16 +11,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"ikra/app/zone"
 	"ikra/ent"
 )
 
 // Almaty is the zone periods and days are counted in.
-var Almaty = func() *time.Location {
-	if loc, err := time.LoadLocation("Asia/Almaty"); err == nil {
-		return loc
-	}
-	return time.FixedZone("Asia/Almaty", 5*60*60)
-}()
+var Almaty = zone.Almaty
 
 // dayLayout is how a day is written: in OfferView.day, forms and the CSV.
 const dayLayout = "2006-01-02"

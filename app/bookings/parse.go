@@ -4,15 +4,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"ikra/app/zone"
 )
 
 // Almaty is the zone dates are read and shown in.
-var Almaty = func() *time.Location {
-	if loc, err := time.LoadLocation("Asia/Almaty"); err == nil {
-		return loc
-	}
-	return time.FixedZone("ALMT", 5*3600)
-}()
+var Almaty = zone.Almaty
 
 // ParseTenge reads a deal amount as a cashier types it — "25 000", "25000,50",
 // "25 000.5", "25 000 ₸" — into tiyn. ok is false for anything else, for a zero or

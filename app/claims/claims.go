@@ -25,6 +25,7 @@ import (
 	"ikra/app/media"
 	"ikra/app/notify"
 	"ikra/app/store"
+	"ikra/app/zone"
 	"ikra/ent"
 	"ikra/ent/booking"
 	"ikra/ent/claim"
@@ -65,12 +66,7 @@ const (
 const Days = 30
 
 // Almaty is the zone the deadline is counted in.
-var Almaty = func() *time.Location {
-	if loc, err := time.LoadLocation("Asia/Almaty"); err == nil {
-		return loc
-	}
-	return time.FixedZone("ALMT", 5*3600)
-}()
+var Almaty = zone.Almaty
 
 // DueAt is the deadline of a claim received at t: the end (23:59:59) of the 30th
 // calendar day after the day of receipt, days counted on the Asia/Almaty calendar. The

@@ -18,6 +18,7 @@ import (
 
 	"ikra/app/ledger"
 	"ikra/app/store"
+	"ikra/app/zone"
 	"ikra/ent"
 	"ikra/ent/booking"
 	"ikra/ent/ledgerentry"
@@ -27,7 +28,7 @@ import (
 )
 
 // Almaty is the zone whose calendar days the periods and the chart follow.
-var Almaty = time.FixedZone("Asia/Almaty", 5*3600)
+var Almaty = zone.Almaty
 
 // Errors a caller can tell apart.
 var (
@@ -149,7 +150,7 @@ func (s *Service) Overview(ctx context.Context, p Period) (*Overview, error) {
 	return o, nil
 }
 
-// Forget drops the kept overviews (after an action the viewer expects to see counted).
+// Forget drops the kept overviews: the next Overview computes afresh.
 func (s *Service) Forget() {
 	s.mu.Lock()
 	clear(s.kept)

@@ -14,16 +14,12 @@ import (
 	"ikra/app/audit"
 	"ikra/app/settings"
 	"ikra/app/store"
+	"ikra/app/zone"
 	"ikra/ent"
 )
 
 // Almaty is the zone the expected end is shown and typed in.
-var Almaty = func() *time.Location {
-	if loc, err := time.LoadLocation("Asia/Almaty"); err == nil {
-		return loc
-	}
-	return time.FixedZone("ALMT", 5*3600)
-}()
+var Almaty = zone.Almaty
 
 // Settings keys of the mode.
 const (

@@ -653,6 +653,18 @@ func AttachmentKey(threadID int, name string) string {
 // thread's attachment routes take.
 func AttachmentName(key string) string { return key[strings.LastIndexByte(key, '/')+1:] }
 
+// Files maps each message to the file names of its attachments, for the thread's
+// attachment links.
+func Files(msgs []*ent.SupportMessage) map[int][]string {
+	out := map[int][]string{}
+	for _, m := range msgs {
+		for _, k := range m.Attachments {
+			out[m.ID] = append(out[m.ID], AttachmentName(k))
+		}
+	}
+	return out
+}
+
 // OpenForMember opens an attachment of the member's own thread, from a message they
 // may see (never an internal note's). The caller closes the reader.
 func (s *Service) OpenForMember(ctx context.Context, memberID, threadID int, name string) (io.ReadCloser, media.Object, error) {

@@ -12,6 +12,7 @@ import (
 	"ikra/app/cache"
 	"ikra/app/notify"
 	"ikra/app/store"
+	"ikra/app/zone"
 	"ikra/ent"
 	"ikra/ent/member"
 	"ikra/ent/termsacceptance"
@@ -27,12 +28,7 @@ var ErrPast = errors.New("terms: the effective date is in the past")
 const NoticeDays = 14
 
 // Almaty is the zone effective dates are typed and shown in.
-var Almaty = func() *time.Location {
-	if loc, err := time.LoadLocation("Asia/Almaty"); err == nil {
-		return loc
-	}
-	return time.FixedZone("ALMT", 5*3600)
-}()
+var Almaty = zone.Almaty
 
 // Texts translates a message key into a language (the i18n catalog's T).
 type Texts func(lang, key string, args ...any) string

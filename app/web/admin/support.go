@@ -135,24 +135,13 @@ func (h *Support) Show(c *fiber.Ctx) error {
 	}
 	l := h.render.Locale(c)
 	p := h.render.Page(c, "", fiber.Map{
-		"Thread": th, "Row": newThreadRow(l, th), "Base": h.base(), "Files": files(th.Edges.Messages),
+		"Thread": th, "Row": newThreadRow(l, th), "Base": h.base(), "Files": support.Files(th.Edges.Messages),
 		"MayWrite": mayWrite, "Closed": th.Status == "closed", "Assignees": assignees,
 		"MayBook": h.kind == support.KindConcierge && v.CanPlatform(support.BookPerm) && th.OfferID != nil && th.BookingID == nil && th.Status != "closed",
 		"MaxBody": support.MaxBody,
 	})
 	p.Title = p.L.T("admin.support.thread", th.ID)
 	return c.Render("admin/support/show", p, ui.LayoutAdmin)
-}
-
-// files maps each message to the file names of its attachments.
-func files(msgs []*ent.SupportMessage) map[int][]string {
-	out := map[int][]string{}
-	for _, m := range msgs {
-		for _, k := range m.Attachments {
-			out[m.ID] = append(out[m.ID], support.AttachmentName(k))
-		}
-	}
-	return out
 }
 
 // back is the thread's page in this section.

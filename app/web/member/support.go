@@ -9,7 +9,6 @@ import (
 
 	"ikra/app/support"
 	"ikra/app/web/ui"
-	"ikra/ent"
 )
 
 // Support serves the member's side of the care service and the concierge requests:
@@ -104,7 +103,7 @@ func (h *Support) show(c *fiber.Ctx, errs ui.FieldErrors, form map[string]string
 	if err != nil {
 		return err
 	}
-	data := fiber.Map{"Thread": th, "Files": files(th.Edges.Messages), "MaxBody": support.MaxBody}
+	data := fiber.Map{"Thread": th, "Files": support.Files(th.Edges.Messages), "MaxBody": support.MaxBody}
 	p := h.render.Page(c, "", data)
 	p.Title = p.L.T("app.support.thread", th.ID)
 	if errs != nil {
@@ -112,18 +111,6 @@ func (h *Support) show(c *fiber.Ctx, errs ui.FieldErrors, form map[string]string
 		c.Status(fiber.StatusUnprocessableEntity)
 	}
 	return c.Render("app/support/show", p, ui.LayoutMember)
-}
-
-// files maps each message to the file names of its attachments, for the thread's
-// attachment links.
-func files(msgs []*ent.SupportMessage) map[int][]string {
-	out := map[int][]string{}
-	for _, m := range msgs {
-		for _, k := range m.Attachments {
-			out[m.ID] = append(out[m.ID], support.AttachmentName(k))
-		}
-	}
-	return out
 }
 
 // Write adds the member's message to their thread; a resolved one opens again.

@@ -3,7 +3,8 @@ package ui
 import (
 	"strconv"
 	"strings"
-	"time"
+
+	"ikra/app/zone"
 )
 
 // PercentToBP reads a percentage typed into a form, with at most two decimals ("10",
@@ -34,9 +35,4 @@ func BPToPercent(bp int) string {
 }
 
 // Almaty is the time zone dates are shown and typed in (Asia/Almaty).
-var Almaty = func() *time.Location {
-	if loc, err := time.LoadLocation("Asia/Almaty"); err == nil {
-		return loc
-	}
-	return time.FixedZone("ALMT", 5*3600)
-}()
+var Almaty = zone.Almaty
