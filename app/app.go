@@ -318,9 +318,10 @@ func (a *App) initServices(ctx context.Context) error {
 	}
 	if a.Config.TelegramEnabled() {
 		a.Bot = tgapi.New(a.Config.TelegramAPIURL, a.Config.BotToken, nil)
-		a.BotUI = bot.New(a.Members, a.Bot, a.Catalog, a.Config.BaseURL, a.Log)
-		a.BotUI.SetMaintenance(a.Maintenance)
-		a.BotUI.SetSupport(a.Support)
+		a.BotUI = bot.New(bot.Deps{API: a.Bot, Members: a.Members, Catalog: a.Catalog, BaseURL: a.Config.BaseURL, Log: a.Log,
+			Redis: a.Redis.Client, Prefix: a.Prefix, Maintenance: a.Maintenance, Support: a.Support,
+			Offers: a.Offers, Bookings: a.Bookings, Ledger: a.Ledger, Loyalty: a.Loyalty, Staff: a.Staff,
+			Authz: a.Authz, Media: a.Media, Images: a.Images, DB: a.DB.Client})
 	}
 	if err := a.grantSuperadmins(ctx); err != nil {
 		return err

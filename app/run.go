@@ -27,9 +27,27 @@ func (a *App) Serve(ctx context.Context) error {
 	if a.Config.Worker {
 		g.Go(func() error { return a.runWorker(ctx) })
 	}
-	if a.BotUI != nil && a.Config.WebhookSecret == "" {
-		// Without a webhook the bot long-polls; run one such node only.
-		g.Go(func() error { a.BotUI.Poll(ctx, a.Bot); return nil })
+	switch {
+	case a.BotUI != nil && a.Config.BotWebhook():
+		// Telegram posts updates to every node behind the load balancer; each update is
+		// handled once (bot.HandleOnce).
+		g.Go(func() error {
+			for ctx.Err() == nil {
+				err := a.BotUI.Setup(ctx, a.Config.WebhookSecret)
+				if err == nil {
+					return nil
+				}
+				a.Log.Warn("telegram webhook not set", "err", err)
+				select {
+				case <-ctx.Done():
+				case <-time.After(10 * time.Second):
+				}
+			}
+			return nil
+		})
+	case a.BotUI != nil:
+		// Without https the bot long-polls; run one such node only.
+		g.Go(func() error { return a.BotUI.Poll(ctx) })
 	}
 	g.Go(func() error {
 		a.Log.Info("listening", "addr", a.Config.Addr, "demo", a.Config.Demo, "url", a.Config.BaseURL)

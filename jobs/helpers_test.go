@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"ikra/app/apptest/tgfake"
 	"io"
 	"log/slog"
 	"net"
@@ -149,7 +150,7 @@ func testLogger() (*slog.Logger, *logBuffer) {
 
 // sentMessage is a sendMessage request the fake Bot API received.
 type sentMessage struct {
-	ChatID      int64  `json:"chat_id"`
+	ChatID      int64  `json:"chat_id,string"`
 	Text        string `json:"text"`
 	ParseMode   string `json:"parse_mode"`
 	ReplyMarkup struct {
@@ -244,7 +245,11 @@ func (fb *fakeBot) handle(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	body, _ := io.ReadAll(r.Body)
+	call, err := tgfake.ReadCall(r)
+	if err != nil {
+		fb.t.Errorf("fake bot: bad request: %v", err)
+	}
+	body, _ := json.Marshal(call.Params)
 	fb.mu.Lock()
 	fb.calls++
 	rep := replyOK

@@ -2,11 +2,15 @@
 package config
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -32,7 +36,7 @@ type Config struct {
 	BotToken       string        // TELEGRAM_BOT_TOKEN
 	BotUsername    string        // TELEGRAM_BOT_USERNAME, for the Login Widget
 	TelegramAPIURL string        // TELEGRAM_API_URL, Bot API base
-	WebhookSecret  string        // TELEGRAM_WEBHOOK_SECRET; empty means long polling
+	WebhookSecret  string        // TELEGRAM_WEBHOOK_SECRET; derived from the token when the site is https and it is unset
 	Demo           bool          // IKRA_DEMO, or implied by an empty bot token
 	Superadmins    []int64       // IKRA_SUPERADMINS, Telegram IDs granted superadmin at start
 	SessionSecret  string        // IKRA_SESSION_SECRET; empty means one kept in the database
@@ -124,6 +128,13 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.BotToken != "" && !strings.Contains(c.BotToken, ":") {
 		bad("TELEGRAM_BOT_TOKEN", "does not look like a bot token (id:secret)")
 	}
+	if c.WebhookSecret == "" && c.BotToken != "" && c.Secure() {
+		// Behind https the bot takes a webhook; every node derives the same secret.
+		c.WebhookSecret = DeriveWebhookSecret(c.BotToken)
+	}
+	if c.WebhookSecret != "" && !webhookSecret.MatchString(c.WebhookSecret) {
+		bad("TELEGRAM_WEBHOOK_SECRET", "use 1–256 characters A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+	}
 	demoDefault := c.BotToken == ""
 	if c.Demo, err = parseBool(getenv("IKRA_DEMO"), demoDefault); err != nil {
 		bad("IKRA_DEMO", "%v", err)
@@ -194,6 +205,21 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	return c, nil
 }
+
+// webhookSecret is what Telegram accepts as a webhook's secret_token.
+var webhookSecret = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+
+// DeriveWebhookSecret is the webhook secret used when none is configured: a keyed hash
+// of the bot token, the same on every node and useless without the token.
+func DeriveWebhookSecret(token string) string {
+	m := hmac.New(sha256.New, []byte(token))
+	m.Write([]byte("ikra telegram webhook"))
+	return hex.EncodeToString(m.Sum(nil))[:40]
+}
+
+// BotWebhook reports whether the bot takes updates by webhook (the site is on https);
+// otherwise it long-polls.
+func (c Config) BotWebhook() bool { return c.TelegramEnabled() && c.Secure() }
 
 // TelegramEnabled reports whether a real bot token is configured.
 func (c Config) TelegramEnabled() bool { return c.BotToken != "" }

@@ -1,5 +1,8 @@
-// Package tgapi is a minimal client for the Telegram Bot API: just what IKRA needs to
-// send service messages. It never puts the bot token into an error or a log line.
+// Package tgapi is IKRA's adapter to the Telegram Bot API, built on
+// github.com/go-telegram/bot: it creates the library's client for a Bot API server
+// (Telegram's, a local one, or a test fake), gives its errors one shape (APIError:
+// permanent or not, retry_after) and keeps the bot token out of every error and log line.
+// The bot (app/bot) and the delivery job (jobs) call the library through it.
 package tgapi
 
 import (
@@ -10,9 +13,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
+
+	tgbot "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
 )
 
 // DefaultBaseURL is the public Bot API server.
@@ -20,9 +27,6 @@ const DefaultBaseURL = "https://api.telegram.org"
 
 // DefaultTimeout bounds one request when New is given no HTTP client.
 const DefaultTimeout = 10 * time.Second
-
-// maxResponse caps how much of a response body is read.
-const maxResponse = 1 << 20
 
 // Parse modes for SendOptions.ParseMode.
 const (
@@ -32,13 +36,15 @@ const (
 
 // Client calls the Bot API with one bot token.
 type Client struct {
+	api   *tgbot.Bot
 	base  string
 	token string
 	hc    *http.Client
 }
 
 // New returns a client for the bot with token. baseURL is the Bot API server
-// (DefaultBaseURL when empty); hc defaults to a client with DefaultTimeout.
+// (DefaultBaseURL when empty); hc defaults to a client with DefaultTimeout. It makes no
+// request.
 func New(baseURL, token string, hc *http.Client) *Client {
 	if baseURL == "" {
 		baseURL = DefaultBaseURL
@@ -46,7 +52,82 @@ func New(baseURL, token string, hc *http.Client) *Client {
 	if hc == nil {
 		hc = &http.Client{Timeout: DefaultTimeout}
 	}
-	return &Client{base: strings.TrimRight(baseURL, "/"), token: token, hc: hc}
+	cp := *hc
+	cp.Transport = statusTransport{base: hc.Transport}
+	hc = &cp
+	c := &Client{base: strings.TrimRight(baseURL, "/"), token: token, hc: hc}
+	c.api = c.newAPI(hc.Timeout, hc)
+	return c
+}
+
+// newAPI makes a library client on the same server and token; pollTimeout is how long a
+// getUpdates call may wait.
+func (c *Client) newAPI(pollTimeout time.Duration, hc *http.Client) *tgbot.Bot {
+	token := c.token
+	if token == "" {
+		token = "0:none" // the library refuses an empty token; such a client is never used
+	}
+	api, err := tgbot.New(token,
+		tgbot.WithServerURL(c.base),
+		tgbot.WithHTTPClient(pollTimeout, hc),
+		tgbot.WithSkipGetMe(),
+		tgbot.WithErrorsHandler(func(error) {}),
+		tgbot.WithDefaultHandler(func(context.Context, *tgbot.Bot, *models.Update) {}),
+	)
+	if err != nil {
+		panic("tgapi: " + err.Error()) // only an empty token fails, and it is never empty
+	}
+	return api
+}
+
+// API is the library's client, for the calls SendMessage does not cover. Its errors go
+// through Wrap.
+func (c *Client) API() *tgbot.Bot { return c.api }
+
+// Poller returns a library client for long polling: its requests may wait up to
+// timeout for updates, past the usual request timeout. opts add the update handler.
+func (c *Client) Poller(timeout time.Duration, opts ...tgbot.Option) (*tgbot.Bot, error) {
+	hc := *c.hc
+	hc.Timeout = timeout + 15*time.Second
+	token := c.token
+	base := []tgbot.Option{
+		tgbot.WithServerURL(c.base),
+		tgbot.WithHTTPClient(timeout+time.Second, &hc),
+		tgbot.WithSkipGetMe(),
+	}
+	api, err := tgbot.New(token, append(base, opts...)...)
+	if err != nil {
+		return nil, c.Wrap(err)
+	}
+	return api, nil
+}
+
+// Button is one inline keyboard button: exactly one of Data (a callback), URL and
+// WebApp is set.
+type Button struct {
+	Text   string  `json:"text"`
+	Data   string  `json:"callback_data,omitempty"`
+	URL    string  `json:"url,omitempty"`
+	WebApp *WebApp `json:"web_app,omitempty"`
+}
+
+// WebApp opens the Mini App at URL.
+type WebApp struct {
+	URL string `json:"url"`
+}
+
+// Keyboard is an inline keyboard. It is encoded on its own (not with the library's
+// button type, which always sends an empty copy_text that Telegram may refuse).
+type Keyboard struct {
+	Rows [][]Button `json:"inline_keyboard"`
+}
+
+// Markup returns k as a reply_markup value, nil for an empty keyboard.
+func (k *Keyboard) Markup() models.ReplyMarkup {
+	if k == nil || len(k.Rows) == 0 {
+		return nil
+	}
+	return k
 }
 
 // SendOptions shape a message beyond its text.
@@ -60,13 +141,60 @@ type SendOptions struct {
 	// WebAppURL makes the button open the Mini App at this URL instead of ButtonURL
 	// (Telegram allows it in private chats only).
 	WebAppURL string
+	// Keyboard adds rows of buttons under the single button.
+	Keyboard [][]Button
 	// DisablePreview turns off the link preview.
 	DisablePreview bool
 }
 
-// APIError is an error answer from the Bot API, or an HTTP failure status without one.
+// keyboard is the message's reply markup, nil without buttons.
+func (o SendOptions) keyboard() *Keyboard {
+	var k Keyboard
+	if o.ButtonText != "" && (o.WebAppURL != "" || o.ButtonURL != "") {
+		b := Button{Text: o.ButtonText}
+		if o.WebAppURL != "" {
+			b.WebApp = &WebApp{URL: o.WebAppURL}
+		} else {
+			b.URL = o.ButtonURL
+		}
+		k.Rows = append(k.Rows, []Button{b})
+	}
+	k.Rows = append(k.Rows, o.Keyboard...)
+	if len(k.Rows) == 0 {
+		return nil
+	}
+	return &k
+}
+
+// SendMessage sends text to the chat. A failure comes back as *APIError when Telegram
+// answered, as a transport error (token removed) otherwise.
+func (c *Client) SendMessage(ctx context.Context, chatID int64, text string, opts SendOptions) error {
+	_, err := c.Send(ctx, chatID, text, opts)
+	return err
+}
+
+// Send is SendMessage that also returns the sent message's ID.
+func (c *Client) Send(ctx context.Context, chatID int64, text string, opts SendOptions) (int, error) {
+	p := &tgbot.SendMessageParams{ChatID: chatID, Text: text, ParseMode: models.ParseMode(opts.ParseMode)}
+	if k := opts.keyboard(); k != nil {
+		p.ReplyMarkup = k
+	}
+	if opts.DisablePreview {
+		p.LinkPreviewOptions = &models.LinkPreviewOptions{IsDisabled: tgbot.True()}
+	}
+	m, err := c.api.SendMessage(ctx, p)
+	if err != nil {
+		return 0, c.Wrap(err)
+	}
+	if m == nil {
+		return 0, nil
+	}
+	return m.ID, nil
+}
+
+// APIError is an error answer from the Bot API.
 type APIError struct {
-	// Code is Telegram's error_code, or the HTTP status when the body carried none.
+	// Code is Telegram's error_code (HTTP status).
 	Code int
 	// Description is Telegram's explanation, e.g. "Forbidden: bot was blocked by the user".
 	Description string
@@ -98,6 +226,20 @@ func IsPermanent(err error) bool {
 	return errors.As(err, &ae) && ae.Permanent()
 }
 
+// IsBlocked reports whether err says the member cannot be written to at all: they
+// blocked the bot, deleted their account or never started a chat (403).
+func IsBlocked(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Code == http.StatusForbidden
+}
+
+// IsNotModified reports whether an edit failed only because the message already reads
+// that way (Telegram answers 400 "message is not modified").
+func IsNotModified(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Code == http.StatusBadRequest && strings.Contains(ae.Description, "not modified")
+}
+
 // RetryAfter returns the wait Telegram asked for in err, or zero.
 func RetryAfter(err error) time.Duration {
 	var ae *APIError
@@ -107,114 +249,51 @@ func RetryAfter(err error) time.Duration {
 	return 0
 }
 
-type inlineButton struct {
-	Text   string  `json:"text"`
-	URL    string  `json:"url,omitempty"`
-	WebApp *webApp `json:"web_app,omitempty"`
+// otherAnswer matches the library's text for an error code it has no type for (5xx and
+// the like): "error response from telegram for method M, 502 Bad Gateway".
+var otherAnswer = regexp.MustCompile(`error response from telegram for method \w+, (\d{3}) (.*)$`)
+
+// Wrap turns an error of the library into *APIError when Telegram answered, and removes
+// the token from any other error. nil stays nil.
+func (c *Client) Wrap(err error) error {
+	if err == nil {
+		return nil
+	}
+	var flood *tgbot.TooManyRequestsError
+	var migrate *tgbot.MigrateError
+	desc := func(sentinel error) string {
+		return clip(strings.TrimPrefix(strings.TrimPrefix(err.Error(), sentinel.Error()), ", "), 200)
+	}
+	switch {
+	case errors.As(err, &flood):
+		return &APIError{Code: http.StatusTooManyRequests, Description: clip(flood.Message, 200), RetryAfter: flood.RetryAfter}
+	case errors.As(err, &migrate):
+		return &APIError{Code: http.StatusBadRequest, Description: clip(migrate.Message, 200)}
+	case errors.Is(err, tgbot.ErrorForbidden):
+		return &APIError{Code: http.StatusForbidden, Description: desc(tgbot.ErrorForbidden)}
+	case errors.Is(err, tgbot.ErrorBadRequest):
+		return &APIError{Code: http.StatusBadRequest, Description: desc(tgbot.ErrorBadRequest)}
+	case errors.Is(err, tgbot.ErrorUnauthorized):
+		return &APIError{Code: http.StatusUnauthorized, Description: desc(tgbot.ErrorUnauthorized)}
+	case errors.Is(err, tgbot.ErrorNotFound):
+		return &APIError{Code: http.StatusNotFound, Description: desc(tgbot.ErrorNotFound)}
+	case errors.Is(err, tgbot.ErrorConflict):
+		return &APIError{Code: http.StatusConflict, Description: desc(tgbot.ErrorConflict)}
+	}
+	if m := otherAnswer.FindStringSubmatch(err.Error()); m != nil {
+		code, _ := strconv.Atoi(m[1])
+		return &APIError{Code: code, Description: clip(m[2], 200)}
+	}
+	return c.redact(err)
 }
 
-type webApp struct {
-	URL string `json:"url"`
-}
-
-type replyMarkup struct {
-	InlineKeyboard [][]inlineButton `json:"inline_keyboard"`
-}
-
-type linkPreview struct {
-	IsDisabled bool `json:"is_disabled"`
-}
-
-type sendMessage struct {
-	ChatID      int64        `json:"chat_id"`
-	Text        string       `json:"text"`
-	ParseMode   string       `json:"parse_mode,omitempty"`
-	ReplyMarkup *replyMarkup `json:"reply_markup,omitempty"`
-	LinkPreview *linkPreview `json:"link_preview_options,omitempty"`
-}
-
-// SendMessage sends text to the chat. An answer other than ok comes back as *APIError.
-func (c *Client) SendMessage(ctx context.Context, chatID int64, text string, opts SendOptions) error {
-	req := sendMessage{ChatID: chatID, Text: text, ParseMode: opts.ParseMode}
-	if opts.ButtonText != "" && (opts.WebAppURL != "" || opts.ButtonURL != "") {
-		b := inlineButton{Text: opts.ButtonText}
-		if opts.WebAppURL != "" {
-			b.WebApp = &webApp{URL: opts.WebAppURL}
-		} else {
-			b.URL = opts.ButtonURL
-		}
-		req.ReplyMarkup = &replyMarkup{InlineKeyboard: [][]inlineButton{{b}}}
-	}
-	if opts.DisablePreview {
-		req.LinkPreview = &linkPreview{IsDisabled: true}
-	}
-	return c.call(ctx, "sendMessage", req)
-}
-
-type response struct {
-	OK          bool   `json:"ok"`
-	ErrorCode   int    `json:"error_code"`
-	Description string `json:"description"`
-	Parameters  struct {
-		RetryAfter int `json:"retry_after"`
-	} `json:"parameters"`
-}
-
-// call posts params as JSON to method and checks the answer.
-func (c *Client) call(ctx context.Context, method string, params any) error {
-	body, err := json.Marshal(params)
-	if err != nil {
-		return fmt.Errorf("telegram %s: encode: %w", method, err)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/bot"+c.token+"/"+method, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("telegram %s: %w", method, c.redact(err, method))
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("telegram %s: %w", method, c.redact(err, method))
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
-	if err != nil {
-		return fmt.Errorf("telegram %s: read answer: %w", method, c.redact(err, method))
-	}
-	var r response
-	if err := json.Unmarshal(raw, &r); err != nil {
-		if resp.StatusCode != http.StatusOK {
-			return &APIError{Code: resp.StatusCode, Description: http.StatusText(resp.StatusCode)}
-		}
-		return fmt.Errorf("telegram %s: decode answer: %w", method, err)
-	}
-	if !r.OK {
-		ae := &APIError{Code: r.ErrorCode, Description: clip(r.Description, 200), RetryAfter: r.Parameters.RetryAfter}
-		if ae.Code == 0 {
-			ae.Code = resp.StatusCode
-		}
-		return ae
-	}
-	return nil
-}
-
-// redact strips the token from err: the *url.Error an http.Client returns quotes the
-// request URL, which carries the token in its path.
-func (c *Client) redact(err error, method string) error {
-	if c.token == "" {
+// redact keeps err's identity for errors.Is but not its text when the text quotes the
+// token (the library quotes the request URL in some transport errors).
+func (c *Client) redact(err error) error {
+	if c.token == "" || !strings.Contains(err.Error(), c.token) {
 		return err
 	}
-	var ue *url.Error
-	if errors.As(err, &ue) && strings.Contains(ue.URL, c.token) {
-		cp := *ue
-		cp.URL = c.base + "/bot<token>/" + method
-		err = &cp
-	}
-	if strings.Contains(err.Error(), c.token) {
-		// Some other layer quoted the URL; keep the error's identity for errors.Is but
-		// not its text.
-		return redacted{err: err, token: c.token}
-	}
-	return err
+	return redacted{err: err, token: c.token}
 }
 
 type redacted struct {
@@ -236,4 +315,31 @@ func clip(s string, n int) string {
 		n--
 	}
 	return s[:n] + "…"
+}
+
+// statusTransport gives an error answer that is not the Bot API's JSON (a proxy's HTML
+// page, an empty 502) the Bot API's shape, so that its status reaches APIError instead
+// of a decoding error that quotes the page.
+type statusTransport struct{ base http.RoundTripper }
+
+func (t statusTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	base := t.base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	resp, err := base.RoundTrip(req)
+	if err != nil || resp.StatusCode == http.StatusOK {
+		return resp, err
+	}
+	body, rerr := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	if rerr == nil && json.Valid(body) {
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		return resp, nil
+	}
+	b, _ := json.Marshal(map[string]any{"ok": false, "error_code": resp.StatusCode, "description": http.StatusText(resp.StatusCode)})
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	resp.ContentLength = int64(len(b))
+	resp.Header.Set("Content-Type", "application/json")
+	return resp, nil
 }

