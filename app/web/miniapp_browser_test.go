@@ -256,6 +256,32 @@ func TestBrowserMiniAppBooksWithMainButton(t *testing.T) {
 	}
 }
 
+// Outside Telegram, or when Telegram's script cannot load, the entry page says to
+// open the club in Telegram (or sign in on the web) instead of waiting for ever.
+func TestBrowserMiniAppEntryWithoutTelegram(t *testing.T) {
+	apptest.Chromium(t)
+	env := apptest.New(t)
+	ctx, cancel := context.WithTimeout(context.Background(), browserTestTimeout)
+	defer cancel()
+	p := newPhone(ctx, t, env)
+	p.do("hold a 360 px phone", chromedp.EmulateViewport(narrowWidth, phoneHeight, chromedp.EmulateMobile, chromedp.EmulateTouch))
+	if _, err := chromedp.Call(p.ctx, network.Enable, network.EnableParams{}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := chromedp.Call(p.ctx, network.SetBlockedURLs, network.SetBlockedURLsParams{URLPatterns: []*network.BlockPattern{
+		{URLPattern: "https://telegram.org/*", Block: true}}})
+	apptest.Must(t, err)
+	p.open("/tg")
+	shown := phoneRun(p, "wait for the note to open the club in Telegram", chromedp.Poll[bool](
+		`!document.getElementById('tg-outside').hidden && document.getElementById('tg-status').hidden`,
+		chromedp.WithPollingTimeout(10*time.Second)))
+	if !shown {
+		t.Fatal("the entry page never said to open it in Telegram")
+	}
+	p.sees(env.App.Catalog.T("ru", "tg.outside"))
+	p.fitsPhone("/tg")
+}
+
 // waitLeave waits until the page shown is no longer at path and has finished loading.
 func (p *phone) waitLeave(path string) string {
 	p.t.Helper()

@@ -20,7 +20,7 @@
     en: 'Could not sign in. Check your connection and try again.'
   };
 
-  // How long to wait for Telegram's script before giving up on it.
+  // How long to wait for a stalled Telegram script before giving up on it.
   var sdkWait = 4000;
 
   function webApp() {
@@ -59,13 +59,23 @@
       done = true;
       ready(a);
     }
-    function failed() { if (!done) missing(); }
+    function check() {
+      loaded();
+      if (!done) missing();
+    }
     var sdk = byId('tg-sdk');
     if (sdk) {
       sdk.addEventListener('load', loaded);
-      sdk.addEventListener('error', failed);
+      sdk.addEventListener('error', check);
     }
-    window.setTimeout(function () { loaded(); failed(); }, sdkWait);
+    // The window's load waits for async scripts: by then Telegram's has run or failed.
+    if (document.readyState === 'complete') {
+      check();
+    } else {
+      window.addEventListener('load', check);
+    }
+    // A stalled request holds the load event: stop waiting for it (it may still arrive).
+    window.setTimeout(check, sdkWait);
   }
 
   // Theme: copy themeParams into CSS variables, e.g. bg_color -> --tg-theme-bg-color.
