@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -45,7 +46,7 @@ var (
 const fakeTelegram = `(() => {
 	const cfg = %s;
 	const rec = {main: {text: '', shown: false, click: null, progress: false}, back: {shown: false, click: null},
-		haptics: [], ready: 0, header: null};
+		haptics: [], opened: [], ready: 0, header: null};
 	window.__tg = rec;
 	const self = function () { return this; };
 	window.Telegram = {WebApp: {
@@ -55,6 +56,7 @@ const fakeTelegram = `(() => {
 		contentSafeAreaInset: {top: 0, bottom: 0, left: 0, right: 0},
 		ready() { rec.ready++; }, expand() {}, onEvent() {}, offEvent() {},
 		setHeaderColor(c) { rec.header = c; }, setBackgroundColor() {},
+		openTelegramLink(u) { rec.opened.push(u); },
 		MainButton: {
 			setText(t) { rec.main.text = t; return this; },
 			show() { rec.main.shown = true; return this; },
@@ -88,13 +90,14 @@ type tgRecord struct {
 		Shown bool `json:"shown"`
 	} `json:"back"`
 	Haptics []string `json:"haptics"`
+	Opened  []string `json:"opened"` // links given to openTelegramLink
 	Ready   int      `json:"ready"`
 	Header  string   `json:"header"`
 }
 
 const readTG = `(() => { const r = window.__tg; if (!r) return null;
 	return {main: {text: r.main.text, shown: r.main.shown, click: !!r.main.click, progress: r.main.progress},
-		back: {shown: r.back.shown}, haptics: r.haptics, ready: r.ready, header: r.header || ''}; })()`
+		back: {shown: r.back.shown}, haptics: r.haptics, opened: r.opened, ready: r.ready, header: r.header || ''}; })()`
 
 // miniAppPhone is a 360 × 740 handset inside Telegram: telegram.org is unreachable
 // (blocked, so its script fails at once instead of stalling), and every page gets the
@@ -237,6 +240,20 @@ func TestBrowserMiniAppBooksWithMainButton(t *testing.T) {
 				t.Errorf("the bookings page does not show the code %s", bs[0].Code)
 			}
 
+			// The invitation's primary action shares the bot link through Telegram.
+			p.open("/app/invite")
+			inviter, err := env.App.DB.Member.Query().Where(member.TelegramID(tgID)).Only(context.Background())
+			apptest.Must(t, err)
+			if rec := p.tg(); !rec.Main.Shown || rec.Main.Text != env.App.Catalog.T(tc.lang, "app.invite.share") {
+				t.Errorf("the invitation's MainButton: %+v", rec.Main)
+			}
+			p.do("tap the MainButton", chromedp.Evaluate[chromedp.Void](`window.__tg.main.click()`))
+			wantShare := "https://t.me/share/url?url=" + url.QueryEscape("https://t.me/"+env.Config.BotUsername+"?start=ref_"+inviter.ReferralCode)
+			if rec := p.tg(); len(rec.Opened) != 1 || !strings.HasPrefix(rec.Opened[0], wantShare+"&text=") {
+				t.Errorf("sharing opened %q, want %s&text=…", rec.Opened, wantShare)
+			}
+			p.fitsPhone("/app/invite")
+
 			// Telegram's script did not load and nothing stands in for it: the page
 			// still works, with its own Book button.
 			if _, err := chromedp.Call(p.ctx, page.RemoveScriptToEvaluateOnNewDocument,
@@ -326,7 +343,7 @@ func TestBrowserPhoneMiniAppScreens(t *testing.T) {
 				tg: document.body.classList.contains('tg'),
 				bg: getComputedStyle(document.body).backgroundColor,
 				header: [...document.querySelectorAll('.topbar')].some(e => getComputedStyle(e).display !== 'none'),
-				primary: [...document.querySelectorAll('[data-tg-main]')].some(b => b.form && !b.disabled),
+				primary: [...document.querySelectorAll('[data-tg-main]')].some(b => (b.form || b.href) && !b.disabled),
 			})`))
 			where := lang + " " + path
 			if look["tg"] != true || look["bg"] != tgDark.BgRGB {

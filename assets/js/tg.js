@@ -8,8 +8,9 @@
 //   - Telegram's theme colours become --tg-theme-* variables, its safe areas
 //     --tg-safe-area-inset-* and --tg-content-safe-area-inset-* (app.css uses them);
 //   - the BackButton goes back (hidden on the cabinet's home);
-//   - the first visible submit button marked data-tg-main becomes the MainButton
-//     (its text; a tap submits its form) and the in-page copy is hidden;
+//   - the first visible submit button (or link) marked data-tg-main becomes the
+//     MainButton (its text; a tap submits its form) and the in-page copy is hidden;
+//   - links to t.me open in Telegram (openTelegramLink);
 //   - a success flash plays the success haptic, an error flash the error one.
 (function () {
   'use strict';
@@ -152,21 +153,57 @@
     return !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length);
   }
 
-  // The screen's primary action: the first visible submit button marked data-tg-main.
+  // Links to Telegram open in Telegram itself, not inside the Mini App's web view.
+  function telegramLink(href) {
+    return /^https:\/\/t\.me\//.test(href);
+  }
+
+  function openLink(app, href) {
+    if (telegramLink(href) && typeof app.openTelegramLink === 'function') {
+      call(function () { app.openTelegramLink(href); });
+    } else {
+      location.href = href;
+    }
+  }
+
+  function wireLinks(app) {
+    document.addEventListener('click', function (e) {
+      var a = e.target.closest && e.target.closest('a[href]');
+      if (!a || !telegramLink(a.href) || typeof app.openTelegramLink !== 'function') return;
+      e.preventDefault();
+      openLink(app, a.href);
+    });
+  }
+
+  // The screen's primary action: the first visible submit button (or link) marked
+  // data-tg-main.
   function wireMainButton(app) {
     var main = app.MainButton;
     if (!main) return;
     var btn = null;
     var marked = document.querySelectorAll('[data-tg-main]');
     for (var i = 0; i < marked.length; i++) {
-      if (marked[i].form && !marked[i].disabled && visible(marked[i])) { btn = marked[i]; break; }
+      var el = marked[i];
+      if ((el.form || el.href) && !el.disabled && visible(el)) { btn = el; break; }
     }
     if (!btn) {
       call(function () { main.hide(); });
       return;
     }
-    var form = btn.form;
     var text = (btn.textContent || '').replace(/\s+/g, ' ').trim();
+    if (!btn.form) {
+      var href = btn.href;
+      call(function () {
+        main.setText(text);
+        main.onClick(function () { openLink(app, href); });
+        main.enable();
+        main.show();
+        btn.hidden = true;
+        document.documentElement.classList.add('tg-main');
+      });
+      return;
+    }
+    var form = btn.form;
     var sending = false;
     form.addEventListener('submit', function (e) {
       // app.js may have cancelled it (a declined confirm).
@@ -278,6 +315,7 @@
   }
 
   function memberPage(app) {
+    wireLinks(app);
     wireBackButton(app);
     wireMainButton(app);
     haptics(app);
