@@ -240,6 +240,16 @@ func TestBrowserMiniAppBooksWithMainButton(t *testing.T) {
 				t.Errorf("the bookings page does not show the code %s", bs[0].Code)
 			}
 
+			// Telegram's Back returns to the offer the booking came from.
+			if rec := p.tg(); !rec.Back.Shown {
+				t.Error("no BackButton on the bookings page")
+			}
+			p.do("tap Telegram's Back", chromedp.Evaluate[chromedp.Void](`window.__tg.back.click()`))
+			p.waitPath(offerPath)
+			if rec := p.tg(); !rec.Main.Shown || rec.Main.Progress || rec.Main.Text != wantText {
+				t.Errorf("back on the offer, the MainButton is %+v, want %q ready", rec.Main, wantText)
+			}
+
 			// The invitation's primary action shares the bot link through Telegram.
 			p.open("/app/invite")
 			inviter, err := env.App.DB.Member.Query().Where(member.TelegramID(tgID)).Only(context.Background())

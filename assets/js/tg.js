@@ -130,12 +130,14 @@
     }
   }
 
+  // wireBackButton shows Back on every screen but the cabinet's home; it returns what
+  // sets the button again when the page comes back from the back/forward cache.
   function wireBackButton(app) {
     var back = app.BackButton;
-    if (!back) return;
+    if (!back) return null;
     if (onMemberHome()) {
       call(function () { back.hide(); });
-      return;
+      return function () { call(function () { back.hide(); }); };
     }
     call(function () {
       back.onClick(function () {
@@ -147,6 +149,8 @@
       });
       back.show();
     });
+    // Telegram's script sends only changes: hide first, so show reaches the client.
+    return function () { call(function () { back.hide(); back.show(); }); };
   }
 
   function visible(el) {
@@ -188,9 +192,16 @@
     }
     if (!btn) {
       call(function () { main.hide(); });
-      return;
+      return function () { call(function () { main.hide(); }); };
     }
     var text = (btn.textContent || '').replace(/\s+/g, ' ').trim();
+    // Back on this page from the cache: the next page hid or changed the button.
+    var sending = false;
+    var restore = function () {
+      sending = false;
+      call(function () { main.hideProgress(); });
+      call(function () { main.hide(); main.setText(text); main.enable(); main.show(); });
+    };
     if (!btn.form) {
       var href = btn.href;
       call(function () {
@@ -201,22 +212,15 @@
         btn.hidden = true;
         document.documentElement.classList.add('tg-main');
       });
-      return;
+      return restore;
     }
     var form = btn.form;
-    var sending = false;
     form.addEventListener('submit', function (e) {
       // app.js may have cancelled it (a declined confirm).
       if (e.defaultPrevented) return;
       sending = true;
       call(function () { main.showProgress(false); });
       call(function () { main.disable(); });
-    });
-    window.addEventListener('pageshow', function (e) {
-      if (!e.persisted) return;
-      sending = false;
-      call(function () { main.hideProgress(); });
-      call(function () { main.enable(); });
     });
     call(function () {
       main.setText(text);
@@ -234,6 +238,7 @@
       btn.hidden = true;
       document.documentElement.classList.add('tg-main');
     });
+    return restore;
   }
 
   function haptics(app) {
@@ -316,9 +321,12 @@
 
   function memberPage(app) {
     wireLinks(app);
-    wireBackButton(app);
-    wireMainButton(app);
+    var restore = [wireBackButton(app), wireMainButton(app)];
     haptics(app);
+    window.addEventListener('pageshow', function (e) {
+      if (!e.persisted) return;
+      restore.forEach(function (f) { if (f) f(); });
+    });
   }
 
   function start(app) {
