@@ -164,6 +164,9 @@ func TestMiniAppStartParam(t *testing.T) {
 
 	t.Run("a signed-in member opening a direct link signs in again", func(t *testing.T) {
 		c := env.Client()
+		if r := c.Get("/tg"); strings.Count(r.Body, "telegram-web-app.js") != 1 || strings.Count(r.Body, "/js/tg.") != 1 {
+			t.Fatalf("the entry page (%d) does not load Telegram's script and ours once each", r.Status)
+		}
 		if status, _ := miniAppSignIn(t, c, miniAppInitData(7107, "Арман", "ru", "")); status != http.StatusOK {
 			t.Fatalf("sign-in: %d", status)
 		}
@@ -175,6 +178,9 @@ func TestMiniAppStartParam(t *testing.T) {
 		r := c.Get("/tg?tgWebAppStartParam=offer_" + strconv.Itoa(open.ID))
 		if r.Status != http.StatusOK || !strings.Contains(r.Body, `id="tg-status"`) {
 			t.Fatalf("/tg with a start param: %d", r.Status)
+		}
+		if n := strings.Count(r.Body, "telegram-web-app.js"); n != 1 || strings.Count(r.Body, "/js/tg.") != 1 {
+			t.Fatalf("the entry page loads Telegram's script %d times and ours %d", n, strings.Count(r.Body, "/js/tg."))
 		}
 		status, dest := miniAppSignIn(t, c, miniAppInitData(7107, "Арман", "ru", "offer_"+strconv.Itoa(open.ID)))
 		if status != http.StatusOK || dest != "/app/offers/"+strconv.Itoa(open.ID) {
