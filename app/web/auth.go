@@ -157,6 +157,8 @@ func (s *Server) signIn(c *fiber.Ctx, id members.Identity, channel, startParam s
 	dest := landing(v)
 	if next := safeNext(c.Query("next")); next != "/" {
 		dest = next
+	} else if page, ok := s.startPage(ctx, m.ID, startParam); ok {
+		dest = page
 	}
 	if asJSON {
 		return c.JSON(fiber.Map{"ok": true, "redirect": dest})
@@ -164,9 +166,30 @@ func (s *Server) signIn(c *fiber.Ctx, id members.Identity, channel, startParam s
 	return c.Redirect(dest, fiber.StatusSeeOther)
 }
 
+// startPage is the page a start payload opens after sign-in: "offer_ID" opens that
+// offer when the member may see it. The payload must come from signed data (the Mini
+// App's start_param), never from the URL.
+func (s *Server) startPage(ctx context.Context, memberID int, startParam string) (string, bool) {
+	raw, ok := strings.CutPrefix(startParam, "offer_")
+	if !ok {
+		return "", false
+	}
+	id, err := strconv.Atoi(raw)
+	if err != nil || id <= 0 || strconv.Itoa(id) != raw {
+		return "", false
+	}
+	if _, err := s.catalog.Offer(ctx, memberID, id); err != nil {
+		return "", false // unknown, closed or not for this member: the cabinet instead
+	}
+	return "/app/offers/" + raw, true
+}
+
 // miniApp is the Mini App's entry page: its script posts initData to /tg/auth.
+// Telegram adds tgWebAppStartParam to the URL of a direct link (startapp=...): that
+// copy is unsigned, so a member already signed in still goes through /tg/auth, where
+// the signed start_param decides.
 func (s *Server) miniApp(c *fiber.Ctx) error {
-	if v := ui.ViewerOf(c); v != nil && v.Channel == "tg" {
+	if v := ui.ViewerOf(c); v != nil && v.Channel == "tg" && c.Query("tgWebAppStartParam") == "" {
 		dest := "/app"
 		if next := safeNext(c.Query("next")); next != "/" {
 			dest = next // the bot's welcome button opens /tg?next=/app/welcome

@@ -112,6 +112,7 @@ const measurePhone = `(() => {
 type handset struct {
 	*phone
 	titles map[string]string // title → path, per language
+	shots  string            // the screenshots' name prefix ("phone" when empty)
 }
 
 // check opens a page and asserts it fits a 360 px phone: no sideways scrolling, no
@@ -157,7 +158,11 @@ func (h *handset) check(lang, path string) {
 	default:
 		h.titles[got.Title] = path
 	}
-	h.screenshot(fmt.Sprintf("phone-%s-%s.png", lang, shotName(path)))
+	prefix := h.shots
+	if prefix == "" {
+		prefix = "phone"
+	}
+	h.screenshot(fmt.Sprintf("%s-%s-%s.png", prefix, lang, shotName(path)))
 }
 
 // loaded waits until the page just opened has its document ready: right after a
@@ -197,16 +202,17 @@ func shotName(path string) string {
 	return s
 }
 
-// On a 360 × 740 handset, a member with bookings in every state, bonus history and
-// notifications, and the restaurant's cashier go through every screen they have, in
-// Russian, English and Kazakh: nothing scrolls sideways, tables become cards, every
-// tap target is 44 px high and every page has its own title. A status the member
-// cannot afford shows its buy button disabled with the missing amount.
-func TestBrowserPhoneFirstScreens(t *testing.T) {
-	apptest.Chromium(t)
-	env := apptest.New(t, apptest.Demo())
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	t.Cleanup(cancel)
+// phoneWorld is the demo world of the phone walks, with a member who has something
+// on every screen: bookings in every state, notifications, a claim, a care thread.
+type phoneWorld struct {
+	memberAcc, cashierAcc     demo.Account
+	memberPages, counterPages []string
+	dear                      *ent.Tier // a status for sale the member cannot afford
+	short                     int64     // by how much
+}
+
+func newPhoneWorld(t *testing.T, env *apptest.Env) phoneWorld {
+	t.Helper()
 	bg := context.Background()
 	memberAcc, cashierAcc := demoAccountWithRole(t, demo.RoleMember), demoAccountWithRole(t, demo.RoleCashier)
 	m, err := env.App.DB.Member.Query().Where(member.TelegramID(memberAcc.TelegramID)).Only(bg)
@@ -278,10 +284,25 @@ func TestBrowserPhoneFirstScreens(t *testing.T) {
 	th, _, err := env.App.Support.Open(bg, support.OpenInput{MemberID: m.ID, Subject: "Бонусы", Body: "Когда начислят бонусы за ужин?"})
 	apptest.Must(t, err)
 
-	memberPages := []string{"/app", "/app/offers/" + strconv.Itoa(o.ID), "/app/bookings", "/app/bonuses", "/app/status",
+	return phoneWorld{memberAcc: memberAcc, cashierAcc: cashierAcc, dear: dear, short: short, memberPages: []string{"/app", "/app/offers/" + strconv.Itoa(o.ID), "/app/bookings", "/app/bonuses", "/app/status",
 		"/app/invite", "/app/notifications", "/app/settings", "/app/welcome", "/app/settings/delete", "/rules", "/terms", "/privacy", "/partner/apply",
-		"/app/support", "/app/support/" + strconv.Itoa(th.ID), "/app/claims", "/app/claims/new", "/app/claims/" + strconv.Itoa(cl.ID)}
-	counterPages := []string{"/partner/bookings", "/partner/bookings/" + requested.Code, "/partner/bookings/" + confirmed.Code}
+		"/app/support", "/app/support/" + strconv.Itoa(th.ID), "/app/claims", "/app/claims/new", "/app/claims/" + strconv.Itoa(cl.ID)},
+		counterPages: []string{"/partner/bookings", "/partner/bookings/" + requested.Code, "/partner/bookings/" + confirmed.Code}}
+}
+
+// On a 360 × 740 handset, a member with bookings in every state, bonus history and
+// notifications, and the restaurant's cashier go through every screen they have, in
+// Russian, English and Kazakh: nothing scrolls sideways, tables become cards, every
+// tap target is 44 px high and every page has its own title. A status the member
+// cannot afford shows its buy button disabled with the missing amount.
+func TestBrowserPhoneFirstScreens(t *testing.T) {
+	apptest.Chromium(t)
+	env := apptest.New(t, apptest.Demo())
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	t.Cleanup(cancel)
+	w := newPhoneWorld(t, env)
+	memberAcc, cashierAcc := w.memberAcc, w.cashierAcc
+	memberPages, counterPages, dear, short := w.memberPages, w.counterPages, w.dear, w.short
 
 	// One browser and one tab: the member goes through every language, then the
 	// cashier signs in on the same handset.

@@ -2,6 +2,7 @@ package member
 
 import (
 	"errors"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -85,12 +86,14 @@ func (h *Loyalty) Invite(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	tg := ""
+	tg, share := "", ""
 	if h.links.BotUsername != "" {
 		tg = "https://t.me/" + h.links.BotUsername + "?start=ref_" + info.Code
+		// Telegram's share sheet: the friend gets the bot link with a line of text.
+		share = "https://t.me/share/url?url=" + url.QueryEscape(tg) + "&text=" + url.QueryEscape(h.render.Locale(c).T("app.invite.share_text"))
 	}
 	return h.render.Render(c, ui.LayoutMember, "app/invite", "app.invite.title", fiber.Map{
-		"Info": info, "Link": h.links.BaseURL + "/r/" + info.Code, "TelegramLink": tg, "ShareBP": rules.ReferralShareBP,
+		"Info": info, "Link": h.links.BaseURL + "/r/" + info.Code, "TelegramLink": tg, "ShareLink": share, "ShareBP": rules.ReferralShareBP,
 	})
 }
 
