@@ -49,6 +49,7 @@ type deliverNotification struct {
 	bot     Sender
 	catalog *i18n.Catalog
 	baseURL string
+	buttons func(n *ent.Notification, lang string) [][]tgapi.Button
 	log     *slog.Logger
 	// markTimeout bounds recording the outcome, which runs even when the task's own
 	// context has ended: a sent message must be recorded as sent.
@@ -144,6 +145,9 @@ func (h *deliverNotification) message(n *ent.Notification, lang string) (string,
 	opts := tgapi.SendOptions{ParseMode: tgapi.ParseHTML}
 	if link := absoluteURL(h.baseURL, n.Link); strings.HasPrefix(link, "https://") {
 		opts.ButtonText, opts.ButtonURL = h.catalog.T(lang, "app.notifications.open"), link
+	}
+	if h.buttons != nil {
+		opts.Keyboard = h.buttons(n, lang)
 	}
 	return text, opts
 }

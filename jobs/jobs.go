@@ -31,6 +31,9 @@ type Deps struct {
 	DB *ent.Client
 	// Bot sends to Telegram; nil means Telegram is off and nothing is delivered.
 	Bot Sender
+	// Buttons adds action buttons to a notification's Telegram message (Confirm and
+	// Decline under a partner's new booking, say); nil adds none.
+	Buttons func(n *ent.Notification, lang string) [][]tgapi.Button
 	// BaseURL is the site's public address, e.g. "https://ikra.kz"; notification links
 	// are relative to it.
 	BaseURL string
@@ -96,6 +99,7 @@ func NewMux(d Deps) *asynq.ServeMux {
 	mux := asynq.NewServeMux()
 	mux.Handle(TypeDeliverNotification, &deliverNotification{
 		notify: d.Notify, bot: d.Bot, catalog: d.Catalog, baseURL: d.BaseURL, log: d.Log, markTimeout: 10 * time.Second,
+		buttons: d.Buttons,
 	})
 	mux.Handle(TypeRedeliverNotifications, &redeliverNotifications{notify: d.Notify, enabled: d.Bot != nil, log: d.Log})
 	mux.Handle(TypePurgeSessions, &sweep{name: "expired sessions purged", run: d.Purge, log: d.Log})
