@@ -37,7 +37,7 @@ func NewLoyalty(r *ui.Renderer, l *loyalty.Service, h *History, links Links) *Lo
 }
 
 // HistoryPage is how many ledger entries one page of history shows.
-const HistoryPage = 50
+const HistoryPage = loyalty.HistoryPage
 
 // Before reads the ?before=<entry id> cursor of a history page (0: the newest).
 func Before(c *fiber.Ctx) (int, error) {
