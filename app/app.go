@@ -321,7 +321,8 @@ func (a *App) initServices(ctx context.Context) error {
 		a.BotUI = bot.New(bot.Deps{API: a.Bot, Members: a.Members, Catalog: a.Catalog, BaseURL: a.Config.BaseURL, Log: a.Log,
 			Redis: a.Redis.Client, Prefix: a.Prefix, Maintenance: a.Maintenance, Support: a.Support,
 			Offers: a.Offers, Bookings: a.Bookings, Ledger: a.Ledger, Loyalty: a.Loyalty, Staff: a.Staff,
-			Authz: a.Authz, Media: a.Media, Images: a.Images, DB: a.DB.Client})
+			Authz: a.Authz, Media: a.Media, Images: a.Images, DB: a.DB.Client,
+			BotUsername: a.Config.BotUsername, History: loyalty.NewHistory(a.DB.Client, a.Catalog)})
 	}
 	if err := a.grantSuperadmins(ctx); err != nil {
 		return err

@@ -43,7 +43,9 @@ type Deps struct {
 	Catalog *i18n.Catalog
 	// BaseURL is the site's public address; the Mini App is BaseURL+"/tg".
 	BaseURL string
-	Log     *slog.Logger
+	// BotUsername makes invitation links t.me/<bot>?start=ref_CODE ("" uses BaseURL/r/CODE).
+	BotUsername string
+	Log         *slog.Logger
 	// Redis keeps the IDs of handled updates and each chat's conversation state, under
 	// Prefix. Without it (or while it is down) updates are handled without the
 	// duplicate check and conversations start over.
@@ -56,6 +58,7 @@ type Deps struct {
 	Bookings    *bookings.Service
 	Ledger      *ledger.Ledger
 	Loyalty     *loyalty.Service
+	History     *loyalty.History
 	Staff       *partners.Staff
 	Authz       *authz.Enforcer
 	Media       media.Store

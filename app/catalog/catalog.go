@@ -8,6 +8,8 @@ import (
 	"errors"
 	"ikra/app/cache"
 	"io"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -265,4 +267,18 @@ func (s *Service) Image(ctx context.Context, memberID int, key string) (io.ReadC
 		return nil, media.Object{}, ErrNotFound
 	}
 	return r, obj, err
+}
+
+// StartOffer reads the offer ID of a deep link's start payload "offer_<id>" (the bot's
+// /start and the Mini App's startapp); ok is false for anything else.
+func StartOffer(payload string) (id int, ok bool) {
+	raw, ok := strings.CutPrefix(payload, "offer_")
+	if !ok {
+		return 0, false
+	}
+	id, err := strconv.Atoi(raw)
+	if err != nil || id <= 0 || strconv.Itoa(id) != raw {
+		return 0, false
+	}
+	return id, true
 }

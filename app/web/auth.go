@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"ikra/app/catalog"
 	"strconv"
 	"strings"
 	"time"
@@ -170,18 +171,14 @@ func (s *Server) signIn(c *fiber.Ctx, id members.Identity, channel, startParam s
 // offer when the member may see it. The payload must come from signed data (the Mini
 // App's start_param), never from the URL.
 func (s *Server) startPage(ctx context.Context, memberID int, startParam string) (string, bool) {
-	raw, ok := strings.CutPrefix(startParam, "offer_")
+	id, ok := catalog.StartOffer(startParam)
 	if !ok {
-		return "", false
-	}
-	id, err := strconv.Atoi(raw)
-	if err != nil || id <= 0 || strconv.Itoa(id) != raw {
 		return "", false
 	}
 	if _, err := s.catalog.Offer(ctx, memberID, id); err != nil {
 		return "", false // unknown, closed or not for this member: the cabinet instead
 	}
-	return "/app/offers/" + raw, true
+	return "/app/offers/" + strconv.Itoa(id), true
 }
 
 // miniApp is the Mini App's entry page: its script posts initData to /tg/auth.
