@@ -1,6 +1,7 @@
 package bot_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -111,9 +112,17 @@ func button(t *testing.T, c tgfake.Call, prefix string) string {
 func TestJoinByFriendsLinkBrowseAndBook(t *testing.T) {
 	env, api := newWorld(t)
 	ctx := context.Background()
+	var err error
 	place := env.Place()
 	p := env.Partner(place, "Кофейня «Зерно»")
 	o := env.Offer(place, p.ID, "Капучино в подарок", func(c *ent.OfferCreate) { c.SetSummary("Второй кофе — от нас").SetCashbackBp(550) })
+
+	// The offer's cover image goes out as the card's photo.
+	img := []byte("\x89PNG\r\n\x1a\n-offer-cover-bytes-for-the-test")
+	key := fmt.Sprintf("offers/%d/cover.png", o.ID)
+	apptest.Must(t, env.App.Media.Put(ctx, key, bytes.NewReader(img), int64(len(img)), "image/png"))
+	_, err = env.App.DB.OfferMedia.Create().SetOfferID(o.ID).SetKey(key).SetContentType("image/png").SetSize(int64(len(img))).Save(ctx)
+	apptest.Must(t, err)
 
 	friend := &chat{t: t, env: env, api: api, id: 5100001, name: "Айгерим", lang: "ru"}
 	friend.say("/start")
@@ -144,6 +153,9 @@ func TestJoinByFriendsLinkBrowseAndBook(t *testing.T) {
 	card := shown(t, me.tap(button(t, list, "of:"+strconv.Itoa(o.ID)), 200))
 	if !strings.Contains(text(card), "Капучино в подарок") || !strings.Contains(text(card), "5,5") {
 		t.Fatalf("offer card: %s", text(card))
+	}
+	if card.Method != "sendPhoto" || !bytes.Equal(card.Files["photo"], img) {
+		t.Fatalf("offer card sent by %s with a %d-byte photo", card.Method, len(card.Files["photo"]))
 	}
 	ask := shown(t, me.tap(button(t, card, "bn:"), 201))
 	confirm := button(t, ask, "bo:")
