@@ -86,9 +86,9 @@ var urlErrorKeys = map[error]string{
 // Attempt names one delivery attempt: the job's payload.
 type Attempt struct {
 	DeliveryID int       `json:"delivery_id"`
-	Number     int       `json:"attempt"` // 1 for the first attempt of a send
-	Resends    int       `json:"resends"` // the delivery's send-again count when it was scheduled
-	At         time.Time `json:"-"`       // when to run it; zero means now
+	Number     int       `json:"attempt"`     // 1 for the first attempt of a send
+	Resends    int       `json:"resends"`     // the delivery's send-again count when it was scheduled
+	At         time.Time `json:"at,omitzero"` // when to run it; zero means now (in the payload: asynq rounds ProcessAt down to the second)
 }
 
 // Enqueuer schedules delivery attempts. Enqueuing the same attempt twice must be harmless.
