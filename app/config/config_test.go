@@ -35,6 +35,20 @@ func TestLoad(t *testing.T) {
 				t.Fatal("demo off")
 			}
 		}},
+		{name: "https takes a webhook with a derived secret", env: map[string]string{"TELEGRAM_BOT_TOKEN": "1:abc", "IKRA_BASE_URL": "https://ikra.example"}, check: func(t *testing.T, c Config) {
+			if !c.BotWebhook() || c.WebhookSecret != DeriveWebhookSecret("1:abc") || !webhookSecret.MatchString(c.WebhookSecret) {
+				t.Fatalf("webhook %v with secret %q", c.BotWebhook(), c.WebhookSecret)
+			}
+			if DeriveWebhookSecret("1:abd") == c.WebhookSecret {
+				t.Fatal("another token derives the same secret")
+			}
+		}},
+		{name: "http long-polls", env: map[string]string{"TELEGRAM_BOT_TOKEN": "1:abc", "IKRA_BASE_URL": "http://ikra.example"}, check: func(t *testing.T, c Config) {
+			if c.BotWebhook() || c.WebhookSecret != "" {
+				t.Fatalf("webhook %v with secret %q on http", c.BotWebhook(), c.WebhookSecret)
+			}
+		}},
+		{name: "webhook secret Telegram refuses", env: map[string]string{"TELEGRAM_WEBHOOK_SECRET": "has space"}, wantErr: "TELEGRAM_WEBHOOK_SECRET"},
 		{name: "demo refused on public address", env: map[string]string{"IKRA_ADDR": "0.0.0.0:3000"}, wantErr: "loopback"},
 		{name: "no token and no demo", env: map[string]string{"IKRA_DEMO": "0"}, wantErr: "TELEGRAM_BOT_TOKEN"},
 		{name: "bad database url", env: map[string]string{"DATABASE_URL": "mysql://x"}, wantErr: "DATABASE_URL"},
