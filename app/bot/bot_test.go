@@ -46,9 +46,9 @@ func newWorld(t *testing.T, opts ...apptest.Option) (*apptest.Env, *tgfake.Serve
 func (c *chat) post(env *apptest.Env, u map[string]any) int {
 	c.t.Helper()
 	body, _ := json.Marshal(u)
-	req, _ := http.NewRequest("POST", env.URL("/telegram/webhook/"+secret), strings.NewReader(string(body)))
+	req, _ := http.NewRequest("POST", env.URL("/telegram/webhook/"+env.Config.WebhookSecret), strings.NewReader(string(body)))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
+	req.Header.Set("X-Telegram-Bot-Api-Secret-Token", env.Config.WebhookSecret)
 	resp, err := http.DefaultClient.Do(req)
 	apptest.Must(c.t, err)
 	resp.Body.Close()
@@ -338,4 +338,42 @@ func TestPolling(t *testing.T) {
 		t.Errorf("setup calls: %d deleteWebhook, %d setMyCommands", len(api.Calls("deleteWebhook")), len(api.Calls("setMyCommands")))
 	}
 	_ = fmt.Sprint
+}
+
+// TestWebhookSetup: behind https the bot registers its webhook with the secret, the
+// command menu in every language and the menu button that opens the Mini App.
+func TestWebhookSetup(t *testing.T) {
+	env, api := newWorld(t, apptest.WithEnv("IKRA_BASE_URL", "https://ikra.example"), apptest.WithEnv("TELEGRAM_WEBHOOK_SECRET", ""))
+	if !env.Config.BotWebhook() {
+		t.Fatal("https base URL without webhook mode")
+	}
+	apptest.Must(t, env.App.BotUI.Setup(context.Background(), env.Config.WebhookSecret))
+	hook := api.Calls("setWebhook")
+	if len(hook) != 1 || hook[0].Str("url") != "https://ikra.example/telegram/webhook/"+env.Config.WebhookSecret ||
+		hook[0].Str("secret_token") != env.Config.WebhookSecret || !strings.Contains(hook[0].Str("allowed_updates"), "callback_query") {
+		t.Fatalf("setWebhook %+v", hook)
+	}
+	langs := map[string]bool{}
+	for _, c := range api.Calls("setMyCommands") {
+		langs[c.Str("language_code")] = strings.Contains(c.Str("commands"), "catalog")
+	}
+	if !langs[""] || !langs["ru"] || !langs["en"] || !langs["kk"] {
+		t.Errorf("command menus: %v", langs)
+	}
+	menu := api.Calls("setChatMenuButton")
+	if len(menu) != 1 || !strings.Contains(menu[0].Str("menu_button"), `"url":"https://ikra.example/tg"`) {
+		t.Fatalf("menu button %+v", menu)
+	}
+	// A member's Mini App buttons are web_app buttons on https.
+	me := &chat{t: t, env: env, api: api, id: 5600001, name: "Web", lang: "en"}
+	welcome := shown(t, me.say("/start"))
+	found := false
+	for _, row := range welcome.Buttons() {
+		for _, b := range row {
+			found = found || b["web_app.url"] == "https://ikra.example/tg"
+		}
+	}
+	if !found {
+		t.Fatalf("no Mini App (web_app) button on https: %v", welcome.Buttons())
+	}
 }
