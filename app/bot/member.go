@@ -40,20 +40,28 @@ func (b *Bot) memberRoutes() {
 	}
 	b.commands[""] = b.plainText
 
-	b.callbacks["start"] = b.start
-	b.callbacks["menu"] = b.menu
-	b.callbacks["cat"] = b.catalog // cat:<category ID, 0 for the personal selection>:<page>
+	// Moving elsewhere by a button ends a conversation, as a command does; the booking
+	// steps keep theirs.
+	fresh := func(h handler) handler {
+		return func(r *Req) error {
+			r.ClearState()
+			return h(r)
+		}
+	}
+	b.callbacks["start"] = fresh(b.start)
+	b.callbacks["menu"] = fresh(b.menu)
+	b.callbacks["cat"] = fresh(b.catalog) // cat:<category ID, 0 for the personal selection>:<page>
 	b.callbacks["of"] = b.offerCard
 	b.callbacks["bn"] = b.bookAsk     // bn:<offer ID>: the confirmation
 	b.callbacks["bc"] = b.bookComment // bc:<offer ID>: type a comment and a date
 	b.callbacks["bo"] = b.bookConfirm // bo:<offer ID>: book
-	b.callbacks["bl"] = b.bookingList
+	b.callbacks["bl"] = fresh(b.bookingList)
 	b.callbacks["qr"] = b.bookingQR // qr:<booking ID>
-	b.callbacks["bal"] = b.balance
-	b.callbacks["inv"] = b.invite
+	b.callbacks["bal"] = fresh(b.balance)
+	b.callbacks["inv"] = fresh(b.invite)
 	b.callbacks["sup"] = b.supportPrompt
-	b.callbacks["lang"] = b.langChoice
-	b.callbacks["lg"] = b.setLang // lg:<language>
+	b.callbacks["lang"] = fresh(b.langChoice)
+	b.callbacks["lg"] = fresh(b.setLang) // lg:<language>
 
 	b.inputs["book"] = b.bookNote
 	b.inputs["support"] = func(r *Req) error {
