@@ -16,6 +16,7 @@ import (
 	"ikra/ent/booking"
 	"ikra/ent/ledgerentry"
 	"ikra/ent/notification"
+	"ikra/ent/offer"
 	"ikra/ent/staff"
 	"ikra/jobs"
 )
@@ -280,4 +281,40 @@ func TestStaffFlowsRefused(t *testing.T) {
 	cashier := w.person(8403, "Айгерим", "ru", "cashier", w.pA)
 	w.wantText(w.say(cashier, "/partner"), w.T(cashier, "bot.staff.role_line", "Кофейня «Арман»", w.T(cashier, "role.cashier")),
 		w.T(cashier, "bot.staff.roles_hint"))
+}
+
+// A moderation decision reaches the partner's owner and manager in Telegram (not the
+// cashier), as a plain notification without booking buttons.
+func TestModerationResultReachesOwnersAndManagers(t *testing.T) {
+	w := newStaffWorld(t)
+	owner := w.person(8501, "Сауле", "ru", "owner", w.pA)
+	manager := w.person(8502, "Ерлан", "kk", "manager", w.pA)
+	cashier := w.person(8503, "Айгерим", "ru", "cashier", w.pA)
+	o := w.env.Offer(w.place, w.pA.ID, "Завтрак", func(c *ent.OfferCreate) { c.SetStatus(offer.StatusPending) })
+	apptest.Must(t, w.env.App.PartnerOffers.Approve(w.ctx, audit.Entry{ActorRole: "test"}, "offer", o.ID))
+
+	mux := jobs.NewMux(jobs.Deps{Notify: w.env.App.Notify, Bot: w.env.App.Bot, BaseURL: w.env.Config.BaseURL,
+		Buttons: w.env.App.BotUI.NotificationButtons, Catalog: w.env.App.Catalog})
+	ns, err := w.env.App.DB.Notification.Query().Where(notification.Kind("offer_moderated")).All(w.ctx)
+	apptest.Must(t, err)
+	w.fake.Reset()
+	for _, n := range ns {
+		apptest.Must(t, mux.ProcessTask(w.ctx, jobs.NewDeliverNotification(n.ID)))
+	}
+	chats := map[string]tgfake.Call{}
+	for _, c := range w.fake.Calls("sendMessage") {
+		chats[c.Str("chat_id")] = c
+	}
+	if len(chats) != 2 || chats[apptest.Itoa64(*cashier.TelegramID)].Method != "" {
+		t.Fatalf("moderation result sent to chats %v", chats)
+	}
+	for _, m := range []*ent.Member{owner, manager} {
+		c, ok := chats[apptest.Itoa64(*m.TelegramID)]
+		if !ok || !strings.Contains(c.Str("text"), "Завтрак") {
+			t.Fatalf("member %d got %v", m.ID, c.Params)
+		}
+		if _, ok := c.Button("st:"); ok {
+			t.Fatalf("booking buttons under a moderation result: %v", c.Buttons())
+		}
+	}
 }
