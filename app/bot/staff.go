@@ -208,10 +208,20 @@ func (b *Bot) askCode(r *Req) error {
 	if err := d.may(r); err != nil {
 		return err
 	}
-	if err := r.Expect(inCode, ""); err != nil {
-		return err
+	if !b.keep(r, inCode, "") {
+		return r.Send(E(r.T("bot.staff.no_state")), nil)
 	}
 	return r.Send(E(r.T("bot.staff.ask_code")), Buttons(Row(Data(r.T("bot.staff.button_cancel"), "st:x"))))
+}
+
+// keep sets the chat's conversation state; without Redis it is logged and false, and
+// the flow offers the one-line "/redeem CODE AMOUNT" instead.
+func (b *Bot) keep(r *Req, kind, data string) bool {
+	if err := r.Expect(kind, data); err != nil {
+		b.Log.Warn("bot staff conversation not kept", "kind", kind, "err", err)
+		return false
+	}
+	return true
 }
 
 // redeemCode finds the booking of a typed (or scanned) code and asks for the deal's
@@ -224,23 +234,25 @@ func (b *Bot) redeemCode(r *Req) error {
 	if err := d.may(r); err != nil {
 		return err
 	}
-	typed := r.Text
+	typed, amount := r.Text, ""
 	if r.Cmd == "/redeem" {
 		typed = r.Arg
+		// "/redeem CODE AMOUNT" in one line (what works while Redis is down).
+		if f := strings.Fields(typed); len(f) > 1 && len(bookings.NormaliseCode(f[0])) == bookings.CodeLength {
+			if _, ok := bookings.ParseTenge(strings.Join(f[1:], " ")); ok {
+				typed, amount = f[0], strings.Join(f[1:], " ")
+			}
+		}
 	}
 	cancel := Buttons(Row(Data(r.T("bot.staff.button_cancel"), "st:x")))
 	code := bookings.NormaliseCode(typed)
 	if code == "" {
-		if err := r.Expect(inCode, ""); err != nil {
-			return err
-		}
+		b.keep(r, inCode, "")
 		return r.Send(E(r.T("bot.staff.bad_code")), cancel)
 	}
-	bk, _, err := b.byCode(r, d, code)
+	bk, pid, err := b.byCode(r, d, code)
 	if errors.Is(err, bookings.ErrNotFound) {
-		if err := r.Expect(inCode, ""); err != nil {
-			return err
-		}
+		b.keep(r, inCode, "")
 		return r.Send(E(r.T("bot.staff.code_not_found", code)), cancel)
 	}
 	if err != nil {
@@ -254,8 +266,15 @@ func (b *Bot) redeemCode(r *Req) error {
 		}
 		return b.showCard(r, bk, bk.Status, note)
 	}
-	if err := r.Expect(inAmount, strconv.Itoa(bk.ID)); err != nil {
-		return err
+	if amount != "" {
+		tiyn, ok := bookings.ParseTenge(amount)
+		if !ok {
+			return r.Send(b.card(r, bk, bk.Status)+"\n\n"+E(r.T("bot.staff.bad_amount")), nil)
+		}
+		return b.complete(r, d, pid, bk, tiyn)
+	}
+	if !b.keep(r, inAmount, strconv.Itoa(bk.ID)) {
+		return r.Send(b.card(r, bk, bk.Status)+"\n\n"+E(r.T("bot.staff.no_state")), nil)
 	}
 	return r.Send(b.card(r, bk, bk.Status)+"\n\n"+E(r.T("bot.staff.ask_amount")), cancel)
 }
@@ -273,9 +292,7 @@ func (b *Bot) redeemAmount(r *Req) error {
 	id, _ := strconv.Atoi(r.StateData)
 	tiyn, ok := bookings.ParseTenge(r.Text)
 	if !ok {
-		if err := r.Expect(inAmount, r.StateData); err != nil {
-			return err
-		}
+		b.keep(r, inAmount, r.StateData)
 		return r.Send(E(r.T("bot.staff.bad_amount")), Buttons(Row(Data(r.T("bot.staff.button_cancel"), "st:x"))))
 	}
 	bk, pid, err := b.byID(r, d, id)
@@ -286,12 +303,17 @@ func (b *Bot) redeemAmount(r *Req) error {
 	if err != nil {
 		return fmt.Errorf("bot redeem: %w", err)
 	}
-	done, err := b.Bookings.Complete(r.Ctx, pid, id, d.member.ID, tiyn)
 	r.ClearState()
+	return b.complete(r, d, pid, bk, tiyn)
+}
+
+// complete records the deal of bk; the domain credits the member's cashback.
+func (b *Bot) complete(r *Req, d *desk, pid int, bk *ent.Booking, tiyn int64) error {
+	done, err := b.Bookings.Complete(r.Ctx, pid, bk.ID, d.member.ID, tiyn)
 	if err != nil {
 		return b.failed(r, pid, bk, err, "bot.staff.not_redeemable")
 	}
-	b.Log.Info("bot booking completed", "booking_id", id, "partner_id", pid, "actor_id", d.member.ID)
+	b.Log.Info("bot booking completed", "booking_id", bk.ID, "partner_id", pid, "actor_id", d.member.ID)
 	// Once the deal is recorded a lost answer is only logged: the update delivered
 	// again would find the state gone.
 	b.logErr("bot redeem answer not sent", r.Send(b.card(r, bk, done.Status)+"\n\n"+E(r.T("bot.staff.completed", tenge(tiyn))), nil))
@@ -330,10 +352,11 @@ func (b *Bot) answer(r *Req, id int, act string) error {
 			r.ClearState()
 			return b.showCard(r, bk, bk.Status, E(r.T("bot.staff.already", r.T("booking.status."+string(bk.Status)))))
 		}
-		if err := r.Expect(inReason, strconv.Itoa(id)); err != nil {
-			return err
+		text := b.card(r, bk, bk.Status)
+		if b.keep(r, inReason, strconv.Itoa(id)) {
+			text += "\n\n" + E(r.T("bot.staff.ask_reason"))
 		}
-		return r.Show(b.card(r, bk, bk.Status)+"\n\n"+E(r.T("bot.staff.ask_reason")), Buttons(
+		return r.Show(text, Buttons(
 			Row(Data(r.T("bot.staff.button_no_reason"), bookingData(id, actNoReason))),
 			Row(Data(r.T("bot.staff.button_back"), bookingData(id, actView)))))
 	case actNoReason:
@@ -375,9 +398,7 @@ func (b *Bot) declineReason(r *Req) error {
 func (b *Bot) decline(r *Req, d *desk, pid int, bk *ent.Booking, reason string) error {
 	done, err := b.Bookings.Decline(r.Ctx, pid, bk.ID, d.member.ID, reason)
 	if errors.Is(err, bookings.ErrReasonRequired) {
-		if err := r.Expect(inReason, strconv.Itoa(bk.ID)); err != nil {
-			return err
-		}
+		b.keep(r, inReason, strconv.Itoa(bk.ID))
 		return r.Send(E(r.T("bot.staff.ask_reason")), nil)
 	}
 	if err != nil {

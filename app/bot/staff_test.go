@@ -182,10 +182,18 @@ func TestCashierRedeemsFromBot(t *testing.T) {
 
 	// The conversation is over: the same code again shows the booking completed.
 	w.wantText(w.say(cashier, "/redeem "+bk.Code), w.T(cashier, "bot.staff.not_redeemable", w.T(cashier, "booking.status.completed")))
+	// In one line, as offered while Redis is down.
+	bk2 := w.book(client, w.oA)
+	_, err = w.env.App.Bookings.Confirm(w.ctx, w.pA.ID, bk2.ID, cashier.ID)
+	apptest.Must(t, err)
+	w.wantText(w.say(cashier, "/redeem "+bk2.Code+" 2 500,50"), w.T(cashier, "bot.staff.completed", "2\u202f500,50 ₸"))
+	if got, _ := w.env.App.DB.Booking.Get(w.ctx, bk2.ID); got.Status != booking.StatusCompleted || got.DealAmount != 250_050 {
+		t.Fatalf("one-line redeem: %s, %d tiyn", got.Status, got.DealAmount)
+	}
 	// Partner B's cashier cannot reach partner A's booking.
 	w.say(cashierB, "/redeem")
 	w.wantText(w.say(cashierB, bk.Code), w.T(cashierB, "bot.staff.code_not_found", bk.Code))
-	if n, _ := w.env.App.DB.LedgerEntry.Query().Where(ledgerentry.MemberID(client.ID), ledgerentry.KindEQ("cashback")).Count(w.ctx); n != 1 {
+	if n, _ := w.env.App.DB.LedgerEntry.Query().Where(ledgerentry.MemberID(client.ID), ledgerentry.RefID(apptest.Itoa(bk.ID)), ledgerentry.KindEQ("cashback")).Count(w.ctx); n != 1 {
 		t.Fatalf("%d cashback entries", n)
 	}
 }
