@@ -96,6 +96,9 @@ func (a *App) jobDeps() jobs.Deps {
 	if a.Bot != nil {
 		d.Bot = a.Bot
 	}
+	if a.BotUI != nil {
+		d.Buttons = a.BotUI.NotificationButtons
+	}
 	return d
 }
 

@@ -400,6 +400,27 @@ func (s *Service) notifyReferrer(ctx context.Context, tx *ent.Tx, b *ent.Booking
 	return err
 }
 
+// KindNewRequest is the kind of the notification telling staff about a new request.
+const KindNewRequest = "booking.new"
+
+func newRequestKey(bookingID, memberID int) string {
+	return fmt.Sprintf("booking:%d:new:%d", bookingID, memberID)
+}
+
+// NewRequestOf returns the booking a staff member's notification of a new request is
+// about (KindNewRequest); ok is false for any other notification.
+func NewRequestOf(n *ent.Notification) (bookingID int, ok bool) {
+	if n == nil || n.Kind != KindNewRequest {
+		return 0, false
+	}
+	var id, memberID int
+	if _, err := fmt.Sscanf(n.DedupKey, "booking:%d:new:%d", &id, &memberID); err != nil || id <= 0 ||
+		newRequestKey(id, memberID) != n.DedupKey || memberID != n.MemberID {
+		return 0, false
+	}
+	return id, true
+}
+
 // notifyStaff tells the partner's owners, managers and cashiers about a new request.
 func (s *Service) notifyStaff(ctx context.Context, tx *ent.Tx, b *ent.Booking, o *ent.Offer) error {
 	if s.notify == nil {
@@ -417,7 +438,7 @@ func (s *Service) notifyStaff(ctx context.Context, tx *ent.Tx, b *ent.Booking, o
 		seen[r.MemberID] = true
 		lang := r.Edges.Member.Language
 		_, err := s.notify.AddTx(ctx, tx, notify.Message{
-			MemberID: r.MemberID, Kind: "booking.new", DedupKey: fmt.Sprintf("booking:%d:new:%d", b.ID, r.MemberID),
+			MemberID: r.MemberID, Kind: KindNewRequest, DedupKey: newRequestKey(b.ID, r.MemberID),
 			Title: s.t(lang, "notify.booking.new.title"), Body: s.t(lang, "notify.booking.new.body", o.Title, b.Code),
 			Link: "/partner/bookings/" + b.Code,
 		})

@@ -13,6 +13,7 @@ import (
 	"ikra/app/store"
 	"ikra/ent"
 	"ikra/ent/member"
+	"ikra/ent/partner"
 	"ikra/ent/staff"
 )
 
@@ -161,4 +162,34 @@ func fits(role string, partnerID *int) bool {
 		}
 	}
 	return false
+}
+
+// Role is one partner role a member holds, with the partner's name and status.
+type Role struct {
+	PartnerID int
+	Partner   string
+	Role      string
+	Suspended bool
+}
+
+// RolesOf lists the partner roles of a member (platform roles are not included),
+// ordered by partner. Staff of a suspended partner keep their roles, marked.
+func (s *Staff) RolesOf(ctx context.Context, memberID int) ([]Role, error) {
+	rows, err := s.db.Staff.Query().
+		Where(staff.MemberID(memberID), staff.PartnerIDNotNil()).
+		WithPartner().
+		Order(ent.Asc(staff.FieldPartnerID), ent.Asc(staff.FieldRole)).
+		All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Role, 0, len(rows))
+	for _, r := range rows {
+		p := r.Edges.Partner
+		if p == nil {
+			continue
+		}
+		out = append(out, Role{PartnerID: p.ID, Partner: p.Name, Role: string(r.Role), Suspended: p.Status == partner.StatusSuspended})
+	}
+	return out, nil
 }
