@@ -40,7 +40,7 @@ func TestWelcomeNotificationDelivered(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	call := api.last()
-	if call["chat_id"].(float64) != 4501 || !strings.Contains(call["text"].(string), "Добро пожаловать") {
+	if call["chat_id"] != "4501" || !strings.Contains(call["text"].(string), "Добро пожаловать") {
 		t.Fatalf("sent %v", call)
 	}
 	// Signing in again greets nobody twice.
