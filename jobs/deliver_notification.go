@@ -49,9 +49,9 @@ const (
 	// abort: an answer cut off midway would leave the delivery in doubt.
 	sendTimeout = 30 * time.Second
 	// inDoubtAfter is how long after an attempt began its outcome must have been
-	// recorded (the send, then recording it, each take less); an attempt older than
-	// that without an outcome was cut off by a worker that stopped.
-	inDoubtAfter = time.Minute
+	// recorded (waiting for the limits, the send, then recording it take less); an
+	// attempt older than that without an outcome was cut off by a worker that stopped.
+	inDoubtAfter = 2 * time.Minute
 )
 
 type deliverNotification struct {
@@ -86,7 +86,8 @@ type deliverNotification struct {
 // API has no way to ask, so the notification is given up as in doubt (telegram_error
 // "permanent: delivery in doubt ...", logged as an error) rather than risk a second
 // copy; the cabinet still shows it. The message is lost to Telegram only when the
-// worker stopped after noting the attempt and before Telegram received the request.
+// worker stopped after noting the attempt and before Telegram received the request
+// (while it waited for the rate limits, at most about a second, or sent).
 //
 // A send that fails without an answer (a timeout, a connection cut) is retried like any
 // temporary failure: if Telegram did accept it and the answer was lost, the retry is a
@@ -120,12 +121,19 @@ func (h *deliverNotification) ProcessTask(ctx context.Context, t *asynq.Task) er
 	case n.TelegramAttemptAt != nil:
 		return h.inDoubt(ctx, n)
 	}
-	if err := h.pacer.wait(ctx, *m.TelegramID); err != nil {
-		return err
-	}
 	if ok, err := h.notify.BeginAttempt(ctx, id); err != nil || !ok {
 		// !ok: sent or begun by another run meanwhile, which records its outcome (and
 		// the sweep enqueues the notification again if that outcome is a failure).
+		return err
+	}
+	// The limits are taken just before the send, so that messages leave as far apart
+	// as the limits admit them.
+	if err := h.pacer.wait(ctx, *m.TelegramID); err != nil {
+		rec, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.markTimeout)
+		defer cancel()
+		if cerr := h.record(rec, func(ctx context.Context) error { return h.notify.CancelAttempt(ctx, id) }); cerr != nil {
+			h.log.Warn("postponed delivery attempt not taken back", "notification_id", id, "err", cerr)
+		}
 		return err
 	}
 

@@ -376,6 +376,20 @@ func (s *Service) BeginAttempt(ctx context.Context, id int) (bool, error) {
 	return n > 0, nil
 }
 
+// CancelAttempt takes back the attempt BeginAttempt counted when nothing was sent in
+// it (it had to wait for a rate limit): the attempt is neither counted nor in flight.
+func (s *Service) CancelAttempt(ctx context.Context, id int) error {
+	err := s.db.Notification.Update().
+		Where(notification.ID(id), notification.TelegramSentAtIsNil(), notification.TelegramAttemptAtNotNil()).
+		AddTelegramAttempts(-1).
+		ClearTelegramAttemptAt().
+		Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("notify: cancel attempt of %d: %w", id, err)
+	}
+	return nil
+}
+
 // MarkSent records that Telegram accepted the notification. Only the first call counts;
 // it reports whether this call did.
 func (s *Service) MarkSent(ctx context.Context, id int) (bool, error) {
