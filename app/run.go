@@ -7,9 +7,11 @@ import (
 	"net/http/pprof"
 	"time"
 
+	"github.com/go-redis/redis_rate/v10"
 	"golang.org/x/sync/errgroup"
 
 	"ikra/app/audit"
+	"ikra/app/ratelimit"
 	"ikra/ent/member"
 	"ikra/ent/predicate"
 	"ikra/jobs"
@@ -98,6 +100,12 @@ func (a *App) jobDeps() jobs.Deps {
 	}
 	if a.BotUI != nil {
 		d.Buttons = a.BotUI.NotificationButtons
+	}
+	// Telegram's limits hold for the bot, so every worker of every node takes from the
+	// same buckets in Redis; a Redis inside this process has no other node to share with.
+	d.Limits.Limiter = redis_rate.NewLimiter(a.Redis.Client)
+	if a.Redis.Embedded() {
+		d.Limits.Limiter = ratelimit.NewLocal()
 	}
 	return d
 }

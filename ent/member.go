@@ -57,6 +57,8 @@ type Member struct {
 	OnboardedAt *time.Time `json:"onboarded_at,omitempty"`
 	// InterestTags holds the value of the "interest_tags" field.
 	InterestTags []string `json:"interest_tags,omitempty"`
+	// TelegramUnreachableAt holds the value of the "telegram_unreachable_at" field.
+	TelegramUnreachableAt *time.Time `json:"telegram_unreachable_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the MemberQuery when eager-loading is set.
 	Edges        MemberEdges `json:"edges"`
@@ -318,7 +320,7 @@ func (*Member) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case member.FieldFirstName, member.FieldLastName, member.FieldUsername, member.FieldPhotoURL, member.FieldLanguage, member.FieldStatus, member.FieldBlockedReason, member.FieldReferralCode:
 			values[i] = new(sql.NullString)
-		case member.FieldTierUntil, member.FieldCreatedAt, member.FieldUpdatedAt, member.FieldLastSeenAt, member.FieldDeletedAt, member.FieldOnboardedAt:
+		case member.FieldTierUntil, member.FieldCreatedAt, member.FieldUpdatedAt, member.FieldLastSeenAt, member.FieldDeletedAt, member.FieldOnboardedAt, member.FieldTelegramUnreachableAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -457,6 +459,13 @@ func (_m *Member) assignValues(columns []string, values []any) error {
 				if err := json.Unmarshal(*value, &_m.InterestTags); err != nil {
 					return fmt.Errorf("unmarshal field interest_tags: %w", err)
 				}
+			}
+		case member.FieldTelegramUnreachableAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field telegram_unreachable_at", values[i])
+			} else if value.Valid {
+				_m.TelegramUnreachableAt = new(time.Time)
+				*_m.TelegramUnreachableAt = value.Time
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -666,6 +675,11 @@ func (_m *Member) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("interest_tags=")
 	builder.WriteString(fmt.Sprintf("%v", _m.InterestTags))
+	builder.WriteString(", ")
+	if v := _m.TelegramUnreachableAt; v != nil {
+		builder.WriteString("telegram_unreachable_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -274,6 +274,20 @@ func (_c *MemberCreate) SetInterestTags(v []string) *MemberCreate {
 	return _c
 }
 
+// SetTelegramUnreachableAt sets the "telegram_unreachable_at" field.
+func (_c *MemberCreate) SetTelegramUnreachableAt(v time.Time) *MemberCreate {
+	_c.mutation.SetTelegramUnreachableAt(v)
+	return _c
+}
+
+// SetNillableTelegramUnreachableAt sets the "telegram_unreachable_at" field if the given value is not nil.
+func (_c *MemberCreate) SetNillableTelegramUnreachableAt(v *time.Time) *MemberCreate {
+	if v != nil {
+		_c.SetTelegramUnreachableAt(*v)
+	}
+	return _c
+}
+
 // AddStaffIDs adds the "staff" edge to the Staff entity by IDs.
 func (_c *MemberCreate) AddStaffIDs(ids ...int) *MemberCreate {
 	_c.mutation.AddStaffIDs(ids...)
@@ -796,6 +810,10 @@ func (_c *MemberCreate) createSpec() (*Member, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.InterestTags(); ok {
 		_spec.SetField(member.FieldInterestTags, field.TypeJSON, value)
 		_node.InterestTags = value
+	}
+	if value, ok := _c.mutation.TelegramUnreachableAt(); ok {
+		_spec.SetField(member.FieldTelegramUnreachableAt, field.TypeTime, value)
+		_node.TelegramUnreachableAt = &value
 	}
 	if nodes := _c.mutation.StaffIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -1462,6 +1480,24 @@ func (u *MemberUpsert) ClearInterestTags() *MemberUpsert {
 	return u
 }
 
+// SetTelegramUnreachableAt sets the "telegram_unreachable_at" field.
+func (u *MemberUpsert) SetTelegramUnreachableAt(v time.Time) *MemberUpsert {
+	u.Set(member.FieldTelegramUnreachableAt, v)
+	return u
+}
+
+// UpdateTelegramUnreachableAt sets the "telegram_unreachable_at" field to the value that was provided on create.
+func (u *MemberUpsert) UpdateTelegramUnreachableAt() *MemberUpsert {
+	u.SetExcluded(member.FieldTelegramUnreachableAt)
+	return u
+}
+
+// ClearTelegramUnreachableAt clears the value of the "telegram_unreachable_at" field.
+func (u *MemberUpsert) ClearTelegramUnreachableAt() *MemberUpsert {
+	u.SetNull(member.FieldTelegramUnreachableAt)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -1821,6 +1857,27 @@ func (u *MemberUpsertOne) UpdateInterestTags() *MemberUpsertOne {
 func (u *MemberUpsertOne) ClearInterestTags() *MemberUpsertOne {
 	return u.Update(func(s *MemberUpsert) {
 		s.ClearInterestTags()
+	})
+}
+
+// SetTelegramUnreachableAt sets the "telegram_unreachable_at" field.
+func (u *MemberUpsertOne) SetTelegramUnreachableAt(v time.Time) *MemberUpsertOne {
+	return u.Update(func(s *MemberUpsert) {
+		s.SetTelegramUnreachableAt(v)
+	})
+}
+
+// UpdateTelegramUnreachableAt sets the "telegram_unreachable_at" field to the value that was provided on create.
+func (u *MemberUpsertOne) UpdateTelegramUnreachableAt() *MemberUpsertOne {
+	return u.Update(func(s *MemberUpsert) {
+		s.UpdateTelegramUnreachableAt()
+	})
+}
+
+// ClearTelegramUnreachableAt clears the value of the "telegram_unreachable_at" field.
+func (u *MemberUpsertOne) ClearTelegramUnreachableAt() *MemberUpsertOne {
+	return u.Update(func(s *MemberUpsert) {
+		s.ClearTelegramUnreachableAt()
 	})
 }
 
@@ -2347,6 +2404,27 @@ func (u *MemberUpsertBulk) UpdateInterestTags() *MemberUpsertBulk {
 func (u *MemberUpsertBulk) ClearInterestTags() *MemberUpsertBulk {
 	return u.Update(func(s *MemberUpsert) {
 		s.ClearInterestTags()
+	})
+}
+
+// SetTelegramUnreachableAt sets the "telegram_unreachable_at" field.
+func (u *MemberUpsertBulk) SetTelegramUnreachableAt(v time.Time) *MemberUpsertBulk {
+	return u.Update(func(s *MemberUpsert) {
+		s.SetTelegramUnreachableAt(v)
+	})
+}
+
+// UpdateTelegramUnreachableAt sets the "telegram_unreachable_at" field to the value that was provided on create.
+func (u *MemberUpsertBulk) UpdateTelegramUnreachableAt() *MemberUpsertBulk {
+	return u.Update(func(s *MemberUpsert) {
+		s.UpdateTelegramUnreachableAt()
+	})
+}
+
+// ClearTelegramUnreachableAt clears the value of the "telegram_unreachable_at" field.
+func (u *MemberUpsertBulk) ClearTelegramUnreachableAt() *MemberUpsertBulk {
+	return u.Update(func(s *MemberUpsert) {
+		s.ClearTelegramUnreachableAt()
 	})
 }
 

@@ -350,6 +350,26 @@ func (_u *MemberUpdate) ClearInterestTags() *MemberUpdate {
 	return _u
 }
 
+// SetTelegramUnreachableAt sets the "telegram_unreachable_at" field.
+func (_u *MemberUpdate) SetTelegramUnreachableAt(v time.Time) *MemberUpdate {
+	_u.mutation.SetTelegramUnreachableAt(v)
+	return _u
+}
+
+// SetNillableTelegramUnreachableAt sets the "telegram_unreachable_at" field if the given value is not nil.
+func (_u *MemberUpdate) SetNillableTelegramUnreachableAt(v *time.Time) *MemberUpdate {
+	if v != nil {
+		_u.SetTelegramUnreachableAt(*v)
+	}
+	return _u
+}
+
+// ClearTelegramUnreachableAt clears the value of the "telegram_unreachable_at" field.
+func (_u *MemberUpdate) ClearTelegramUnreachableAt() *MemberUpdate {
+	_u.mutation.ClearTelegramUnreachableAt()
+	return _u
+}
+
 // AddStaffIDs adds the "staff" edge to the Staff entity by IDs.
 func (_u *MemberUpdate) AddStaffIDs(ids ...int) *MemberUpdate {
 	_u.mutation.AddStaffIDs(ids...)
@@ -1215,6 +1235,12 @@ func (_u *MemberUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.InterestTagsCleared() {
 		_spec.ClearField(member.FieldInterestTags, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.TelegramUnreachableAt(); ok {
+		_spec.SetField(member.FieldTelegramUnreachableAt, field.TypeTime, value)
+	}
+	if _u.mutation.TelegramUnreachableAtCleared() {
+		_spec.ClearField(member.FieldTelegramUnreachableAt, field.TypeTime)
 	}
 	if _u.mutation.StaffCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -2439,6 +2465,26 @@ func (_u *MemberUpdateOne) ClearInterestTags() *MemberUpdateOne {
 	return _u
 }
 
+// SetTelegramUnreachableAt sets the "telegram_unreachable_at" field.
+func (_u *MemberUpdateOne) SetTelegramUnreachableAt(v time.Time) *MemberUpdateOne {
+	_u.mutation.SetTelegramUnreachableAt(v)
+	return _u
+}
+
+// SetNillableTelegramUnreachableAt sets the "telegram_unreachable_at" field if the given value is not nil.
+func (_u *MemberUpdateOne) SetNillableTelegramUnreachableAt(v *time.Time) *MemberUpdateOne {
+	if v != nil {
+		_u.SetTelegramUnreachableAt(*v)
+	}
+	return _u
+}
+
+// ClearTelegramUnreachableAt clears the value of the "telegram_unreachable_at" field.
+func (_u *MemberUpdateOne) ClearTelegramUnreachableAt() *MemberUpdateOne {
+	_u.mutation.ClearTelegramUnreachableAt()
+	return _u
+}
+
 // AddStaffIDs adds the "staff" edge to the Staff entity by IDs.
 func (_u *MemberUpdateOne) AddStaffIDs(ids ...int) *MemberUpdateOne {
 	_u.mutation.AddStaffIDs(ids...)
@@ -3334,6 +3380,12 @@ func (_u *MemberUpdateOne) sqlSave(ctx context.Context) (_node *Member, err erro
 	}
 	if _u.mutation.InterestTagsCleared() {
 		_spec.ClearField(member.FieldInterestTags, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.TelegramUnreachableAt(); ok {
+		_spec.SetField(member.FieldTelegramUnreachableAt, field.TypeTime, value)
+	}
+	if _u.mutation.TelegramUnreachableAtCleared() {
+		_spec.ClearField(member.FieldTelegramUnreachableAt, field.TypeTime)
 	}
 	if _u.mutation.StaffCleared() {
 		edge := &sqlgraph.EdgeSpec{

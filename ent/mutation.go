@@ -11701,6 +11701,7 @@ type MemberMutation struct {
 	onboarded_at              *time.Time
 	interest_tags             *[]string
 	appendinterest_tags       []string
+	telegram_unreachable_at   *time.Time
 	clearedFields             map[string]struct{}
 	staff                     map[int]struct{}
 	removedstaff              map[int]struct{}
@@ -12673,6 +12674,55 @@ func (m *MemberMutation) ResetInterestTags() {
 	m.interest_tags = nil
 	m.appendinterest_tags = nil
 	delete(m.clearedFields, member.FieldInterestTags)
+}
+
+// SetTelegramUnreachableAt sets the "telegram_unreachable_at" field.
+func (m *MemberMutation) SetTelegramUnreachableAt(t time.Time) {
+	m.telegram_unreachable_at = &t
+}
+
+// TelegramUnreachableAt returns the value of the "telegram_unreachable_at" field in the mutation.
+func (m *MemberMutation) TelegramUnreachableAt() (r time.Time, exists bool) {
+	v := m.telegram_unreachable_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTelegramUnreachableAt returns the old "telegram_unreachable_at" field's value of the Member entity.
+// If the Member object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MemberMutation) OldTelegramUnreachableAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTelegramUnreachableAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTelegramUnreachableAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTelegramUnreachableAt: %w", err)
+	}
+	return oldValue.TelegramUnreachableAt, nil
+}
+
+// ClearTelegramUnreachableAt clears the value of the "telegram_unreachable_at" field.
+func (m *MemberMutation) ClearTelegramUnreachableAt() {
+	m.telegram_unreachable_at = nil
+	m.clearedFields[member.FieldTelegramUnreachableAt] = struct{}{}
+}
+
+// TelegramUnreachableAtCleared returns if the "telegram_unreachable_at" field was cleared in this mutation.
+func (m *MemberMutation) TelegramUnreachableAtCleared() bool {
+	_, ok := m.clearedFields[member.FieldTelegramUnreachableAt]
+	return ok
+}
+
+// ResetTelegramUnreachableAt resets all changes to the "telegram_unreachable_at" field.
+func (m *MemberMutation) ResetTelegramUnreachableAt() {
+	m.telegram_unreachable_at = nil
+	delete(m.clearedFields, member.FieldTelegramUnreachableAt)
 }
 
 // AddStaffIDs adds the "staff" edge to the Staff entity by ids.
@@ -13786,7 +13836,7 @@ func (m *MemberMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *MemberMutation) Fields() []string {
-	fields := make([]string, 0, 18)
+	fields := make([]string, 0, 19)
 	if m.telegram_id != nil {
 		fields = append(fields, member.FieldTelegramID)
 	}
@@ -13841,6 +13891,9 @@ func (m *MemberMutation) Fields() []string {
 	if m.interest_tags != nil {
 		fields = append(fields, member.FieldInterestTags)
 	}
+	if m.telegram_unreachable_at != nil {
+		fields = append(fields, member.FieldTelegramUnreachableAt)
+	}
 	return fields
 }
 
@@ -13885,6 +13938,8 @@ func (m *MemberMutation) Field(name string) (ent.Value, bool) {
 		return m.OnboardedAt()
 	case member.FieldInterestTags:
 		return m.InterestTags()
+	case member.FieldTelegramUnreachableAt:
+		return m.TelegramUnreachableAt()
 	}
 	return nil, false
 }
@@ -13930,6 +13985,8 @@ func (m *MemberMutation) OldField(ctx context.Context, name string) (ent.Value, 
 		return m.OldOnboardedAt(ctx)
 	case member.FieldInterestTags:
 		return m.OldInterestTags(ctx)
+	case member.FieldTelegramUnreachableAt:
+		return m.OldTelegramUnreachableAt(ctx)
 	}
 	return nil, fmt.Errorf("unknown Member field %s", name)
 }
@@ -14065,6 +14122,13 @@ func (m *MemberMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetInterestTags(v)
 		return nil
+	case member.FieldTelegramUnreachableAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTelegramUnreachableAt(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Member field %s", name)
 }
@@ -14146,6 +14210,9 @@ func (m *MemberMutation) ClearedFields() []string {
 	if m.FieldCleared(member.FieldInterestTags) {
 		fields = append(fields, member.FieldInterestTags)
 	}
+	if m.FieldCleared(member.FieldTelegramUnreachableAt) {
+		fields = append(fields, member.FieldTelegramUnreachableAt)
+	}
 	return fields
 }
 
@@ -14183,6 +14250,9 @@ func (m *MemberMutation) ClearField(name string) error {
 		return nil
 	case member.FieldInterestTags:
 		m.ClearInterestTags()
+		return nil
+	case member.FieldTelegramUnreachableAt:
+		m.ClearTelegramUnreachableAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Member nullable field %s", name)
@@ -14245,6 +14315,9 @@ func (m *MemberMutation) ResetField(name string) error {
 		return nil
 	case member.FieldInterestTags:
 		m.ResetInterestTags()
+		return nil
+	case member.FieldTelegramUnreachableAt:
+		m.ResetTelegramUnreachableAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Member field %s", name)
@@ -14846,6 +14919,7 @@ type NotificationMutation struct {
 	telegram_attempts    *int
 	addtelegram_attempts *int
 	telegram_error       *string
+	telegram_attempt_at  *time.Time
 	created_at           *time.Time
 	clearedFields        map[string]struct{}
 	member               *int
@@ -15359,6 +15433,55 @@ func (m *NotificationMutation) ResetTelegramError() {
 	m.telegram_error = nil
 }
 
+// SetTelegramAttemptAt sets the "telegram_attempt_at" field.
+func (m *NotificationMutation) SetTelegramAttemptAt(t time.Time) {
+	m.telegram_attempt_at = &t
+}
+
+// TelegramAttemptAt returns the value of the "telegram_attempt_at" field in the mutation.
+func (m *NotificationMutation) TelegramAttemptAt() (r time.Time, exists bool) {
+	v := m.telegram_attempt_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTelegramAttemptAt returns the old "telegram_attempt_at" field's value of the Notification entity.
+// If the Notification object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NotificationMutation) OldTelegramAttemptAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTelegramAttemptAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTelegramAttemptAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTelegramAttemptAt: %w", err)
+	}
+	return oldValue.TelegramAttemptAt, nil
+}
+
+// ClearTelegramAttemptAt clears the value of the "telegram_attempt_at" field.
+func (m *NotificationMutation) ClearTelegramAttemptAt() {
+	m.telegram_attempt_at = nil
+	m.clearedFields[notification.FieldTelegramAttemptAt] = struct{}{}
+}
+
+// TelegramAttemptAtCleared returns if the "telegram_attempt_at" field was cleared in this mutation.
+func (m *NotificationMutation) TelegramAttemptAtCleared() bool {
+	_, ok := m.clearedFields[notification.FieldTelegramAttemptAt]
+	return ok
+}
+
+// ResetTelegramAttemptAt resets all changes to the "telegram_attempt_at" field.
+func (m *NotificationMutation) ResetTelegramAttemptAt() {
+	m.telegram_attempt_at = nil
+	delete(m.clearedFields, notification.FieldTelegramAttemptAt)
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (m *NotificationMutation) SetCreatedAt(t time.Time) {
 	m.created_at = &t
@@ -15456,7 +15579,7 @@ func (m *NotificationMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *NotificationMutation) Fields() []string {
-	fields := make([]string, 0, 11)
+	fields := make([]string, 0, 12)
 	if m.member != nil {
 		fields = append(fields, notification.FieldMemberID)
 	}
@@ -15486,6 +15609,9 @@ func (m *NotificationMutation) Fields() []string {
 	}
 	if m.telegram_error != nil {
 		fields = append(fields, notification.FieldTelegramError)
+	}
+	if m.telegram_attempt_at != nil {
+		fields = append(fields, notification.FieldTelegramAttemptAt)
 	}
 	if m.created_at != nil {
 		fields = append(fields, notification.FieldCreatedAt)
@@ -15518,6 +15644,8 @@ func (m *NotificationMutation) Field(name string) (ent.Value, bool) {
 		return m.TelegramAttempts()
 	case notification.FieldTelegramError:
 		return m.TelegramError()
+	case notification.FieldTelegramAttemptAt:
+		return m.TelegramAttemptAt()
 	case notification.FieldCreatedAt:
 		return m.CreatedAt()
 	}
@@ -15549,6 +15677,8 @@ func (m *NotificationMutation) OldField(ctx context.Context, name string) (ent.V
 		return m.OldTelegramAttempts(ctx)
 	case notification.FieldTelegramError:
 		return m.OldTelegramError(ctx)
+	case notification.FieldTelegramAttemptAt:
+		return m.OldTelegramAttemptAt(ctx)
 	case notification.FieldCreatedAt:
 		return m.OldCreatedAt(ctx)
 	}
@@ -15630,6 +15760,13 @@ func (m *NotificationMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetTelegramError(v)
 		return nil
+	case notification.FieldTelegramAttemptAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTelegramAttemptAt(v)
+		return nil
 	case notification.FieldCreatedAt:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -15688,6 +15825,9 @@ func (m *NotificationMutation) ClearedFields() []string {
 	if m.FieldCleared(notification.FieldTelegramSentAt) {
 		fields = append(fields, notification.FieldTelegramSentAt)
 	}
+	if m.FieldCleared(notification.FieldTelegramAttemptAt) {
+		fields = append(fields, notification.FieldTelegramAttemptAt)
+	}
 	return fields
 }
 
@@ -15707,6 +15847,9 @@ func (m *NotificationMutation) ClearField(name string) error {
 		return nil
 	case notification.FieldTelegramSentAt:
 		m.ClearTelegramSentAt()
+		return nil
+	case notification.FieldTelegramAttemptAt:
+		m.ClearTelegramAttemptAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Notification nullable field %s", name)
@@ -15745,6 +15888,9 @@ func (m *NotificationMutation) ResetField(name string) error {
 		return nil
 	case notification.FieldTelegramError:
 		m.ResetTelegramError()
+		return nil
+	case notification.FieldTelegramAttemptAt:
+		m.ResetTelegramAttemptAt()
 		return nil
 	case notification.FieldCreatedAt:
 		m.ResetCreatedAt()

@@ -38,6 +38,8 @@ type Notification struct {
 	TelegramAttempts int `json:"telegram_attempts,omitempty"`
 	// TelegramError holds the value of the "telegram_error" field.
 	TelegramError string `json:"telegram_error,omitempty"`
+	// TelegramAttemptAt holds the value of the "telegram_attempt_at" field.
+	TelegramAttemptAt *time.Time `json:"telegram_attempt_at,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -75,7 +77,7 @@ func (*Notification) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case notification.FieldKind, notification.FieldTitle, notification.FieldBody, notification.FieldLink, notification.FieldDedupKey, notification.FieldTelegramError:
 			values[i] = new(sql.NullString)
-		case notification.FieldReadAt, notification.FieldTelegramSentAt, notification.FieldCreatedAt:
+		case notification.FieldReadAt, notification.FieldTelegramSentAt, notification.FieldTelegramAttemptAt, notification.FieldCreatedAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -160,6 +162,13 @@ func (_m *Notification) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.TelegramError = value.String
 			}
+		case notification.FieldTelegramAttemptAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field telegram_attempt_at", values[i])
+			} else if value.Valid {
+				_m.TelegramAttemptAt = new(time.Time)
+				*_m.TelegramAttemptAt = value.Time
+			}
 		case notification.FieldCreatedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
 				return fmt.Errorf("unexpected type %T for field created_at", values[i])
@@ -240,6 +249,11 @@ func (_m *Notification) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("telegram_error=")
 	builder.WriteString(_m.TelegramError)
+	builder.WriteString(", ")
+	if v := _m.TelegramAttemptAt; v != nil {
+		builder.WriteString("telegram_attempt_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("created_at=")
 	builder.WriteString(_m.CreatedAt.Format(time.ANSIC))

@@ -131,6 +131,20 @@ func (_c *NotificationCreate) SetNillableTelegramError(v *string) *NotificationC
 	return _c
 }
 
+// SetTelegramAttemptAt sets the "telegram_attempt_at" field.
+func (_c *NotificationCreate) SetTelegramAttemptAt(v time.Time) *NotificationCreate {
+	_c.mutation.SetTelegramAttemptAt(v)
+	return _c
+}
+
+// SetNillableTelegramAttemptAt sets the "telegram_attempt_at" field if the given value is not nil.
+func (_c *NotificationCreate) SetNillableTelegramAttemptAt(v *time.Time) *NotificationCreate {
+	if v != nil {
+		_c.SetTelegramAttemptAt(*v)
+	}
+	return _c
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (_c *NotificationCreate) SetCreatedAt(v time.Time) *NotificationCreate {
 	_c.mutation.SetCreatedAt(v)
@@ -311,6 +325,10 @@ func (_c *NotificationCreate) createSpec() (*Notification, *sqlgraph.CreateSpec)
 	if value, ok := _c.mutation.TelegramError(); ok {
 		_spec.SetField(notification.FieldTelegramError, field.TypeString, value)
 		_node.TelegramError = value
+	}
+	if value, ok := _c.mutation.TelegramAttemptAt(); ok {
+		_spec.SetField(notification.FieldTelegramAttemptAt, field.TypeTime, value)
+		_node.TelegramAttemptAt = &value
 	}
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(notification.FieldCreatedAt, field.TypeTime, value)
@@ -520,6 +538,24 @@ func (u *NotificationUpsert) SetTelegramError(v string) *NotificationUpsert {
 // UpdateTelegramError sets the "telegram_error" field to the value that was provided on create.
 func (u *NotificationUpsert) UpdateTelegramError() *NotificationUpsert {
 	u.SetExcluded(notification.FieldTelegramError)
+	return u
+}
+
+// SetTelegramAttemptAt sets the "telegram_attempt_at" field.
+func (u *NotificationUpsert) SetTelegramAttemptAt(v time.Time) *NotificationUpsert {
+	u.Set(notification.FieldTelegramAttemptAt, v)
+	return u
+}
+
+// UpdateTelegramAttemptAt sets the "telegram_attempt_at" field to the value that was provided on create.
+func (u *NotificationUpsert) UpdateTelegramAttemptAt() *NotificationUpsert {
+	u.SetExcluded(notification.FieldTelegramAttemptAt)
+	return u
+}
+
+// ClearTelegramAttemptAt clears the value of the "telegram_attempt_at" field.
+func (u *NotificationUpsert) ClearTelegramAttemptAt() *NotificationUpsert {
+	u.SetNull(notification.FieldTelegramAttemptAt)
 	return u
 }
 
@@ -733,6 +769,27 @@ func (u *NotificationUpsertOne) SetTelegramError(v string) *NotificationUpsertOn
 func (u *NotificationUpsertOne) UpdateTelegramError() *NotificationUpsertOne {
 	return u.Update(func(s *NotificationUpsert) {
 		s.UpdateTelegramError()
+	})
+}
+
+// SetTelegramAttemptAt sets the "telegram_attempt_at" field.
+func (u *NotificationUpsertOne) SetTelegramAttemptAt(v time.Time) *NotificationUpsertOne {
+	return u.Update(func(s *NotificationUpsert) {
+		s.SetTelegramAttemptAt(v)
+	})
+}
+
+// UpdateTelegramAttemptAt sets the "telegram_attempt_at" field to the value that was provided on create.
+func (u *NotificationUpsertOne) UpdateTelegramAttemptAt() *NotificationUpsertOne {
+	return u.Update(func(s *NotificationUpsert) {
+		s.UpdateTelegramAttemptAt()
+	})
+}
+
+// ClearTelegramAttemptAt clears the value of the "telegram_attempt_at" field.
+func (u *NotificationUpsertOne) ClearTelegramAttemptAt() *NotificationUpsertOne {
+	return u.Update(func(s *NotificationUpsert) {
+		s.ClearTelegramAttemptAt()
 	})
 }
 
@@ -1112,6 +1169,27 @@ func (u *NotificationUpsertBulk) SetTelegramError(v string) *NotificationUpsertB
 func (u *NotificationUpsertBulk) UpdateTelegramError() *NotificationUpsertBulk {
 	return u.Update(func(s *NotificationUpsert) {
 		s.UpdateTelegramError()
+	})
+}
+
+// SetTelegramAttemptAt sets the "telegram_attempt_at" field.
+func (u *NotificationUpsertBulk) SetTelegramAttemptAt(v time.Time) *NotificationUpsertBulk {
+	return u.Update(func(s *NotificationUpsert) {
+		s.SetTelegramAttemptAt(v)
+	})
+}
+
+// UpdateTelegramAttemptAt sets the "telegram_attempt_at" field to the value that was provided on create.
+func (u *NotificationUpsertBulk) UpdateTelegramAttemptAt() *NotificationUpsertBulk {
+	return u.Update(func(s *NotificationUpsert) {
+		s.UpdateTelegramAttemptAt()
+	})
+}
+
+// ClearTelegramAttemptAt clears the value of the "telegram_attempt_at" field.
+func (u *NotificationUpsertBulk) ClearTelegramAttemptAt() *NotificationUpsertBulk {
+	return u.Update(func(s *NotificationUpsert) {
+		s.ClearTelegramAttemptAt()
 	})
 }
 

@@ -189,6 +189,26 @@ func (_u *NotificationUpdate) SetNillableTelegramError(v *string) *NotificationU
 	return _u
 }
 
+// SetTelegramAttemptAt sets the "telegram_attempt_at" field.
+func (_u *NotificationUpdate) SetTelegramAttemptAt(v time.Time) *NotificationUpdate {
+	_u.mutation.SetTelegramAttemptAt(v)
+	return _u
+}
+
+// SetNillableTelegramAttemptAt sets the "telegram_attempt_at" field if the given value is not nil.
+func (_u *NotificationUpdate) SetNillableTelegramAttemptAt(v *time.Time) *NotificationUpdate {
+	if v != nil {
+		_u.SetTelegramAttemptAt(*v)
+	}
+	return _u
+}
+
+// ClearTelegramAttemptAt clears the value of the "telegram_attempt_at" field.
+func (_u *NotificationUpdate) ClearTelegramAttemptAt() *NotificationUpdate {
+	_u.mutation.ClearTelegramAttemptAt()
+	return _u
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (_u *NotificationUpdate) SetCreatedAt(v time.Time) *NotificationUpdate {
 	_u.mutation.SetCreatedAt(v)
@@ -317,6 +337,12 @@ func (_u *NotificationUpdate) sqlSave(ctx context.Context) (_node int, err error
 	}
 	if value, ok := _u.mutation.TelegramError(); ok {
 		_spec.SetField(notification.FieldTelegramError, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.TelegramAttemptAt(); ok {
+		_spec.SetField(notification.FieldTelegramAttemptAt, field.TypeTime, value)
+	}
+	if _u.mutation.TelegramAttemptAtCleared() {
+		_spec.ClearField(notification.FieldTelegramAttemptAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.CreatedAt(); ok {
 		_spec.SetField(notification.FieldCreatedAt, field.TypeTime, value)
@@ -531,6 +557,26 @@ func (_u *NotificationUpdateOne) SetNillableTelegramError(v *string) *Notificati
 	return _u
 }
 
+// SetTelegramAttemptAt sets the "telegram_attempt_at" field.
+func (_u *NotificationUpdateOne) SetTelegramAttemptAt(v time.Time) *NotificationUpdateOne {
+	_u.mutation.SetTelegramAttemptAt(v)
+	return _u
+}
+
+// SetNillableTelegramAttemptAt sets the "telegram_attempt_at" field if the given value is not nil.
+func (_u *NotificationUpdateOne) SetNillableTelegramAttemptAt(v *time.Time) *NotificationUpdateOne {
+	if v != nil {
+		_u.SetTelegramAttemptAt(*v)
+	}
+	return _u
+}
+
+// ClearTelegramAttemptAt clears the value of the "telegram_attempt_at" field.
+func (_u *NotificationUpdateOne) ClearTelegramAttemptAt() *NotificationUpdateOne {
+	_u.mutation.ClearTelegramAttemptAt()
+	return _u
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (_u *NotificationUpdateOne) SetCreatedAt(v time.Time) *NotificationUpdateOne {
 	_u.mutation.SetCreatedAt(v)
@@ -689,6 +735,12 @@ func (_u *NotificationUpdateOne) sqlSave(ctx context.Context) (_node *Notificati
 	}
 	if value, ok := _u.mutation.TelegramError(); ok {
 		_spec.SetField(notification.FieldTelegramError, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.TelegramAttemptAt(); ok {
+		_spec.SetField(notification.FieldTelegramAttemptAt, field.TypeTime, value)
+	}
+	if _u.mutation.TelegramAttemptAtCleared() {
+		_spec.ClearField(notification.FieldTelegramAttemptAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.CreatedAt(); ok {
 		_spec.SetField(notification.FieldCreatedAt, field.TypeTime, value)

@@ -376,7 +376,7 @@ func init() {
 	// notification.DefaultTelegramError holds the default value on creation for the telegram_error field.
 	notification.DefaultTelegramError = notificationDescTelegramError.Default.(string)
 	// notificationDescCreatedAt is the schema descriptor for created_at field.
-	notificationDescCreatedAt := notificationFields[10].Descriptor()
+	notificationDescCreatedAt := notificationFields[11].Descriptor()
 	// notification.DefaultCreatedAt holds the default value on creation for the created_at field.
 	notification.DefaultCreatedAt = notificationDescCreatedAt.Default.(func() time.Time)
 	offerFields := schema.Offer{}.Fields()

@@ -324,7 +324,8 @@ func (w *world) deps() Deps {
 }
 
 func (w *world) handler() *deliverNotification {
-	return &deliverNotification{notify: w.notify, bot: w.bot.client(), catalog: catalog, baseURL: testBaseURL, log: w.log, markTimeout: 5 * time.Second}
+	return &deliverNotification{notify: w.notify, bot: w.bot.client(), catalog: catalog, baseURL: testBaseURL, log: w.log,
+		markTimeout: 5 * time.Second, inDoubtAfter: inDoubtAfter, now: time.Now}
 }
 
 // startWorker runs an asynq server on the queue with short polling intervals.

@@ -34,6 +34,8 @@ type Deps struct {
 	// Buttons adds action buttons to a notification's Telegram message (Confirm and
 	// Decline under a partner's new booking, say); nil adds none.
 	Buttons func(n *ent.Notification, lang string) [][]tgapi.Button
+	// Limits paces notifications to Telegram's rate limits; its zero value sends unpaced.
+	Limits DeliveryLimits
 	// BaseURL is the site's public address, e.g. "https://ikra.kz"; notification links
 	// are relative to it.
 	BaseURL string
@@ -99,7 +101,7 @@ func NewMux(d Deps) *asynq.ServeMux {
 	mux := asynq.NewServeMux()
 	mux.Handle(TypeDeliverNotification, &deliverNotification{
 		notify: d.Notify, bot: d.Bot, catalog: d.Catalog, baseURL: d.BaseURL, log: d.Log, markTimeout: 10 * time.Second,
-		buttons: d.Buttons,
+		buttons: d.Buttons, pacer: newPacer(d.Limits, d.Log), sendTimeout: sendTimeout, inDoubtAfter: inDoubtAfter, now: time.Now,
 	})
 	mux.Handle(TypeRedeliverNotifications, &redeliverNotifications{notify: d.Notify, enabled: d.Bot != nil, log: d.Log})
 	mux.Handle(TypePurgeSessions, &sweep{name: "expired sessions purged", run: d.Purge, log: d.Log})
@@ -141,6 +143,7 @@ func serverConfig(queue string, concurrency int, log *slog.Logger) asynq.Config 
 		Concurrency:     concurrency,
 		Queues:          map[string]int{queue: 1},
 		RetryDelayFunc:  RetryDelay,
+		IsFailure:       IsFailure,
 		Logger:          asynqLogger{log},
 		LogLevel:        asynq.DebugLevel, // the slog handler decides what is shown
 		ShutdownTimeout: 10 * time.Second,
@@ -149,6 +152,10 @@ func serverConfig(queue string, concurrency int, log *slog.Logger) asynq.Config 
 		DelayedTaskCheckInterval: 2 * time.Second,
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
 			id, _ := asynq.GetTaskID(ctx)
+			if _, wait := waitOf(err); wait {
+				log.Debug("task postponed", "type", t.Type(), "task_id", id, "reason", err)
+				return
+			}
 			retried, _ := asynq.GetRetryCount(ctx)
 			maxRetry, _ := asynq.GetMaxRetry(ctx)
 			log.Warn("task failed", "type", t.Type(), "task_id", id, "retried", retried, "max_retry", maxRetry, "err", err)
@@ -161,10 +168,15 @@ func serverConfig(queue string, concurrency int, log *slog.Logger) asynq.Config 
 	}
 }
 
-// RetryDelay is how long a failed task waits: a little more than Telegram asked for when
+// RetryDelay is how long a failed task waits: the wait a postponed task asked for (a
+// rate limit, which IsFailure does not count), a little more than Telegram asked for when
 // it throttled us (retry_after), otherwise exponential backoff from 10 s, capped at 10 minutes, with
 // jitter so that many failures do not come back at once.
 func RetryDelay(n int, err error, _ *asynq.Task) time.Duration {
+	if d, ok := waitOf(err); ok {
+		// A little jitter spreads the tasks that waited for the same bucket.
+		return d + time.Duration(rand.IntN(250))*time.Millisecond
+	}
 	if d := tgapi.RetryAfter(err); d > 0 {
 		// asynq keeps retry times in whole seconds, rounding down: the extra second
 		// keeps the retry from coming before Telegram's wait is over.

@@ -118,6 +118,13 @@ func (s *Service) SignIn(ctx context.Context, id Identity, channel, startParam s
 		if m, err = upd.Save(ctx); err != nil {
 			return nil, false, err
 		}
+		if channel != "web" {
+			// Signing in from the bot or the Mini App shows the chat with the bot is open
+			// again; the web's login widget does not.
+			if m, err = s.reachable(ctx, m); err != nil {
+				return nil, false, err
+			}
+		}
 	}
 	if slices.Contains(s.superadmins, id.TelegramID) {
 		if err := s.ensureSuperadmin(ctx, m.ID); err != nil {
@@ -218,6 +225,23 @@ func (s *Service) ByTelegramID(ctx context.Context, tgID int64) (*ent.Member, er
 	case m.Status != member.StatusActive:
 		return nil, ErrNotFound
 	}
+	// Every message or button press in the bot comes through here: the member wrote to
+	// the bot, so it may write to them again.
+	return s.reachable(ctx, m)
+}
+
+// reachable clears the member's telegram_unreachable_at (set when Telegram refused a
+// notification because they had blocked the bot), so that notifications reach their
+// chat again. It writes nothing when the flag is not set.
+func (s *Service) reachable(ctx context.Context, m *ent.Member) (*ent.Member, error) {
+	if m.TelegramUnreachableAt == nil {
+		return m, nil
+	}
+	err := s.db.Member.Update().Where(member.ID(m.ID)).ClearTelegramUnreachableAt().Exec(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("members: mark %d reachable: %w", m.ID, err)
+	}
+	m.TelegramUnreachableAt = nil
 	return m, nil
 }
 

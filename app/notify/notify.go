@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"ikra/app/cache"
+	"ikra/app/store"
 	"ikra/ent"
 	"ikra/ent/member"
 	"ikra/ent/notification"
@@ -237,7 +238,7 @@ func (s *Service) byKey(ctx context.Context, m Message) (*ent.Notification, erro
 
 // Pending lists notifications that still await Telegram delivery: not sent, fewer than
 // MaxAttempts attempts, not refused for good, created more than olderThan ago (so jobs
-// in flight are left alone), for an active member with a Telegram chat. Oldest first.
+// in flight are left alone), for an active member whose Telegram chat is reachable. Oldest first.
 func (s *Service) Pending(ctx context.Context, olderThan time.Duration, limit int) ([]int, error) {
 	if limit <= 0 {
 		limit = 100
@@ -248,7 +249,8 @@ func (s *Service) Pending(ctx context.Context, olderThan time.Duration, limit in
 			notification.TelegramAttemptsLT(MaxAttempts),
 			notification.Not(notification.TelegramErrorHasPrefix(PermanentPrefix)),
 			notification.CreatedAtLTE(s.now().Add(-olderThan)),
-			notification.HasMemberWith(member.TelegramIDNotNil(), member.StatusEQ(member.StatusActive)),
+			notification.HasMemberWith(member.TelegramIDNotNil(), member.StatusEQ(member.StatusActive),
+				member.TelegramUnreachableAtIsNil()),
 		).
 		Order(ent.Asc(notification.FieldID)).
 		Limit(limit).
@@ -358,17 +360,34 @@ func (s *Service) ForDelivery(ctx context.Context, id int) (*ent.Notification, e
 	return n, nil
 }
 
-// BeginAttempt counts a delivery attempt. It reports false, counting nothing, when the
-// notification has been sent meanwhile.
+// BeginAttempt counts a delivery attempt and notes when it began (telegram_attempt_at),
+// until MarkSent or MarkFailed records its outcome. It reports false, counting nothing,
+// when the notification has been sent meanwhile or another attempt is in flight (or
+// was left without an outcome: the caller decides what to do with one in doubt).
 func (s *Service) BeginAttempt(ctx context.Context, id int) (bool, error) {
 	n, err := s.db.Notification.Update().
-		Where(notification.ID(id), notification.TelegramSentAtIsNil()).
+		Where(notification.ID(id), notification.TelegramSentAtIsNil(), notification.TelegramAttemptAtIsNil()).
 		AddTelegramAttempts(1).
+		SetTelegramAttemptAt(s.now()).
 		Save(ctx)
 	if err != nil {
 		return false, fmt.Errorf("notify: count attempt of %d: %w", id, err)
 	}
 	return n > 0, nil
+}
+
+// CancelAttempt takes back the attempt BeginAttempt counted when nothing was sent in
+// it (it had to wait for a rate limit): the attempt is neither counted nor in flight.
+func (s *Service) CancelAttempt(ctx context.Context, id int) error {
+	err := s.db.Notification.Update().
+		Where(notification.ID(id), notification.TelegramSentAtIsNil(), notification.TelegramAttemptAtNotNil()).
+		AddTelegramAttempts(-1).
+		ClearTelegramAttemptAt().
+		Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("notify: cancel attempt of %d: %w", id, err)
+	}
+	return nil
 }
 
 // MarkSent records that Telegram accepted the notification. Only the first call counts;
@@ -378,6 +397,7 @@ func (s *Service) MarkSent(ctx context.Context, id int) (bool, error) {
 		Where(notification.ID(id), notification.TelegramSentAtIsNil()).
 		SetTelegramSentAt(s.now()).
 		SetTelegramError("").
+		ClearTelegramAttemptAt().
 		Save(ctx)
 	if err != nil {
 		return false, fmt.Errorf("notify: mark %d sent: %w", id, err)
@@ -385,21 +405,55 @@ func (s *Service) MarkSent(ctx context.Context, id int) (bool, error) {
 	return n > 0, nil
 }
 
-// MarkFailed records why the last attempt failed. A permanent failure takes the
-// notification out of the Redeliver sweep.
+// MarkFailed records why the last attempt failed and ends it. A permanent failure takes
+// the notification out of the Redeliver sweep; MarkFailed with permanent set also gives
+// up on a notification that was never attempted (its member cannot be reached).
 func (s *Service) MarkFailed(ctx context.Context, id int, reason string, permanent bool) error {
+	return s.markFailed(ctx, s.db, id, reason, permanent)
+}
+
+func (s *Service) markFailed(ctx context.Context, db *ent.Client, id int, reason string, permanent bool) error {
 	if permanent {
 		reason = PermanentPrefix + reason
 	}
 	if len(reason) > 500 {
 		reason = strings.ToValidUTF8(reason[:500], "")
 	}
-	err := s.db.Notification.Update().
+	err := db.Notification.Update().
 		Where(notification.ID(id), notification.TelegramSentAtIsNil()).
 		SetTelegramError(reason).
+		ClearTelegramAttemptAt().
 		Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("notify: mark %d failed: %w", id, err)
 	}
 	return nil
+}
+
+// GivenUp reports whether n's delivery to Telegram failed for good (MarkFailed with
+// permanent set): it is not attempted again.
+func GivenUp(n *ent.Notification) bool { return strings.HasPrefix(n.TelegramError, PermanentPrefix) }
+
+// MarkUnreachable records that Telegram refused the notification because its member
+// cannot be written to (they blocked the bot): the notification fails for good and the
+// member's chat is marked unreachable (telegram_unreachable_at), so that their later
+// notifications are not attempted until they write to the bot or sign in again.
+func (s *Service) MarkUnreachable(ctx context.Context, id int, reason string) error {
+	return store.WithTx(ctx, s.db, func(tx *ent.Tx) error {
+		n, err := tx.Notification.Get(ctx, id)
+		if err != nil {
+			return fmt.Errorf("notify: load %d: %w", id, err)
+		}
+		if err := s.markFailed(ctx, tx.Client(), id, reason, true); err != nil {
+			return err
+		}
+		err = tx.Member.Update().
+			Where(member.ID(n.MemberID), member.TelegramUnreachableAtIsNil()).
+			SetTelegramUnreachableAt(s.now()).
+			Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("notify: mark member %d unreachable: %w", n.MemberID, err)
+		}
+		return nil
+	})
 }

@@ -51,6 +51,8 @@ const (
 	FieldOnboardedAt = "onboarded_at"
 	// FieldInterestTags holds the string denoting the interest_tags field in the database.
 	FieldInterestTags = "interest_tags"
+	// FieldTelegramUnreachableAt holds the string denoting the telegram_unreachable_at field in the database.
+	FieldTelegramUnreachableAt = "telegram_unreachable_at"
 	// EdgeStaff holds the string denoting the staff edge name in mutations.
 	EdgeStaff = "staff"
 	// EdgeSessions holds the string denoting the sessions edge name in mutations.
@@ -261,6 +263,7 @@ var Columns = []string{
 	FieldCityID,
 	FieldOnboardedAt,
 	FieldInterestTags,
+	FieldTelegramUnreachableAt,
 }
 
 var (
@@ -423,6 +426,11 @@ func ByCityID(opts ...sql.OrderTermOption) OrderOption {
 // ByOnboardedAt orders the results by the onboarded_at field.
 func ByOnboardedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldOnboardedAt, opts...).ToFunc()
+}
+
+// ByTelegramUnreachableAt orders the results by the telegram_unreachable_at field.
+func ByTelegramUnreachableAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldTelegramUnreachableAt, opts...).ToFunc()
 }
 
 // ByStaffCount orders the results by staff count.

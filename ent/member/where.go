@@ -135,6 +135,11 @@ func OnboardedAt(v time.Time) predicate.Member {
 	return predicate.Member(sql.FieldEQ(FieldOnboardedAt, v))
 }
 
+// TelegramUnreachableAt applies equality check predicate on the "telegram_unreachable_at" field. It's identical to TelegramUnreachableAtEQ.
+func TelegramUnreachableAt(v time.Time) predicate.Member {
+	return predicate.Member(sql.FieldEQ(FieldTelegramUnreachableAt, v))
+}
+
 // TelegramIDEQ applies the EQ predicate on the "telegram_id" field.
 func TelegramIDEQ(v int64) predicate.Member {
 	return predicate.Member(sql.FieldEQ(FieldTelegramID, v))
@@ -1028,6 +1033,56 @@ func InterestTagsIsNil() predicate.Member {
 // InterestTagsNotNil applies the NotNil predicate on the "interest_tags" field.
 func InterestTagsNotNil() predicate.Member {
 	return predicate.Member(sql.FieldNotNull(FieldInterestTags))
+}
+
+// TelegramUnreachableAtEQ applies the EQ predicate on the "telegram_unreachable_at" field.
+func TelegramUnreachableAtEQ(v time.Time) predicate.Member {
+	return predicate.Member(sql.FieldEQ(FieldTelegramUnreachableAt, v))
+}
+
+// TelegramUnreachableAtNEQ applies the NEQ predicate on the "telegram_unreachable_at" field.
+func TelegramUnreachableAtNEQ(v time.Time) predicate.Member {
+	return predicate.Member(sql.FieldNEQ(FieldTelegramUnreachableAt, v))
+}
+
+// TelegramUnreachableAtIn applies the In predicate on the "telegram_unreachable_at" field.
+func TelegramUnreachableAtIn(vs ...time.Time) predicate.Member {
+	return predicate.Member(sql.FieldIn(FieldTelegramUnreachableAt, vs...))
+}
+
+// TelegramUnreachableAtNotIn applies the NotIn predicate on the "telegram_unreachable_at" field.
+func TelegramUnreachableAtNotIn(vs ...time.Time) predicate.Member {
+	return predicate.Member(sql.FieldNotIn(FieldTelegramUnreachableAt, vs...))
+}
+
+// TelegramUnreachableAtGT applies the GT predicate on the "telegram_unreachable_at" field.
+func TelegramUnreachableAtGT(v time.Time) predicate.Member {
+	return predicate.Member(sql.FieldGT(FieldTelegramUnreachableAt, v))
+}
+
+// TelegramUnreachableAtGTE applies the GTE predicate on the "telegram_unreachable_at" field.
+func TelegramUnreachableAtGTE(v time.Time) predicate.Member {
+	return predicate.Member(sql.FieldGTE(FieldTelegramUnreachableAt, v))
+}
+
+// TelegramUnreachableAtLT applies the LT predicate on the "telegram_unreachable_at" field.
+func TelegramUnreachableAtLT(v time.Time) predicate.Member {
+	return predicate.Member(sql.FieldLT(FieldTelegramUnreachableAt, v))
+}
+
+// TelegramUnreachableAtLTE applies the LTE predicate on the "telegram_unreachable_at" field.
+func TelegramUnreachableAtLTE(v time.Time) predicate.Member {
+	return predicate.Member(sql.FieldLTE(FieldTelegramUnreachableAt, v))
+}
+
+// TelegramUnreachableAtIsNil applies the IsNil predicate on the "telegram_unreachable_at" field.
+func TelegramUnreachableAtIsNil() predicate.Member {
+	return predicate.Member(sql.FieldIsNull(FieldTelegramUnreachableAt))
+}
+
+// TelegramUnreachableAtNotNil applies the NotNil predicate on the "telegram_unreachable_at" field.
+func TelegramUnreachableAtNotNil() predicate.Member {
+	return predicate.Member(sql.FieldNotNull(FieldTelegramUnreachableAt))
 }
 
 // HasStaff applies the HasEdge predicate on the "staff" edge.

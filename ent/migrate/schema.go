@@ -449,6 +449,7 @@ var (
 		{Name: "city_id", Type: field.TypeInt, Nullable: true},
 		{Name: "onboarded_at", Type: field.TypeTime, Nullable: true},
 		{Name: "interest_tags", Type: field.TypeJSON, Nullable: true},
+		{Name: "telegram_unreachable_at", Type: field.TypeTime, Nullable: true},
 		{Name: "tier_id", Type: field.TypeInt, Nullable: true},
 	}
 	// MembersTable holds the schema information for the "members" table.
@@ -459,7 +460,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "members_tiers_members",
-				Columns:    []*schema.Column{MembersColumns[18]},
+				Columns:    []*schema.Column{MembersColumns[19]},
 				RefColumns: []*schema.Column{TiersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -489,6 +490,7 @@ var (
 		{Name: "telegram_sent_at", Type: field.TypeTime, Nullable: true},
 		{Name: "telegram_attempts", Type: field.TypeInt, Default: 0},
 		{Name: "telegram_error", Type: field.TypeString, Default: ""},
+		{Name: "telegram_attempt_at", Type: field.TypeTime, Nullable: true},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "member_id", Type: field.TypeInt},
 	}
@@ -500,7 +502,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "notifications_members_notifications",
-				Columns:    []*schema.Column{NotificationsColumns[11]},
+				Columns:    []*schema.Column{NotificationsColumns[12]},
 				RefColumns: []*schema.Column{MembersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -509,7 +511,7 @@ var (
 			{
 				Name:    "notification_member_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{NotificationsColumns[11], NotificationsColumns[10]},
+				Columns: []*schema.Column{NotificationsColumns[12], NotificationsColumns[11]},
 			},
 		},
 	}

@@ -34,6 +34,8 @@ const (
 	FieldTelegramAttempts = "telegram_attempts"
 	// FieldTelegramError holds the string denoting the telegram_error field in the database.
 	FieldTelegramError = "telegram_error"
+	// FieldTelegramAttemptAt holds the string denoting the telegram_attempt_at field in the database.
+	FieldTelegramAttemptAt = "telegram_attempt_at"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
 	FieldCreatedAt = "created_at"
 	// EdgeMember holds the string denoting the member edge name in mutations.
@@ -62,6 +64,7 @@ var Columns = []string{
 	FieldTelegramSentAt,
 	FieldTelegramAttempts,
 	FieldTelegramError,
+	FieldTelegramAttemptAt,
 	FieldCreatedAt,
 }
 
@@ -148,6 +151,11 @@ func ByTelegramAttempts(opts ...sql.OrderTermOption) OrderOption {
 // ByTelegramError orders the results by the telegram_error field.
 func ByTelegramError(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldTelegramError, opts...).ToFunc()
+}
+
+// ByTelegramAttemptAt orders the results by the telegram_attempt_at field.
+func ByTelegramAttemptAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldTelegramAttemptAt, opts...).ToFunc()
 }
 
 // ByCreatedAt orders the results by the created_at field.

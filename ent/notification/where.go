@@ -105,6 +105,11 @@ func TelegramError(v string) predicate.Notification {
 	return predicate.Notification(sql.FieldEQ(FieldTelegramError, v))
 }
 
+// TelegramAttemptAt applies equality check predicate on the "telegram_attempt_at" field. It's identical to TelegramAttemptAtEQ.
+func TelegramAttemptAt(v time.Time) predicate.Notification {
+	return predicate.Notification(sql.FieldEQ(FieldTelegramAttemptAt, v))
+}
+
 // CreatedAt applies equality check predicate on the "created_at" field. It's identical to CreatedAtEQ.
 func CreatedAt(v time.Time) predicate.Notification {
 	return predicate.Notification(sql.FieldEQ(FieldCreatedAt, v))
@@ -658,6 +663,56 @@ func TelegramErrorEqualFold(v string) predicate.Notification {
 // TelegramErrorContainsFold applies the ContainsFold predicate on the "telegram_error" field.
 func TelegramErrorContainsFold(v string) predicate.Notification {
 	return predicate.Notification(sql.FieldContainsFold(FieldTelegramError, v))
+}
+
+// TelegramAttemptAtEQ applies the EQ predicate on the "telegram_attempt_at" field.
+func TelegramAttemptAtEQ(v time.Time) predicate.Notification {
+	return predicate.Notification(sql.FieldEQ(FieldTelegramAttemptAt, v))
+}
+
+// TelegramAttemptAtNEQ applies the NEQ predicate on the "telegram_attempt_at" field.
+func TelegramAttemptAtNEQ(v time.Time) predicate.Notification {
+	return predicate.Notification(sql.FieldNEQ(FieldTelegramAttemptAt, v))
+}
+
+// TelegramAttemptAtIn applies the In predicate on the "telegram_attempt_at" field.
+func TelegramAttemptAtIn(vs ...time.Time) predicate.Notification {
+	return predicate.Notification(sql.FieldIn(FieldTelegramAttemptAt, vs...))
+}
+
+// TelegramAttemptAtNotIn applies the NotIn predicate on the "telegram_attempt_at" field.
+func TelegramAttemptAtNotIn(vs ...time.Time) predicate.Notification {
+	return predicate.Notification(sql.FieldNotIn(FieldTelegramAttemptAt, vs...))
+}
+
+// TelegramAttemptAtGT applies the GT predicate on the "telegram_attempt_at" field.
+func TelegramAttemptAtGT(v time.Time) predicate.Notification {
+	return predicate.Notification(sql.FieldGT(FieldTelegramAttemptAt, v))
+}
+
+// TelegramAttemptAtGTE applies the GTE predicate on the "telegram_attempt_at" field.
+func TelegramAttemptAtGTE(v time.Time) predicate.Notification {
+	return predicate.Notification(sql.FieldGTE(FieldTelegramAttemptAt, v))
+}
+
+// TelegramAttemptAtLT applies the LT predicate on the "telegram_attempt_at" field.
+func TelegramAttemptAtLT(v time.Time) predicate.Notification {
+	return predicate.Notification(sql.FieldLT(FieldTelegramAttemptAt, v))
+}
+
+// TelegramAttemptAtLTE applies the LTE predicate on the "telegram_attempt_at" field.
+func TelegramAttemptAtLTE(v time.Time) predicate.Notification {
+	return predicate.Notification(sql.FieldLTE(FieldTelegramAttemptAt, v))
+}
+
+// TelegramAttemptAtIsNil applies the IsNil predicate on the "telegram_attempt_at" field.
+func TelegramAttemptAtIsNil() predicate.Notification {
+	return predicate.Notification(sql.FieldIsNull(FieldTelegramAttemptAt))
+}
+
+// TelegramAttemptAtNotNil applies the NotNil predicate on the "telegram_attempt_at" field.
+func TelegramAttemptAtNotNil() predicate.Notification {
+	return predicate.Notification(sql.FieldNotNull(FieldTelegramAttemptAt))
 }
 
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.

@@ -41,6 +41,11 @@ func (Member) Fields() []ent.Field {
 		// Finer interests within categories, from catalog's tag vocabulary (e.g. "coffee"),
 		// chosen with the categories on the welcome screen.
 		field.Strings("interest_tags").Optional(),
+		// When Telegram refused a message to the member for good (403: they blocked the
+		// bot or deleted their account); nil while the chat is reachable. Notifications
+		// are not sent to Telegram while it is set; it clears when the member writes to
+		// the bot or signs in again.
+		field.Time("telegram_unreachable_at").Optional().Nillable(),
 	}
 }
 

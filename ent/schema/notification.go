@@ -28,6 +28,10 @@ func (Notification) Fields() []ent.Field {
 		field.Time("telegram_sent_at").Optional().Nillable(),
 		field.Int("telegram_attempts").Default(0),
 		field.String("telegram_error").Default(""),
+		// When the running delivery attempt began; nil when no attempt is in flight. An
+		// attempt that never recorded its outcome (the worker died while sending) is in
+		// doubt: Telegram may have the message, so it is not sent again.
+		field.Time("telegram_attempt_at").Optional().Nillable(),
 		field.Time("created_at").Default(time.Now),
 	}
 }
