@@ -173,7 +173,7 @@ func TestRedisOutageKeepsSignedInPagesUp(t *testing.T) {
 	defer api.mu.Unlock()
 	found := false
 	for _, call := range api.calls {
-		found = found || (call["chat_id"] == float64(9802) && strings.Contains(fmt.Sprint(call["text"]), "Добро пожаловать"))
+		found = found || (call["chat_id"] == "9802" && strings.Contains(fmt.Sprint(call["text"]), "Добро пожаловать"))
 	}
 	if !found {
 		t.Errorf("Telegram never got the newcomer's welcome: %v", api.calls)
