@@ -260,11 +260,7 @@ func (b *Bot) offerCard(r *Req) error {
 	id, _ := strconv.Atoi(r.Arg)
 	o, err := b.Offers.Offer(r.Ctx, m.ID, id)
 	if errors.Is(err, catalog.ErrNotFound) {
-		if r.Callback != nil {
-			r.Alert(r.T("bot.offer.gone"))
-			return nil
-		}
-		return r.Plain(r.T("bot.offer.gone"))
+		return r.Refuse("bot.offer.gone")
 	}
 	if err != nil {
 		return err
@@ -356,8 +352,7 @@ func (b *Bot) bookAsk(r *Req) error {
 	id, _ := strconv.Atoi(r.Arg)
 	o, err := b.Offers.Offer(r.Ctx, m.ID, id)
 	if errors.Is(err, catalog.ErrNotFound) {
-		r.Alert(r.T("bot.offer.gone"))
-		return nil
+		return r.Refuse("bot.offer.gone")
 	}
 	if err != nil {
 		return err
@@ -401,8 +396,7 @@ func (b *Bot) bookComment(r *Req) error {
 	id, _ := strconv.Atoi(r.Arg)
 	if err := r.Expect("book", bookNote{OfferID: id}.String()); err != nil {
 		b.Log.Warn("bot booking note not awaited", "err", err)
-		r.Alert(r.T("bot.try_again"))
-		return nil
+		return r.Refuse("bot.try_again")
 	}
 	return r.Send(E(r.T("bot.book.note_prompt")), Buttons(Row(Data(r.T("bot.book.skip_note"), "bn:"+strconv.Itoa(id)))))
 }
@@ -476,8 +470,7 @@ func (b *Bot) bookConfirm(r *Req) error {
 	}
 	date, ok := bookings.ParseDate(note.Date, time.Now())
 	if !ok {
-		r.Alert(r.T("form.date_invalid"))
-		return nil
+		return r.Refuse("form.date_invalid")
 	}
 	key := fmt.Sprintf("bot:%d:%d:%d", r.ChatID, r.MessageID, id)
 	bk, err := b.Bookings.Request(r.Ctx, m.ID, id, "bot", note.Comment, date, key)
@@ -497,8 +490,7 @@ func (b *Bot) bookConfirm(r *Req) error {
 		return err
 	}
 	if refusal != "" {
-		r.Alert(r.T(refusal))
-		return nil
+		return r.Refuse(refusal)
 	}
 	r.ClearState()
 	r.Toast(r.T("flash.booked"))
@@ -550,8 +542,7 @@ func (b *Bot) bookingQR(r *Req) error {
 	id, _ := strconv.Atoi(r.Arg)
 	bk, err := b.Bookings.ForMember(r.Ctx, m.ID, id)
 	if errors.Is(err, bookings.ErrNotFound) {
-		r.Alert(r.T("bot.offer.gone"))
-		return nil
+		return r.Refuse("bot.offer.gone")
 	}
 	if err != nil {
 		return err

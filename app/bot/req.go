@@ -161,6 +161,16 @@ func (r *Req) SendPhoto(ph Photo, caption string, kb *tgapi.Keyboard) error {
 	return r.b.api.Wrap(err)
 }
 
+// Refuse says why a request cannot be done: as an alert over the button pressed, or as
+// a message to a command.
+func (r *Req) Refuse(key string, args ...any) error {
+	if r.Callback != nil {
+		r.Alert(r.T(key, args...))
+		return nil
+	}
+	return r.Plain(r.T(key, args...))
+}
+
 // Toast answers the callback with a short notice ("" just stops the spinner).
 func (r *Req) Toast(text string) {
 	r.answerCallback(text, false)
