@@ -2,8 +2,8 @@ package app_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	"ikra/app/apptest/tgfake"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -215,19 +215,21 @@ func newBotAPI(t *testing.T) *botAPI {
 	f := &botAPI{sent: map[int64][]string{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		if strings.HasSuffix(r.URL.Path, "/sendMessage") {
-			var m struct {
-				ChatID int64  `json:"chat_id"`
-				Text   string `json:"text"`
-			}
-			_ = json.NewDecoder(r.Body).Decode(&m)
-			f.mu.Lock()
-			f.sent[m.ChatID] = append(f.sent[m.ChatID], m.Text)
-			f.mu.Unlock()
-			io.WriteString(w, `{"ok":true,"result":{"message_id":1}}`)
-			return
+		call, err := tgfake.ReadCall(r)
+		if err != nil {
+			t.Errorf("bot API request: %v", err)
 		}
-		io.WriteString(w, `{"ok":true,"result":[]}`)
+		switch call.Method {
+		case "sendMessage":
+			f.mu.Lock()
+			f.sent[call.Int("chat_id")] = append(f.sent[call.Int("chat_id")], call.Str("text"))
+			f.mu.Unlock()
+			io.WriteString(w, `{"ok":true,"result":{"message_id":1,"date":0,"chat":{"id":1,"type":"private"}}}`)
+		case "getUpdates":
+			io.WriteString(w, `{"ok":true,"result":[]}`)
+		default:
+			io.WriteString(w, `{"ok":true,"result":true}`)
+		}
 	}))
 	t.Cleanup(f.srv.Close)
 	return f
