@@ -217,7 +217,9 @@ func newBotAPI(t *testing.T) *botAPI {
 		w.Header().Set("Content-Type", "application/json")
 		call, err := tgfake.ReadCall(r)
 		if err != nil {
-			t.Errorf("bot API request: %v", err)
+			// A platform killed mid-request leaves a cut body: nothing was sent.
+			w.WriteHeader(http.StatusBadRequest)
+			return
 		}
 		switch call.Method {
 		case "sendMessage":
