@@ -3,31 +3,21 @@ package app_test
 import (
 	"context"
 	"fmt"
-	"ikra/app/apptest/tgfake"
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/http"
-	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
-	"os/signal"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/hibiken/asynq"
 
-	"ikra/app"
 	"ikra/app/apptest"
-	"ikra/app/config"
 	"ikra/app/kv"
 	"ikra/app/notify"
 	"ikra/app/store"
@@ -38,221 +28,6 @@ import (
 	"ikra/ent/notification"
 	"ikra/jobs"
 )
-
-// childEnv marks a re-executed test binary that serves the platform (see TestMain).
-const childEnv = "IKRA_TEST_SERVE_CHILD"
-
-// TestMain lets a test run the platform in a process of its own, to kill it: the test
-// binary started with childEnv set serves until SIGTERM (or SIGKILL) instead of testing.
-func TestMain(m *testing.M) {
-	if os.Getenv(childEnv) == "1" {
-		os.Exit(serveChild())
-	}
-	os.Exit(m.Run())
-}
-
-func serveChild() int {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-	cfg, err := config.Load(os.Getenv)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
-	}
-	a, err := app.New(ctx, cfg, app.Options{KeyPrefix: os.Getenv("IKRA_TEST_CHILD_PREFIX")})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer a.Close()
-	if err := a.Serve(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	return 0
-}
-
-// server is the platform running as a child process on a fixed loopback address.
-type server struct {
-	t    *testing.T
-	env  []string
-	base string
-	log  *os.File
-	cmd  *exec.Cmd
-	exit chan struct{}
-}
-
-func (s *server) start() {
-	s.t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = s.env
-	cmd.Stdout, cmd.Stderr = s.log, s.log
-	apptest.Must(s.t, cmd.Start())
-	s.cmd, s.exit = cmd, make(chan struct{})
-	go func() { _ = cmd.Wait(); close(s.exit) }()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := http.Get(s.base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		select {
-		case <-s.exit:
-			s.t.Fatalf("the platform exited at start; its log:\n%s", s.logText())
-		default:
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("the platform did not come up; its log:\n%s", s.logText())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// kill ends the process with SIGKILL: no deferred function, no graceful shutdown.
-func (s *server) kill() {
-	_ = s.cmd.Process.Signal(syscall.SIGKILL)
-	<-s.exit
-}
-
-func (s *server) stop() {
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.exit:
-	case <-time.After(15 * time.Second):
-		s.kill()
-	}
-}
-
-func (s *server) logText() string {
-	b, _ := os.ReadFile(s.log.Name())
-	return string(b)
-}
-
-// browser is an HTTP client with its own cookies that does not follow redirects and
-// keeps trying while the server is down.
-type browser struct {
-	base string
-	hc   *http.Client
-	csrf string
-}
-
-// interrupted counts requests that got no answer (the server was killed or down).
-var interrupted atomic.Int32
-
-func newBrowser(base string) *browser {
-	jar, _ := cookiejar.New(nil)
-	return &browser{base: base, hc: &http.Client{Jar: jar, Timeout: 20 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-}
-
-// do sends the request until the server answers below 500, and returns that answer.
-func (b *browser) do(ctx context.Context, method, path string, form url.Values) (*http.Response, string, error) {
-	for {
-		var body io.Reader
-		if form != nil {
-			body = strings.NewReader(form.Encode())
-		}
-		req, _ := http.NewRequestWithContext(ctx, method, b.base+path, body)
-		if form != nil {
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.Header.Set("X-CSRF-Token", b.csrf)
-		}
-		resp, err := b.hc.Do(req)
-		if err != nil {
-			interrupted.Add(1)
-		} else {
-			raw, rerr := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if rerr == nil && resp.StatusCode < 500 {
-				return resp, string(raw), nil
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return nil, "", fmt.Errorf("%s %s: gave up: %w", method, path, ctx.Err())
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-}
-
-// signIn signs in through the Login Widget's redirect, with the same signed query on
-// every retry.
-func (b *browser) signIn(ctx context.Context, q url.Values) error {
-	resp, body, err := b.do(ctx, http.MethodGet, "/auth/telegram?"+q.Encode(), nil)
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusSeeOther {
-		return fmt.Errorf("sign-in %s: status %d: %.200s", q.Get("id"), resp.StatusCode, body)
-	}
-	return nil
-}
-
-var csrfMeta = regexp.MustCompile(`<meta name="csrf-token" content="([^"]+)">`)
-
-// flashOf reads the flash message a redirect leaves.
-func flashOf(resp *http.Response) string {
-	for _, c := range resp.Cookies() {
-		if c.Name == "ikra_flash" {
-			v, _ := url.QueryUnescape(c.Value)
-			return v
-		}
-	}
-	return ""
-}
-
-// botAPI is a fake Telegram Bot API that records every message it is asked to send.
-type botAPI struct {
-	mu   sync.Mutex
-	sent map[int64][]string // chat → texts
-	srv  *httptest.Server
-}
-
-func newBotAPI(t *testing.T) *botAPI {
-	f := &botAPI{sent: map[int64][]string{}}
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		call, err := tgfake.ReadCall(r)
-		if err != nil {
-			// A platform killed mid-request leaves a cut body: nothing was sent.
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		switch call.Method {
-		case "sendMessage":
-			f.mu.Lock()
-			f.sent[call.Int("chat_id")] = append(f.sent[call.Int("chat_id")], call.Str("text"))
-			f.mu.Unlock()
-			io.WriteString(w, `{"ok":true,"result":{"message_id":1,"date":0,"chat":{"id":1,"type":"private"}}}`)
-		case "getUpdates":
-			io.WriteString(w, `{"ok":true,"result":[]}`)
-		default:
-			io.WriteString(w, `{"ok":true,"result":true}`)
-		}
-	}))
-	t.Cleanup(f.srv.Close)
-	return f
-}
-
-func (f *botAPI) messages() map[int64][]string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	out := map[int64][]string{}
-	for k, v := range f.sent {
-		out[k] = append([]string(nil), v...)
-	}
-	return out
-}
-
-func freePort(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	apptest.Must(t, err)
-	defer ln.Close()
-	return ln.Addr().String()
-}
 
 // Registrations and annulments while the process is killed with SIGKILL mid-burst,
 // clients retrying with the same keys: afterwards every welcome credit and every
