@@ -91,6 +91,36 @@ func TestValueIsReadOnceUntilItChangesOnAnyNode(t *testing.T) {
 	}
 }
 
+// A strict change made on one node is seen by another from its next Sync on, however
+// slowly that node applies it; other changes do not make Sync wait.
+func TestSyncCatchesUpWithStrictChanges(t *testing.T) {
+	srv := miniredis.RunT(t)
+	a, b := node(t, srv.Addr()), node(t, srv.Addr())
+	for _, n := range []*cache.Bus{a, b} {
+		n.Strict("Staff")
+	}
+	var applied atomic.Int64
+	b.OnChange(func() {
+		time.Sleep(200 * time.Millisecond) // a slow reload: longer than a round trip
+		applied.Add(1)
+	}, "Staff", "Tier")
+	ctx := context.Background()
+	apptest.Must(t, b.Sync(ctx)) // nothing strict changed yet
+	for round := 1; round <= 2; round++ {
+		a.Changed(ctx, "Staff", 0)
+		apptest.Must(t, b.Sync(ctx))
+		if got := applied.Load(); got != int64(round) {
+			t.Fatalf("round %d: after Sync node B has applied %d changes", round, got)
+		}
+	}
+	a.Changed(ctx, "Tier", 0) // not strict: Sync does not wait for it
+	apptest.Must(t, b.Sync(ctx))
+	if got := applied.Load(); got != 2 {
+		t.Fatalf("Sync waited for a change that is not strict (%d applied)", got)
+	}
+	waitFor(t, "the tier change to arrive", func() bool { return applied.Load() == 3 })
+}
+
 // A read that began before a change returns what it read but does not keep it.
 func TestReadOverlappingAChangeIsNotKept(t *testing.T) {
 	b := cache.NewBus(nil, "t:", quiet)
