@@ -34,11 +34,12 @@ func TestTwoWebNodesAndAWorker(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three processes")
 	}
-	dbURL := apptest.PostgresDatabase(t)
+	apptest.RequireServices(t) // in CI a missing service fails the test
 	redisURL := os.Getenv("IKRA_TEST_REDIS_URL")
 	if redisURL == "" {
 		t.Skip("IKRA_TEST_REDIS_URL not set: nodes share nothing without Redis")
 	}
+	dbURL := apptest.PostgresDatabase(t)
 	ctx := context.Background()
 	bot := tgfake.Start(t, apptest.BotToken)
 	prefix := fmt.Sprintf("tn%d:", time.Now().UnixNano())
