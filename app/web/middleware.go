@@ -163,9 +163,6 @@ func (s *Server) tgSession(c *fiber.Ctx) bool {
 	return v != nil && v.Channel == "tg"
 }
 
-// loadSession reads the session cookie; a live session puts the viewer in the context.
-// An unknown or dead token is ignored and its cookie cleared: the server never adopts
-// a session ID it did not issue.
 // syncNodes catches this node up with the permission and settings changes of the
 // other nodes before the request reads them, so that a role granted, revoked or a
 // maintenance switch on one node holds on this one from the next request on. When
@@ -183,6 +180,9 @@ func (s *Server) syncNodes(c *fiber.Ctx) error {
 	return c.Next()
 }
 
+// loadSession reads the session cookie; a live session puts the viewer in the context.
+// An unknown or dead token is ignored and its cookie cleared: the server never adopts
+// a session ID it did not issue.
 func (s *Server) loadSession(c *fiber.Ctx) error {
 	if bearerPath(c.Path()) {
 		// The POS/CRM API knows only its bearer keys: a session cookie is not read,
