@@ -259,6 +259,17 @@ func (a *App) initServices(ctx context.Context) error {
 	if a.Authz, err = authz.New(ctx, a.loadGrants, a.Redis.Client, a.Prefix+"authz", a.Log); err != nil {
 		return err
 	}
+	// Permissions and settings (the maintenance mode) hold on every node from the
+	// request after the change on (cache.Bus.Sync, run by the web middleware).
+	a.Cache.Strict("Setting", "Staff", "Partner", authzChange)
+	a.Cache.OnChange(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := a.Authz.Reload(ctx); err != nil {
+			a.Log.Error("authz reload", "err", err)
+		}
+	}, authzChange)
+	a.Authz.AnnounceWith(func(ctx context.Context) { a.Cache.Announce(ctx, authzChange, 0) })
 	a.Staff = partners.NewStaff(a.DB.Client, a.Authz.Changed)
 	a.Members.SetRolesChanged(a.Authz.Changed)
 	a.queueClient = asynq.NewClient(a.Redis.Queue)
@@ -334,6 +345,9 @@ func (a *App) initServices(ctx context.Context) error {
 	}
 	return a.Authz.Reload(ctx)
 }
+
+// authzChange is the cache bus's name for a change of anyone's grants.
+const authzChange = "authz"
 
 func (a *App) queueName() string { return strings.TrimSuffix(a.Prefix, ":") }
 
@@ -411,6 +425,9 @@ func (a *App) initWeb(ctx context.Context) error {
 	d.Terms = a.Terms
 	d.Support = a.Support
 	d.Cache, d.Rows = a.Cache, a.Rows
+	if !a.Redis.Embedded() {
+		d.Sync = a.Cache.Sync // other nodes share the Redis: catch up with their changes
+	}
 	if a.Redis.Embedded() {
 		// One process owns the Redis: no other node shares the buckets, and keeping
 		// them in memory spares a Lua script per request.

@@ -78,6 +78,9 @@ type server struct {
 	log  *os.File
 	cmd  *exec.Cmd
 	exit chan struct{}
+	// ready, when set, tells that the process is up instead of /healthz (a worker
+	// serves no HTTP).
+	ready func() bool
 }
 
 func (s *server) start() {
@@ -90,8 +93,11 @@ func (s *server) start() {
 	go func() { _ = cmd.Wait(); close(s.exit) }()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		resp, err := http.Get(s.base + "/healthz")
-		if err == nil {
+		if s.ready != nil {
+			if s.ready() {
+				return
+			}
+		} else if resp, err := http.Get(s.base + "/healthz"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return

@@ -46,7 +46,15 @@ type Enforcer struct {
 	rdb     *redis.Client
 	channel string
 	log     *slog.Logger
+	// announce, when set, tells the other nodes instead of the enforcer's own channel.
+	announce func(ctx context.Context)
 }
+
+// AnnounceWith makes Changed tell the other nodes through announce (the cache bus,
+// whose Sync then lets no request on another node see the old grants) instead of the
+// enforcer's own channel. The other nodes must reload when told (cache.Bus.OnChange).
+// The announcer logs its own failures.
+func (e *Enforcer) AnnounceWith(announce func(ctx context.Context)) { e.announce = announce }
 
 // New builds an enforcer and loads the grants once.
 func New(ctx context.Context, load Loader, rdb *redis.Client, channel string, log *slog.Logger) (*Enforcer, error) {
@@ -153,6 +161,10 @@ func (e *Enforcer) Roles(memberID int, dom string) []string {
 func (e *Enforcer) Changed(ctx context.Context) error {
 	if err := e.Reload(ctx); err != nil {
 		return err
+	}
+	if e.announce != nil {
+		e.announce(ctx)
+		return nil
 	}
 	if e.rdb == nil {
 		return nil

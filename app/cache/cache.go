@@ -12,6 +12,14 @@
 // A read that started before a change cannot store what it read after the change: each
 // cache has a generation, bumped by every change, and a value read under an older
 // generation is returned but not kept.
+//
+// The channel is fast but not synchronous: another node forgets a change a moment after
+// the writer answered. For the types marked Strict (permissions, settings such as the
+// maintenance mode) that moment is closed: each change also bumps a sequence number in
+// Redis, and Sync, called at the start of every request, compares it with the last one
+// this node caught up with; when it moved, Sync publishes a ping of its own on the
+// channel and waits until the ping comes back, by which time every change published
+// before it has been applied here.
 package cache
 
 import (
@@ -43,6 +51,19 @@ type Bus struct {
 	mu     sync.Mutex
 	byType map[string][]forgetter // ent type name, or "Type.field" → caches that hold rows of it
 	fields map[string][]string    // ent type name → its fields whose values name cached entries
+	strict map[string]bool        // types whose changes bump the sequence (Strict)
+
+	seqKey   string       // the sequence of strict changes, in Redis
+	synced   atomic.Int64 // the sequence this node has caught up with
+	flightMu sync.Mutex
+	flight   *flight  // the catch-up in progress, if any
+	pings    sync.Map // token → chan struct{}, closed when Run sees this node's ping
+}
+
+// flight is one catch-up: it covers every strict change up to seq.
+type flight struct {
+	seq  int64
+	done chan struct{}
 }
 
 // forgetter drops one entry (id > 0) or every entry (id == 0).
@@ -51,7 +72,8 @@ type forgetter interface{ forget(id int) }
 // NewBus returns a bus on channel prefix+"cache". With rdb nil (a single process in a
 // test) caches are always used and changes stay local.
 func NewBus(rdb *redis.Client, prefix string, log *slog.Logger) *Bus {
-	b := &Bus{rdb: rdb, channel: prefix + "cache", node: nodeName(), log: log, byType: map[string][]forgetter{}, fields: map[string][]string{}}
+	b := &Bus{rdb: rdb, channel: prefix + "cache", node: nodeName(), log: log, byType: map[string][]forgetter{},
+		fields: map[string][]string{}, strict: map[string]bool{}, seqKey: prefix + "cache:seq"}
 	if rdb == nil {
 		b.up.Store(true)
 	}
@@ -82,19 +104,142 @@ func (b *Bus) register(f forgetter, types ...string) {
 	}
 }
 
+// Strict marks types (ent type names, or names given to OnChange) whose changes every
+// node must see from its next request on: see Sync.
+func (b *Bus) Strict(types ...string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, t := range types {
+		b.strict[t] = true
+	}
+}
+
+// OnChange calls fn on this node whenever another node announces a change of one of
+// types (and when the channel reconnects, as a change may have been missed). fn runs
+// on the bus's goroutine: Sync waits for it.
+func (b *Bus) OnChange(fn func(), types ...string) { b.register(onChange(fn), types...) }
+
+type onChange func()
+
+func (f onChange) forget(int) { f() }
+
 // Changed forgets the rows of type typ (id 0: all of them) here and tells the other
 // nodes. A failed announcement is logged; the other nodes then lose their
 // subscription too, or their entries expire.
 func (b *Bus) Changed(ctx context.Context, typ string, id int) {
 	b.apply(typ, id)
+	b.Announce(ctx, typ, id)
+}
+
+// Announce tells the other nodes, not this one, that rows of type typ changed.
+func (b *Bus) Announce(ctx context.Context, typ string, id int) {
 	if b.rdb == nil {
 		return
 	}
+	ctx = context.WithoutCancel(ctx)
 	msg := b.node + " " + typ + ":" + strconv.Itoa(id)
-	if err := b.rdb.Publish(context.WithoutCancel(ctx), b.channel, msg).Err(); err != nil {
+	base, _, _ := strings.Cut(typ, ".")
+	b.mu.Lock()
+	strict := b.strict[base]
+	b.mu.Unlock()
+	var err error
+	if strict {
+		// Published before the sequence moves: a node that reads the new number and
+		// then pings the channel finds this message ahead of its ping.
+		_, err = b.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.Publish(ctx, b.channel, msg)
+			p.Incr(ctx, b.seqKey)
+			return nil
+		})
+	} else {
+		err = b.rdb.Publish(ctx, b.channel, msg).Err()
+	}
+	if err != nil {
 		b.log.WarnContext(ctx, "cache: change not announced to other nodes", "type", typ, "err", err)
 	}
 }
+
+// pingWait bounds a catch-up; past it the node forgets every cached entry instead.
+const pingWait = time.Second
+
+// Sync makes this node see every strict change announced so far (Strict): it reads the
+// sequence in Redis (one round trip) and, when it moved since the last catch-up, waits
+// until the channel has delivered everything published before now. An error (Redis
+// unreachable) leaves the caches as they are; the caller carries on.
+func (b *Bus) Sync(ctx context.Context) error {
+	if b.rdb == nil || !b.up.Load() {
+		return nil // no other node, or no cache in use until the channel is back
+	}
+	seq, err := b.rdb.Get(ctx, b.seqKey).Int64()
+	if errors.Is(err, redis.Nil) {
+		return nil // nothing strict has changed yet
+	}
+	if err != nil {
+		return err
+	}
+	if seq <= b.synced.Load() {
+		return nil
+	}
+	f := b.join(seq)
+	select {
+	case <-f.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// join returns a catch-up covering seq: the one in progress if it does, else a new one.
+func (b *Bus) join(seq int64) *flight {
+	b.flightMu.Lock()
+	defer b.flightMu.Unlock()
+	if b.flight != nil && b.flight.seq >= seq {
+		return b.flight
+	}
+	f := &flight{seq: seq, done: make(chan struct{})}
+	b.flight = f
+	go b.catchUp(f)
+	return f
+}
+
+// catchUp sends a ping through the channel and waits for it to come back; messages
+// are delivered in order, so every change published before it has been applied.
+func (b *Bus) catchUp(f *flight) {
+	token := nodeName()
+	back := make(chan struct{})
+	b.pings.Store(token, back)
+	defer b.pings.Delete(token)
+	ctx, cancel := context.WithTimeout(context.Background(), pingWait)
+	defer cancel()
+	err := b.rdb.Publish(ctx, b.channel, b.node+" "+pingPrefix+token).Err()
+	if err == nil {
+		select {
+		case <-back:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+	}
+	if err != nil {
+		// What was missed is unknown: nothing cached before now is served.
+		b.forgetAll()
+		b.log.Warn("cache: no catch-up with the other nodes; forgot every entry", "err", err)
+	}
+	for {
+		cur := b.synced.Load()
+		if cur >= f.seq || b.synced.CompareAndSwap(cur, f.seq) {
+			break
+		}
+	}
+	b.flightMu.Lock()
+	if b.flight == f {
+		b.flight = nil
+	}
+	b.flightMu.Unlock()
+	close(f.done)
+}
+
+// pingPrefix starts a catch-up's message on the channel.
+const pingPrefix = "ping:"
 
 func (b *Bus) apply(typ string, id int) {
 	b.mu.Lock()
@@ -161,6 +306,14 @@ func (b *Bus) Run(ctx context.Context) {
 			}
 		case *redis.Message:
 			from, what, _ := strings.Cut(m.Payload, " ")
+			if token, ok := strings.CutPrefix(what, pingPrefix); ok {
+				if from == b.node {
+					if back, ok := b.pings.LoadAndDelete(token); ok {
+						close(back.(chan struct{}))
+					}
+				}
+				continue
+			}
 			typ, id, ok := strings.Cut(what, ":")
 			n, err := strconv.Atoi(id)
 			if ok && err == nil && from != b.node { // this node forgot its own changes already

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -89,6 +90,36 @@ func TestValueIsReadOnceUntilItChangesOnAnyNode(t *testing.T) {
 	if src.loads.Load() != before {
 		t.Fatal("a city change made the tiers reload")
 	}
+}
+
+// A strict change made on one node is seen by another from its next Sync on, however
+// slowly that node applies it; other changes do not make Sync wait.
+func TestSyncCatchesUpWithStrictChanges(t *testing.T) {
+	srv := miniredis.RunT(t)
+	a, b := node(t, srv.Addr()), node(t, srv.Addr())
+	for _, n := range []*cache.Bus{a, b} {
+		n.Strict("Staff")
+	}
+	var applied atomic.Int64
+	b.OnChange(func() {
+		time.Sleep(200 * time.Millisecond) // a slow reload: longer than a round trip
+		applied.Add(1)
+	}, "Staff", "Tier")
+	ctx := context.Background()
+	apptest.Must(t, b.Sync(ctx)) // nothing strict changed yet
+	for round := 1; round <= 2; round++ {
+		a.Changed(ctx, "Staff", 0)
+		apptest.Must(t, b.Sync(ctx))
+		if got := applied.Load(); got != int64(round) {
+			t.Fatalf("round %d: after Sync node B has applied %d changes", round, got)
+		}
+	}
+	a.Changed(ctx, "Tier", 0) // not strict: Sync does not wait for it
+	apptest.Must(t, b.Sync(ctx))
+	if got := applied.Load(); got != 2 {
+		t.Fatalf("Sync waited for a change that is not strict (%d applied)", got)
+	}
+	waitFor(t, "the tier change to arrive", func() bool { return applied.Load() == 3 })
 }
 
 // A read that began before a change returns what it read but does not keep it.
@@ -256,4 +287,59 @@ func TestFieldKeyedEntriesAndGetMany(t *testing.T) {
 	if v, _ := c.Get(ctx, z.ID); v != 0 || loads.Load() != 1 {
 		t.Fatal("Z's entry was forgotten by A's ledger entry")
 	}
+}
+
+// BenchmarkSync is what Sync adds to a request on the shared Redis
+// (IKRA_TEST_REDIS_URL): one GET when nothing strict changed, a ping through the
+// channel after each strict change of another node.
+func BenchmarkSync(b *testing.B) {
+	url := os.Getenv("IKRA_TEST_REDIS_URL")
+	if url == "" {
+		b.Skip("IKRA_TEST_REDIS_URL not set")
+	}
+	opt, err := redis.ParseURL(url)
+	apptest.Must(b, err)
+	prefix := "tbench" + strconv.FormatInt(time.Now().UnixNano(), 36) + ":"
+	b.Cleanup(func() { apptest.DropKeys(url, prefix) })
+	bus := func() *cache.Bus {
+		rdb := redis.NewClient(opt)
+		n := cache.NewBus(rdb, prefix, quiet)
+		n.Strict("Staff")
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { n.Run(ctx); close(done) }()
+		b.Cleanup(func() { cancel(); <-done; rdb.Close() })
+		for !n.Up() {
+			time.Sleep(time.Millisecond)
+		}
+		return n
+	}
+	a, other := bus(), bus()
+	ctx := context.Background()
+	other.Changed(ctx, "Staff", 0)
+	apptest.Must(b, a.Sync(ctx))
+	plain := redis.NewClient(opt)
+	defer plain.Close()
+	b.Run("baseline: a plain GET", func(b *testing.B) {
+		for b.Loop() {
+			if err := plain.Get(ctx, prefix+"none").Err(); err != nil && err != redis.Nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("unchanged", func(b *testing.B) {
+		for b.Loop() {
+			if err := a.Sync(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("after a strict change", func(b *testing.B) {
+		for b.Loop() {
+			other.Changed(ctx, "Staff", 0)
+			if err := a.Sync(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

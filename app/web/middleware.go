@@ -163,6 +163,23 @@ func (s *Server) tgSession(c *fiber.Ctx) bool {
 	return v != nil && v.Channel == "tg"
 }
 
+// syncNodes catches this node up with the permission and settings changes of the
+// other nodes before the request reads them, so that a role granted, revoked or a
+// maintenance switch on one node holds on this one from the next request on. When
+// Redis cannot tell, the request goes on with what this node knows.
+func (s *Server) syncNodes(c *fiber.Ctx) error {
+	if s.sync == nil {
+		return c.Next()
+	}
+	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
+	err := s.sync(ctx)
+	cancel()
+	if err != nil && c.UserContext().Err() == nil {
+		s.log.Warn("catching up with the other nodes failed", "request_id", ui.RequestID(c), "err", err)
+	}
+	return c.Next()
+}
+
 // loadSession reads the session cookie; a live session puts the viewer in the context.
 // An unknown or dead token is ignored and its cookie cleared: the server never adopts
 // a session ID it did not issue.

@@ -61,7 +61,7 @@ func (s *Server) routes() {
 	a.Get("/healthz", s.healthz)
 	a.Get("/readyz", s.readyz)
 	a.Get("/assets/*", s.asset)
-	a.Use(compressed, s.loadSession, s.securityHeaders, s.maintenanceGate, s.termsUse)
+	a.Use(compressed, s.syncNodes, s.loadSession, s.securityHeaders, s.maintenanceGate, s.termsUse)
 	a.Use(func(c *fiber.Ctx) error {
 		if strings.HasPrefix(c.Path(), "/partner/offers/") && strings.HasSuffix(c.Path(), "/media") || c.Path() == "/app/claims" || supportUpload(c.Path()) {
 			return c.Next() // upload routes take the larger global limit

@@ -106,6 +106,9 @@ type Deps struct {
 	// them (app/cache); nil reads the database every time.
 	Cache *cache.Bus
 	Rows  *cache.Rows
+	// Sync, when set, catches this node up with the permission and settings changes
+	// other nodes made (cache.Bus.Sync); it runs before each request reads them.
+	Sync func(ctx context.Context) error
 	// Limiter holds the rate limits' buckets; nil keeps them in Redis (redis_rate).
 	Limiter ratelimit.Limiter
 	// Dashboard computes the back office's overview (app/dashboard).
@@ -149,6 +152,7 @@ type Server struct {
 	onUpdate func(ctx context.Context, update []byte) error
 	rows     *cache.Rows
 	roles    *cache.ByID[[]ui.PartnerRole]
+	sync     func(ctx context.Context) error
 
 	partnerOffers *offers.Service
 	webhooks      *webhooks.Service
@@ -219,6 +223,7 @@ func New(d Deps) (*Server, error) {
 	}
 	s.support = d.Support
 	s.rows = d.Rows
+	s.sync = d.Sync
 	if s.rows == nil {
 		s.rows = cache.NewRows(nil, d.DB)
 	}
