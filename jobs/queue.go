@@ -51,3 +51,34 @@ func (q *Queue) EnqueueWebhook(ctx context.Context, a webhooks.Attempt) error {
 	_, err := q.Enqueue(ctx, NewDeliverWebhook(a))
 	return err
 }
+
+// QueueSizes counts the named queue's tasks by state (pending, active, scheduled,
+// retry, archived, completed), for the metrics; an empty queue that Redis does not know
+// yet counts zero everywhere. The inspector's calls take no context, so the answer is
+// given up when ctx ends first.
+func QueueSizes(ctx context.Context, in *asynq.Inspector, queue string) (map[string]int, error) {
+	type answer struct {
+		info *asynq.QueueInfo
+		err  error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		info, err := in.GetQueueInfo(queue)
+		ch <- answer{info, err}
+	}()
+	var a answer
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case a = <-ch:
+	}
+	if errors.Is(a.err, asynq.ErrQueueNotFound) {
+		a.info, a.err = &asynq.QueueInfo{}, nil
+	}
+	if a.err != nil {
+		return nil, a.err
+	}
+	i := a.info
+	return map[string]int{"pending": i.Pending, "active": i.Active, "scheduled": i.Scheduled,
+		"retry": i.Retry, "archived": i.Archived, "completed": i.Completed}, nil
+}

@@ -53,8 +53,10 @@ func (s *Server) requestContext(c *fiber.Ctx) (err error) {
 			err = s.handleError(c, fmt.Errorf("panic: %v", v))
 		}
 		status := c.Response().StatusCode()
+		took := time.Since(start)
+		s.routeMetrics.of(c).Observe(status, took)
 		attrs := []any{"request_id", id, "method", c.Method(), "path", loggedPath(c.Path()), "status", status,
-			"duration_ms", time.Since(start).Milliseconds()}
+			"duration_ms", took.Milliseconds()}
 		if v := ui.ViewerOf(c); v != nil {
 			attrs = append(attrs, "member_id", v.ID())
 		}

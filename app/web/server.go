@@ -44,6 +44,7 @@ import (
 	"ikra/app/maintenance"
 	"ikra/app/media"
 	"ikra/app/members"
+	"ikra/app/metrics"
 	"ikra/app/notify"
 	"ikra/app/offers"
 	"ikra/app/partners"
@@ -116,6 +117,8 @@ type Deps struct {
 	Maintenance *maintenance.Service
 	// Terms publishes terms versions and records acceptance by continued use (app/terms).
 	Terms *terms.Service
+	// Metrics counts requests by route pattern (ikra_http_*); nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 // Server is the web layer: the Fiber app and what its handlers share.
@@ -163,6 +166,7 @@ type Server struct {
 	maintenance   *maintenance.Service
 	terms         *terms.Service
 	support       *support.Service
+	routeMetrics  *routeMetrics
 }
 
 // Body size limits: small for forms and JSON, larger only where files are uploaded.
@@ -218,6 +222,7 @@ func New(d Deps) (*Server, error) {
 		s.terms = terms.NewService(d.DB, nil, d.Notify, nil)
 	}
 	s.support = d.Support
+	s.routeMetrics = newRouteMetrics(d.Metrics)
 	s.rows = d.Rows
 	if s.rows == nil {
 		s.rows = cache.NewRows(nil, d.DB)
