@@ -275,7 +275,9 @@ func (a *App) initServices(ctx context.Context) error {
 	if a.Metrics != nil {
 		inspector := asynq.NewInspector(a.Redis.Queue)
 		a.closers = append(a.closers, inspector.Close)
-		a.Metrics.WatchQueue(func(ctx context.Context) (map[string]int, error) { return jobs.QueueSizes(ctx, inspector, a.queueName()) })
+		a.Metrics.WatchQueue(func(ctx context.Context) (map[string]int, error) {
+			return jobs.QueueSizes(ctx, inspector, a.queueName())
+		})
 	}
 	a.Notify = notify.New(a.DB.Client, a.Queue)
 	a.Notify.SetLogger(a.Log)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/hibiken/asynq"
 
@@ -63,6 +64,12 @@ func QueueSizes(ctx context.Context, in *asynq.Inspector, queue string) (map[str
 	}
 	ch := make(chan answer, 1)
 	go func() {
+		// asynq's not-found error cannot be told apart from outside: ask for the list.
+		queues, err := in.Queues()
+		if err != nil || !slices.Contains(queues, queue) {
+			ch <- answer{&asynq.QueueInfo{}, err}
+			return
+		}
 		info, err := in.GetQueueInfo(queue)
 		ch <- answer{info, err}
 	}()
@@ -71,9 +78,6 @@ func QueueSizes(ctx context.Context, in *asynq.Inspector, queue string) (map[str
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	case a = <-ch:
-	}
-	if errors.Is(a.err, asynq.ErrQueueNotFound) {
-		a.info, a.err = &asynq.QueueInfo{}, nil
 	}
 	if a.err != nil {
 		return nil, a.err
