@@ -316,6 +316,11 @@ func (a *App) initServices(ctx context.Context) error {
 		a.Scraping.CountInMemory() // one node: no other shares the counters
 	}
 	a.Scraping.UseSettings(a.Settings)
+	logKey, err := a.sessionSecret(ctx)
+	if err != nil {
+		return err
+	}
+	a.Scraping.SetLogKey([]byte(logKey))
 	a.Staff.SetDialect(a.DB.Dialect)
 	a.Partners = partners.NewService(a.DB.Client, a.DB.Dialect, a.Notify, a.Catalog.T, a.Authz.Changed)
 	a.Fraud = fraud.New(a.DB.Client, a.Loyalty, a.Members, a.Partners)
@@ -401,13 +406,18 @@ func (a *App) SeedDemo(ctx context.Context) error {
 	return a.Authz.Reload(ctx)
 }
 
+// sessionSecret is IKRA_SESSION_SECRET, else the one kept in the database.
+func (a *App) sessionSecret(ctx context.Context) (string, error) {
+	if a.Config.SessionSecret != "" {
+		return a.Config.SessionSecret, nil
+	}
+	return a.Settings.Secret(ctx, "secret.session")
+}
+
 func (a *App) initWeb(ctx context.Context) error {
-	secret := a.Config.SessionSecret
-	if secret == "" {
-		var err error
-		if secret, err = a.Settings.Secret(ctx, "secret.session"); err != nil {
-			return err
-		}
+	secret, err := a.sessionSecret(ctx)
+	if err != nil {
+		return err
 	}
 	d := web.Deps{
 		Config: a.Config, Log: a.Log, DB: a.DB.Client, Redis: a.Redis.Client, Prefix: a.Prefix,

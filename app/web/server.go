@@ -331,7 +331,7 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		status, key = 499, "error.internal"
 	}
 	if status >= 500 {
-		s.log.Error("request failed", "request_id", ui.RequestID(c), "path", c.Path(), "err", err)
+		s.log.Error("request failed", "request_id", ui.RequestID(c), "path", loggedPath(c.Path()), "err", err)
 	}
 	if status == fiber.StatusUnauthorized && !ui.IsAPI(c) && c.Method() == fiber.MethodGet && strings.HasPrefix(c.Path(), "/") && !strings.HasPrefix(c.Path(), "/auth/") && !strings.HasPrefix(c.Path(), "/tg/auth") {
 		next := "/login"
