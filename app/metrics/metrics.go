@@ -262,3 +262,8 @@ func (c queueCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(queueDesc, prometheus.GaugeValue, float64(n), state)
 	}
 }
+
+// LedgerCounter is the counter of ledger operations of kind with result (tests).
+func (m *Metrics) LedgerCounter(kind, result string) prometheus.Counter {
+	return m.ledger.WithLabelValues(kind, result)
+}
