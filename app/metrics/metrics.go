@@ -106,11 +106,13 @@ func (m *Metrics) Serve(ctx context.Context, addr string) error {
 	return nil
 }
 
-// Route is one route's series with its labels resolved once, at start: a request
-// only finds the counter of its status among the few its route has answered.
+// Route is one route's series with its labels resolved once: a request only finds the
+// counter of its status among the few its route has answered. The series appear at a
+// route's first request, so routes nobody calls add nothing to a scrape.
 type Route struct {
 	m             *Metrics
 	route, method string
+	once          sync.Once
 	duration      prometheus.Observer
 	mu            sync.Mutex
 	statuses      atomic.Pointer[[]statusCounter]
@@ -126,7 +128,7 @@ func (m *Metrics) Route(method, pattern string) *Route {
 	if m == nil {
 		return nil
 	}
-	r := &Route{m: m, route: pattern, method: method, duration: m.httpDuration.WithLabelValues(pattern, method)}
+	r := &Route{m: m, route: pattern, method: method}
 	r.statuses.Store(&[]statusCounter{})
 	return r
 }
@@ -136,6 +138,7 @@ func (r *Route) Observe(status int, d time.Duration) {
 	if r == nil {
 		return
 	}
+	r.once.Do(func() { r.duration = r.m.httpDuration.WithLabelValues(r.route, r.method) })
 	r.duration.Observe(d.Seconds())
 	r.counter(status).Inc()
 }

@@ -11,6 +11,7 @@ import (
 // A route's series count each status apart, and a nil Metrics counts nothing.
 func TestRouteObserve(t *testing.T) {
 	m := New()
+	m.Route("GET", "/app/never-called")
 	r := m.Route("GET", "/app/offers/:id")
 	r.Observe(200, 3*time.Millisecond)
 	r.Observe(200, 4*time.Millisecond)
