@@ -77,17 +77,19 @@ func TestMetricsEndpoint(t *testing.T) {
 	apptest.Must(t, err)
 	defer logf.Close()
 	srv := &server{t: t, env: webEnv, base: "http://" + addr, log: logf}
-	srv.start()
-	defer func() {
-		srv.stop()
+	// Registered before the start, so that a platform that never came up is stopped too.
+	t.Cleanup(func() {
+		if srv.cmd != nil {
+			srv.stop()
+		}
 		if t.Failed() {
 			t.Logf("platform log:\n%s", srv.logText())
 		}
-	}()
+	})
+	srv.start()
 	if redisURL != "" {
 		workerMetrics = freePort(t)
-		stop := startWorker(t, append(slices.Clone(env), childCmdEnv+"=worker", "IKRA_METRICS_ADDR="+workerMetrics), logf)
-		defer stop()
+		startWorker(t, append(slices.Clone(env), childCmdEnv+"=worker", "IKRA_METRICS_ADDR="+workerMetrics), logf)
 		if _, err := scrapeUntil(ctx, workerMetrics, func(string) bool { return true }); err != nil {
 			t.Fatalf("the worker's metrics: %v\n%s", err, srv.logText())
 		}
@@ -197,15 +199,15 @@ func TestMetricsEndpoint(t *testing.T) {
 	}
 }
 
-// startWorker runs `ikra worker` as a child process; stop ends it.
-func startWorker(t *testing.T, env []string, log *os.File) (stop func()) {
+// startWorker runs `ikra worker` as a child process until the test ends.
+func startWorker(t *testing.T, env []string, log *os.File) {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = log, log
 	apptest.Must(t, cmd.Start())
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
-	return func() {
+	t.Cleanup(func() {
 		_ = cmd.Process.Signal(os.Interrupt)
 		select {
 		case <-done:
@@ -213,7 +215,7 @@ func startWorker(t *testing.T, env []string, log *os.File) (stop func()) {
 			_ = cmd.Process.Kill()
 			<-done
 		}
-	}
+	})
 }
 
 // scrapeUntil reads the metrics on addr until ready accepts them or ctx ends.
