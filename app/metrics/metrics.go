@@ -270,3 +270,8 @@ func (c queueCollector) Collect(ch chan<- prometheus.Metric) {
 func (m *Metrics) LedgerCounter(kind, result string) prometheus.Counter {
 	return m.ledger.WithLabelValues(kind, result)
 }
+
+// JobCounter is the counter of job runs of typ with result (tests).
+func (m *Metrics) JobCounter(typ, result string) prometheus.Counter {
+	return m.jobs.WithLabelValues(typ, result)
+}
