@@ -35,6 +35,7 @@ import (
 	"ikra/app/maintenance"
 	"ikra/app/media"
 	"ikra/app/members"
+	"ikra/app/metrics"
 	"ikra/app/notify"
 	"ikra/app/offers"
 	"ikra/app/partners"
@@ -114,6 +115,9 @@ type App struct {
 	Maintenance *maintenance.Service
 	// Support is the care service and the concierge (app/support).
 	Support *support.Service
+	// Metrics is the Prometheus registry served on IKRA_METRICS_ADDR; nil when that is
+	// unset, and then nothing is counted.
+	Metrics *metrics.Metrics
 
 	queueClient *asynq.Client
 	closers     []func() error
@@ -173,6 +177,9 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*App, error) {
 	if a.Log == nil {
 		a.Log = newLogger(cfg.LogLevel)
 	}
+	if cfg.MetricsAddr != "" {
+		a.Metrics = metrics.New()
+	}
 	for _, step := range []func(context.Context) error{a.initDB, a.initRedis, a.initMedia, a.initServices, a.initWeb} {
 		if err := step(ctx); err != nil {
 			a.Close()
@@ -195,6 +202,7 @@ func (a *App) initDB(ctx context.Context) error {
 	}
 	a.DB = db
 	a.closers = append(a.closers, db.Close)
+	a.Metrics.WatchDB(db.SQL)
 	if err := db.Migrate(ctx); err != nil {
 		return err
 	}
@@ -275,10 +283,18 @@ func (a *App) initServices(ctx context.Context) error {
 	a.queueClient = asynq.NewClient(a.Redis.Queue)
 	a.closers = append(a.closers, a.queueClient.Close)
 	a.Queue = jobs.NewQueue(a.queueClient, a.queueName())
+	if a.Metrics != nil {
+		inspector := asynq.NewInspector(a.Redis.Queue)
+		a.closers = append(a.closers, inspector.Close)
+		a.Metrics.WatchQueue(func(ctx context.Context) (map[string]int, error) {
+			return jobs.QueueSizes(ctx, inspector, a.queueName())
+		})
+	}
 	a.Notify = notify.New(a.DB.Client, a.Queue)
 	a.Notify.SetLogger(a.Log)
 	a.Notify.UseCache(a.Cache)
 	a.Ledger = ledger.New(a.DB.Client, a.DB.Dialect)
+	a.Ledger.SetMetrics(a.Metrics)
 	a.Loyalty = loyalty.New(a.DB.Client, a.Ledger, a.Settings, a.Notify)
 	a.Loyalty.SetRows(a.Rows)
 	a.Loyalty.UseCache(a.Cache)
@@ -311,6 +327,11 @@ func (a *App) initServices(ctx context.Context) error {
 		a.Scraping.CountInMemory() // one node: no other shares the counters
 	}
 	a.Scraping.UseSettings(a.Settings)
+	logKey, err := a.sessionSecret(ctx)
+	if err != nil {
+		return err
+	}
+	a.Scraping.SetLogKey([]byte(logKey))
 	a.Staff.SetDialect(a.DB.Dialect)
 	a.Partners = partners.NewService(a.DB.Client, a.DB.Dialect, a.Notify, a.Catalog.T, a.Authz.Changed)
 	a.Fraud = fraud.New(a.DB.Client, a.Loyalty, a.Members, a.Partners)
@@ -329,6 +350,7 @@ func (a *App) initServices(ctx context.Context) error {
 	}
 	if a.Config.TelegramEnabled() {
 		a.Bot = tgapi.New(a.Config.TelegramAPIURL, a.Config.BotToken, nil)
+		a.Bot.SetMetrics(a.Metrics)
 		a.BotUI = bot.New(bot.Deps{API: a.Bot, Members: a.Members, Catalog: a.Catalog, BaseURL: a.Config.BaseURL, Log: a.Log,
 			Redis: a.Redis.Client, Prefix: a.Prefix, Maintenance: a.Maintenance, Support: a.Support,
 			Offers: a.Offers, Bookings: a.Bookings, Ledger: a.Ledger, Loyalty: a.Loyalty, Staff: a.Staff,
@@ -398,13 +420,18 @@ func (a *App) SeedDemo(ctx context.Context) error {
 	return a.Authz.Reload(ctx)
 }
 
+// sessionSecret is IKRA_SESSION_SECRET, else the one kept in the database.
+func (a *App) sessionSecret(ctx context.Context) (string, error) {
+	if a.Config.SessionSecret != "" {
+		return a.Config.SessionSecret, nil
+	}
+	return a.Settings.Secret(ctx, "secret.session")
+}
+
 func (a *App) initWeb(ctx context.Context) error {
-	secret := a.Config.SessionSecret
-	if secret == "" {
-		var err error
-		if secret, err = a.Settings.Secret(ctx, "secret.session"); err != nil {
-			return err
-		}
+	secret, err := a.sessionSecret(ctx)
+	if err != nil {
+		return err
 	}
 	d := web.Deps{
 		Config: a.Config, Log: a.Log, DB: a.DB.Client, Redis: a.Redis.Client, Prefix: a.Prefix,
@@ -428,6 +455,7 @@ func (a *App) initWeb(ctx context.Context) error {
 	if !a.Redis.Embedded() {
 		d.Sync = a.Cache.Sync // other nodes share the Redis: catch up with their changes
 	}
+	d.Metrics = a.Metrics
 	if a.Redis.Embedded() {
 		// One process owns the Redis: no other node shares the buckets, and keeping
 		// them in memory spares a Lua script per request.

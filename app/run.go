@@ -26,6 +26,7 @@ func (a *App) Serve(ctx context.Context) error {
 	if a.Config.PprofAddr != "" {
 		g.Go(func() error { return servePprof(ctx, a.Config.PprofAddr) })
 	}
+	a.serveMetrics(ctx, g)
 	if a.Config.Worker {
 		g.Go(func() error { return a.runWorker(ctx) })
 	}
@@ -62,8 +63,20 @@ func (a *App) Serve(ctx context.Context) error {
 func (a *App) RunWorker(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { a.Authz.Watch(ctx, time.Minute); return nil })
+	a.serveMetrics(ctx, g)
 	g.Go(func() error { return a.runWorker(ctx) })
 	return g.Wait()
+}
+
+// serveMetrics serves the Prometheus metrics on IKRA_METRICS_ADDR, when set, in g.
+func (a *App) serveMetrics(ctx context.Context, g *errgroup.Group) {
+	if a.Metrics == nil {
+		return
+	}
+	g.Go(func() error {
+		a.Log.Info("metrics listening", "addr", a.Config.MetricsAddr)
+		return a.Metrics.Serve(ctx, a.Config.MetricsAddr)
+	})
 }
 
 func (a *App) runWorker(ctx context.Context) error {
@@ -94,6 +107,7 @@ func (a *App) jobDeps() jobs.Deps {
 
 		PruneIdempotency: a.APIKeys.PruneIdempotency,
 		DetectFraud:      a.Fraud.Detect,
+		Metrics:          a.Metrics,
 	}
 	if a.Bot != nil {
 		d.Bot = a.Bot

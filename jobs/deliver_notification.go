@@ -15,6 +15,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"ikra/app/i18n"
+	"ikra/app/metrics"
 	"ikra/app/notify"
 	"ikra/app/tgapi"
 	"ikra/ent"
@@ -70,7 +71,21 @@ type deliverNotification struct {
 	// inDoubtAfter is when an attempt without an outcome is taken for cut off.
 	inDoubtAfter time.Duration
 	now          func() time.Time
+	// metrics counts the outcomes in ikra_notifications_delivered_total; nil counts none.
+	metrics *metrics.Metrics
 }
+
+// Outcomes of a delivery run (ikra_notifications_delivered_total's result label).
+const (
+	deliverySent        = "sent"        // Telegram accepted the message
+	deliveryFailed      = "failed"      // a temporary failure: retried
+	deliveryRejected    = "rejected"    // a permanent failure (400): not retried
+	deliveryUnreachable = "unreachable" // the member blocked the bot (403), now or before
+	deliveryInDoubt     = "in_doubt"    // a worker stopped mid-send: given up, not sent twice
+	deliveryDeferred    = "deferred"    // waits for the rate limits or for an attempt in flight
+)
+
+func (h *deliverNotification) count(result string) { h.metrics.Notification("telegram", result) }
 
 // ProcessTask sends the notification at most once and, unless a worker stops in the
 // middle of sending it, exactly once.
@@ -117,6 +132,7 @@ func (h *deliverNotification) ProcessTask(ctx context.Context, t *asynq.Task) er
 		// The member blocked the bot: not attempted, and not later either (when they
 		// come back, an old notification would be news no more).
 		h.log.Info("notification not sent: chat unreachable", "notification_id", id, "member_id", m.ID)
+		h.count(deliveryUnreachable)
 		return h.notify.MarkFailed(ctx, id, "member's Telegram chat unreachable", true)
 	case n.TelegramAttemptAt != nil:
 		return h.inDoubt(ctx, n)
@@ -129,6 +145,7 @@ func (h *deliverNotification) ProcessTask(ctx context.Context, t *asynq.Task) er
 	// The limits are taken just before the send, so that messages leave as far apart
 	// as the limits admit them.
 	if err := h.pacer.wait(ctx, *m.TelegramID); err != nil {
+		h.count(deliveryDeferred)
 		rec, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.markTimeout)
 		defer cancel()
 		if cerr := h.record(rec, func(ctx context.Context) error { return h.notify.CancelAttempt(ctx, id) }); cerr != nil {
@@ -148,6 +165,7 @@ func (h *deliverNotification) ProcessTask(ctx context.Context, t *asynq.Task) er
 	rec, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.markTimeout)
 	defer cancel()
 	if sendErr == nil {
+		h.count(deliverySent)
 		if err := h.record(rec, func(ctx context.Context) error { _, err := h.notify.MarkSent(ctx, id); return err }); err != nil {
 			// Telegram has the message; the attempt stays without an outcome, so no run
 			// sends it again.
@@ -159,8 +177,14 @@ func (h *deliverNotification) ProcessTask(ctx context.Context, t *asynq.Task) er
 	}
 	permanent := tgapi.IsPermanent(sendErr)
 	outcome := func(ctx context.Context) error { return h.notify.MarkFailed(ctx, id, sendErr.Error(), permanent) }
-	if tgapi.IsBlocked(sendErr) {
+	switch {
+	case tgapi.IsBlocked(sendErr):
 		outcome = func(ctx context.Context) error { return h.notify.MarkUnreachable(ctx, id, sendErr.Error()) }
+		h.count(deliveryUnreachable)
+	case permanent:
+		h.count(deliveryRejected)
+	default:
+		h.count(deliveryFailed)
 	}
 	if err := h.record(rec, outcome); err != nil {
 		h.log.Warn("delivery failure not recorded", "notification_id", id, "err", err)
@@ -178,10 +202,12 @@ func (h *deliverNotification) ProcessTask(ctx context.Context, t *asynq.Task) er
 func (h *deliverNotification) inDoubt(ctx context.Context, n *ent.Notification) error {
 	age := h.now().Sub(*n.TelegramAttemptAt)
 	if age < h.inDoubtAfter {
+		h.count(deliveryDeferred)
 		return &waitError{wait: h.inDoubtAfter - age, why: fmt.Sprintf("notification %d: an attempt is in flight", n.ID)}
 	}
 	h.log.Error("notification delivery in doubt: a worker stopped while sending it; not sent again",
 		"notification_id", n.ID, "member_id", n.MemberID, "attempt_at", *n.TelegramAttemptAt)
+	h.count(deliveryInDoubt)
 	return h.notify.MarkFailed(ctx, n.ID, "delivery in doubt: the worker stopped while sending", true)
 }
 

@@ -5,6 +5,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -14,6 +15,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"ikra/app/i18n"
+	"ikra/app/metrics"
 	"ikra/app/notify"
 	"ikra/app/tgapi"
 	"ikra/app/webhooks"
@@ -78,6 +80,9 @@ type Deps struct {
 	Catalog *i18n.Catalog
 	// Log receives the handlers' logs; nil means slog.Default().
 	Log *slog.Logger
+	// Metrics counts job runs (ikra_jobs_total, ikra_job_duration_seconds) and
+	// notification deliveries; nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 // NewMux routes every task type to its handler.
@@ -99,9 +104,13 @@ func NewMux(d Deps) *asynq.ServeMux {
 		d.Bot = nil // a typed nil would pass the nil check and then panic
 	}
 	mux := asynq.NewServeMux()
+	if d.Metrics != nil {
+		mux.Use(observeJobs(d.Metrics))
+	}
 	mux.Handle(TypeDeliverNotification, &deliverNotification{
 		notify: d.Notify, bot: d.Bot, catalog: d.Catalog, baseURL: d.BaseURL, log: d.Log, markTimeout: 10 * time.Second,
 		buttons: d.Buttons, pacer: newPacer(d.Limits, d.Log), sendTimeout: sendTimeout, inDoubtAfter: inDoubtAfter, now: time.Now,
+		metrics: d.Metrics,
 	})
 	mux.Handle(TypeRedeliverNotifications, &redeliverNotifications{notify: d.Notify, enabled: d.Bot != nil, log: d.Log})
 	mux.Handle(TypePurgeSessions, &sweep{name: "expired sessions purged", run: d.Purge, log: d.Log})
@@ -125,6 +134,38 @@ func NewMux(d Deps) *asynq.ServeMux {
 	mux.Handle(TypeDetectFraud, &sweep{name: "fraud flags raised or updated", run: d.DetectFraud, log: d.Log})
 	mux.Handle(TypePruneIdempotency, &sweep{name: "API idempotency records pruned", run: d.PruneIdempotency, log: d.Log})
 	return mux
+}
+
+// observeJobs counts every run of a task and its time, by type and result: ok, retry
+// (failed, will run again), failed (no retry left, or not to be retried) or postponed
+// (waits for a limit, which does not count as a failure).
+func observeJobs(m *metrics.Metrics) asynq.MiddlewareFunc {
+	return func(next asynq.Handler) asynq.Handler {
+		return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+			start := time.Now()
+			err := next.ProcessTask(ctx, t)
+			m.Job(t.Type(), jobResult(ctx, err), time.Since(start))
+			return err
+		})
+	}
+}
+
+func jobResult(ctx context.Context, err error) string {
+	if err == nil {
+		return "ok"
+	}
+	if _, wait := waitOf(err); wait {
+		return "postponed"
+	}
+	if errors.Is(err, asynq.SkipRetry) || errors.Is(err, asynq.RevokeTask) {
+		return "failed"
+	}
+	retried, _ := asynq.GetRetryCount(ctx)
+	maxRetry, _ := asynq.GetMaxRetry(ctx)
+	if retried >= maxRetry {
+		return "failed"
+	}
+	return "retry"
 }
 
 // NewServer returns a worker that processes only the named queue, concurrency tasks at

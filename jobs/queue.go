@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/hibiken/asynq"
 
@@ -50,4 +51,38 @@ func (q *Queue) EnqueueDelivery(ctx context.Context, notificationID int) error {
 func (q *Queue) EnqueueWebhook(ctx context.Context, a webhooks.Attempt) error {
 	_, err := q.Enqueue(ctx, NewDeliverWebhook(a))
 	return err
+}
+
+// QueueSizes counts the named queue's tasks by state (pending, active, scheduled,
+// retry, archived, completed), for the metrics; an empty queue that Redis does not know
+// yet counts zero everywhere. The inspector's calls take no context, so the answer is
+// given up when ctx ends first.
+func QueueSizes(ctx context.Context, in *asynq.Inspector, queue string) (map[string]int, error) {
+	type answer struct {
+		info *asynq.QueueInfo
+		err  error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		// asynq's not-found error cannot be told apart from outside: ask for the list.
+		queues, err := in.Queues()
+		if err != nil || !slices.Contains(queues, queue) {
+			ch <- answer{&asynq.QueueInfo{}, err}
+			return
+		}
+		info, err := in.GetQueueInfo(queue)
+		ch <- answer{info, err}
+	}()
+	var a answer
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case a = <-ch:
+	}
+	if a.err != nil {
+		return nil, a.err
+	}
+	i := a.info
+	return map[string]int{"pending": i.Pending, "active": i.Active, "scheduled": i.Scheduled,
+		"retry": i.Retry, "archived": i.Archived, "completed": i.Completed}, nil
 }

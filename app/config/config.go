@@ -58,6 +58,10 @@ type Config struct {
 	// PprofAddr (IKRA_PPROF_ADDR, empty: off) serves Go's profiler (net/http/pprof) on a
 	// separate listener, which must be a loopback address: for profiling a node.
 	PprofAddr string
+	// MetricsAddr (IKRA_METRICS_ADDR, empty: off) serves Prometheus metrics (GET /metrics)
+	// on a separate listener, which must be a loopback or private address: the metrics
+	// hold no personal data, but they show the traffic and are served without a password.
+	MetricsAddr string
 }
 
 // Load builds a Config from getenv and validates it.
@@ -75,6 +79,7 @@ func Load(getenv func(string) string) (Config, error) {
 		SessionSecret:  getenv("IKRA_SESSION_SECRET"),
 		LogLevel:       or(getenv("IKRA_LOG_LEVEL"), "info"),
 		PprofAddr:      getenv("IKRA_PPROF_ADDR"),
+		MetricsAddr:    getenv("IKRA_METRICS_ADDR"),
 		S3: S3{
 			Endpoint:  getenv("S3_ENDPOINT"),
 			AccessKey: getenv("S3_ACCESS_KEY"),
@@ -94,6 +99,18 @@ func Load(getenv func(string) string) (Config, error) {
 		host, _, err := net.SplitHostPort(c.PprofAddr)
 		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
 			bad("IKRA_PPROF_ADDR", "%q is not a loopback host:port (the profiler must not be public)", c.PprofAddr)
+		}
+	}
+	if c.MetricsAddr != "" {
+		host, port, err := net.SplitHostPort(c.MetricsAddr)
+		ip := net.ParseIP(host)
+		switch {
+		case err != nil || ip == nil || port == "":
+			bad("IKRA_METRICS_ADDR", "%q is not an IP host:port", c.MetricsAddr)
+		case !ip.IsLoopback() && !ip.IsPrivate():
+			bad("IKRA_METRICS_ADDR", "%q is not a loopback or private address (the metrics are served without a password; bind the node's private address, not a public one or all of them)", c.MetricsAddr)
+		case c.MetricsAddr == c.Addr || c.MetricsAddr == c.PprofAddr:
+			bad("IKRA_METRICS_ADDR", "%q is already taken by IKRA_ADDR or IKRA_PPROF_ADDR", c.MetricsAddr)
 		}
 	}
 	if abs, err := filepath.Abs(c.DataDir); err == nil {

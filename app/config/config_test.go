@@ -77,6 +77,31 @@ func TestLoad(t *testing.T) {
 				t.Fatalf("pprof %q", c.PprofAddr)
 			}
 		}},
+		{name: "metrics off by default", env: map[string]string{}, check: func(t *testing.T, c Config) {
+			if c.MetricsAddr != "" {
+				t.Fatalf("metrics on %q by default", c.MetricsAddr)
+			}
+		}},
+		{name: "metrics on loopback", env: map[string]string{"IKRA_METRICS_ADDR": "127.0.0.1:9100"}, check: func(t *testing.T, c Config) {
+			if c.MetricsAddr != "127.0.0.1:9100" {
+				t.Fatalf("metrics %q", c.MetricsAddr)
+			}
+		}},
+		{name: "metrics on a private address", env: map[string]string{"IKRA_METRICS_ADDR": "10.1.2.3:9100"}, check: func(t *testing.T, c Config) {
+			if c.MetricsAddr != "10.1.2.3:9100" {
+				t.Fatalf("metrics %q", c.MetricsAddr)
+			}
+		}},
+		{name: "metrics on IPv6 loopback", env: map[string]string{"IKRA_METRICS_ADDR": "[::1]:9100"}, check: func(t *testing.T, c Config) {
+			if c.MetricsAddr != "[::1]:9100" {
+				t.Fatalf("metrics %q", c.MetricsAddr)
+			}
+		}},
+		{name: "metrics on every address refused", env: map[string]string{"IKRA_METRICS_ADDR": "0.0.0.0:9100"}, wantErr: "IKRA_METRICS_ADDR"},
+		{name: "metrics on a public address refused", env: map[string]string{"IKRA_METRICS_ADDR": "203.0.113.7:9100"}, wantErr: "IKRA_METRICS_ADDR"},
+		{name: "metrics without a port refused", env: map[string]string{"IKRA_METRICS_ADDR": "127.0.0.1"}, wantErr: "IKRA_METRICS_ADDR"},
+		{name: "metrics on a host name refused", env: map[string]string{"IKRA_METRICS_ADDR": "metrics.example:9100"}, wantErr: "IKRA_METRICS_ADDR"},
+		{name: "metrics on the site's own address refused", env: map[string]string{"IKRA_METRICS_ADDR": "127.0.0.1:3000"}, wantErr: "IKRA_METRICS_ADDR"},
 		{name: "bad proxy", env: map[string]string{"IKRA_TRUSTED_PROXIES": "nope"}, wantErr: "IKRA_TRUSTED_PROXIES"},
 		{name: "short secret", env: map[string]string{"IKRA_SESSION_SECRET": "short"}, wantErr: "IKRA_SESSION_SECRET"},
 		{name: "production", env: map[string]string{"IKRA_ADDR": "0.0.0.0:8080", "TELEGRAM_BOT_TOKEN": "1:abc", "IKRA_BASE_URL": "https://ikra.example/", "IKRA_TRUSTED_PROXIES": "10.0.0.0/8"}, check: func(t *testing.T, c Config) {

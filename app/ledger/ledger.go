@@ -16,6 +16,7 @@ import (
 
 	"entgo.io/ent/dialect"
 
+	"ikra/app/metrics"
 	"ikra/app/store"
 	"ikra/ent"
 	"ikra/ent/balance"
@@ -85,12 +86,16 @@ type Ledger struct {
 	db      *ent.Client
 	dialect string
 	now     func() time.Time
+	metrics *metrics.Metrics
 }
 
 // New returns the ledger on db; dialect is the database's (row locks on PostgreSQL).
 func New(db *ent.Client, dialectName string) *Ledger {
 	return &Ledger{db: db, dialect: dialectName, now: time.Now}
 }
+
+// SetMetrics counts operations in ikra_ledger_operations_total.
+func (l *Ledger) SetMetrics(m *metrics.Metrics) { l.metrics = m }
 
 // SetClock replaces the clock (tests).
 func (l *Ledger) SetClock(now func() time.Time) { l.now = now }
@@ -112,6 +117,12 @@ func (l *Ledger) Credit(ctx context.Context, op Op) (*ent.LedgerEntry, error) {
 
 // CreditTx is Credit inside the caller's transaction.
 func (l *Ledger) CreditTx(ctx context.Context, tx *ent.Tx, op Op) (*ent.LedgerEntry, error) {
+	e, err := l.creditTx(ctx, tx, op)
+	l.observe(tx, op.Kind, err)
+	return e, err
+}
+
+func (l *Ledger) creditTx(ctx context.Context, tx *ent.Tx, op Op) (*ent.LedgerEntry, error) {
 	if op.Amount <= 0 || op.Key == "" {
 		return nil, fmt.Errorf("%w: credit of %d", ErrInvalid, op.Amount)
 	}
@@ -145,6 +156,12 @@ func (l *Ledger) Debit(ctx context.Context, op Op) (*ent.LedgerEntry, error) {
 
 // DebitTx is Debit inside the caller's transaction.
 func (l *Ledger) DebitTx(ctx context.Context, tx *ent.Tx, op Op) (*ent.LedgerEntry, error) {
+	e, err := l.debitTx(ctx, tx, op)
+	l.observe(tx, op.Kind, err)
+	return e, err
+}
+
+func (l *Ledger) debitTx(ctx context.Context, tx *ent.Tx, op Op) (*ent.LedgerEntry, error) {
 	if op.Amount <= 0 || op.Key == "" {
 		return nil, fmt.Errorf("%w: debit of %d", ErrInvalid, op.Amount)
 	}
@@ -172,6 +189,12 @@ func (l *Ledger) Reserve(ctx context.Context, op Op) (*ent.LedgerEntry, error) {
 
 // ReserveTx is Reserve inside the caller's transaction.
 func (l *Ledger) ReserveTx(ctx context.Context, tx *ent.Tx, op Op) (*ent.LedgerEntry, error) {
+	e, err := l.reserveTx(ctx, tx, op)
+	l.observe(tx, KindReserve, err)
+	return e, err
+}
+
+func (l *Ledger) reserveTx(ctx context.Context, tx *ent.Tx, op Op) (*ent.LedgerEntry, error) {
 	if op.Amount <= 0 || op.Key == "" {
 		return nil, fmt.Errorf("%w: reserve of %d", ErrInvalid, op.Amount)
 	}
@@ -259,6 +282,7 @@ func (l *Ledger) settleTx(ctx context.Context, tx *ent.Tx, memberID int, reserve
 		}
 		return err
 	}()
+	l.observe(tx, kind, err)
 	return out, err
 }
 
@@ -271,6 +295,12 @@ func (l *Ledger) Reverse(ctx context.Context, entryID int, key, reason string, a
 
 // ReverseTx is Reverse inside the caller's transaction.
 func (l *Ledger) ReverseTx(ctx context.Context, tx *ent.Tx, entryID int, key, reason string, actor *int) error {
+	err := l.reverseTx(ctx, tx, entryID, key, reason, actor)
+	l.observe(tx, KindReversal, err)
+	return err
+}
+
+func (l *Ledger) reverseTx(ctx context.Context, tx *ent.Tx, entryID int, key, reason string, actor *int) error {
 	src, err := tx.LedgerEntry.Get(ctx, entryID)
 	if ent.IsNotFound(err) {
 		return ErrNotFound
@@ -334,7 +364,11 @@ func (l *Ledger) MatureDue(ctx context.Context, limit int) (int, error) {
 	}
 	n := 0
 	for _, e := range due {
-		err := l.InTx(ctx, func(tx *ent.Tx) error { return l.mature(ctx, tx, e) })
+		err := l.InTx(ctx, func(tx *ent.Tx) error {
+			err := l.mature(ctx, tx, e)
+			l.observe(tx, KindMature, err)
+			return err
+		})
 		if errors.Is(err, ErrClosed) {
 			continue
 		}
@@ -377,6 +411,12 @@ func (l *Ledger) mature(ctx context.Context, tx *ent.Tx, e *ent.LedgerEntry) err
 // bucket holds. With entryID set, it annuls that credit (from whichever bucket holds
 // it now); otherwise amount from the available bucket.
 func (l *Ledger) AnnulTx(ctx context.Context, tx *ent.Tx, memberID int, entryID *int, amount int64, key, reason string, actor *int) (*ent.LedgerEntry, error) {
+	e, err := l.annulTx(ctx, tx, memberID, entryID, amount, key, reason, actor)
+	l.observe(tx, KindAnnulment, err)
+	return e, err
+}
+
+func (l *Ledger) annulTx(ctx context.Context, tx *ent.Tx, memberID int, entryID *int, amount int64, key, reason string, actor *int) (*ent.LedgerEntry, error) {
 	bal, err := l.lock(ctx, tx, memberID)
 	if err != nil {
 		return nil, err
@@ -582,4 +622,49 @@ func clip(s string, n int) string {
 		return s
 	}
 	return string(r[:n])
+}
+
+// observe counts one operation of kind with its outcome. A success is counted only
+// when its transaction commits: the caller's transaction may still roll it back.
+func (l *Ledger) observe(tx *ent.Tx, kind string, err error) {
+	if l.metrics == nil {
+		return
+	}
+	kind = metricKind(kind)
+	switch {
+	case err == nil:
+		tx.OnCommit(func(next ent.Committer) ent.Committer {
+			return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
+				err := next.Commit(ctx, tx)
+				if err != nil {
+					l.metrics.LedgerOp(kind, "error")
+				} else {
+					l.metrics.LedgerOp(kind, "ok")
+				}
+				return err
+			})
+		})
+		tx.OnRollback(func(next ent.Rollbacker) ent.Rollbacker {
+			return ent.RollbackFunc(func(ctx context.Context, tx *ent.Tx) error {
+				l.metrics.LedgerOp(kind, "rolled_back")
+				return next.Rollback(ctx, tx)
+			})
+		})
+	case errors.Is(err, ErrInsufficient), errors.Is(err, ErrConflict), errors.Is(err, ErrInvalid),
+		errors.Is(err, ErrNotFound), errors.Is(err, ErrClosed):
+		l.metrics.LedgerOp(kind, "refused")
+	default:
+		l.metrics.LedgerOp(kind, "error")
+	}
+}
+
+// metricKind keeps the kind label to the known kinds: an operation's kind comes from
+// the caller.
+func metricKind(kind string) string {
+	switch kind {
+	case KindWelcome, KindCashback, KindReferral, KindReserve, KindCapture, KindRelease, KindSpend, KindTierPurchase,
+		KindAnnulment, KindReversal, KindAdjustment, KindMature, KindRefund:
+		return kind
+	}
+	return "other"
 }

@@ -10,12 +10,14 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"ikra/app/audit"
+	"ikra/app/logtag"
 	"ikra/app/settings"
 	"ikra/ent"
 	"ikra/ent/scrapeflag"
@@ -93,6 +95,7 @@ type Service struct {
 	now      func() time.Time
 	settings *settings.Store
 	mem      *memory // counters in this process (CountInMemory); nil: in Redis
+	logKey   []byte  // keys the client addresses' tags in the log (logtag)
 }
 
 // New returns the service; keys in Redis start with prefix.
@@ -102,6 +105,18 @@ func New(db *ent.Client, rdb redis.Cmdable, prefix string, log *slog.Logger) *Se
 	}
 	return &Service{db: db, rdb: rdb, prefix: prefix + "scrape:", log: log,
 		sleep: sleepCtx, now: time.Now, settings: settings.New(db)}
+}
+
+// SetLogKey sets the key of the tags that stand for client addresses in the log
+// (logtag.Addr): an address is never logged as it is.
+func (s *Service) SetLogKey(key []byte) { s.logKey = key }
+
+// logged is how a subject appears in the log: a member by ID, an address by its tag.
+func (s *Service) logged(sub *subject) string {
+	if ip, ok := strings.CutPrefix(sub.key, "ip:"); ok {
+		return "ip:" + logtag.Addr(s.logKey, ip)
+	}
+	return sub.key
 }
 
 // UseSettings reads the thresholds through st (the node's cached settings, forgotten
@@ -259,7 +274,7 @@ func (s *Service) observe(ctx context.Context, r Request) (time.Duration, error)
 	}
 	if flag != nil {
 		if err := s.raise(ctx, flag, r, limit, window, start, now); err != nil {
-			s.log.Warn("scraping flag not written", "subject", flag.key, "err", err)
+			s.log.Warn("scraping flag not written", "subject", s.logged(flag), "err", err)
 		}
 	}
 	excess := 0
@@ -358,7 +373,7 @@ func (s *Service) raise(ctx context.Context, sub *subject, r Request, limit int,
 	if err != nil && !ent.IsConstraintError(err) {
 		return err
 	}
-	s.log.Warn("scraping flagged", "subject", sub.key, "kind", string(r.Kind), "count", sub.count, "threshold", limit)
+	s.log.Warn("scraping flagged", "subject", s.logged(sub), "kind", string(r.Kind), "count", sub.count, "threshold", limit)
 	return nil
 }
 

@@ -20,6 +20,8 @@ import (
 
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
+
+	"ikra/app/metrics"
 )
 
 // DefaultBaseURL is the public Bot API server.
@@ -36,11 +38,16 @@ const (
 
 // Client calls the Bot API with one bot token.
 type Client struct {
-	api   *tgbot.Bot
-	base  string
-	token string
-	hc    *http.Client
+	api    *tgbot.Bot
+	base   string
+	token  string
+	hc     *http.Client
+	errors *errorCounter
 }
+
+// errorCounter is where the transport counts failed calls; its metrics are set once,
+// before the client is used.
+type errorCounter struct{ m *metrics.Metrics }
 
 // New returns a client for the bot with token. baseURL is the Bot API server
 // (DefaultBaseURL when empty); hc defaults to a client with DefaultTimeout. It makes no
@@ -52,10 +59,11 @@ func New(baseURL, token string, hc *http.Client) *Client {
 	if hc == nil {
 		hc = &http.Client{Timeout: DefaultTimeout}
 	}
+	counter := &errorCounter{}
 	cp := *hc
-	cp.Transport = statusTransport{base: hc.Transport}
+	cp.Transport = statusTransport{base: hc.Transport, errors: counter}
 	hc = &cp
-	c := &Client{base: strings.TrimRight(baseURL, "/"), token: token, hc: hc}
+	c := &Client{base: strings.TrimRight(baseURL, "/"), token: token, hc: hc, errors: counter}
 	c.api = c.newAPI(hc.Timeout, hc)
 	return c
 }
@@ -79,6 +87,10 @@ func (c *Client) newAPI(pollTimeout time.Duration, hc *http.Client) *tgbot.Bot {
 	}
 	return api
 }
+
+// SetMetrics counts the calls that fail, by method and status, in
+// ikra_telegram_api_errors_total. Call it before the client is used.
+func (c *Client) SetMetrics(m *metrics.Metrics) { c.errors.m = m }
 
 // API is the library's client, for the calls SendMessage does not cover. Its errors go
 // through Wrap.
@@ -320,7 +332,12 @@ func clip(s string, n int) string {
 // statusTransport gives an error answer that is not the Bot API's JSON (a proxy's HTML
 // page, an empty 502) the Bot API's shape, so that its status reaches APIError instead
 // of a decoding error that quotes the page.
-type statusTransport struct{ base http.RoundTripper }
+// It also counts every call that fails (ikra_telegram_api_errors_total): it sees every
+// request, the library's included, with its method and status.
+type statusTransport struct {
+	base   http.RoundTripper
+	errors *errorCounter
+}
 
 func (t statusTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	base := t.base
@@ -328,8 +345,18 @@ func (t statusTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		base = http.DefaultTransport
 	}
 	resp, err := base.RoundTrip(req)
-	if err != nil || resp.StatusCode == http.StatusOK {
+	if err != nil {
+		// A call cancelled by its caller (a poll at shutdown) is not the API failing.
+		if t.errors != nil && !errors.Is(req.Context().Err(), context.Canceled) {
+			t.errors.m.TelegramError(methodOf(req.URL.Path), 0)
+		}
 		return resp, err
+	}
+	if resp.StatusCode == http.StatusOK {
+		return resp, err
+	}
+	if t.errors != nil {
+		t.errors.m.TelegramError(methodOf(req.URL.Path), resp.StatusCode)
 	}
 	body, rerr := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	resp.Body.Close()
@@ -342,4 +369,20 @@ func (t statusTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp.ContentLength = int64(len(b))
 	resp.Header.Set("Content-Type", "application/json")
 	return resp, nil
+}
+
+// methodOf is the Bot API method of a request path ("/bot<token>/sendMessage"): the
+// last segment when it is a plain name, "other" otherwise (the label must stay small
+// and never carry the token).
+func methodOf(path string) string {
+	m := path[strings.LastIndexByte(path, '/')+1:]
+	if m == "" || len(m) > 40 {
+		return "other"
+	}
+	for _, r := range m {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return "other"
+		}
+	}
+	return m
 }

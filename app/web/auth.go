@@ -76,7 +76,7 @@ func (s *Server) widgetCallback(c *fiber.Ctx) error {
 	}
 	u, err := telegram.VerifyWidget(values, s.cfg.BotToken, s.cfg.AuthMaxAge, time.Now())
 	if err != nil {
-		s.log.Warn("widget sign-in refused", "reason", err.Error(), "ip", ui.IP(c))
+		s.log.Warn("widget sign-in refused", "request_id", ui.RequestID(c), "reason", err.Error(), "ip_tag", s.ipTag(c))
 		return signInError(err)
 	}
 	// The widget's signed data carries no language_code: a new member gets the language
@@ -103,7 +103,7 @@ func (s *Server) miniAppAuth(c *fiber.Ctx) error {
 	}
 	d, err := telegram.VerifyInitData(body.InitData, s.cfg.BotToken, s.cfg.AuthMaxAge, time.Now())
 	if err != nil {
-		s.log.Warn("mini app sign-in refused", "reason", err.Error(), "ip", ui.IP(c))
+		s.log.Warn("mini app sign-in refused", "request_id", ui.RequestID(c), "reason", err.Error(), "ip_tag", s.ipTag(c))
 		return signInError(err)
 	}
 	return s.signIn(c, members.Identity{TelegramID: d.User.ID, FirstName: d.User.FirstName, LastName: d.User.LastName,

@@ -120,7 +120,8 @@ func capturedLog() (*syncBuffer, apptest.Option) {
 }
 
 // The access log records the status the client got, errors included, and keeps client
-// addresses out of its info lines; a refused request names its address at warn level.
+// addresses out of its info lines; a refused request names its address's keyed hash
+// at warn level, never the address.
 func TestAccessLogStatus(t *testing.T) {
 	logs, opt := capturedLog()
 	env := apptest.New(t, opt, apptest.WithEnv("IKRA_RATE_AUTH", "1"))
@@ -151,7 +152,9 @@ func TestAccessLogStatus(t *testing.T) {
 				got[p] = int(l["status"].(float64))
 			}
 		case "rate limited":
-			limited = l["ip"] == "127.0.0.1" && l["level"] == "WARN"
+			_, named := l["ip"]
+			tag, _ := l["ip_tag"].(string)
+			limited = !named && len(tag) == 12 && l["level"] == "WARN"
 		}
 	}
 	for path, status := range want {
@@ -160,7 +163,7 @@ func TestAccessLogStatus(t *testing.T) {
 		}
 	}
 	if !limited {
-		t.Error("the refused request was not logged at warn with its address")
+		t.Error("the refused request was not logged at warn with its address's tag")
 	}
 }
 

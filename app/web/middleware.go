@@ -22,6 +22,7 @@ import (
 	"ikra/app/auth"
 	"ikra/app/authz"
 	"ikra/app/i18n"
+	"ikra/app/logtag"
 	"ikra/app/web/ui"
 	"ikra/ent"
 	"ikra/ent/partner"
@@ -53,8 +54,10 @@ func (s *Server) requestContext(c *fiber.Ctx) (err error) {
 			err = s.handleError(c, fmt.Errorf("panic: %v", v))
 		}
 		status := c.Response().StatusCode()
+		took := time.Since(start)
+		s.routeMetrics.of(c).Observe(status, took)
 		attrs := []any{"request_id", id, "method", c.Method(), "path", loggedPath(c.Path()), "status", status,
-			"duration_ms", time.Since(start).Milliseconds()}
+			"duration_ms", took.Milliseconds()}
 		if v := ui.ViewerOf(c); v != nil {
 			attrs = append(attrs, "member_id", v.ID())
 		}
@@ -75,9 +78,16 @@ func (s *Server) requestContext(c *fiber.Ctx) (err error) {
 	return nil
 }
 
-// loggedPath is the path as the access log shows it: an invite link's token is a
-// credential, so it is cut out.
+// ipTag is how the client address appears in the log: a short keyed hash
+// (logtag.Addr with the server secret), never the address itself.
+func (s *Server) ipTag(c *fiber.Ctx) string { return logtag.Addr(s.secret, ui.IP(c)) }
+
+// loggedPath is the path as the access log shows it: an invite link's token and the
+// Telegram webhook's secret are credentials, so they are cut out.
 func loggedPath(p string) string {
+	if rest, ok := strings.CutPrefix(p, "/telegram/webhook/"); ok && rest != "" {
+		return "/telegram/webhook/…"
+	}
 	if rest, ok := strings.CutPrefix(p, "/partner/invite/"); ok && rest != "" {
 		if _, tail, ok := strings.Cut(rest, "/"); ok {
 			return "/partner/invite/…/" + tail
@@ -408,7 +418,7 @@ func (s *Server) limited(c *fiber.Ctx, name, key string, limit redis_rate.Limit)
 		wait = 1
 	}
 	c.Set(fiber.HeaderRetryAfter, strconv.FormatInt(wait, 10))
-	attrs := []any{"request_id", ui.RequestID(c), "limit", name, "path", c.Path(), "ip", ui.IP(c)}
+	attrs := []any{"request_id", ui.RequestID(c), "limit", name, "path", loggedPath(c.Path()), "ip_tag", s.ipTag(c)}
 	if v := ui.ViewerOf(c); v != nil {
 		attrs = append(attrs, "member_id", v.ID())
 	}

@@ -58,9 +58,11 @@ type Route struct {
 func (s *Server) routes() {
 	a := s.App
 	a.Use(s.requestContext, cleanInput)
-	a.Get("/healthz", s.healthz)
-	a.Get("/readyz", s.readyz)
-	a.Get("/assets/*", s.asset)
+	for _, m := range []string{fiber.MethodGet, fiber.MethodHead} {
+		s.add(m, "/healthz", s.healthz)
+		s.add(m, "/readyz", s.readyz)
+		s.add(m, "/assets/*", s.asset)
+	}
 	a.Use(compressed, s.syncNodes, s.loadSession, s.securityHeaders, s.maintenanceGate, s.termsUse)
 	a.Use(func(c *fiber.Ctx) error {
 		if strings.HasPrefix(c.Path(), "/partner/offers/") && strings.HasSuffix(c.Path(), "/media") || c.Path() == "/app/claims" || supportUpload(c.Path()) {
@@ -318,7 +320,10 @@ func (s *Server) routes() {
 	r.add(PartnerAPI, "POST", partnerapi.Base+"/bookings/:code/reverse", apikeys.ScopeRedeem, LimitAPI, papi.Reverse)
 
 	s.Routes = r.table
-	a.Use(func(c *fiber.Ctx) error { return ui.ErrNotFound })
+	a.Use(func(c *fiber.Ctx) error {
+		s.routeMetrics.notFound(c)
+		return ui.ErrNotFound
+	})
 }
 
 // supportUpload reports whether path takes a care-service message, which may carry an
@@ -356,7 +361,7 @@ func (r *router) add(ws, method, path, perm, limit string, handlers ...fiber.Han
 		// comes after the authentication; failed attempts count against the client
 		// address's sign-in limit instead (apiKey).
 		handlers = append([]fiber.Handler{r.s.apiKey, r.limits[LimitAPI], r.s.scope(perm)}, handlers...)
-		r.s.App.Add(method, path, handlers...)
+		r.s.add(method, path, handlers...)
 		return
 	}
 	var guard fiber.Handler
@@ -385,7 +390,7 @@ func (r *router) add(ws, method, path, perm, limit string, handlers ...fiber.Han
 		}
 		handlers = append([]fiber.Handler{lim}, handlers...)
 	}
-	r.s.App.Add(method, path, handlers...)
+	r.s.add(method, path, handlers...)
 }
 
 // guard lets a request through when a member is signed in and holds perm in the

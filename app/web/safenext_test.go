@@ -31,13 +31,15 @@ func TestSafeNext(t *testing.T) {
 	}
 }
 
-// An invite link's token is a credential: the access log never shows it.
+// An invite link's token and the webhook's secret are credentials: the access log
+// never shows them.
 func TestLoggedPathHidesInviteTokens(t *testing.T) {
 	for in, want := range map[string]string{
 		"/partner/invite/abcDEF123_-":        "/partner/invite/…",
 		"/partner/invite/abcDEF123_-/accept": "/partner/invite/…/accept",
 		"/partner/invite/":                   "/partner/invite/",
 		"/partner/staff":                     "/partner/staff",
+		"/telegram/webhook/s3cr3t-value":     "/telegram/webhook/…",
 	} {
 		if got := loggedPath(in); got != want {
 			t.Errorf("loggedPath(%q) = %q, want %q", in, got, want)

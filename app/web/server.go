@@ -44,6 +44,7 @@ import (
 	"ikra/app/maintenance"
 	"ikra/app/media"
 	"ikra/app/members"
+	"ikra/app/metrics"
 	"ikra/app/notify"
 	"ikra/app/offers"
 	"ikra/app/partners"
@@ -119,6 +120,8 @@ type Deps struct {
 	Maintenance *maintenance.Service
 	// Terms publishes terms versions and records acceptance by continued use (app/terms).
 	Terms *terms.Service
+	// Metrics counts requests by route pattern (ikra_http_*); nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 // Server is the web layer: the Fiber app and what its handlers share.
@@ -167,6 +170,7 @@ type Server struct {
 	maintenance   *maintenance.Service
 	terms         *terms.Service
 	support       *support.Service
+	routeMetrics  *routeMetrics
 }
 
 // Body size limits: small for forms and JSON, larger only where files are uploaded.
@@ -222,6 +226,7 @@ func New(d Deps) (*Server, error) {
 		s.terms = terms.NewService(d.DB, nil, d.Notify, nil)
 	}
 	s.support = d.Support
+	s.routeMetrics = newRouteMetrics(d.Metrics)
 	s.rows = d.Rows
 	s.sync = d.Sync
 	if s.rows == nil {
@@ -331,7 +336,7 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		status, key = 499, "error.internal"
 	}
 	if status >= 500 {
-		s.log.Error("request failed", "request_id", ui.RequestID(c), "path", c.Path(), "err", err)
+		s.log.Error("request failed", "request_id", ui.RequestID(c), "path", loggedPath(c.Path()), "err", err)
 	}
 	if status == fiber.StatusUnauthorized && !ui.IsAPI(c) && c.Method() == fiber.MethodGet && strings.HasPrefix(c.Path(), "/") && !strings.HasPrefix(c.Path(), "/auth/") && !strings.HasPrefix(c.Path(), "/tg/auth") {
 		next := "/login"
