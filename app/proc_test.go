@@ -135,6 +135,42 @@ type browser struct {
 	base string
 	hc   *http.Client
 	csrf string
+	seen *answers // optional: where the answers of 500 and above are counted
+}
+
+// answers counts, for the browsers that share it, every attempt and the answers of 500
+// and above by status; it keeps a few bodies of answers other than 503.
+type answers struct {
+	mu       sync.Mutex
+	attempts int
+	fails    map[int]int
+	samples  []string
+}
+
+func newAnswers() *answers { return &answers{fails: map[int]int{}} }
+
+func (a *answers) add(status int, body string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.attempts++
+	if status < 500 {
+		return
+	}
+	a.fails[status]++
+	if status != http.StatusServiceUnavailable && len(a.samples) < 5 {
+		a.samples = append(a.samples, fmt.Sprintf("%d: %.300s", status, body))
+	}
+}
+
+// snapshot returns the attempts so far and the count of each status of 500 and above.
+func (a *answers) snapshot() (int, map[int]int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := map[int]int{}
+	for k, v := range a.fails {
+		out[k] = v
+	}
+	return a.attempts, out
 }
 
 // interrupted counts requests that got no answer (the server was killed or down).
@@ -164,6 +200,9 @@ func (b *browser) do(ctx context.Context, method, path string, form url.Values) 
 		} else {
 			raw, rerr := io.ReadAll(resp.Body)
 			resp.Body.Close()
+			if b.seen != nil && rerr == nil {
+				b.seen.add(resp.StatusCode, string(raw))
+			}
 			if rerr == nil && resp.StatusCode < 500 {
 				return resp, string(raw), nil
 			}
