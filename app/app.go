@@ -261,8 +261,9 @@ func (a *App) initServices(ctx context.Context) error {
 	}
 	a.Staff = partners.NewStaff(a.DB.Client, a.Authz.Changed)
 	a.Members.SetRolesChanged(a.Authz.Changed)
-	a.queueClient = asynq.NewClient(a.Redis.Queue)
-	a.closers = append(a.closers, a.queueClient.Close)
+	// The queue shares the Redis client, and with it the client's bounds on an outage
+	// (closing the Redis client closes it).
+	a.queueClient = asynq.NewClientFromRedisClient(a.Redis.Client)
 	a.Queue = jobs.NewQueue(a.queueClient, a.queueName())
 	a.Notify = notify.New(a.DB.Client, a.Queue)
 	a.Notify.SetLogger(a.Log)

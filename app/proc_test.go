@@ -70,7 +70,8 @@ func serveChild() int {
 	return 0
 }
 
-// server is the platform running as a child process on a fixed loopback address.
+// server is the platform running as a child process on a fixed loopback address, or a
+// worker (childCmdEnv=worker in env, base empty).
 type server struct {
 	t    *testing.T
 	env  []string
@@ -88,6 +89,9 @@ func (s *server) start() {
 	apptest.Must(s.t, cmd.Start())
 	s.cmd, s.exit = cmd, make(chan struct{})
 	go func() { _ = cmd.Wait(); close(s.exit) }()
+	if s.base == "" {
+		return // a worker: nothing to poll
+	}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		resp, err := http.Get(s.base + "/healthz")
@@ -246,6 +250,10 @@ type botAPI struct {
 	mu   sync.Mutex
 	sent map[int64][]string // chat → texts
 	srv  *httptest.Server
+	// delay, when set, is how long a sendMessage takes to be answered after it was
+	// received (and recorded); inflight counts the ones waiting to be answered.
+	delay    atomic.Int64
+	inflight atomic.Int32
 }
 
 func newBotAPI(t *testing.T) *botAPI {
@@ -263,6 +271,11 @@ func newBotAPI(t *testing.T) *botAPI {
 			f.mu.Lock()
 			f.sent[call.Int("chat_id")] = append(f.sent[call.Int("chat_id")], call.Str("text"))
 			f.mu.Unlock()
+			if d := time.Duration(f.delay.Load()); d > 0 {
+				f.inflight.Add(1)
+				time.Sleep(d)
+				f.inflight.Add(-1)
+			}
 			io.WriteString(w, `{"ok":true,"result":{"message_id":1,"date":0,"chat":{"id":1,"type":"private"}}}`)
 		case "getUpdates":
 			io.WriteString(w, `{"ok":true,"result":[]}`)
@@ -282,6 +295,26 @@ func (f *botAPI) messages() map[int64][]string {
 		out[k] = append([]string(nil), v...)
 	}
 	return out
+}
+
+// delivery is how many messages each chat received.
+func (f *botAPI) delivery() apptest.Delivery {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := apptest.Delivery{}
+	for k, v := range f.sent {
+		out[k] = len(v)
+	}
+	return out
+}
+
+// total is how many messages were received.
+func (f *botAPI) total() int {
+	n := 0
+	for _, v := range f.delivery() {
+		n += v
+	}
+	return n
 }
 
 func freePort(t *testing.T) string {
