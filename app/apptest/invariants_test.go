@@ -18,10 +18,12 @@ type recorder struct {
 	errs []string
 }
 
-func (r *recorder) Helper()                           {}
-func (r *recorder) Errorf(format string, args ...any) { r.errs = append(r.errs, fmt.Sprintf(format, args...)) }
-func (r *recorder) Failed() bool                      { return len(r.errs) > 0 }
-func (r *recorder) Logf(string, ...any)               {}
+func (r *recorder) Helper() {}
+func (r *recorder) Errorf(format string, args ...any) {
+	r.errs = append(r.errs, fmt.Sprintf(format, args...))
+}
+func (r *recorder) Failed() bool        { return len(r.errs) > 0 }
+func (r *recorder) Logf(string, ...any) {}
 
 // The checker passes an intact world and finds each kind of breach.
 func TestCheckInvariantsFindsBreaches(t *testing.T) {
