@@ -248,7 +248,7 @@ func (b *browser) act(ctx context.Context, db *ent.Client, id int, path string, 
 	return fmt.Errorf("POST %s: status %d, flash %q: %.200s", path, resp.StatusCode, f, body)
 }
 
-// slowest is what the /readyz probes saw.
+// readyProbes is what the /readyz probes saw: how many, and the slowest.
 type readyProbes struct {
 	n       int
 	slowest time.Duration
