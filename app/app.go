@@ -280,8 +280,9 @@ func (a *App) initServices(ctx context.Context) error {
 	a.Authz.AnnounceWith(func(ctx context.Context) { a.Cache.Announce(ctx, authzChange, 0) })
 	a.Staff = partners.NewStaff(a.DB.Client, a.Authz.Changed)
 	a.Members.SetRolesChanged(a.Authz.Changed)
-	a.queueClient = asynq.NewClient(a.Redis.Queue)
-	a.closers = append(a.closers, a.queueClient.Close)
+	// The queue shares the Redis client, and with it the client's bounds on an outage
+	// (closing the Redis client closes it).
+	a.queueClient = asynq.NewClientFromRedisClient(a.Redis.Client)
 	a.Queue = jobs.NewQueue(a.queueClient, a.queueName())
 	if a.Metrics != nil {
 		inspector := asynq.NewInspector(a.Redis.Queue)

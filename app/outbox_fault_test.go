@@ -233,6 +233,7 @@ func TestNotificationsSurviveKill(t *testing.T) {
 	if got != total {
 		t.Errorf("%d messages sent, want %d", got, total)
 	}
+	apptest.CheckInvariants(t, ctx, db.Client, api.delivery())
 }
 
 // deliver runs the redelivery sweep and a delivery worker on queue until every

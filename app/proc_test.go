@@ -70,7 +70,8 @@ func serveChild() int {
 	return 0
 }
 
-// server is the platform running as a child process on a fixed loopback address.
+// server is the platform running as a child process on a fixed loopback address, or a
+// worker (childCmdEnv=worker in env, base empty).
 type server struct {
 	t    *testing.T
 	env  []string
@@ -91,6 +92,9 @@ func (s *server) start() {
 	apptest.Must(s.t, cmd.Start())
 	s.cmd, s.exit = cmd, make(chan struct{})
 	go func() { _ = cmd.Wait(); close(s.exit) }()
+	if s.base == "" {
+		return // a worker: nothing to poll
+	}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		if s.ready != nil {
@@ -141,6 +145,42 @@ type browser struct {
 	base string
 	hc   *http.Client
 	csrf string
+	seen *answers // optional: where the answers of 500 and above are counted
+}
+
+// answers counts, for the browsers that share it, every attempt and the answers of 500
+// and above by status; it keeps a few bodies of answers other than 503.
+type answers struct {
+	mu       sync.Mutex
+	attempts int
+	fails    map[int]int
+	samples  []string
+}
+
+func newAnswers() *answers { return &answers{fails: map[int]int{}} }
+
+func (a *answers) add(status int, body string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.attempts++
+	if status < 500 {
+		return
+	}
+	a.fails[status]++
+	if status != http.StatusServiceUnavailable && len(a.samples) < 5 {
+		a.samples = append(a.samples, fmt.Sprintf("%d: %.300s", status, body))
+	}
+}
+
+// snapshot returns the attempts so far and the count of each status of 500 and above.
+func (a *answers) snapshot() (int, map[int]int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := map[int]int{}
+	for k, v := range a.fails {
+		out[k] = v
+	}
+	return a.attempts, out
 }
 
 // interrupted counts requests that got no answer (the server was killed or down).
@@ -170,6 +210,9 @@ func (b *browser) do(ctx context.Context, method, path string, form url.Values) 
 		} else {
 			raw, rerr := io.ReadAll(resp.Body)
 			resp.Body.Close()
+			if b.seen != nil && rerr == nil {
+				b.seen.add(resp.StatusCode, string(raw))
+			}
 			if rerr == nil && resp.StatusCode < 500 {
 				return resp, string(raw), nil
 			}
@@ -213,6 +256,10 @@ type botAPI struct {
 	mu   sync.Mutex
 	sent map[int64][]string // chat → texts
 	srv  *httptest.Server
+	// delay, when set, is how long a sendMessage takes to be answered after it was
+	// received (and recorded); inflight counts the ones waiting to be answered.
+	delay    atomic.Int64
+	inflight atomic.Int32
 }
 
 func newBotAPI(t *testing.T) *botAPI {
@@ -230,6 +277,11 @@ func newBotAPI(t *testing.T) *botAPI {
 			f.mu.Lock()
 			f.sent[call.Int("chat_id")] = append(f.sent[call.Int("chat_id")], call.Str("text"))
 			f.mu.Unlock()
+			if d := time.Duration(f.delay.Load()); d > 0 {
+				f.inflight.Add(1)
+				time.Sleep(d)
+				f.inflight.Add(-1)
+			}
 			io.WriteString(w, `{"ok":true,"result":{"message_id":1,"date":0,"chat":{"id":1,"type":"private"}}}`)
 		case "getUpdates":
 			io.WriteString(w, `{"ok":true,"result":[]}`)
@@ -249,6 +301,26 @@ func (f *botAPI) messages() map[int64][]string {
 		out[k] = append([]string(nil), v...)
 	}
 	return out
+}
+
+// delivery is how many messages each chat received.
+func (f *botAPI) delivery() apptest.Delivery {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := apptest.Delivery{}
+	for k, v := range f.sent {
+		out[k] = len(v)
+	}
+	return out
+}
+
+// total is how many messages were received.
+func (f *botAPI) total() int {
+	n := 0
+	for _, v := range f.delivery() {
+		n += v
+	}
+	return n
 }
 
 func freePort(t *testing.T) string {

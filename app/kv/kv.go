@@ -5,6 +5,7 @@ package kv
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/hibiken/asynq"
@@ -38,6 +39,7 @@ func Open(ctx context.Context, url string) (*Redis, error) {
 		r.Close()
 		return nil, fmt.Errorf("REDIS_URL: %w", err)
 	}
+	outageBounds(opt)
 	r.Client = redis.NewClient(opt)
 	if r.Queue, err = asynq.ParseRedisURI(url); err != nil {
 		r.Close()
@@ -48,6 +50,20 @@ func Open(ctx context.Context, url string) (*Redis, error) {
 		return nil, fmt.Errorf("redis: %w", err)
 	}
 	return r, nil
+}
+
+// outageBounds keeps a command from waiting long on a server that is down. The
+// defaults dial five times per connection and retry a failed command three times
+// with a growing pause: with Redis down every call took about half a second, and a
+// page that makes several (rate limit, session cache, cache announcements, the job)
+// several seconds (a sign-up took 3.5 s in the Redis fault run). One dial per
+// connection and one immediate retry of a failed command still ride out a dropped
+// connection; a server that does not answer at all is given up after a second.
+func outageBounds(opt *redis.Options) {
+	opt.DialerRetries = 1
+	opt.MaxRetries = 1
+	opt.MinRetryBackoff, opt.MaxRetryBackoff = -1, -1
+	opt.DialTimeout = time.Second
 }
 
 // Embedded reports whether the server runs inside this process.

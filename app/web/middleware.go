@@ -65,7 +65,10 @@ func (s *Server) requestContext(c *fiber.Ctx) (err error) {
 			attrs = append(attrs, "api_key_id", k.ID, "partner_id", k.PartnerID)
 		}
 		level := slog.LevelInfo
-		if status >= 500 {
+		switch {
+		case status == fiber.StatusServiceUnavailable:
+			level = slog.LevelWarn // the database or a dependency is down: passing
+		case status >= 500:
 			level = slog.LevelError
 		}
 		s.log.Log(c.UserContext(), level, "request", attrs...)
@@ -206,6 +209,9 @@ func (s *Server) loadSession(c *fiber.Ctx) error {
 	}
 	token := c.Cookies(sessionCookie)
 	if token != "" {
+		// The visitor's language until the member's is known: an error page for a
+		// failed lookup (the database down) is then in the language they chose.
+		ui.SetLang(c, s.language(c))
 		cur, err := s.sessions.Lookup(c.UserContext(), token)
 		switch {
 		case errors.Is(err, auth.ErrNoSession):

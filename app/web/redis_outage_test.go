@@ -4,11 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -19,58 +16,6 @@ import (
 	"ikra/ent/member"
 	"ikra/ent/notification"
 )
-
-// redisServer is a redis-server process the test owns, so it can stop and restart it.
-type redisServer struct {
-	t    *testing.T
-	port int
-	cmd  *exec.Cmd
-}
-
-// startRedis runs redis-server on a free loopback port, without persistence. Without
-// the binary the test is skipped, except in CI.
-func startRedis(t *testing.T) *redisServer {
-	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI is set but redis-server is not on PATH")
-		}
-		t.Skip("redis-server not on PATH")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	apptest.Must(t, err)
-	r := &redisServer{t: t, port: ln.Addr().(*net.TCPAddr).Port}
-	ln.Close()
-	r.start()
-	t.Cleanup(r.stop)
-	return r
-}
-
-func (r *redisServer) url() string { return fmt.Sprintf("redis://127.0.0.1:%d/0", r.port) }
-
-func (r *redisServer) start() {
-	r.t.Helper()
-	r.cmd = exec.Command("redis-server", "--port", fmt.Sprint(r.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no")
-	apptest.Must(r.t, r.cmd.Start())
-	c := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", r.port), MaxRetries: -1})
-	defer c.Close()
-	for deadline := time.Now().Add(10 * time.Second); c.Ping(context.Background()).Err() != nil; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			r.t.Fatal("redis-server did not start")
-		}
-	}
-}
-
-// stop kills the server the hard way, as a crash would.
-func (r *redisServer) stop() {
-	if r.cmd == nil {
-		return
-	}
-	_ = r.cmd.Process.Kill()
-	_ = r.cmd.Wait()
-	r.cmd = nil
-}
 
 // With Redis down, a signed-in member keeps using the site: pages, the API and forms
 // work from the database, a newcomer can even sign up; /readyz says Redis is down.
@@ -83,9 +28,9 @@ func (quietRedis) Printf(context.Context, string, ...any) {}
 
 func TestRedisOutageKeepsSignedInPagesUp(t *testing.T) {
 	redis.SetLogger(quietRedis{})
-	srv := startRedis(t)
+	srv := apptest.PrivateRedis(t, false)
 	api := newFakeBotAPI(t)
-	env := apptest.New(t, apptest.WithEnv("REDIS_URL", srv.url()), apptest.WithEnv("TELEGRAM_API_URL", api.srv.URL),
+	env := apptest.New(t, apptest.WithEnv("REDIS_URL", srv.URL), apptest.WithEnv("TELEGRAM_API_URL", api.srv.URL),
 		apptest.WithEnv("IKRA_SUPERADMINS", "9800"))
 	ctx := context.Background()
 	admin, _ := env.Member(9800, "Админ")
@@ -97,7 +42,7 @@ func TestRedisOutageKeepsSignedInPagesUp(t *testing.T) {
 		t.Fatalf("/readyz before the outage: %d %s", r.Status, r.Body)
 	}
 
-	srv.stop()
+	srv.Kill()
 	for _, path := range []string{"/app", "/app/notifications", "/app/status", "/api/v1/me"} {
 		if r := c.Get(path); r.Status != http.StatusOK {
 			t.Errorf("GET %s with Redis down: %d", path, r.Status)
@@ -142,7 +87,7 @@ func TestRedisOutageKeepsSignedInPagesUp(t *testing.T) {
 		t.Errorf("/app after signing out during the outage: %d", r.Status)
 	}
 
-	srv.start()
+	srv.Start()
 	for deadline := time.Now().Add(10 * time.Second); env.Client().Get("/readyz").Status != http.StatusOK; time.Sleep(50 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("/readyz did not recover with Redis")

@@ -50,6 +50,7 @@ import (
 	"ikra/app/partners"
 	"ikra/app/ratelimit"
 	"ikra/app/scraping"
+	"ikra/app/store"
 	"ikra/app/support"
 	"ikra/app/terms"
 	"ikra/app/web/ui"
@@ -309,6 +310,10 @@ func New(d Deps) (*Server, error) {
 // almaty is the zone dates are shown in (ui.Almaty, which forms read dates in too).
 var almaty = ui.Almaty
 
+// retryAfterUnavailable is the Retry-After, in seconds, of a 503 while the database
+// is unavailable.
+const retryAfterUnavailable = "30"
+
 // handleError maps an error to a status and renders it as a page or as JSON for /api.
 func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	status, key := fiber.StatusInternalServerError, "error.internal"
@@ -334,8 +339,15 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		status, key = fiber.StatusNotFound, "error.not_found"
 	case errors.Is(err, context.Canceled):
 		status, key = 499, "error.internal"
+	case store.IsUnavailable(err):
+		// The database is down or restarting: a passing state, not a fault of the request.
+		status, key = fiber.StatusServiceUnavailable, "error.unavailable"
+		c.Set(fiber.HeaderRetryAfter, retryAfterUnavailable)
 	}
-	if status >= 500 {
+	switch {
+	case key == "error.unavailable":
+		s.log.Warn("database unavailable", "request_id", ui.RequestID(c), "path", loggedPath(c.Path()), "err", err)
+	case status >= 500:
 		s.log.Error("request failed", "request_id", ui.RequestID(c), "path", loggedPath(c.Path()), "err", err)
 	}
 	if status == fiber.StatusUnauthorized && !ui.IsAPI(c) && c.Method() == fiber.MethodGet && strings.HasPrefix(c.Path(), "/") && !strings.HasPrefix(c.Path(), "/auth/") && !strings.HasPrefix(c.Path(), "/tg/auth") {
