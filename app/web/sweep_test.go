@@ -1026,7 +1026,6 @@ func (s *sweep) uploadHostile(c *apptest.Client, role string, f sweepForm) {
 	}
 }
 
-
 // storedPayloads counts, per table, the rows whose text holds a script payload.
 func (s *sweep) storedPayloads() map[string]int {
 	ctx := context.Background()
