@@ -631,14 +631,23 @@ func (s *sweep) bodyPass() {
 				s.check(fmt.Sprintf("%s as %s, %s", key, role, name), a)
 			}
 		})
-		// A 10 MB form everywhere; 10 MB multipart on upload routes and every fourth
-		// other; 10 MB JSON where JSON is read.
-		bodies := map[string][2]string{"form": {"application/x-www-form-urlencoded", ""}}
-		if uploadRoute(rt) || n%4 == 0 {
-			bodies["multipart"] = [2]string{"multipart/form-data; boundary=sweep", ""}
-		}
+		// 10 MB bodies: every kind on upload routes; one kind on every second other
+		// route, in turn (form, multipart, JSON where JSON is read), so that each
+		// workspace sees each. The limit is one middleware before any parsing.
+		bodies := map[string][2]string{}
+		kinds := []string{"form", "multipart"}
 		if rt.Workspace == web.API || rt.Workspace == web.PartnerAPI || rt.Path == "/tg/auth" || rt.Path == "/telegram/webhook/:secret" {
-			bodies["JSON"] = [2]string{"application/json", ""}
+			kinds = append(kinds, "JSON")
+		}
+		ctypes := map[string]string{"form": "application/x-www-form-urlencoded", "multipart": "multipart/form-data; boundary=sweep", "JSON": "application/json"}
+		switch {
+		case uploadRoute(rt):
+			for _, k := range kinds {
+				bodies[k] = [2]string{ctypes[k], ""}
+			}
+		case n%2 == 0:
+			k := kinds[(n/2)%len(kinds)]
+			bodies[k] = [2]string{ctypes[k], ""}
 		}
 		for name, ct := range bodies {
 			bigJobs = append(bigJobs, func() {
