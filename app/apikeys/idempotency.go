@@ -42,6 +42,21 @@ var (
 	staleAfter = 2 * time.Minute
 )
 
+// CheckIdempotencyKey accepts an Idempotency-Key the database can store as it is:
+// 1 to MaxIdempotencyKey bytes of UTF-8 text without control characters (a NUL, which
+// PostgreSQL refuses in text, included); anything else is ErrBadIdempotencyKey.
+func CheckIdempotencyKey(k string) error {
+	if k == "" || len(k) > MaxIdempotencyKey || !utf8.ValidString(k) {
+		return ErrBadIdempotencyKey
+	}
+	for _, r := range k {
+		if r < 0x20 || r == 0x7f {
+			return ErrBadIdempotencyKey
+		}
+	}
+	return nil
+}
+
 // Idempotent runs do at most once per API key and Idempotency-Key. request describes
 // what is asked (route, booking, parameters): the same key with the same request gets
 // the first answer again (replayed is true); with another request it is ErrKeyReused.
@@ -55,8 +70,8 @@ var (
 // or an error from do, releases the claim so that a retry runs again (the domain
 // functions roll back on error, so nothing happened); any other answer is kept.
 func (s *Service) Idempotent(ctx context.Context, keyID int, idemKey string, request string, do func() (Answer, error)) (ans Answer, replayed bool, err error) {
-	if idemKey == "" || len(idemKey) > MaxIdempotencyKey || !utf8.ValidString(idemKey) {
-		return Answer{}, false, ErrBadIdempotencyKey
+	if err := CheckIdempotencyKey(idemKey); err != nil {
+		return Answer{}, false, err
 	}
 	sum := sha256.Sum256([]byte(request))
 	hash := hex.EncodeToString(sum[:])

@@ -37,7 +37,7 @@ type chat struct {
 
 var updateSeq atomic.Int64
 
-func newWorld(t *testing.T, opts ...apptest.Option) (*apptest.Env, *tgfake.Server) {
+func newWorld(t testing.TB, opts ...apptest.Option) (*apptest.Env, *tgfake.Server) {
 	api := tgfake.Start(t, apptest.BotToken)
 	opts = append([]apptest.Option{apptest.WithEnv("TELEGRAM_API_URL", api.URL), apptest.WithEnv("TELEGRAM_WEBHOOK_SECRET", secret)}, opts...)
 	return apptest.New(t, opts...), api

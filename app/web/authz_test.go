@@ -29,13 +29,14 @@ type fixture struct {
 	bookingID int
 	partnerA  int
 	memberID  int
-	keyA      int // an API key of partner A
+	keyA      int    // an API key of partner A
+	keySecret string // its bearer token
 }
 
 // newFixture builds two partners with staff of every role, platform staff, a member,
 // and an offer and a booking of partner A.
-func newFixture(t *testing.T) *fixture {
-	env := apptest.New(t)
+func newFixture(t *testing.T, opts ...apptest.Option) *fixture {
+	env := apptest.New(t, opts...)
 	ctx := context.Background()
 	db := env.App.DB.Client
 	f := &fixture{env: env, tg: map[string]int64{}}
@@ -76,9 +77,9 @@ func newFixture(t *testing.T) *fixture {
 	b, err := db.Booking.Create().SetCode("K7M2Q9AB").SetMemberID(f.memberID).SetOfferID(o.ID).SetPartnerID(pa.ID).Save(ctx)
 	apptest.Must(t, err)
 	f.bookingA, f.bookingID = b.Code, b.ID
-	k, _, err := env.App.APIKeys.Create(ctx, audit.Entry{ActorRole: "test"}, pa.ID, id("ownerA"), "till", []string{"read", "redeem"})
+	k, secret, err := env.App.APIKeys.Create(ctx, audit.Entry{ActorRole: "test"}, pa.ID, id("ownerA"), "till", []string{"read", "redeem"})
 	apptest.Must(t, err)
-	f.keyA = k.ID
+	f.keyA, f.keySecret = k.ID, secret
 	return f
 }
 
@@ -147,6 +148,54 @@ const (
 // table fails the test.
 func TestAuthorizationMatrix(t *testing.T) {
 	f := newFixture(t)
+	table := matrixTable(t, f)
+
+	// Every route Fiber serves must be in the table.
+	registered := map[string]bool{}
+	for _, r := range f.env.App.Web.App.GetRoutes(true) {
+		if r.Method == http.MethodHead {
+			continue
+		}
+		key := r.Method + " " + r.Path
+		registered[key] = true
+		if _, ok := table[key]; !ok {
+			t.Errorf("route %s is missing from the authorization matrix", key)
+		}
+	}
+	var keys []string
+	for k := range table {
+		if !registered[k] {
+			t.Errorf("matrix names %s, which is not registered", k)
+		}
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+
+	for _, key := range keys {
+		r := table[key]
+		method := strings.SplitN(key, " ", 2)[0]
+		for _, role := range matrixRoles {
+			c := f.client(t, role)
+			var resp *apptest.Response
+			switch {
+			case method == http.MethodGet:
+				resp = c.Get(r.path)
+			case method == http.MethodPost:
+				resp = c.Post(r.path, r.form)
+			default:
+				resp = c.Send(method, r.path, "", nil)
+			}
+			if resp.Status != r.want[role] {
+				t.Errorf("%s as %s: status %d, want %d", key, role, resp.Status, r.want[role])
+			}
+		}
+	}
+}
+
+// matrixTable is the authorization matrix over f, keyed "METHOD /route/:pattern": a
+// path to call with the fixture's IDs, a form and the status each role must get. The
+// hostile sweep reads it too, for a valid path and the roles that may call each route.
+func matrixTable(t *testing.T, f *fixture) map[string]matrixCase {
 	offerA := apptest.Itoa(f.offerA)
 	memberID := apptest.Itoa(f.memberID)
 	bookingID := apptest.Itoa(f.bookingID)
@@ -349,46 +398,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 	}
 
-	// Every route Fiber serves must be in the table.
-	registered := map[string]bool{}
-	for _, r := range f.env.App.Web.App.GetRoutes(true) {
-		if r.Method == http.MethodHead {
-			continue
-		}
-		key := r.Method + " " + r.Path
-		registered[key] = true
-		if _, ok := table[key]; !ok {
-			t.Errorf("route %s is missing from the authorization matrix", key)
-		}
-	}
-	var keys []string
-	for k := range table {
-		if !registered[k] {
-			t.Errorf("matrix names %s, which is not registered", k)
-		}
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-
-	for _, key := range keys {
-		r := table[key]
-		method := strings.SplitN(key, " ", 2)[0]
-		for _, role := range matrixRoles {
-			c := f.client(t, role)
-			var resp *apptest.Response
-			switch {
-			case method == http.MethodGet:
-				resp = c.Get(r.path)
-			case method == http.MethodPost:
-				resp = c.Post(r.path, r.form)
-			default:
-				resp = c.Send(method, r.path, "", nil)
-			}
-			if resp.Status != r.want[role] {
-				t.Errorf("%s as %s: status %d, want %d", key, role, resp.Status, r.want[role])
-			}
-		}
-	}
+	return table
 }
 
 // TestMemberForbiddenInPartnerAndAdmin is the plain statement of the rule.

@@ -57,19 +57,15 @@ type Route struct {
 
 func (s *Server) routes() {
 	a := s.App
-	a.Use(s.requestContext, cleanInput)
+	// The body limit comes before the input is cleaned: an oversized form is refused
+	// before anything parses it.
+	a.Use(s.requestContext, formLimit, cleanInput)
 	for _, m := range []string{fiber.MethodGet, fiber.MethodHead} {
 		s.add(m, "/healthz", s.healthz)
 		s.add(m, "/readyz", s.readyz)
 		s.add(m, "/assets/*", s.asset)
 	}
 	a.Use(compressed, s.syncNodes, s.loadSession, s.securityHeaders, s.maintenanceGate, s.termsUse)
-	a.Use(func(c *fiber.Ctx) error {
-		if strings.HasPrefix(c.Path(), "/partner/offers/") && strings.HasSuffix(c.Path(), "/media") || c.Path() == "/app/claims" || supportUpload(c.Path()) {
-			return c.Next() // upload routes take the larger global limit
-		}
-		return bodyLimit(maxForm)(c)
-	})
 	a.Use(s.checkCSRF)
 
 	r := &router{s: s, limits: map[string]fiber.Handler{
@@ -324,6 +320,15 @@ func (s *Server) routes() {
 		s.routeMetrics.notFound(c)
 		return ui.ErrNotFound
 	})
+}
+
+// formLimit holds every body to maxForm but on the routes that take uploads, which
+// have the larger global limit.
+func formLimit(c *fiber.Ctx) error {
+	if strings.HasPrefix(c.Path(), "/partner/offers/") && strings.HasSuffix(c.Path(), "/media") || c.Path() == "/app/claims" || supportUpload(c.Path()) {
+		return c.Next()
+	}
+	return bodyLimit(maxForm)(c)
 }
 
 // supportUpload reports whether path takes a care-service message, which may carry an

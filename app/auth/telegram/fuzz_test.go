@@ -3,6 +3,7 @@ package telegram
 import (
 	"errors"
 	"maps"
+	"net/url"
 	"sort"
 	"strings"
 	"testing"
@@ -170,6 +171,106 @@ func FuzzParseInitData(f *testing.F) {
 		back, err := parseInitData(enc)
 		if err != nil || !maps.Equal(back, fields) {
 			t.Fatalf("re-encoded fields: %q, %v; want %q", back, err, fields)
+		}
+	})
+}
+
+// FuzzInitDataTamper signs fields, then changes one byte of the signed string: the
+// result must never verify, unless the change only re-encoded the same fields (for
+// example "%2F" for "%2f"), in which case it must verify to the same data.
+func FuzzInitDataTamper(f *testing.F) {
+	f.Add(testUserJSON, "AAHdF6IQAAAAAN0XohDhrOrc", "", uint16(0), byte('x'))
+	f.Add(`{"id":7,"first_name":"Anna Maria+1 & Co/Ω"}`, "q", "ref_ABC", uint16(10), byte('%'))
+	f.Add(`{"id":42,"first_name":"Ж"}`, "", "x", uint16(300), byte('+'))
+	f.Add(`{"id":1}`, "a b", "", uint16(65535), byte(0))
+	f.Fuzz(func(t *testing.T, user, queryID, start string, pos uint16, b byte) {
+		fields := map[string]string{"user": user, "auth_date": unix(testNow.Add(-time.Minute))}
+		if queryID != "" {
+			fields["query_id"] = queryID
+		}
+		if start != "" {
+			fields["start_param"] = start
+		}
+		raw := SignInitData(fields, testToken)
+		orig, err := VerifyInitData(raw, testToken, fuzzMaxAge, testNow)
+		if err != nil {
+			return // fields the parser refuses (a bad user, a key that breaks the format)
+		}
+		i := int(pos) % len(raw)
+		if raw[i] == b {
+			return
+		}
+		tampered := raw[:i] + string([]byte{b}) + raw[i+1:]
+		got, err := VerifyInitData(tampered, testToken, fuzzMaxAge, testNow)
+		if err != nil {
+			return
+		}
+		before, _ := parseInitData(raw)
+		after, _ := parseInitData(tampered)
+		if !maps.Equal(before, after) || got != orig {
+			t.Fatalf("a changed payload verifies:\n%q\n%q\n%+v", raw, tampered, got)
+		}
+	})
+}
+
+// FuzzVerifyWidget checks the Login Widget's query the same way: no panic, exactly
+// one sentinel per error, an accepted query has a positive ID and a fresh date and
+// fails with another bot's token, and a query re-signed from its own fields verifies
+// to the same user while any changed field value does not.
+func FuzzVerifyWidget(f *testing.F) {
+	good := SignWidget(map[string]string{"id": "42", "first_name": "Нур", "username": "nur", "auth_date": unix(testNow)}, testToken)
+	f.Add(good.Encode(), false)
+	f.Add(good.Encode(), true)
+	f.Add("id=1&auth_date=1&hash=00", true)
+	f.Add("id=-1&first_name=%00&auth_date=99999999999999999999&hash=", true)
+	f.Add("id=1&id=2&hash=x", false)
+	f.Add("", true)
+	f.Add("%zz", true)
+	f.Fuzz(func(t *testing.T, query string, resign bool) {
+		q, err := url.ParseQuery(query)
+		if err != nil {
+			return
+		}
+		if resign {
+			fields := map[string]string{}
+			for k, vs := range q {
+				if k != hashKey && len(vs) > 0 {
+					fields[k] = vs[0]
+				}
+			}
+			q = SignWidget(fields, testToken)
+		}
+		u, err := VerifyWidget(q, testToken, fuzzMaxAge, testNow)
+		if err != nil {
+			n := 0
+			for _, s := range sentinels {
+				if errors.Is(err, s) {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Fatalf("error %v wraps %d sentinels", err, n)
+			}
+			return
+		}
+		if u.ID <= 0 || u.AuthDate.Before(testNow.Add(-fuzzMaxAge)) || u.AuthDate.After(testNow.Add(MaxClockSkew)) {
+			t.Fatalf("accepted %+v", u)
+		}
+		if _, err := VerifyWidget(q, otherToken, fuzzMaxAge, testNow); !errors.Is(err, ErrBadHash) {
+			t.Fatalf("accepted query also verifies with another token: %v", err)
+		}
+		for k := range q {
+			if k == hashKey {
+				continue
+			}
+			changed := url.Values{}
+			for k2, vs := range q {
+				changed[k2] = append([]string(nil), vs...)
+			}
+			changed.Set(k, q.Get(k)+"1")
+			if _, err := VerifyWidget(changed, testToken, fuzzMaxAge, testNow); err == nil {
+				t.Fatalf("changing %q still verifies", k)
+			}
 		}
 	})
 }
