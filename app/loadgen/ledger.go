@@ -30,8 +30,8 @@ type entry struct {
 
 // memberLedger is one member's generated history and the balance it sums to.
 type memberLedger struct {
-	member                              int
-	entries                             []entry
+	member                               int
+	entries                              []entry
 	available, pending, reserved, earned int64
 }
 
