@@ -93,7 +93,7 @@ func SQLiteDSN(path string) string {
 
 func wrap(db *sql.DB, dia string) *DB {
 	n := new(counter)
-	drv := counting{Driver: entsql.OpenDB(dia, db), n: n}
+	drv := counting{Driver: entsql.OpenDB(dia, db), n: n, gate: writeGate(dia)}
 	return &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db, Dialect: dia, count: n}
 }
 
