@@ -132,9 +132,8 @@ func (d *DB) Migrate(ctx context.Context) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	if d.Dialect == dialect.SQLite {
-		// Times written by versions before the sortable format are rewritten once;
-		// afterwards this finds nothing to do.
-		if _, err := convertSQLiteTimes(ctx, d.SQL); err != nil {
+		// Times written by versions before the sortable format are rewritten once.
+		if err := convertSQLiteTimesOnce(ctx, d.SQL); err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
 		if err := migrateSearchSQLite(ctx, d.SQL); err != nil {
