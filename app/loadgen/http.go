@@ -235,7 +235,7 @@ func formRequest(u string, form url.Values, session string) *http.Request {
 func expectRedirect(location, flash string) func(*http.Response) error {
 	return func(r *http.Response) error {
 		if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != location {
-			return fmt.Errorf("status %d to %q, want 303 to %q", r.StatusCode, r.Header.Get("Location"), location)
+			return fmt.Errorf("%s: status %d to %q (%q), want 303 to %q", r.Request.URL.Path, r.StatusCode, r.Header.Get("Location"), r.Header.Values("Set-Cookie"), location)
 		}
 		for _, c := range r.Header.Values("Set-Cookie") {
 			if strings.Contains(c, flash) {

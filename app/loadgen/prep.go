@@ -144,8 +144,10 @@ func Prepare(ctx context.Context, db *ent.Client, sessions *auth.Sessions, keys 
 	for _, o := range rows {
 		byPartner[o.PartnerID] = append(byPartner[o.PartnerID], o.ID)
 	}
-	all, err := db.Member.Query().Where(member.UsernameHasPrefix("load_member_"), member.StatusEQ(member.StatusActive)).
-		Order(ent.Asc(member.FieldID)).Limit(100_000).IDs(ctx)
+	// Their members are others than those who book, so that no booking here counts
+	// against a booking member's per-offer limit.
+	all, err := db.Member.Query().Where(member.UsernameHasPrefix("load_member_"), member.StatusEQ(member.StatusActive),
+		member.IDLT(members[len(members)-1])).Order(ent.Asc(member.FieldID)).Limit(100_000).IDs(ctx)
 	if err != nil {
 		return err
 	}
@@ -153,6 +155,9 @@ func Prepare(ctx context.Context, db *ent.Client, sessions *auth.Sessions, keys 
 	base, err := db.Booking.Query().Count(ctx)
 	if err != nil {
 		return err
+	}
+	if len(all) == 0 {
+		return errors.New("loadgen: no member left to hold the bookings to complete")
 	}
 	for n, file := range []string{FileCodesWeb, FileCodesAPI} {
 		var lines []string
