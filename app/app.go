@@ -247,13 +247,7 @@ func (a *App) initServices(ctx context.Context) error {
 	if a.Catalog, err = i18n.Load(); err != nil {
 		return err
 	}
-	bus := a.Redis.Client
-	if a.Redis.Embedded() {
-		// One node: no other node to tell of a change, so no publish per write (each
-		// took the in-process server's lock twice per changed row).
-		bus = nil
-	}
-	a.Cache = cache.NewBus(bus, a.Prefix, a.Log)
+	a.Cache = cache.NewBus(a.Redis.Client, a.Prefix, a.Log)
 	a.DB.Client.Use(a.Cache.Hook())
 	a.Rows = cache.NewRows(a.Cache, a.DB.Client)
 	busCtx, stopBus := context.WithCancel(context.WithoutCancel(ctx))
