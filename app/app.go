@@ -130,8 +130,9 @@ func Main(ctx context.Context, args []string, getenv func(string) string) error 
 		cmd = args[0]
 	}
 	switch cmd {
-	case "serve", "worker", "migrate", "seed-demo", "seed-load", "terms", "baseline":
-	// baseline is left out of the help: it is a measuring tool for .ci/perf-catalog.
+	case "serve", "worker", "migrate", "seed-demo", "seed-load", "terms", "baseline", "load-prep", "load-run":
+	// baseline, load-prep and load-run are left out of the help: they are measuring
+	// tools for .ci/perf-catalog and .ci/perf-load.
 	case "help", "-h", "--help":
 		fmt.Println("usage: ikra [serve|worker|migrate|seed-demo]\n       " + termsUsage + "\n       " + seedLoadUsage + "\n\nConfiguration comes from the environment; see README.md.")
 		return nil
@@ -150,6 +151,12 @@ func Main(ctx context.Context, args []string, getenv func(string) string) error 
 	}
 	if cmd == "baseline" {
 		return runBaseline(ctx, cfg, args[1:], os.Stdout)
+	}
+	if cmd == "load-prep" {
+		return runLoadPrep(ctx, cfg, args[1:], os.Stdout)
+	}
+	if cmd == "load-run" {
+		return runLoadRun(ctx, args[1:], os.Stdout)
 	}
 	a, err := New(ctx, cfg, Options{})
 	if err != nil {

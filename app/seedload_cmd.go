@@ -18,7 +18,7 @@ import (
 	"ikra/app/terms"
 )
 
-const seedLoadUsage = "usage: ikra seed-load --offers N --members M [--partners P] [--bookings B] [--views V] [--seed S] [--owner TELEGRAM_ID] [--scrape-limit N]"
+const seedLoadUsage = "usage: ikra seed-load --offers N --members M [--partners P] [--bookings B] [--views V] [--ledger L] [--seed S] [--owner TELEGRAM_ID] [--scrape-limit N]"
 
 // runSeedLoad is `ikra seed-load`: it fills the configured database with synthetic load
 // data (app/loadgen) for performance measurements. It refuses a database that already
@@ -33,6 +33,7 @@ func runSeedLoad(ctx context.Context, cfg config.Config, args []string, out io.W
 	fs.IntVar(&opt.Partners, "partners", 0, "partners (default offers/50)")
 	fs.IntVar(&opt.Bookings, "bookings", 0, "bookings (default offers/2)")
 	fs.IntVar(&opt.Views, "views", 0, "offer views (default offers)")
+	fs.IntVar(&opt.Ledger, "ledger", -1, "ledger entries (default 5 per member, at most 50 per member)")
 	fs.Int64Var(&seed, "seed", 9, "random seed")
 	fs.Int64Var(&opt.Owner, "owner", 0, "Telegram ID of an existing member to make owner of the busiest generated partner")
 	scrapeLimit := fs.Int("scrape-limit", 0, "set both anti-scraping thresholds to N (for a load run)")
@@ -40,6 +41,11 @@ func runSeedLoad(ctx context.Context, cfg config.Config, args []string, out io.W
 		return fmt.Errorf("%w\n%s", err, seedLoadUsage)
 	}
 	if fs.NArg() > 0 || opt.Offers <= 0 || opt.Members < 0 || opt.Partners < 0 || opt.Bookings < 0 || opt.Views < 0 || seed <= 0 || opt.Owner < 0 || *scrapeLimit < 0 {
+		return errors.New(seedLoadUsage)
+	}
+	if opt.Ledger == -1 {
+		opt.Ledger = 5 * opt.Members
+	} else if opt.Ledger < 0 {
 		return errors.New(seedLoadUsage)
 	}
 	opt.Seed = uint64(seed)
@@ -71,8 +77,8 @@ func runSeedLoad(ctx context.Context, cfg config.Config, args []string, out io.W
 	if _, err := db.SQL.ExecContext(ctx, "ANALYZE"); err != nil {
 		return fmt.Errorf("analyze: %w", err)
 	}
-	fmt.Fprintf(out, "made %d partners, %d offers (%d images), %d members, %d staff, %d bookings, %d views in %s (statistics: %s)\n",
-		res.Partners, res.Offers, res.Media, res.Members, res.Staff, res.Bookings, res.Views, time.Since(start).Round(time.Millisecond),
+	fmt.Fprintf(out, "made %d partners, %d offers (%d images), %d members, %d staff, %d bookings, %d views, %d ledger entries in %s (statistics: %s)\n",
+		res.Partners, res.Offers, res.Media, res.Members, res.Staff, res.Bookings, res.Views, res.Ledger, time.Since(start).Round(time.Millisecond),
 		time.Since(analyzed).Round(time.Millisecond))
 	if opt.Owner != 0 {
 		fmt.Fprintf(out, "member %d owns partner %d\n", opt.Owner, res.OwnerPartner)

@@ -24,14 +24,14 @@ func TestSeedLoadCommand(t *testing.T) {
 	}
 	ctx := context.Background()
 	for _, args := range [][]string{{"seed-load"}, {"seed-load", "--offers", "-5", "--members", "3"}, {"seed-load", "--offers", "x"}, {"seed-load", "--offers", "5", "extra"},
-		{"seed-load", "--offers", "5", "--members", "1", "--owner", "9802"}, {"seed-load", "--offers", "5", "--scrape-limit", "-1"}} {
+		{"seed-load", "--offers", "5", "--members", "1", "--owner", "9802"}, {"seed-load", "--offers", "5", "--scrape-limit", "-1"}, {"seed-load", "--offers", "5", "--ledger", "-2"}} {
 		if err := app.Main(ctx, args, getenv); err == nil {
 			t.Errorf("%v succeeded", args)
 		}
 	}
 	env.Member(9802, "Владелец") // the owner must exist before the run
 	apptest.Must(t, app.Main(ctx, []string{"seed-load", "--offers", "300", "--members", "40", "--partners", "7", "--bookings", "90",
-		"--owner", "9802", "--scrape-limit", "1000000"}, getenv))
+		"--owner", "9802", "--scrape-limit", "1000000", "--ledger", "400"}, getenv))
 	db := env.App.DB
 	if n := db.Offer.Query().Where(offer.StatusEQ(offer.StatusPublished)).CountX(ctx); n != 300 {
 		t.Errorf("%d published offers, want 300", n)
@@ -54,6 +54,9 @@ func TestSeedLoadCommand(t *testing.T) {
 	env.App.Cache.Changed(ctx, "Setting", 0)
 	if lim, err := env.App.Scraping.Limits(ctx); err != nil || lim.OffersPerHour != 1000000 || lim.PagesPer10Min != 1000000 {
 		t.Errorf("scraping limits %+v, %v; want 1000000", lim, err)
+	}
+	if n := db.LedgerEntry.Query().CountX(ctx); n < 400 || n > 400+2*40 {
+		t.Errorf("%d ledger entries, want about 400", n)
 	}
 	if n := db.Booking.Query().CountX(ctx); n == 0 || n > 90 {
 		t.Errorf("%d bookings, want 1..90", n)

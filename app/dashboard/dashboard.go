@@ -303,36 +303,38 @@ FROM ledger_entries WHERE created_at >= ? GROUP BY kind`), from.UTC())
 }
 
 // chart walks back from the liability now: the liability at the end of a step is the
-// liability now less everything that moved after it. One scan of the chart's entries.
+// liability now less everything that moved after it. The entries are summed step by
+// step, each a range of the created_at index: one query with a column per step end
+// compared every entry's time with every end (SQLite converting the bound time for
+// each comparison), 18 s for a year of a million entries.
 func (s *Service) chart(ctx context.Context, now int64, from time.Time, ends []time.Time) ([]Point, error) {
-	var cols []string
-	args := []any{}
-	for _, end := range ends {
-		cols = append(cols,
-			"SUM(CASE WHEN created_at >= ? THEN amount ELSE 0 END)",
-			"SUM(CASE WHEN created_at < ? AND kind IN ('welcome','cashback','referral','adjustment') AND amount > 0 THEN amount ELSE 0 END)",
-			"SUM(CASE WHEN created_at < ? AND kind IN ('spend','capture','tier_purchase') THEN -amount WHEN created_at < ? AND kind = 'refund' THEN -amount ELSE 0 END)")
+	const sums = "SELECT COALESCE(SUM(amount), 0)," +
+		" COALESCE(SUM(CASE WHEN kind IN ('welcome','cashback','referral','adjustment') AND amount > 0 THEN amount ELSE 0 END), 0)," +
+		" COALESCE(SUM(CASE WHEN kind IN ('spend','capture','tier_purchase','refund') THEN -amount ELSE 0 END), 0)" +
+		" FROM ledger_entries WHERE created_at >= ?"
+	// Step i holds the entries from the previous end (from, for the first) to end i;
+	// one more holds those after the last end.
+	type step struct{ moved, issued, spent int64 }
+	got := make([]step, len(ends)+1)
+	for i := range got {
 		// SQLite compares the stored text: the bound times must be in UTC like the rows.
-		end = end.UTC()
-		args = append(args, end, end, end, end)
-	}
-	q := "SELECT " + strings.Join(cols, ", ") + " FROM ledger_entries WHERE created_at >= ?"
-	args = append(args, from.UTC())
-	vals := make([]sql.NullInt64, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	if err := s.db.SQL.QueryRowContext(ctx, s.rebind(q), args...).Scan(ptrs...); err != nil {
-		return nil, fmt.Errorf("dashboard: chart: %w", err)
+		q, args := sums, []any{from.UTC()}
+		if i > 0 {
+			args[0] = ends[i-1].UTC()
+		}
+		if i < len(ends) {
+			q += " AND created_at < ?"
+			args = append(args, ends[i].UTC())
+		}
+		if err := s.db.SQL.QueryRowContext(ctx, s.rebind(q), args...).Scan(&got[i].moved, &got[i].issued, &got[i].spent); err != nil {
+			return nil, fmt.Errorf("dashboard: chart: %w", err)
+		}
 	}
 	points := make([]Point, len(ends))
-	var issuedBefore, spentBefore int64
-	for i, end := range ends {
-		after := vals[3*i].Int64 // moved at or after this step's end
-		issuedTo, spentTo := vals[3*i+1].Int64, vals[3*i+2].Int64
-		points[i] = Point{End: end, Liability: now - after, Issued: issuedTo - issuedBefore, Spent: spentTo - spentBefore}
-		issuedBefore, spentBefore = issuedTo, spentTo
+	var after int64 // moved after end i
+	for i := len(ends) - 1; i >= 0; i-- {
+		after += got[i+1].moved
+		points[i] = Point{End: ends[i], Liability: now - after, Issued: got[i].issued, Spent: got[i].spent}
 	}
 	return points, nil
 }

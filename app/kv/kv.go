@@ -18,20 +18,29 @@ type Redis struct {
 	// Queue is how asynq reaches the same server.
 	Queue    asynq.RedisConnOpt
 	embedded *miniredis.Miniredis
+	stop     chan struct{} // ends the embedded server's expiry clock
 }
+
+// expiryTick is how often the embedded server's TTLs advance with the wall clock.
+const expiryTick = 500 * time.Millisecond
 
 // Open connects to url, or starts an in-process server on loopback when url is empty.
 func Open(ctx context.Context, url string) (*Redis, error) {
 	r := &Redis{}
 	if url == "" {
 		m := miniredis.NewMiniRedis()
-		// Keys with a TTL (session cache, rate-limit windows, job locks) must expire
-		// with the wall clock, as they do on a real server.
-		m.ClockTTL(true)
 		if err := m.StartAddr("127.0.0.1:0"); err != nil {
 			return nil, fmt.Errorf("embedded redis: %w", err)
 		}
 		r.embedded = m
+		// Keys with a TTL (session cache, rate-limit windows, job locks) must expire
+		// with the wall clock, as they do on a real server. Not with miniredis's
+		// ClockTTL: it walks and sorts every key on every command, under the server's
+		// one lock, so each command cost grew with the number of keys (queued jobs
+		// among them); a write under load spent most of its time there. A tick
+		// advances the TTLs instead, so a key outlives its TTL by at most expiryTick.
+		r.stop = make(chan struct{})
+		go tickExpiry(m, r.stop)
 		url = "redis://" + m.Addr()
 	}
 	opt, err := redis.ParseURL(url)
@@ -76,7 +85,25 @@ func (r *Redis) Close() error {
 		err = r.Client.Close()
 	}
 	if r.embedded != nil {
+		close(r.stop)
 		r.embedded.Close()
 	}
 	return err
+}
+
+// tickExpiry advances the embedded server's TTLs by the wall-clock time that passed,
+// every expiryTick, until stop is closed.
+func tickExpiry(m *miniredis.Miniredis, stop <-chan struct{}) {
+	t := time.NewTicker(expiryTick)
+	defer t.Stop()
+	last := time.Now()
+	for {
+		select {
+		case <-stop:
+			return
+		case now := <-t.C:
+			m.FastForward(now.Sub(last))
+			last = now
+		}
+	}
 }

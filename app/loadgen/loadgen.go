@@ -1,6 +1,6 @@
 // Package loadgen fills a database with synthetic load data for performance work:
 // partners, published offers spread over categories and cities, members, bookings in
-// several statuses and offer views. Rows go in with bulk inserts in batches inside
+// several statuses, offer views and members' ledger histories with their balances. Rows go in with bulk inserts in batches inside
 // transactions, so 100 000 offers take seconds, not hours. It is a tool for test and
 // benchmark databases, never for a production one.
 package loadgen
@@ -39,6 +39,9 @@ var ErrLoaded = errors.New("loadgen: the database already holds load data (partn
 // the number of offers.
 type Options struct {
 	Offers, Members, Partners, Bookings, Views int
+	// Ledger is how many ledger entries to spread over the generated members (about:
+	// a settling pair may add one per member); at most MaxLedgerPerMember per member.
+	Ledger int
 	// Owner, when set, is the Telegram ID of an existing member who becomes an owner of
 	// the generated partner with the most offers, so a load run can sign in to its
 	// portal (the generated members cannot sign in).
@@ -48,9 +51,12 @@ type Options struct {
 	Progress func(format string, args ...any)
 }
 
+// MaxLedgerPerMember caps Options.Ledger at this many entries per member on average.
+const MaxLedgerPerMember = 50
+
 // Result counts what was made.
 type Result struct {
-	Partners, Offers, Members, Bookings, Views, Media, Staff int
+	Partners, Offers, Members, Bookings, Views, Media, Staff, Ledger int
 	// OwnerPartner is the partner Options.Owner was made an owner of.
 	OwnerPartner int
 }
@@ -64,6 +70,7 @@ func (o *Options) defaults() {
 	} else if o.Bookings == 0 {
 		o.Bookings = o.Offers / 2
 	}
+	o.Ledger = min(max(0, o.Ledger), MaxLedgerPerMember*o.Members)
 	if o.Views <= 0 {
 		o.Views = o.Offers
 	}
@@ -132,6 +139,7 @@ func Generate(ctx context.Context, db *ent.Client, opt Options) (Result, error) 
 		{"invitations", g.invite},
 		{"bookings", g.makeBookings},
 		{"views", g.makeViews},
+		{"ledger", g.makeLedger},
 	}
 	for _, s := range steps {
 		start := time.Now()

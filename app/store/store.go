@@ -93,7 +93,7 @@ func SQLiteDSN(path string) string {
 
 func wrap(db *sql.DB, dia string) *DB {
 	n := new(counter)
-	drv := counting{Driver: entsql.OpenDB(dia, db), n: n}
+	drv := counting{Driver: entsql.OpenDB(dia, db), n: n, gate: writeGate(dia)}
 	return &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db, Dialect: dia, count: n}
 }
 
@@ -132,9 +132,8 @@ func (d *DB) Migrate(ctx context.Context) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	if d.Dialect == dialect.SQLite {
-		// Times written by versions before the sortable format are rewritten once;
-		// afterwards this finds nothing to do.
-		if _, err := convertSQLiteTimes(ctx, d.SQL); err != nil {
+		// Times written by versions before the sortable format are rewritten once.
+		if err := convertSQLiteTimesOnce(ctx, d.SQL); err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
 		if err := migrateSearchSQLite(ctx, d.SQL); err != nil {

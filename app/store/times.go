@@ -46,6 +46,28 @@ func convertSQLiteTimes(ctx context.Context, db *sql.DB) (int, error) {
 	return total, nil
 }
 
+// timesConverted is the SQLite user_version from which the file's times are known to
+// be in the sortable format.
+const timesConverted = 1
+
+// convertSQLiteTimesOnce runs convertSQLiteTimes on a file not yet marked converted,
+// then marks it (PRAGMA user_version): the check reads every time column of every
+// table, which at a million ledger entries took seconds of every start.
+func convertSQLiteTimesOnce(ctx context.Context, db *sql.DB) error {
+	var v int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return err
+	}
+	if v >= timesConverted {
+		return nil
+	}
+	if _, err := convertSQLiteTimes(ctx, db); err != nil {
+		return err
+	}
+	_, err := db.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", timesConverted))
+	return err
+}
+
 // convertColumn rewrites one column in batches, each in its own transaction. The old
 // format has at least three spaces (date, clock, offset, zone), the new one only one.
 func convertColumn(ctx context.Context, db *sql.DB, table, col string) (int, error) {

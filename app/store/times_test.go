@@ -113,6 +113,12 @@ func TestOldSQLiteTimesConverted(t *testing.T) {
 		t.Errorf("%d session times left in the old format", left)
 	}
 
+	// The file is marked converted, so later starts skip reading every time column.
+	var version int
+	apptest.Must(t, db.SQL.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version))
+	if version < 1 {
+		t.Errorf("user_version %d after the conversion, want the converted mark", version)
+	}
 	apptest.Must(t, db.Migrate(ctx))
 	if again := storedTimes(t, db); fmt.Sprint(again) != fmt.Sprint(stored) {
 		t.Errorf("a second start changed the times:\n%v\n%v", stored, again)

@@ -427,6 +427,16 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{LedgerEntriesColumns[10]},
 			},
+			{
+				Name:    "ledgerentry_source_id",
+				Unique:  false,
+				Columns: []*schema.Column{LedgerEntriesColumns[12]},
+			},
+			{
+				Name:    "ledgerentry_reverses_id",
+				Unique:  false,
+				Columns: []*schema.Column{LedgerEntriesColumns[11]},
+			},
 		},
 	}
 	// MembersColumns holds the columns for the "members" table.
