@@ -209,7 +209,7 @@ func (s *Service) Complete(ctx context.Context, partnerID, id, actorID int, deal
 		if err != nil {
 			return nil, err
 		}
-		e, err := s.loyalty.Cashback(ctx, tx, loyalty.Deal{MemberID: b.MemberID, BookingID: b.ID, AmountTiyn: dealTiyn, RateBP: o.CashbackBp, ActorID: &actorID, Rules: &rules})
+		e, err := s.loyalty.Cashback(ctx, tx, loyalty.Deal{MemberID: b.MemberID, BookingID: b.ID, AmountTiyn: dealTiyn, RateBP: o.CashbackBp, ActorID: &actorID, Rules: &rules, Member: m})
 		if err != nil {
 			return nil, err
 		}
