@@ -148,7 +148,9 @@ func (s *Service) run(ctx context.Context, rec *ent.IdempotencyRecord, do func()
 		}
 		return ans, false, err
 	}
-	err = rec.Update().SetStatus(ans.Status).SetBody(string(ans.Body)).SetCompletedAt(s.now()).Exec(settle)
+	// By ID rather than rec.Update(), which reads the row back after the UPDATE.
+	_, err = s.db.IdempotencyRecord.Update().Where(idempotencyrecord.ID(rec.ID)).
+		SetStatus(ans.Status).SetBody(string(ans.Body)).SetCompletedAt(s.now()).Save(settle)
 	return ans, false, err
 }
 

@@ -273,7 +273,7 @@ func (s *Service) request(ctx context.Context, tx *ent.Tx, in Input, visible pre
 	if err := s.notifyStaff(ctx, tx, b, o); err != nil {
 		return nil, err
 	}
-	if err := s.event(ctx, tx, b, webhooks.BookingRequested, "", 0); err != nil {
+	if err := s.event(ctx, tx, b, o, nil, webhooks.BookingRequested, "", 0); err != nil {
 		return nil, err
 	}
 	if in.Also != nil {

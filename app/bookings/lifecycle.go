@@ -76,10 +76,10 @@ func (s *Service) Confirm(ctx context.Context, partnerID, id, actorID int) (*ent
 		if err != nil {
 			return nil, err
 		}
-		if err := s.event(ctx, tx, b, webhooks.BookingConfirmed, "", 0); err != nil {
+		if err := s.event(ctx, tx, b, nil, nil, webhooks.BookingConfirmed, "", 0); err != nil {
 			return nil, err
 		}
-		return b, s.notifyMember(ctx, tx, b, "confirmed", func(lang, title string) (string, string) {
+		return b, s.notifyMember(ctx, tx, b, nil, nil, "confirmed", func(lang, title string) (string, string) {
 			return s.t(lang, "notify.booking.confirmed.title"), s.t(lang, "notify.booking.confirmed.body", title, b.Code)
 		})
 	})
@@ -99,10 +99,10 @@ func (s *Service) Decline(ctx context.Context, partnerID, id, actorID int, reaso
 		if err != nil {
 			return nil, err
 		}
-		if err := s.event(ctx, tx, b, webhooks.BookingCancelled, "declined", 0); err != nil {
+		if err := s.event(ctx, tx, b, nil, nil, webhooks.BookingCancelled, "declined", 0); err != nil {
 			return nil, err
 		}
-		return b, s.notifyMember(ctx, tx, b, "declined", func(lang, title string) (string, string) {
+		return b, s.notifyMember(ctx, tx, b, nil, nil, "declined", func(lang, title string) (string, string) {
 			return s.t(lang, "notify.booking.declined.title"), s.t(lang, "notify.booking.declined.body", title, reason)
 		})
 	})
@@ -124,7 +124,7 @@ func (s *Service) cancel(ctx context.Context, tx *ent.Tx, b *ent.Booking, actor 
 	if err != nil {
 		return nil, err
 	}
-	return b, s.event(ctx, tx, b, webhooks.BookingCancelled, "member", 0)
+	return b, s.event(ctx, tx, b, nil, nil, webhooks.BookingCancelled, "member", 0)
 }
 
 // CancelOpenTx cancels every open booking of a member inside the caller's transaction
@@ -165,10 +165,10 @@ func (s *Service) Expire(ctx context.Context, limit int) (int, error) {
 			if err != nil {
 				return nil, err
 			}
-			if err := s.event(ctx, tx, b, webhooks.BookingCancelled, "expired", 0); err != nil {
+			if err := s.event(ctx, tx, b, nil, nil, webhooks.BookingCancelled, "expired", 0); err != nil {
 				return nil, err
 			}
-			return b, s.notifyMember(ctx, tx, b, "expired", func(lang, title string) (string, string) {
+			return b, s.notifyMember(ctx, tx, b, nil, nil, "expired", func(lang, title string) (string, string) {
 				return s.t(lang, "notify.booking.expired.title"), s.t(lang, "notify.booking.expired.body", title)
 			})
 		})
@@ -201,7 +201,7 @@ func (s *Service) Complete(ctx context.Context, partnerID, id, actorID int, deal
 				return nil, err
 			}
 		}
-		o, err := tx.Offer.Get(ctx, b.OfferID)
+		o, m, err := s.related(ctx, tx, b, nil, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -209,7 +209,7 @@ func (s *Service) Complete(ctx context.Context, partnerID, id, actorID int, deal
 		if err != nil {
 			return nil, err
 		}
-		e, err := s.loyalty.Cashback(ctx, tx, loyalty.Deal{MemberID: b.MemberID, BookingID: b.ID, AmountTiyn: dealTiyn, RateBP: o.CashbackBp, ActorID: &actorID, Rules: &rules})
+		e, err := s.loyalty.Cashback(ctx, tx, loyalty.Deal{MemberID: b.MemberID, BookingID: b.ID, AmountTiyn: dealTiyn, RateBP: o.CashbackBp, ActorID: &actorID, Rules: &rules, Member: m})
 		if err != nil {
 			return nil, err
 		}
@@ -217,10 +217,10 @@ func (s *Service) Complete(ctx context.Context, partnerID, id, actorID int, deal
 		if e != nil {
 			cashback = e.Amount
 		}
-		if err := s.event(ctx, tx, b, webhooks.BookingCompleted, "", cashback); err != nil {
+		if err := s.event(ctx, tx, b, o, m, webhooks.BookingCompleted, "", cashback); err != nil {
 			return nil, err
 		}
-		err = s.notifyMember(ctx, tx, b, "completed", func(lang, title string) (string, string) {
+		err = s.notifyMember(ctx, tx, b, o, m, "completed", func(lang, title string) (string, string) {
 			if cashback > 0 {
 				return s.t(lang, "notify.booking.completed.title"), s.n(lang, "notify.booking.completed.body", cashback, title)
 			}
@@ -244,7 +244,7 @@ func (s *Service) NoShow(ctx context.Context, partnerID, id, actorID int) (*ent.
 		if err != nil {
 			return nil, err
 		}
-		return b, s.event(ctx, tx, b, webhooks.BookingCancelled, "no_show", 0)
+		return b, s.event(ctx, tx, b, nil, nil, webhooks.BookingCancelled, "no_show", 0)
 	})
 }
 
@@ -282,13 +282,13 @@ func (s *Service) Reverse(ctx context.Context, partnerID, id, actorID int) (*ent
 		if cb != nil {
 			reversed = cb.Amount
 		}
-		if err := s.event(ctx, tx, b, webhooks.BookingReversed, "", reversed); err != nil {
+		if err := s.event(ctx, tx, b, nil, nil, webhooks.BookingReversed, "", reversed); err != nil {
 			return nil, err
 		}
 		if cb == nil && refund == 0 {
 			return b, nil
 		}
-		return b, s.notifyMember(ctx, tx, b, "reversed", func(lang, title string) (string, string) {
+		return b, s.notifyMember(ctx, tx, b, nil, nil, "reversed", func(lang, title string) (string, string) {
 			var body string
 			if cb != nil {
 				body = s.n(lang, "notify.booking.reversed.body", cb.Amount, title)
@@ -330,15 +330,14 @@ func (s *Service) refund(ctx context.Context, tx *ent.Tx, b *ent.Booking, actorI
 // the booking as the counter shows it, with the member's first name only. reason says
 // how a cancelled booking ended (member, declined, expired, no_show); cashback is what
 // a completion credited or a reversal took back.
-func (s *Service) event(ctx context.Context, tx *ent.Tx, b *ent.Booking, typ, reason string, cashback int64) error {
+//
+// o and m are the booking's offer and member when the caller has read them in tx
+// already; nil reads them.
+func (s *Service) event(ctx context.Context, tx *ent.Tx, b *ent.Booking, o *ent.Offer, m *ent.Member, typ, reason string, cashback int64) error {
 	if s.webhooks == nil {
 		return nil
 	}
-	m, err := tx.Member.Get(ctx, b.MemberID)
-	if err != nil {
-		return err
-	}
-	o, err := tx.Offer.Get(ctx, b.OfferID)
+	o, m, err := s.related(ctx, tx, b, o, m)
 	if err != nil {
 		return err
 	}
@@ -355,16 +354,12 @@ func (s *Service) event(ctx context.Context, tx *ent.Tx, b *ent.Booking, typ, re
 }
 
 // notifyMember writes the member's notification about event in the transaction, in
-// their language, once per booking and event.
-func (s *Service) notifyMember(ctx context.Context, tx *ent.Tx, b *ent.Booking, event string, text func(lang, title string) (string, string)) error {
+// their language, once per booking and event. o and m as for event.
+func (s *Service) notifyMember(ctx context.Context, tx *ent.Tx, b *ent.Booking, o *ent.Offer, m *ent.Member, event string, text func(lang, title string) (string, string)) error {
 	if s.notify == nil {
 		return nil
 	}
-	m, err := tx.Member.Get(ctx, b.MemberID)
-	if err != nil {
-		return err
-	}
-	o, err := tx.Offer.Get(ctx, b.OfferID)
+	o, m, err := s.related(ctx, tx, b, o, m)
 	if err != nil {
 		return err
 	}
@@ -374,6 +369,22 @@ func (s *Service) notifyMember(ctx context.Context, tx *ent.Tx, b *ent.Booking, 
 		Title: title, Body: body, Link: "/app/bookings",
 	})
 	return err
+}
+
+// related returns the booking's offer and member, reading in tx those not given.
+func (s *Service) related(ctx context.Context, tx *ent.Tx, b *ent.Booking, o *ent.Offer, m *ent.Member) (*ent.Offer, *ent.Member, error) {
+	var err error
+	if o == nil {
+		if o, err = tx.Offer.Get(ctx, b.OfferID); err != nil {
+			return nil, nil, err
+		}
+	}
+	if m == nil {
+		if m, err = tx.Member.Get(ctx, b.MemberID); err != nil {
+			return nil, nil, err
+		}
+	}
+	return o, m, nil
 }
 
 // notifyReferrer tells the referrer about their share of the deal's cashback.
@@ -472,7 +483,7 @@ func (s *Service) Remind(ctx context.Context, limit int) (int, error) {
 			continue
 		}
 		err := store.WithTx(ctx, s.db, func(tx *ent.Tx) error {
-			return s.notifyMember(ctx, tx, b, "reminder", func(lang, title string) (string, string) {
+			return s.notifyMember(ctx, tx, b, nil, nil, "reminder", func(lang, title string) (string, string) {
 				day := b.VisitAt.In(Almaty).Format("02.01.2006")
 				return s.t(lang, "notify.booking.reminder.title"), s.t(lang, "notify.booking.reminder.body", title, day, b.Code)
 			})

@@ -356,32 +356,49 @@ func (b *Bus) Hook() ent.Hook {
 				changes = append(changes, change{typ, id})
 			}
 			for _, f := range fields {
-				// The value the mutation sets (a new row's owner); without one, all.
+				// The value the mutation sets (a new row's owner); for one row updated
+				// without it, the row's value before the update (no statement when the
+				// update was made from the row, as ent keeps it); else all.
 				id := 0
 				if v, ok := m.Field(f); ok {
 					if n, ok := v.(int); ok {
 						id = n
 					}
 				}
+				if id == 0 && m.Op().Is(ent.OpUpdateOne) {
+					if v, err := m.OldField(ctx, f); err == nil {
+						if n, ok := v.(int); ok {
+							id = n
+						}
+					}
+				}
 				changes = append(changes, change{typ + "." + f, id})
 			}
-			for _, c := range changes {
-				b.Changed(ctx, c.typ, c.id)
-			}
+			var tx *ent.Tx
 			if t, ok := m.(interface{ Tx() (*ent.Tx, error) }); ok {
-				if tx, err := t.Tx(); err == nil {
-					tx.OnCommit(func(c ent.Committer) ent.Committer {
-						return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
-							err := c.Commit(ctx, tx)
-							if err == nil {
-								for _, ch := range changes {
-									b.Changed(ctx, ch.typ, ch.id)
-								}
-							}
-							return err
-						})
-					})
+				tx, _ = t.Tx()
+			}
+			for _, c := range changes {
+				if tx != nil {
+					// Other nodes cannot see the change before it commits: they are told
+					// once, after the commit, below.
+					b.apply(c.typ, c.id)
+				} else {
+					b.Changed(ctx, c.typ, c.id)
 				}
+			}
+			if tx != nil {
+				tx.OnCommit(func(c ent.Committer) ent.Committer {
+					return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
+						err := c.Commit(ctx, tx)
+						if err == nil {
+							for _, ch := range changes {
+								b.Changed(ctx, ch.typ, ch.id)
+							}
+						}
+						return err
+					})
+				})
 			}
 			return v, nil
 		})

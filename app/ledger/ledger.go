@@ -607,12 +607,15 @@ func (l *Ledger) write(ctx context.Context, tx *ent.Tx, bal *ent.Balance, op Op,
 	if err != nil {
 		return nil, err
 	}
-	updated, err := bal.Update().SetAvailable(next[Available]).SetPending(next[Pending]).
-		SetReserved(next[Reserved]).SetEarnedTotal(earned).Save(ctx)
+	// By its ID, not bal.Update(): updating one row reads it back (one more statement
+	// on SQLite), and the row is locked by this transaction, so what it holds is known.
+	at := time.Now()
+	_, err = tx.Balance.Update().Where(balance.ID(bal.ID)).SetAvailable(next[Available]).SetPending(next[Pending]).
+		SetReserved(next[Reserved]).SetEarnedTotal(earned).SetUpdatedAt(at).Save(ctx)
 	if err != nil {
 		return nil, err
 	}
-	*bal = *updated
+	bal.Available, bal.Pending, bal.Reserved, bal.EarnedTotal, bal.UpdatedAt = next[Available], next[Pending], next[Reserved], earned, at
 	return e, nil
 }
 

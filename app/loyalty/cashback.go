@@ -25,6 +25,8 @@ type Deal struct {
 	// them here. A caller holding SQLite's write lock passes them: a read through
 	// another connection could wait for a pool that writers queued on the lock hold.
 	Rules *Rules
+	// Member is the member as the caller read them in its transaction; nil reads them.
+	Member *ent.Member
 }
 
 // Cashback credits the member's cashback for a completed deal, pending until the
@@ -41,7 +43,7 @@ func (s *Service) Cashback(ctx context.Context, tx *ent.Tx, d Deal) (*ent.Ledger
 			return nil, err
 		}
 	}
-	st, err := s.statusTx(ctx, tx.Client(), d.MemberID)
+	st, err := s.statusTxOf(ctx, tx.Client(), d.MemberID, d.Member)
 	if err != nil {
 		return nil, err
 	}

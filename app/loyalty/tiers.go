@@ -54,15 +54,22 @@ func (s *Service) StatusOf(ctx context.Context, m *ent.Member) (Status, error) {
 }
 
 func (s *Service) statusTx(ctx context.Context, db *ent.Client, memberID int) (Status, error) {
+	return s.statusTxOf(ctx, db, memberID, nil)
+}
+
+// statusTxOf is statusTx with the member already read through db (nil reads it).
+func (s *Service) statusTxOf(ctx context.Context, db *ent.Client, memberID int, m *ent.Member) (Status, error) {
 	// Outside a transaction the tiers and the member come from the shared cache;
 	// inside one, from the transaction.
 	rows := s.rows
 	if db != s.db {
 		rows = cache.NewRows(nil, db)
 	}
-	m, err := rows.Member(ctx, memberID)
-	if err != nil {
-		return Status{}, err
+	if m == nil || m.ID != memberID {
+		var err error
+		if m, err = rows.Member(ctx, memberID); err != nil {
+			return Status{}, err
+		}
 	}
 	return s.status(ctx, db, rows, m)
 }
