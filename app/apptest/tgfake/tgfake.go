@@ -339,7 +339,12 @@ func writeResult(w http.ResponseWriter, result any) {
 // ReadCall reads a Bot API request's parameters, for tests with a server of their own.
 func ReadCall(r *http.Request) (Call, error) {
 	c := Call{Method: r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:], Params: map[string]any{}, Files: map[string][]byte{}, At: time.Now()}
-	return c, parse(r, &c)
+	err := parse(r, &c)
+	// Read the body to its end (a multipart reader stops at the closing boundary): only
+	// then does net/http watch the connection, so that a client that gives up cancels
+	// r.Context() and a handler that hangs on it returns.
+	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20))
+	return c, err
 }
 
 // parse reads JSON, multipart or URL-encoded parameters into c.
