@@ -53,24 +53,7 @@ func TestPostgresRestartDuringBookings(t *testing.T) {
 	// Members: sign in, open the offer, book it with a key kept across retries.
 	var booked, full, done atomic.Int32
 	errs := make(chan error, members+1)
-	work := make(chan int, members)
-	for i := range members {
-		work <- i
-	}
-	close(work)
-	var wg sync.WaitGroup
-	for range 6 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				if err := bookOnce(runCtx, browse(), int64(9_610_000+i), o.ID, fmt.Sprintf("%032x", i+1), &booked, &full); err != nil {
-					errs <- fmt.Errorf("member %d: %w", i, err)
-				}
-				done.Add(1)
-			}
-		}()
-	}
+	wg := bookAll(runCtx, members, browse, 9_610_000, o.ID, &booked, &full, &done, errs)
 
 	// The cashier confirms and completes every booking the members show.
 	cashier := browse()
@@ -148,6 +131,32 @@ func TestPostgresRestartDuringBookings(t *testing.T) {
 }
 
 // bookOnce signs a member in and books the offer with key until the platform answers
+// bookAll has members (Telegram IDs tgBase+i) book the offer from 6 clients at once,
+// each with its own key kept across retries, counting into booked, full and done; a
+// failure goes to errs. Wait on the returned group.
+func bookAll(ctx context.Context, members int, client func() *browser, tgBase int64, offerID int,
+	booked, full, done *atomic.Int32, errs chan<- error) *sync.WaitGroup {
+	work := make(chan int, members)
+	for i := range members {
+		work <- i
+	}
+	close(work)
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				if err := bookOnce(ctx, client(), tgBase+int64(i), offerID, fmt.Sprintf("%032x", i+1), booked, full); err != nil {
+					errs <- fmt.Errorf("member %d: %w", i, err)
+				}
+				done.Add(1)
+			}
+		}()
+	}
+	return &wg
+}
+
 // with the booking or with "full", retrying every failed attempt as it is.
 func bookOnce(ctx context.Context, b *browser, tg int64, offerID int, key string, booked, full *atomic.Int32) error {
 	if err := b.signIn(ctx, apptest.WidgetQuery(tg, fmt.Sprint("Участник", tg), time.Now())); err != nil {

@@ -163,24 +163,7 @@ func TestWebKilledDuringBookings(t *testing.T) {
 	defer cancel()
 	var booked, full, done, completed atomic.Int32
 	errs := make(chan error, members+1)
-	work := make(chan int, members)
-	for i := range members {
-		work <- i
-	}
-	close(work)
-	var wg sync.WaitGroup
-	for range 6 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				if err := bookOnce(runCtx, newBrowser(web.base), int64(9_910_000+i), o.ID, fmt.Sprintf("%032x", i+1), &booked, &full); err != nil {
-					errs <- fmt.Errorf("member %d: %w", i, err)
-				}
-				done.Add(1)
-			}
-		}()
-	}
+	wg := bookAll(runCtx, members, func() *browser { return newBrowser(web.base) }, 9_910_000, o.ID, &booked, &full, &done, errs)
 	cashierDone := make(chan struct{})
 	go func() {
 		defer close(cashierDone)
