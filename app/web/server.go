@@ -4,6 +4,7 @@ package web
 
 import (
 	"fmt"
+	"github.com/valyala/fasthttp"
 	"html/template"
 	"io"
 
@@ -304,7 +305,17 @@ func New(d Deps) (*Server, error) {
 		JSONEncoder: gojson.Marshal,
 	})
 	s.routes()
+	warmRender(s.App)
 	return s, nil
+}
+
+// warmRender makes Fiber fill the app's list of render keys now, before any request:
+// without mounted apps it does so lazily in the first Render calls, and two first
+// renders at once race on it (seen with -race). The render itself is meant to fail.
+func warmRender(app *fiber.App) {
+	c := app.AcquireCtx(&fasthttp.RequestCtx{})
+	defer app.ReleaseCtx(c)
+	_ = c.Render("", fiber.Map{})
 }
 
 // almaty is the zone dates are shown in (ui.Almaty, which forms read dates in too).
